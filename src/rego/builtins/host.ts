@@ -1,0 +1,54 @@
+// The project's host builtins: OPA built-in functions implemented in JavaScript and handed to
+// `loadPolicy(wasm, memory, customBuiltins)`. The WASM back end routes every name in
+// HOST_BUILTIN_NAMES through `opa_builtin0..4` (declared in the module's `builtins()` export)
+// instead of its own runtime.
+import { BuiltinError, builtinError } from './errors.js';
+import { toSdkResult } from './json-out.js';
+import { regexBuiltins } from './regex.js';
+import { globBuiltins } from './glob.js';
+import type { BuiltinTable, HostBuiltin } from './types.js';
+
+export type { HostBuiltin, BuiltinTable } from './types.js';
+export { BuiltinError } from './errors.js';
+
+const families: BuiltinTable[] = [regexBuiltins, globBuiltins];
+
+const implementations: BuiltinTable = Object.assign({}, ...families);
+
+/** Number of arguments of each host builtin (its Rego arity). */
+export const HOST_BUILTIN_ARITY: Record<string, number> = Object.fromEntries(
+  Object.entries(implementations).map(([name, fn]) => [name, fn.length]),
+);
+
+/** Builtins the WASM back end must route to the host (opa_builtin0..4) instead of its runtime. */
+export const HOST_BUILTIN_NAMES: ReadonlySet<string> = new Set(Object.keys(implementations));
+
+export interface HostBuiltinOptions {
+  /**
+   * OPA's `strict-builtin-errors`. true (the default here, fail closed): a builtin failure aborts
+   * the evaluation with `eval_builtin_error: <name>: <message>`. false: OPA's default evaluation,
+   * where a failing builtin call is simply undefined. Type errors abort in both modes.
+   */
+  strict?: boolean;
+}
+
+/** The host builtins, wrapped so that unexpected exceptions surface as OPA errors, never crashes. */
+export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<string, HostBuiltin> {
+  const strict = options.strict ?? true;
+  const out: Record<string, HostBuiltin> = {};
+  for (const [name, fn] of Object.entries(implementations)) {
+    out[name] = (...args: unknown[]) => {
+      try {
+        return toSdkResult(fn(...args));
+      } catch (err) {
+        const e = err instanceof BuiltinError ? err : builtinError(name, err instanceof Error ? err.message : String(err));
+        if (!strict && e.code === 'eval_builtin_error') return undefined;
+        throw e;
+      }
+    };
+  }
+  return out;
+}
+
+/** Strict host builtins: what the gateway, the CLI and the conformance runner register. */
+export const hostBuiltins: Record<string, HostBuiltin> = createHostBuiltins();
