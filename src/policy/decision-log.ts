@@ -1,0 +1,118 @@
+// One JSON line per decision (pino), with the fields an operator accounts and audits by:
+// who (peer subject/issuer/verified), what (method, Request-URI, Call-ID), which policy
+// (path, revision) and the outcome. Input logging is off by default; when on, JSON-pointer
+// masks erase sensitive parts the way OPA's decision-log masking does (`erased` lists them).
+import type { Logger } from 'pino';
+import type { Decision, FailureKind } from './decision.js';
+
+export interface DecisionLogOptions {
+  logger: Logger;
+  /** Include the input document. Default false. */
+  input?: boolean;
+  /** JSON pointers into the input to erase, e.g. `/identity/chain`, `/message/headers/authorization`. */
+  mask?: string[];
+}
+
+export interface DecisionLogRecord {
+  decision_id: string;
+  timestamp: string;
+  path: string;
+  revision?: string;
+  source?: string;
+  decision: Decision;
+  failure?: { kind: FailureKind; message: string };
+  eval_ns: number;
+  direction?: string;
+  method?: string;
+  status?: number;
+  request_uri?: string;
+  call_id?: string;
+  peer?: { subject?: string; issuer?: string; verified?: boolean; presented?: boolean; address?: string };
+  local_domain?: string;
+  input?: unknown;
+  erased?: string[];
+}
+
+type Json = Record<string, unknown>;
+const get = (v: unknown, ...keys: string[]): unknown => {
+  let cur = v;
+  for (const k of keys) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Json)[k];
+  }
+  return cur;
+};
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function ruriText(ruri: unknown): string | undefined {
+  if (typeof ruri === 'string') return ruri;
+  const s = str(get(ruri, 'uri')) ?? str(get(ruri, 'raw'));
+  if (s) return s;
+  const host = str(get(ruri, 'host'));
+  if (!host) return undefined;
+  const scheme = str(get(ruri, 'scheme')) ?? 'sip';
+  const user = str(get(ruri, 'user'));
+  const port = get(ruri, 'port');
+  return `${scheme}:${user ? user + '@' : ''}${host}${typeof port === 'number' ? ':' + port : ''}`;
+}
+
+function unescapePointer(seg: string): string {
+  return seg.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/** A deep copy of input with the masked pointers removed; returns the pointers actually erased. */
+export function maskInput(input: unknown, pointers: string[]): { input: unknown; erased: string[] } {
+  const copy = structuredClone(input);
+  const erased: string[] = [];
+  for (const ptr of pointers) {
+    const segs = ptr.split('/').slice(1).map(unescapePointer);
+    if (segs.length === 0) continue;
+    let parent: unknown = copy;
+    for (const s of segs.slice(0, -1)) parent = get(parent, s);
+    const last = segs[segs.length - 1]!;
+    if (Array.isArray(parent) && /^\d+$/.test(last) && Number(last) < parent.length) {
+      parent.splice(Number(last), 1);
+      erased.push(ptr);
+    } else if (typeof parent === 'object' && parent !== null && last in (parent as Json)) {
+      delete (parent as Json)[last];
+      erased.push(ptr);
+    }
+  }
+  return { input: copy, erased };
+}
+
+export function buildRecord(
+  base: Pick<DecisionLogRecord, 'decision_id' | 'path' | 'revision' | 'source' | 'decision' | 'failure' | 'eval_ns'>,
+  input: unknown,
+  opts: Pick<DecisionLogOptions, 'input' | 'mask'>,
+): DecisionLogRecord {
+  const rec: DecisionLogRecord = { ...base, timestamp: new Date().toISOString() };
+  if (base.failure === undefined) delete rec.failure;
+  const msg = get(input, 'message');
+  rec.direction = str(get(input, 'direction'));
+  rec.method = str(get(msg, 'method')) ?? str(get(msg, 'cseq', 'method'));
+  const status = get(msg, 'status');
+  if (typeof status === 'number') rec.status = status;
+  rec.request_uri = ruriText(get(msg, 'ruri')) ?? ruriText(get(msg, 'request_uri'));
+  rec.call_id = str(get(msg, 'call_id'));
+  const id = get(input, 'identity');
+  rec.peer = {
+    subject: str(get(id, 'subject', 'string')) ?? str(get(id, 'subject')),
+    issuer: str(get(id, 'issuer', 'string')) ?? str(get(id, 'issuer')),
+    verified: get(id, 'verified') === true,
+    presented: get(id, 'presented') === true,
+    address: str(get(input, 'connection', 'remote', 'address')),
+  };
+  rec.local_domain = str(get(input, 'connection', 'local', 'domain'));
+  if (opts.input) {
+    const { input: masked, erased } = maskInput(input, opts.mask ?? []);
+    rec.input = masked;
+    if (erased.length > 0) rec.erased = erased;
+  }
+  for (const k of Object.keys(rec) as Array<keyof DecisionLogRecord>) if (rec[k] === undefined) delete rec[k];
+  return rec;
+}
+
+export function writeRecord(opts: DecisionLogOptions, rec: DecisionLogRecord): void {
+  opts.logger.info(rec, 'decision');
+}

@@ -1,0 +1,298 @@
+// The policy engine: loads a policy (folder of .rego, bundle file, or bundle URL), evaluates one
+// decision per message through @open-policy-agent/opa-wasm, and never answers "allow" unless a
+// loaded policy said so in a schema-valid decision.
+//
+// Reload builds a complete new snapshot (module instance + data) off to the side and swaps one
+// reference. SDK evaluation is synchronous, so an evaluation that started on the old snapshot
+// finishes on it; a snapshot that fails to compile, load or verify is dropped and the last good
+// one stays in force.
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import { compile } from '../rego/index.js';
+import { readBundle, type Bundle } from './bundle.js';
+import { hostBuiltins } from './builtins.js';
+import { checkDecision, failClosedDecision, normalizeDecision, type Decision, type FailClosedOptions, type FailureKind } from './decision.js';
+import { buildRecord, writeRecord, type DecisionLogOptions } from './decision-log.js';
+import { loadPaths, mergeDataFiles } from './loader.js';
+import { BundlePoller } from './poller.js';
+
+export type PolicySource =
+  | { type: 'dir'; path: string; /** extra data files merged at the root */ data?: string[] }
+  | { type: 'bundle'; path: string }
+  | { type: 'url'; url: string; pollIntervalMs?: number; headers?: Record<string, string>; timeoutMs?: number };
+
+export interface PolicyEngineOptions {
+  source: PolicySource;
+  /** OPA path of the decision, e.g. `sip/decision` (data.sip.decision). */
+  entrypoint?: string;
+  failClosed?: FailClosedOptions;
+  decisionLog?: DecisionLogOptions;
+  /** Extra host builtins, on top of the toolchain's. */
+  customBuiltins?: Record<string, (...args: unknown[]) => unknown>;
+  /** Called after every load attempt (start, reload, poll). */
+  onLoad?: (result: LoadResult) => void;
+}
+
+export interface PolicyInfo {
+  revision: string;
+  source: string;
+  entrypoint: string;
+  loadedAt: Date;
+}
+
+export type LoadResult =
+  | { ok: true; changed: boolean; info: PolicyInfo }
+  | { ok: false; errors: string[]; /** the policy still in force, if any */ info?: PolicyInfo };
+
+export interface DecisionResult {
+  decision_id: string;
+  /** Always schema-valid; a denial always carries `reject`. */
+  decision: Decision;
+  failure?: { kind: FailureKind; message: string };
+  revision?: string;
+  eval_ns: number;
+}
+
+interface Snapshot {
+  policy: LoadedPolicy;
+  info: PolicyInfo;
+}
+
+export class PolicyLoadError extends Error {
+  constructor(readonly errors: string[]) {
+    super(errors.join('\n'));
+    this.name = 'PolicyLoadError';
+  }
+}
+
+function digest(parts: Array<string | Uint8Array>): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return 'sha256:' + h.digest('hex').slice(0, 16);
+}
+
+function describeSource(s: PolicySource): string {
+  return s.type === 'url' ? s.url : s.path;
+}
+
+export class PolicyEngine {
+  readonly entrypoint: string;
+  private current: Snapshot | undefined;
+  private loading: Promise<LoadResult> = Promise.resolve({ ok: false, errors: ['not loaded'] });
+  private poller: BundlePoller | undefined;
+
+  constructor(private readonly opts: PolicyEngineOptions) {
+    this.entrypoint = (opts.entrypoint ?? 'sip/decision').replace(/^\/+|\/+$/g, '');
+  }
+
+  /** The policy in force, if any. */
+  get info(): PolicyInfo | undefined {
+    return this.current?.info;
+  }
+
+  /** Load the policy (and start polling a bundle URL). Never throws: see the result. */
+  async start(): Promise<LoadResult> {
+    if (this.opts.source.type === 'url') {
+      const s = this.opts.source;
+      this.poller = new BundlePoller({
+        url: s.url,
+        headers: s.headers,
+        intervalMs: s.pollIntervalMs ?? 60_000,
+        timeoutMs: s.timeoutMs ?? 10_000,
+        onBundle: (bytes) => this.enqueue(() => this.fromBundleBytes(bytes, s.url)),
+        onError: (message) => this.report({ ok: false, errors: [message], info: this.current?.info }),
+      });
+      const first = await this.poller.poll();
+      this.poller.start();
+      if (first.kind === 'error') return { ok: false, errors: [first.message], info: this.current?.info };
+      return first.kind === 'loaded' ? (first.result as LoadResult) : { ok: false, errors: ['bundle server answered 304 before any bundle'] };
+    }
+    return this.reload();
+  }
+
+  /** Re-read the source now (SIGHUP, admin API). For a URL source this polls once. */
+  async reload(): Promise<LoadResult> {
+    const s = this.opts.source;
+    if (s.type === 'url') {
+      if (!this.poller) return this.start();
+      const r = await this.poller.poll();
+      if (r.kind === 'error') return { ok: false, errors: [r.message], info: this.current?.info };
+      if (r.kind === 'not_modified') return this.current ? { ok: true, changed: false, info: this.current.info } : { ok: false, errors: ['no bundle yet'] };
+      return r.result as LoadResult;
+    }
+    return this.enqueue(() => (s.type === 'dir' ? this.fromDir(s.path, s.data ?? []) : this.fromBundleFile(s.path)));
+  }
+
+  /** Stop polling. Evaluations keep working on the policy in force. */
+  close(): void {
+    this.poller?.stop();
+  }
+
+  /** Evaluate the decision for one message. Never throws; fails closed. */
+  decide(input: unknown): DecisionResult {
+    const snap = this.current; // pinned for this evaluation, whatever a reload does meanwhile
+    const decision_id = randomUUID();
+    const started = process.hrtime.bigint();
+    let value: unknown;
+    let failure: DecisionResult['failure'];
+    if (!snap) {
+      failure = { kind: 'no_policy', message: 'no policy loaded' };
+    } else {
+      try {
+        const rs = snap.policy.evaluate(input, snap.info.entrypoint) as unknown;
+        if (!Array.isArray(rs) || rs.length === 0) failure = { kind: 'undefined', message: `data.${snap.info.entrypoint.replace(/\//g, '.')} is undefined` };
+        else if (rs.length > 1) failure = { kind: 'error', message: 'entrypoint returned more than one result' };
+        else value = (rs[0] as { result?: unknown }).result;
+      } catch (e) {
+        failure = { kind: 'error', message: errorText(e) };
+      }
+      if (!failure) {
+        if (value === undefined) failure = { kind: 'undefined', message: 'decision is undefined' };
+        else {
+          const problem = checkDecision(value);
+          if (problem) failure = { kind: 'invalid', message: `decision does not match decision.schema.json: ${problem}` };
+        }
+      }
+    }
+    const eval_ns = Number(process.hrtime.bigint() - started);
+    const decision = failure ? failClosedDecision(this.opts.failClosed) : normalizeDecision(value as Decision);
+    const result: DecisionResult = { decision_id, decision, eval_ns, revision: snap?.info.revision };
+    if (failure) result.failure = failure;
+    const log = this.opts.decisionLog;
+    if (log) {
+      try {
+        writeRecord(log, buildRecord({ decision_id, path: this.entrypoint, revision: snap?.info.revision, source: snap?.info.source, decision, failure, eval_ns }, input, log));
+      } catch {
+        // Logging must never change a decision or crash the caller.
+      }
+    }
+    return result;
+  }
+
+  // Loads are serialized: a poll and a manual reload never race to install snapshots.
+  private enqueue(load: () => Promise<Snapshot>): Promise<LoadResult> {
+    const run = async (): Promise<LoadResult> => {
+      let result: LoadResult;
+      try {
+        const snap = await load();
+        const changed = !this.current || this.current.info.revision !== snap.info.revision || this.current.info.source !== snap.info.source;
+        this.current = snap; // the atomic swap
+        result = { ok: true, changed, info: snap.info };
+      } catch (e) {
+        const errors = e instanceof PolicyLoadError ? e.errors : [errorText(e)];
+        result = { ok: false, errors, info: this.current?.info };
+      }
+      this.report(result);
+      return result;
+    };
+    this.loading = this.loading.then(run, run);
+    return this.loading;
+  }
+
+  private report(result: LoadResult): void {
+    const logger = this.opts.decisionLog?.logger;
+    if (logger) {
+      if (result.ok) logger.info({ policy: { ...result.info, loadedAt: result.info.loadedAt.toISOString() }, changed: result.changed }, 'policy loaded');
+      else logger.error({ errors: result.errors, in_force: result.info?.revision ?? null }, 'policy load failed; last good policy stays in force');
+    }
+    try {
+      this.opts.onLoad?.(result);
+    } catch {
+      // a faulty callback must not break loading
+    }
+  }
+
+  private async instantiate(wasm: Uint8Array, data: unknown, source: string, revision: string): Promise<Snapshot> {
+    const builtins = { ...(await hostBuiltins()), ...(this.opts.customBuiltins ?? {}) };
+    let policy: LoadedPolicy;
+    try {
+      policy = await loadPolicy(wasm, undefined, builtins);
+    } catch (e) {
+      throw new PolicyLoadError([`${source}: cannot load WASM module: ${errorText(e)}`]);
+    }
+    const eps = policy.entrypoints as Record<string, number>;
+    if (!(this.entrypoint in eps)) {
+      throw new PolicyLoadError([`${source}: WASM module has no entrypoint ${this.entrypoint} (has: ${Object.keys(eps).join(', ') || 'none'})`]);
+    }
+    try {
+      policy.setData(data as object);
+    } catch (e) {
+      throw new PolicyLoadError([`${source}: cannot set data: ${errorText(e)}`]);
+    }
+    return { policy, info: { revision, source, entrypoint: this.entrypoint, loadedAt: new Date() } };
+  }
+
+  private async compileModules(modules: Array<{ file: string; source: string }>, source: string): Promise<Uint8Array> {
+    if (modules.length === 0) throw new PolicyLoadError([`${source}: no .rego files`]);
+    const out = await compile({ modules, entrypoints: [this.entrypoint] });
+    if (out.errors.length > 0 || !out.wasm) {
+      throw new PolicyLoadError(out.errors.map(formatRegoError));
+    }
+    return out.wasm;
+  }
+
+  private async fromDir(dir: string, extraData: string[]): Promise<Snapshot> {
+    const st = await stat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) throw new PolicyLoadError([`${dir}: not a directory`]);
+    let loaded;
+    try {
+      loaded = await loadPaths([dir], 'bundle');
+      await mergeDataFiles(loaded, extraData);
+    } catch (e) {
+      throw new PolicyLoadError([errorText(e)]);
+    }
+    const wasm = await this.compileModules(loaded.modules, dir);
+    const revision = loaded.manifest?.revision || digest([...loaded.modules.flatMap((m) => [m.file, m.source]), JSON.stringify(loaded.data)]);
+    return this.instantiate(wasm, loaded.data, dir, revision);
+  }
+
+  private async fromBundleFile(path: string): Promise<Snapshot> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      throw new PolicyLoadError([`${path}: ${errorText(e)}`]);
+    }
+    return this.fromBundleBytes(bytes, path);
+  }
+
+  private async fromBundleBytes(bytes: Uint8Array, source: string): Promise<Snapshot> {
+    let bundle: Bundle;
+    try {
+      bundle = await readBundle(bytes);
+    } catch (e) {
+      throw new PolicyLoadError([`${source}: ${errorText(e)}`]);
+    }
+    const revision = bundle.manifest.revision || digest([bytes]);
+    const resolvers = bundle.manifest.wasm ?? [];
+    // The module that serves our entrypoint; with one module and no resolver list, that one.
+    const resolver = resolvers.find((r) => r.entrypoint.replace(/^\/+|\/+$/g, '') === this.entrypoint);
+    let wasm: Uint8Array | undefined;
+    if (resolver) {
+      const path = resolver.module.replace(/^\/+/, '');
+      wasm = bundle.wasm.find((w) => w.path === path)?.bytes;
+    } else if (bundle.wasm.length === 1 && resolvers.length === 0) {
+      wasm = bundle.wasm[0]!.bytes;
+    } else if (bundle.wasm.length > 0) {
+      throw new PolicyLoadError([`${source}: no wasm module for entrypoint ${this.entrypoint} in .manifest`]);
+    }
+    // A bundle of Rego sources only (`opa build` without -t wasm) is compiled here.
+    wasm ??= await this.compileModules(bundle.modules.map((m) => ({ file: m.path, source: m.source })), source);
+    return this.instantiate(wasm, bundle.data, source, revision);
+  }
+}
+
+export function formatRegoError(e: { code: string; message: string; location?: { file: string; row: number; col: number } }): string {
+  return e.location ? `${e.location.file}:${e.location.row}:${e.location.col}: ${e.code}: ${e.message}` : `${e.code}: ${e.message}`;
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'string') return e;
+  if (typeof e === 'object' && e !== null && 'message' in e) return String((e as { message: unknown }).message);
+  return String(e);
+}
+
+export { describeSource };

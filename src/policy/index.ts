@@ -1,0 +1,10 @@
+// Public surface of the policy layer (used by the gateway and the CLI).
+export { PolicyEngine, PolicyLoadError, formatRegoError } from './engine.js';
+export type { PolicyEngineOptions, PolicySource, PolicyInfo, LoadResult, DecisionResult } from './engine.js';
+export type { Decision, FailClosedOptions, FailureKind } from './decision.js';
+export { checkDecision, failClosedDecision, normalizeDecision } from './decision.js';
+export type { DecisionLogOptions, DecisionLogRecord } from './decision-log.js';
+export { maskInput } from './decision-log.js';
+export { readBundle, writeBundle, BundleError } from './bundle.js';
+export type { Bundle, BundleManifest, WasmResolver } from './bundle.js';
+export { loadPaths } from './loader.js';
