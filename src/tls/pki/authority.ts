@@ -177,7 +177,7 @@ export class CertificateAuthority extends IssuedCertificate {
       entries: this.revoked.map((r) => ({ serialNumber: r.serial, revocationDate: r.date, reason: r.reason })),
       extensions: [await x509.AuthorityKeyIdentifierExtension.create(this.key.keys.publicKey)],
     });
-    return { crl, pem: crl.toString('pem') + '\n' };
+    return { crl, pem: toPem(crl.rawData, 'X509 CRL') };
   }
 }
 

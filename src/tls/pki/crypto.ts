@@ -20,7 +20,7 @@ export type KeySpec =
 export interface KeyMaterial {
   keys: CryptoKeyPair;
   /** Algorithm used when this key signs certificates and CRLs. */
-  signingAlgorithm: Algorithm | EcdsaParams | RsaHashedImportParams;
+  signingAlgorithm: Algorithm & { hash?: string; namedCurve?: string; modulusLength?: number; publicExponent?: Uint8Array };
   spec: { alg: 'ec'; curve: string } | { alg: 'rsa'; bits: number };
 }
 

@@ -1,0 +1,93 @@
+// Outbound TLS with a client domain chosen by name (the policy's `client_domain`) or destination,
+// and RFC 5922 validation of the server against the expected SIP domain.
+import * as tls from 'node:tls';
+import { isIP } from 'node:net';
+import { buildIdentity, type PeerIdentity } from './identity.js';
+import type { TlsContextRegistry } from './registry.js';
+import type { ClientDomain } from './domains.js';
+
+export interface ConnectTlsOptions {
+  registry: TlsContextRegistry;
+  host: string;
+  port: number;
+  /** Name of the client domain; by destination (then `default`) when absent. */
+  clientDomain?: string;
+  /** SIP domain the server must prove (RFC 5922); defaults to `host` when it is a name. */
+  expectedDomain?: string;
+  /** SNI to send: a name, `false` for none; default: the expected domain (if the domain's `sni` is on). */
+  sni?: string | false;
+  /** Overrides the domain's handshake timeout. */
+  timeoutMs?: number;
+  /** A session to resume (tls.TLSSocket#getSession()). */
+  session?: Buffer;
+}
+
+export class TlsVerifyError extends Error {
+  readonly code: string;
+  constructor(readonly identity: PeerIdentity) {
+    super(`TLS server ${identity.remote.address}:${identity.remote.port} not verified: ${identity.verify_error}`);
+    this.name = 'TlsVerifyError';
+    this.code = identity.verify_error ?? 'UNKNOWN';
+  }
+}
+
+export interface TlsConnection {
+  socket: tls.TLSSocket;
+  identity: PeerIdentity;
+  domain: ClientDomain;
+}
+
+/**
+ * Connects and resolves once the handshake is done and the server passed the domain's checks.
+ * With `verify: false` the connection is returned even when unverified (identity.verified tells).
+ */
+export function connectTls(opts: ConnectTlsOptions): Promise<TlsConnection> {
+  const domain = opts.registry.selectClientDomain({ name: opts.clientDomain, host: opts.host, port: opts.port });
+  const expected = opts.expectedDomain ?? (isIP(opts.host) ? undefined : opts.host);
+  const sni = opts.sni === false || !domain.sni ? undefined : (opts.sni ?? expected);
+  const timeoutMs = opts.timeoutMs ?? domain.handshakeTimeoutMs;
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host: opts.host,
+      port: opts.port,
+      secureContext: domain.context,
+      minVersion: domain.minVersion,
+      servername: sni && !isIP(sni) ? sni : undefined,
+      rejectUnauthorized: false, // verdict below: chain + CRL + depth + RFC 5922
+      checkServerIdentity: () => undefined,
+      session: opts.session,
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(Object.assign(new Error(`TLS handshake with ${opts.host}:${opts.port} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    // Kept for the socket's lifetime: a late error must never become an uncaught exception.
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      let identity: PeerIdentity;
+      try {
+        identity = buildIdentity(socket, domain, { expectedDomain: expected });
+      } catch (e) {
+        socket.destroy();
+        reject(e);
+        return;
+      }
+      if (domain.verify && !identity.verified) {
+        socket.destroy();
+        reject(new TlsVerifyError(identity));
+        return;
+      }
+      opts.registry.track(socket);
+      if (domain.maxConnectionAgeS > 0) {
+        const t = setTimeout(() => socket.destroy(), domain.maxConnectionAgeS * 1000);
+        t.unref();
+        socket.once('close', () => clearTimeout(t));
+      }
+      resolve({ socket, identity, domain });
+    });
+  });
+}

@@ -1,0 +1,224 @@
+// TLS domain profiles (Kamailio tls.cfg style) as they appear in the YAML config, and loading one
+// from its files into what a connection needs: a SecureContext, the CA list, CRLs, the CN map and
+// our own certificate's subject. Every file problem is a TlsConfigError naming the domain, the
+// file and the reason.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createPrivateKey, X509Certificate as NodeX509, randomBytes, constants as C } from 'node:crypto';
+import * as tls from 'node:tls';
+import { certInfo, type NameInfo } from './certinfo.js';
+import { CrlIndex } from './crl.js';
+import { loadCnMap, type CnMap } from './cnmap.js';
+
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
+
+interface CommonDomainConfig {
+  cert?: string;
+  key?: string;
+  /** CA certificates (PEM files) trusted for peers. */
+  ca?: string[];
+  crl?: string[];
+  /** Maximum number of intermediate CAs between the peer and the trust anchor. Default 9. */
+  verify_depth?: number;
+  min_version?: TlsVersion;
+  /** OpenSSL cipher list (TLS 1.2) and/or TLS 1.3 suite names, colon-separated. */
+  ciphers?: string;
+  handshake_timeout_ms?: number;
+  /** Close connections older than this (0: never). */
+  max_connection_age_s?: number;
+  cn_map?: string;
+}
+
+export interface ServerDomainConfig extends CommonDomainConfig {
+  cert: string;
+  key: string;
+  /** Ask the client for a certificate. Default true. */
+  verify?: boolean;
+  /** Refuse a client without a valid certificate. Default true (fail closed). */
+  require?: boolean;
+  /** SNI names served by this domain (`*.example.com` allowed). */
+  sni?: string[];
+  /** Session tickets (keys rotate on every reload). Default true. */
+  session_tickets?: boolean;
+}
+
+export interface ClientDomainConfig extends CommonDomainConfig {
+  /** Verify the server's certificate (chain, CRL, RFC 5922 domain). Default true. */
+  verify?: boolean;
+  /** Send SNI (the expected domain, or the host when it is a name). Default true. */
+  sni?: boolean;
+  /** Destinations that select this domain when no name is given: `host`, `host:port`, `ip:port`. */
+  destinations?: string[];
+  /** Accept a wildcard DNS SAN in RFC 5922 matching. Default false. */
+  allow_wildcard?: boolean;
+}
+
+export interface TlsDomainsConfig {
+  server_domains?: Record<string, ServerDomainConfig>;
+  client_domains?: Record<string, ClientDomainConfig>;
+}
+
+export class TlsConfigError extends Error {
+  constructor(
+    readonly domain: string,
+    readonly file: string | undefined,
+    readonly reason: string,
+  ) {
+    super(`TLS domain "${domain}"${file ? `: ${file}` : ''}: ${reason}`);
+    this.name = 'TlsConfigError';
+  }
+}
+
+interface LoadedCommon {
+  name: string;
+  verify: boolean;
+  verifyDepth: number;
+  minVersion: TlsVersion;
+  ciphers?: string;
+  handshakeTimeoutMs: number;
+  maxConnectionAgeS: number;
+  context: tls.SecureContext;
+  /** Options the context was made from (a tls.Server needs them for its default context). */
+  contextOptions: tls.SecureContextOptions;
+  crls: CrlIndex;
+  cnMap: CnMap;
+  /** Our own certificate's subject (absent for a client domain without a certificate). */
+  localSubject?: NameInfo;
+}
+
+export interface ServerDomain extends LoadedCommon {
+  role: 'server';
+  require: boolean;
+  sni: string[];
+  sessionTickets: boolean;
+}
+
+export interface ClientDomain extends LoadedCommon {
+  role: 'client';
+  sni: boolean;
+  destinations: string[];
+  allowWildcard: boolean;
+}
+
+export async function loadServerDomain(name: string, cfg: ServerDomainConfig, baseDir = '.'): Promise<ServerDomain> {
+  if (!cfg.cert || !cfg.key) throw new TlsConfigError(name, undefined, 'a server domain needs both "cert" and "key"');
+  const common = await loadCommon(name, cfg, baseDir, cfg.session_tickets === false);
+  return {
+    ...common,
+    role: 'server',
+    verify: cfg.verify ?? true,
+    require: cfg.require ?? true,
+    sni: (cfg.sni ?? []).map((s) => s.toLowerCase()),
+    sessionTickets: cfg.session_tickets ?? true,
+  };
+}
+
+export async function loadClientDomain(name: string, cfg: ClientDomainConfig, baseDir = '.'): Promise<ClientDomain> {
+  if (!!cfg.cert !== !!cfg.key) throw new TlsConfigError(name, undefined, '"cert" and "key" go together');
+  const common = await loadCommon(name, cfg, baseDir, false);
+  return {
+    ...common,
+    role: 'client',
+    verify: cfg.verify ?? true,
+    sni: cfg.sni ?? true,
+    destinations: (cfg.destinations ?? []).map((d) => d.toLowerCase()),
+    allowWildcard: cfg.allow_wildcard ?? false,
+  };
+}
+
+async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string, noTickets: boolean): Promise<LoadedCommon> {
+  const file = (f: string) => resolve(baseDir, f);
+  const certPem = cfg.cert ? readPemFile(name, file(cfg.cert), 'CERTIFICATE') : undefined;
+  const keyPem = cfg.key ? readPemFile(name, file(cfg.key), 'PRIVATE KEY') : undefined;
+  let localSubject: NameInfo | undefined;
+  if (certPem && keyPem) {
+    const first = pemBlocks(certPem, 'CERTIFICATE')[0];
+    let leaf: NodeX509;
+    try {
+      leaf = new NodeX509(first);
+      localSubject = certInfo(new Uint8Array(leaf.raw)).subject;
+    } catch (e) {
+      throw new TlsConfigError(name, file(cfg.cert!), `bad certificate: ${(e as Error).message}`);
+    }
+    try {
+      if (!leaf.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('the key does not belong to the certificate');
+    } catch (e) {
+      throw new TlsConfigError(name, file(cfg.key!), `bad private key: ${(e as Error).message}`);
+    }
+  }
+  const caPems: string[] = [];
+  for (const f of cfg.ca ?? []) {
+    const text = readPemFile(name, file(f), 'CERTIFICATE');
+    for (const block of pemBlocks(text, 'CERTIFICATE')) {
+      try {
+        new NodeX509(block);
+      } catch (e) {
+        throw new TlsConfigError(name, file(f), `bad CA certificate: ${(e as Error).message}`);
+      }
+      caPems.push(block);
+    }
+  }
+  let crls: CrlIndex;
+  try {
+    crls = await CrlIndex.load((cfg.crl ?? []).map(file), caPems);
+  } catch (e) {
+    throw new TlsConfigError(name, undefined, (e as Error).message);
+  }
+  let cnMap: CnMap = new Map();
+  if (cfg.cn_map) {
+    try {
+      cnMap = loadCnMap(file(cfg.cn_map));
+    } catch (e) {
+      throw new TlsConfigError(name, undefined, (e as Error).message);
+    }
+  }
+  const minVersion = cfg.min_version ?? 'TLSv1.2';
+  const contextOptions: tls.SecureContextOptions = {
+    cert: certPem,
+    key: keyPem,
+    // An empty CA list must mean "trust nobody", not "trust Node's bundled roots".
+    ca: caPems.length ? caPems : [],
+    minVersion,
+    ciphers: cfg.ciphers,
+    // Fresh ticket keys per load: tickets issued before a reload cannot resume after it.
+    ticketKeys: randomBytes(48),
+    secureOptions: noTickets ? C.SSL_OP_NO_TICKET : 0,
+  };
+  let context: tls.SecureContext;
+  try {
+    context = tls.createSecureContext(contextOptions);
+  } catch (e) {
+    throw new TlsConfigError(name, undefined, `cannot build TLS context: ${(e as Error).message}`);
+  }
+  return {
+    name,
+    verify: true,
+    verifyDepth: cfg.verify_depth ?? 9,
+    minVersion,
+    ciphers: cfg.ciphers,
+    handshakeTimeoutMs: cfg.handshake_timeout_ms ?? 5000,
+    maxConnectionAgeS: cfg.max_connection_age_s ?? 0,
+    context,
+    contextOptions,
+    crls,
+    cnMap,
+    localSubject,
+  };
+}
+
+function readPemFile(domain: string, path: string, label: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new TlsConfigError(domain, path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) throw new TlsConfigError(domain, path, `no PEM "${label}" block found`);
+  if (!/-----END [A-Z ]*-----/.test(text)) throw new TlsConfigError(domain, path, 'truncated PEM (no END line)');
+  return text;
+}
+
+export function pemBlocks(text: string, label: string): string[] {
+  const re = new RegExp(`-----BEGIN ${label}-----[\\s\\S]*?-----END ${label}-----`, 'g');
+  return [...text.matchAll(re)].map((m) => m[0] + '\n');
+}
