@@ -1,6 +1,14 @@
 // Public surface of the Rego toolchain. Nothing here imports from the gateway: the
 // toolchain could be published on its own.
-import type { RegoError } from './ast/types.js';
+//
+// compile(): parse (src/rego/parser) -> compile (src/rego/compiler) -> plan (src/rego/planner)
+// -> emit WASM (src/rego/wasm). Any failure of any stage comes back as `{errors}` with OPA's
+// error codes; bad policies never make compile() throw.
+import type { Body, Module, RegoError, Term } from './ast/types.js';
+import type { CompileInput, CompileOutput } from './compiler/types.js';
+import type { Policy } from './ir/types.js';
+import { parseModule, parseQuery } from './parser/index.js';
+import { PlanError, planPolicy } from './planner/planner.js';
 
 export type { RegoError } from './ast/types.js';
 
@@ -28,7 +36,106 @@ export interface CompileResult {
   entrypoints?: Record<string, number>;
 }
 
-/** Compile Rego modules to an OPA-ABI WASM module. Filled in by the planner/back-end work. */
-export async function compile(_options: CompileOptions): Promise<CompileResult> {
-  return { errors: [{ code: 'rego_compile_error', message: 'compiler not implemented yet' }] };
+// The compiler's and back end's entry points are loaded by name so that this file does not
+// depend on their exact module layout while they are being written.
+type CompileModules = (input: CompileInput) => CompileOutput;
+type EmitWasm = (policy: Policy, opts?: { optimize?: boolean }) => Uint8Array | Promise<Uint8Array>;
+
+async function stage<T>(path: string, name: string): Promise<T> {
+  const mod = (await import(path)) as Record<string, unknown>;
+  const f = mod[name];
+  if (typeof f !== 'function') throw new Error(`${path} does not export ${name}`);
+  return f as T;
+}
+
+const ENTRYPOINT_SEGMENT = /^[^/\s]+$/;
+
+/** `a/b` -> the query `result = data.a.b` (as `opa build -e a/b` plans it). */
+function entrypointQuery(ep: string): Body | RegoError {
+  const segs = ep.split('/');
+  if (ep === '' || segs.some((s) => !ENTRYPOINT_SEGMENT.test(s))) {
+    return { code: 'rego_compile_error', message: `invalid entrypoint path "${ep}"` };
+  }
+  const ref: Term = {
+    value: { type: 'ref', value: [{ value: { type: 'var', value: 'data' } }, ...segs.map((s): Term => ({ value: { type: 'string', value: s } }))] },
+  };
+  const expr = {
+    index: 0,
+    negated: false,
+    terms: [{ value: { type: 'ref' as const, value: [{ value: { type: 'var' as const, value: 'eq' } }] } }, { value: { type: 'var' as const, value: 'result' } }, ref],
+    with: [],
+  };
+  return [expr];
+}
+
+function internalError(stageName: string, err: unknown): RegoError {
+  const msg = err instanceof Error ? err.message : String(err);
+  return { code: 'rego_compile_error', message: `${stageName}: ${msg}` };
+}
+
+/** Compile Rego modules to an OPA-ABI WASM module. */
+export async function compile(options: CompileOptions): Promise<CompileResult> {
+  try {
+    return await compileUnsafe(options);
+  } catch (err) {
+    return { errors: [internalError('internal error', err)] };
+  }
+}
+
+async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
+  const errors: RegoError[] = [];
+
+  // 1. parse
+  const modules: Array<{ file: string; module: Module }> = [];
+  for (const m of options.modules) {
+    const r = parseModule(m.source, m.file);
+    errors.push(...r.errors);
+    if (r.module) modules.push({ file: m.file, module: r.module });
+  }
+  const queries: Array<{ name: string; body: Body }> = [];
+  for (const q of options.queries ?? []) {
+    const r = parseQuery(q.query);
+    errors.push(...r.errors);
+    if (r.body) {
+      if (r.body.length === 0) errors.push({ code: 'rego_parse_error', message: `empty query "${q.name}"` });
+      else queries.push({ name: q.name, body: r.body });
+    }
+  }
+  for (const ep of options.entrypoints ?? []) {
+    const q = entrypointQuery(ep);
+    if (Array.isArray(q)) queries.push({ name: ep, body: q });
+    else errors.push(q);
+  }
+  if (queries.length === 0 && errors.length === 0) {
+    errors.push({ code: 'rego_compile_error', message: 'no entrypoints or queries to compile' });
+  }
+  if (errors.length > 0) return { errors };
+
+  // 2. compile
+  const compileModules = await stage<CompileModules>('./compiler/index.js', 'compileModules');
+  const compiled = compileModules({ modules, queries, strict: options.strict });
+  if (compiled.errors.length > 0 || !compiled.policy) {
+    return { errors: compiled.errors.length > 0 ? compiled.errors : [{ code: 'rego_compile_error', message: 'compiler produced no policy' }] };
+  }
+
+  // 3. plan
+  let ir: Policy;
+  try {
+    ir = planPolicy(compiled.policy);
+  } catch (err) {
+    if (err instanceof PlanError) return { errors: [{ code: 'rego_compile_error', message: `planner: ${err.message}`, location: err.location }] };
+    throw err;
+  }
+
+  // 4. emit
+  const emitWasm = await stage<EmitWasm>('./wasm/index.js', 'emitWasm');
+  let wasm: Uint8Array;
+  try {
+    wasm = await emitWasm(ir, { optimize: options.optimize });
+  } catch (err) {
+    return { errors: [internalError('wasm back end', err)] };
+  }
+  const entrypoints: Record<string, number> = {};
+  ir.plans.forEach((p, i) => (entrypoints[p.name] = i));
+  return { wasm, errors: [], entrypoints };
 }

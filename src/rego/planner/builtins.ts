@@ -1,5 +1,7 @@
 // What the planner must know about a builtin besides its arity: relations (`walk`) are
 // iterated like a collection, and void builtins (`internal.print`) have no result to test.
+import { lookupBuiltin } from '../compiler/builtins.js';
+
 export interface BuiltinDecl {
   name: string;
   arity: number;
@@ -27,6 +29,8 @@ const CORE_ARITY: Record<string, number> = {
 };
 
 export function builtinDecl(name: string, arityFromCompiler?: number): BuiltinDecl | undefined {
+  const known = lookupBuiltin(name);
+  if (known) return { name, arity: known.args.length, relation: !!known.relation, void: !known.result };
   const arity = arityFromCompiler ?? CORE_ARITY[name];
   if (arity === undefined) return undefined;
   return { name, arity, relation: RELATIONS.has(name), void: VOIDS.has(name) };
