@@ -6,12 +6,13 @@ import { BuiltinError, builtinError } from './errors.js';
 import { toSdkResult } from './json-out.js';
 import { regexBuiltins } from './regex.js';
 import { globBuiltins } from './glob.js';
+import { netBuiltins } from './net.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
 export type { HostBuiltin, BuiltinTable } from './types.js';
 export { BuiltinError } from './errors.js';
 
-const families: BuiltinTable[] = [regexBuiltins, globBuiltins];
+const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins];
 
 const implementations: BuiltinTable = Object.assign({}, ...families);
 

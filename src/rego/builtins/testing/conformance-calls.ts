@@ -131,8 +131,8 @@ class TermParser {
 }
 
 class VarRef extends Error {
-  constructor(readonly name: string) {
-    super(`variable ${name}`);
+  constructor(readonly ident: string) {
+    super(`variable ${ident}`);
   }
 }
 
@@ -227,6 +227,7 @@ function directCall(c: LoadedCase, arity: Record<string, number>): DirectCall | 
 
   // p := f(args)   /   p = f(args)
   if (new RegExp(`^${rule}\\s*:?=$`).test(before) && after === '' && args.length === n) {
+    if (!expect.single) return undefined;
     return { ...base, expect: expect.single, observe: 'value', kind: 'value' };
   }
   const head = /^(\w+)(?:\s+contains\s+(\w+)|\s*:?=\s*(\w+))?\s+if\s*\{$/.exec(before.split('\n')[0]);
@@ -248,7 +249,7 @@ function directCall(c: LoadedCase, arity: Record<string, number>): DirectCall | 
     if (bodyBefore !== '') return undefined;
     const last = args[n];
     if (last instanceof VarRef) {
-      if (kind === 'bool' || (last.name !== outVar && last.name !== localAlias)) return undefined;
+      if (kind === 'bool' || (last.ident !== outVar && last.ident !== localAlias)) return undefined;
       return { ...base, expect: exp, observe: 'value', kind };
     }
     if (kind !== 'bool') return undefined;

@@ -5,9 +5,13 @@ import { runDirect } from './run-direct.js';
 import { hostBuiltins, HOST_BUILTIN_ARITY } from '../host.js';
 
 /** Registers the cases and returns how many were found (callers assert a floor, so a parser regression is seen). */
-export function conformanceCases(topics: string[]): number {
+export function conformanceCases(topics: string[], known: Record<string, string> = {}): number {
   const calls = directCalls(topics, HOST_BUILTIN_ARITY);
   for (const call of calls) {
+    if (known[call.note] !== undefined) {
+      it.skip(`conformance: ${call.note} — known limit: ${known[call.note]}`, () => {});
+      continue;
+    }
     it(`conformance: ${call.note} [${call.builtin}]`, () => {
       const r = runDirect(call, hostBuiltins);
       expect(r.ok, r.detail).toBe(true);
