@@ -1,0 +1,75 @@
+// name-addr / addr-spec values (From, To, Contact, Route, Record-Route, Refer-To, ...): RFC 3261 §20.10, §25.
+import { badRequest } from './errors.js';
+import { parseParams, readQuoted, splitList, formatParams, formatDisplayName, TOKEN_RE, type Params } from './syntax.js';
+import { parseUri, type Uri } from './uri.js';
+
+export interface NameAddr {
+  /** unquoted, unescaped display name; null when absent */
+  display: string | null;
+  uri: Uri;
+  /** header parameters (after the URI / closing '>'): lower-cased names */
+  params: Params;
+  /** true when the URI was written in angle brackets */
+  angle: boolean;
+}
+
+const WS_RE = /[ \t]/;
+
+/** Parses one name-addr or addr-spec with trailing header parameters. */
+export function parseNameAddr(value: string, what: string): NameAddr {
+  const v = value.trim();
+  if (v === '') throw badRequest(`Empty ${what} header value`);
+  let display: string | null = null;
+  let i = 0;
+  if (v[0] === '"') {
+    const q = readQuoted(v, 0);
+    display = q.text;
+    i = q.end;
+    while (WS_RE.test(v[i] ?? '')) i++;
+    if (v[i] !== '<') throw badRequest(`Missing <URI> after display name in ${what}`);
+  } else {
+    const lt = v.indexOf('<');
+    // A '<' before any ';' starts a bracketed URI; the text before it is a display name of tokens.
+    const semi = v.indexOf(';');
+    if (lt >= 0 && (semi < 0 || lt < semi)) {
+      const d = v.slice(0, lt).trim();
+      if (d !== '') {
+        for (const t of d.split(/[ \t]+/)) if (!TOKEN_RE.test(t)) throw badRequest(`Invalid display name in ${what}`);
+        display = d.replace(/[ \t]+/g, ' ');
+      }
+      i = lt;
+    } else {
+      // addr-spec: no brackets, parameters after ';' belong to the header.
+      const uriText = (semi < 0 ? v : v.slice(0, semi)).trim();
+      if (/[ \t]/.test(uriText)) throw badRequest(`Invalid URI (whitespace) in ${what}`);
+      // RFC 3261 §20: a URI with ',', '?' or ';' must be in angle brackets.
+      if (/[?,]/.test(uriText)) throw badRequest(`URI with '?' or ',' not enclosed in <> in ${what}`);
+      const uri = parseUri(uriText, what);
+      const params = parseParams(semi < 0 ? '' : v.slice(semi), what);
+      return { display: null, uri, params, angle: false };
+    }
+  }
+  // v[i] === '<'
+  const gt = v.indexOf('>', i);
+  if (gt < 0) throw badRequest(`Unterminated <URI> in ${what}`);
+  const uriText = v.slice(i + 1, gt);
+  if (uriText !== uriText.trim()) throw badRequest(`Whitespace inside <URI> in ${what}`);
+  const uri = parseUri(uriText, what);
+  const params = parseParams(v.slice(gt + 1), what);
+  return { display, uri, params, angle: true };
+}
+
+/** Parses a comma-separated list of name-addrs (Contact, Route, Record-Route, ...). */
+export function parseNameAddrList(value: string, what: string): NameAddr[] {
+  return splitList(value).map((el) => {
+    if (el === '') throw badRequest(`Empty element in ${what} list`);
+    return parseNameAddr(el, what);
+  });
+}
+
+/** Writes a name-addr in canonical form (always with angle brackets). */
+export function formatNameAddr(a: { display?: string | null; uri: string | Uri; params?: Params }): string {
+  const uri = typeof a.uri === 'string' ? a.uri : a.uri.raw;
+  const d = a.display ? `${formatDisplayName(a.display)} ` : '';
+  return `${d}<${uri}>${a.params ? formatParams(a.params) : ''}`;
+}

@@ -1,0 +1,216 @@
+// RFC 3261 message parser: start line, header fields (with folding and compact forms), body by
+// Content-Length, then the checks a proxy needs before it may act on a message (RFC 3261 §16.3,
+// RFC 4475). All failures are SipErrors.
+import { SipError, badRequest } from './errors.js';
+import { canonicalLowerName, displayName, SINGLE_HEADERS } from './header-names.js';
+import { TOKEN_RE } from './syntax.js';
+import { withLimits, type SipLimits } from './limits.js';
+import { SipMessage, isValidCallId, type HeaderField } from './message.js';
+import { isSipUri } from './uri.js';
+
+export interface ParseOptions {
+  /** UDP semantics: body runs to the datagram end unless Content-Length says less (RFC 3261 §18.3). */
+  datagram?: boolean;
+  limits?: Partial<SipLimits>;
+  /** Request-URI schemes accepted (others: 416). Default sip, sips, tel. */
+  uriSchemes?: readonly string[];
+  /** Run the semantic checks (required headers, CSeq/method match, ...). Default true. */
+  validate?: boolean;
+}
+
+const REQUEST_LINE_RE = /^([^ ]+) ([^ ]+) ([^ ]+)$/;
+const STATUS_LINE_RE = /^([^ ]+) (\d+)(?: (.*))?$/s;
+const HEX_OR_HIGH = /[\x80-\xff]/;
+const DEFAULT_SCHEMES = ['sip', 'sips', 'tel'];
+
+/** Index of the CRLFCRLF ending the header section, searching from `from`; -1 when absent. */
+export function findHeaderEnd(buf: Buffer, from = 0): number {
+  return buf.indexOf('\r\n\r\n', from, 'latin1');
+}
+
+/** Number of leading CRLF / CR / LF bytes (keep-alives and stray line ends before a start line). */
+export function leadingLineEnds(buf: Buffer, from = 0): number {
+  let i = from;
+  while (i < buf.length && (buf[i] === 0x0d || buf[i] === 0x0a)) i++;
+  return i - from;
+}
+
+function decode(s: string): string {
+  // `s` holds bytes as latin1 chars; re-decode as UTF-8 only when non-ASCII bytes are present.
+  return HEX_OR_HIGH.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s;
+}
+
+/**
+ * Parses the start line and header section `buf[start, headerEnd)` (headerEnd = index of the
+ * final CRLFCRLF). Returns the message without body and its declared Content-Length (or null).
+ */
+export function parseHead(buf: Buffer, start: number, headerEnd: number, limits: SipLimits): { msg: SipMessage; contentLength: number | null } {
+  if (headerEnd - start > limits.maxHeaderBytes) throw new SipError(513, 'Message Too Large (header section)');
+  const head = buf.toString('latin1', start, headerEnd);
+  const lineStarts: number[] = [];
+  let pos = 0;
+  for (;;) {
+    lineStarts.push(pos);
+    const nl = head.indexOf('\r\n', pos);
+    if (nl < 0) break;
+    pos = nl + 2;
+  }
+  const lineAt = (i: number): string => {
+    const s = lineStarts[i]!;
+    const e = i + 1 < lineStarts.length ? lineStarts[i + 1]! - 2 : head.length;
+    return head.slice(s, e);
+  };
+  const startLine = lineAt(0);
+  if (/[\r\n\x00]/.test(startLine)) throw badRequest('Invalid characters in start line');
+  const msg = parseStartLine(startLine, buf.subarray(start, start + startLine.length));
+
+  const headers: HeaderField[] = [];
+  let i = 1;
+  const n = lineStarts.length;
+  while (i < n) {
+    const first = lineAt(i);
+    if (first === '') throw badRequest('Empty header line');
+    if (first.charCodeAt(0) === 0x20 || first.charCodeAt(0) === 0x09) throw badRequest('Continuation line without a header field');
+    let j = i + 1;
+    let value: string;
+    const colon = first.indexOf(':');
+    if (colon < 0) throw badRequest('Header line without colon');
+    const name = first.slice(0, colon).replace(/[ \t]+$/, '');
+    if (!TOKEN_RE.test(name)) throw badRequest('Invalid header field name');
+    value = first.slice(colon + 1);
+    while (j < n) {
+      const cont = lineAt(j);
+      const c0 = cont.charCodeAt(0);
+      if (c0 !== 0x20 && c0 !== 0x09) break;
+      value = value.replace(/[ \t]+$/, '') + ' ' + cont.replace(/^[ \t]+/, '');
+      j++;
+    }
+    if (/[\r\n]/.test(value)) throw badRequest('Bare CR or LF in header field');
+    const rawStart = start + lineStarts[i]!;
+    const rawEnd = start + (j < n ? lineStarts[j]! - 2 : head.length);
+    if (rawEnd - rawStart > limits.maxHeaderLineBytes) throw badRequest('Header field too long');
+    headers.push({ name, lname: canonicalLowerName(name), value: decode(value.trim()), raw: buf.subarray(rawStart, rawEnd) });
+    if (headers.length > limits.maxHeaderCount) throw badRequest('Too Many Header Fields');
+    i = j;
+  }
+  msg.headers = headers;
+
+  // Content-Length: must be digits, all occurrences must agree (RFC 4475 §3.1.2.3, §3.3.9).
+  let contentLength: number | null = null;
+  for (const h of headers) {
+    if (h.lname !== 'content-length') continue;
+    if (!/^\d+$/.test(h.value)) throw badRequest('Invalid Content-Length');
+    if (contentLength !== null) throw badRequest('Multiple Content-Length headers');
+    contentLength = h.value.length > 10 ? Number.MAX_SAFE_INTEGER : Number(h.value);
+  }
+  if (contentLength !== null && contentLength > limits.maxBodyBytes) {
+    throw new SipError(413, 'Request Entity Too Large', { fatal: true });
+  }
+  return { msg, contentLength };
+}
+
+function parseStartLine(line: string, raw: Buffer): SipMessage {
+  if (line.startsWith('SIP/') || line.startsWith('sip/')) {
+    const m = STATUS_LINE_RE.exec(line);
+    if (!m) throw badRequest('Malformed status line');
+    checkVersion(m[1]!);
+    if (m[2]!.length !== 3) throw badRequest('Invalid status code');
+    const status = Number(m[2]);
+    if (status < 100 || status > 699) throw badRequest('Invalid status code');
+    const reason = decode(m[3] ?? '');
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(reason)) throw badRequest('Invalid characters in reason phrase');
+    return new SipMessage({ kind: 'response', status, reason, startLineRaw: raw });
+  }
+  const m = REQUEST_LINE_RE.exec(line);
+  if (!m) throw badRequest('Malformed request line');
+  const [, method, uri, version] = m as unknown as [string, string, string, string];
+  if (!TOKEN_RE.test(method)) throw badRequest('Invalid method token');
+  if (uri.startsWith('<')) throw badRequest('Request-URI enclosed in <>');
+  if (!/^SIP\/\d+\.\d+$/i.test(version)) throw badRequest('Malformed request line (SIP-Version)');
+  checkVersion(version.slice(4));
+  return new SipMessage({ kind: 'request', method, requestUri: uri, startLineRaw: raw });
+}
+
+function checkVersion(v: string): void {
+  const ver = v.toUpperCase().startsWith('SIP/') ? v.slice(4) : v;
+  if (!/^\d+\.\d+$/.test(ver)) throw badRequest('Malformed SIP-Version');
+  if (ver !== '2.0') throw new SipError(505, 'Version Not Supported');
+}
+
+const DATE_RE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * The checks a proxy makes before trusting a parsed message (RFC 3261 §8.2, §16.3; RFC 4475).
+ * Parses the structured headers eagerly so that any syntax error surfaces here.
+ */
+export function validateMessage(msg: SipMessage, uriSchemes: readonly string[] = DEFAULT_SCHEMES): void {
+  const counts = new Map<string, number>();
+  for (const h of msg.headers) counts.set(h.lname, (counts.get(h.lname) ?? 0) + 1);
+  for (const name of SINGLE_HEADERS) {
+    if ((counts.get(name) ?? 0) > 1) throw badRequest(`Multiple ${displayName(name)} headers`);
+  }
+  for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) {
+    if (!counts.has(name)) throw badRequest(`Missing required header ${displayName(name)}`);
+  }
+  if (msg.via.length === 0) throw badRequest('Missing required header Via');
+  const from = msg.from;
+  const to = msg.to;
+  void from;
+  void to;
+  if (!isValidCallId(msg.callId)) throw badRequest('Invalid Call-ID');
+  const cseq = msg.cseq;
+  void msg.maxForwards;
+  void msg.route;
+  void msg.recordRoute;
+  void msg.contact;
+  const date = msg.get('date');
+  if (date !== undefined && !DATE_RE.test(date)) throw badRequest('Invalid Date header');
+  const expires = msg.get('expires');
+  if (expires !== undefined && !/^\d{1,10}$/.test(expires)) throw badRequest('Invalid Expires header');
+  if (msg.kind === 'request') {
+    if (cseq.method !== msg.method) throw badRequest('CSeq method does not match request method');
+    const scheme = /^([A-Za-z][A-Za-z0-9+\-.]*):/.exec(msg.requestUri)?.[1]?.toLowerCase();
+    if (scheme && !uriSchemes.includes(scheme)) throw new SipError(416, 'Unsupported URI Scheme');
+    const ruri = msg.ruri;
+    if (isSipUri(ruri) && Object.keys(ruri.headers).length > 0) throw badRequest('Request-URI must not contain headers');
+  } else {
+    msg.method = cseq.method;
+  }
+}
+
+/**
+ * Parses one complete message from `buf` (a UDP datagram, or a frame cut by the stream framer).
+ * Leading CRLFs are skipped. Throws SipError on bad input.
+ */
+export function parseMessage(buf: Buffer, opts: ParseOptions = {}): SipMessage {
+  const limits = withLimits(opts.limits);
+  if (buf.length > limits.maxMessageBytes) throw new SipError(513, 'Message Too Large');
+  const start = leadingLineEnds(buf);
+  const headerEnd = findHeaderEnd(buf, start);
+  if (headerEnd < 0) throw badRequest('Incomplete header section');
+  const { msg, contentLength } = parseHead(buf, start, headerEnd, limits);
+  const bodyStart = headerEnd + 4;
+  const available = buf.length - bodyStart;
+  if (contentLength === null) {
+    // UDP: the body is the rest of the datagram. Stream frames always come with their length.
+    msg.body = opts.datagram ? buf.subarray(bodyStart) : buf.subarray(bodyStart);
+  } else if (contentLength > available) {
+    throw badRequest('Content-Length larger than message');
+  } else {
+    // extra octets after the declared body are discarded (RFC 3261 §18.3, RFC 4475 §3.1.1.8)
+    msg.body = buf.subarray(bodyStart, bodyStart + contentLength);
+  }
+  if (opts.validate !== false) validateMessage(msg, opts.uriSchemes ?? DEFAULT_SCHEMES);
+  return msg;
+}
+
+/** Like parseMessage, but returns the SipError instead of throwing (never throws). */
+export function tryParseMessage(buf: Buffer, opts: ParseOptions = {}): { ok: true; msg: SipMessage } | { ok: false; error: SipError } {
+  try {
+    return { ok: true, msg: parseMessage(buf, opts) };
+  } catch (e) {
+    if (e instanceof SipError) return { ok: false, error: e };
+    // A non-SipError is a parser bug; still fail closed with a 400 rather than crash the process.
+    return { ok: false, error: badRequest('Unparseable message') };
+  }
+}

@@ -1,0 +1,139 @@
+// Low-level RFC 3261 grammar helpers shared by the URI, address, Via and message parsers.
+import { badRequest } from './errors.js';
+
+/** token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
+export const TOKEN_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+export const isToken = (s: string): boolean => TOKEN_RE.test(s);
+
+/** Call-ID word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" /
+ *  "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}") */
+export const WORD_RE = /^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+$/;
+
+const WS = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/**
+ * Splits a header value on commas that are outside quoted strings and angle brackets.
+ * Returns the trimmed elements (empty elements are kept so callers can reject them).
+ */
+export function splitList(value: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let inQuote = false;
+  let inAngle = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (inQuote) {
+      if (c === 0x5c) i++; // backslash escapes the next char
+      else if (c === 0x22) inQuote = false;
+    } else if (c === 0x22) inQuote = true;
+    else if (c === 0x3c) inAngle = true;
+    else if (c === 0x3e) inAngle = false;
+    else if (c === 0x2c && !inAngle) {
+      out.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  if (inQuote) throw badRequest('Unterminated quoted string');
+  out.push(value.slice(start).trim());
+  return out;
+}
+
+/** Reads a quoted-string starting at value[pos] === '"'. Returns the unescaped text and the index after the closing quote. */
+export function readQuoted(value: string, pos: number): { text: string; end: number } {
+  let text = '';
+  for (let i = pos + 1; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '\\') {
+      if (i + 1 >= value.length) break;
+      const n = value.charCodeAt(i + 1);
+      // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
+      if (n === 0x0a || n === 0x0d || n > 0x7f) throw badRequest('Invalid quoted-pair in quoted string');
+      text += value[i + 1];
+      i++;
+    } else if (c === '"') {
+      return { text, end: i + 1 };
+    } else {
+      text += c;
+    }
+  }
+  throw badRequest('Unterminated quoted string');
+}
+
+export type Params = Record<string, string | null>;
+
+/**
+ * Parses `;name[=value]` generic parameters (header params). `s` starts at the first ';' (or is empty).
+ * Names are lower-cased; quoted values are unquoted; a name without value maps to null.
+ */
+export function parseParams(s: string, what: string): Params {
+  const params: Params = Object.create(null) as Params;
+  let i = 0;
+  const n = s.length;
+  const skipWs = (): void => {
+    while (i < n && WS(s.charCodeAt(i))) i++;
+  };
+  skipWs();
+  while (i < n) {
+    if (s[i] !== ';') throw badRequest(`Malformed parameters in ${what}`);
+    i++;
+    skipWs();
+    let j = i;
+    while (j < n && s[j] !== '=' && s[j] !== ';' && !WS(s.charCodeAt(j))) j++;
+    const name = s.slice(i, j);
+    if (!isToken(name)) throw badRequest(`Empty or invalid parameter name in ${what}`);
+    i = j;
+    skipWs();
+    let value: string | null = null;
+    if (s[i] === '=') {
+      i++;
+      skipWs();
+      if (s[i] === '"') {
+        const q = readQuoted(s, i);
+        value = q.text;
+        i = q.end;
+      } else {
+        j = i;
+        while (j < n && s[j] !== ';' && !WS(s.charCodeAt(j))) j++;
+        value = s.slice(i, j);
+        // gen-value = token / host / quoted-string (host covers IPv6 references)
+        if (!/^[A-Za-z0-9\-.!%*_+`'~[\]:]+$/.test(value)) throw badRequest(`Invalid value of parameter ${name} in ${what}`);
+        i = j;
+      }
+    }
+    params[name.toLowerCase()] = value;
+    skipWs();
+  }
+  return params;
+}
+
+/** Serializes params back to `;a=b;c`. Values that are not tokens are quoted. */
+export function formatParams(params: Params): string {
+  let out = '';
+  for (const [k, v] of Object.entries(params)) {
+    if (v === null) out += `;${k}`;
+    else if (/^[A-Za-z0-9\-.!%*_+`'~[\]:]+$/.test(v)) out += `;${k}=${v}`;
+    else out += `;${k}="${v.replace(/(["\\])/g, '\\$1')}"`;
+  }
+  return out;
+}
+
+/** Quotes a display name when it is not a sequence of tokens. */
+export function formatDisplayName(name: string): string {
+  if (/^[A-Za-z0-9\-.!%*_+`'~]+( [A-Za-z0-9\-.!%*_+`'~]+)*$/.test(name)) return name;
+  return `"${name.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/** Percent-decodes a URI component; invalid escapes are kept literally. Result is UTF-8 decoded when valid. */
+export function unescapeUri(s: string): string {
+  if (s.indexOf('%') < 0) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25 && i + 2 < s.length + 0 && /^[0-9A-Fa-f]{2}$/.test(s.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (c < 0x80) bytes.push(c);
+    else for (const b of Buffer.from(s[i]!, 'utf8')) bytes.push(b);
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
