@@ -277,8 +277,10 @@ export function evalPlan(policy: Policy, input: unknown, data: unknown = {}, nam
           for (const [k, v] of pairs) {
             locals[s.key] = k;
             locals[s.value] = v;
+            // As OPA's wasm compiles it: block { loop { block { body } } }, so breaks 0 and 1
+            // both continue with the next element and 2+ leave the scan.
             const r = block(s.block);
-            if (r > 0) return r - 1;
+            if (r > 1) return r - 2;
           }
           return undefined;
         }
