@@ -7,12 +7,15 @@ import { toSdkResult } from './json-out.js';
 import { regexBuiltins } from './regex.js';
 import { globBuiltins } from './glob.js';
 import { netBuiltins } from './net.js';
+import { unitsBuiltins } from './units.js';
+import { semverBuiltins } from './semver.js';
+import { uuidBuiltins } from './uuid.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
 export type { HostBuiltin, BuiltinTable } from './types.js';
 export { BuiltinError } from './errors.js';
 
-const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins];
+const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins];
 
 const implementations: BuiltinTable = Object.assign({}, ...families);
 

@@ -235,7 +235,29 @@ function directCall(c: LoadedCase, arity: Record<string, number>): DirectCall | 
   const bodyBefore = before.split('\n').slice(1).join('\n').trim();
   const outVar = head[2] ?? head[3];
   const kind: DirectCall['kind'] = head[2] ? 'set' : outVar ? 'value' : 'bool';
-  const tail = after.replace(/\}$/, '').trim();
+  let tail = after.replace(/\}$/, '').trim();
+  let negate = false;
+  let bodyPrefix = bodyBefore;
+  if (bodyPrefix === 'not') {
+    negate = true;
+    bodyPrefix = '';
+  }
+  if (tail.startsWith('==') && kind === 'bool' && bodyPrefix === '' && args.length === n) {
+    const p = new TermParser(tail.slice(2), consts);
+    let cmpTo: unknown;
+    try {
+      cmpTo = p.term();
+    } catch {
+      return undefined;
+    }
+    p.ws();
+    if (p.i !== p.s.length) return undefined;
+    const want = expect.bool;
+    if (!want) return undefined;
+    const wanted = negate ? { ...want, value: want.value === undefined ? undefined : !want.value } : want;
+    return { ...base, expect: wanted, observe: 'equals', expectedEquals: cmpTo, kind };
+  }
+  if (negate) return undefined;
   let localAlias = '';
   if (tail !== '') {
     const am = /^(\w+)\s*=\s*(__local\d+__)$/.exec(tail);
