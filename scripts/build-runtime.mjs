@@ -7,6 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
 const srcDir = join(root, 'src/rego/runtime/assembly');
 const outDir = join(root, 'src/rego/runtime/build');
 const entry = join(srcDir, 'index.ts');

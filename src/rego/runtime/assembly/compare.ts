@@ -1,0 +1,122 @@
+// OPA's total order over values (null < booleans < numbers < strings < arrays < objects
+// < sets), equality, and hashing consistent with both. Objects and sets compare as their
+// sorted entries, as OPA's Go implementation does.
+import {
+  NULL, BOOLEAN, NUMBER, STRING, ARRAY, OBJECT, SET, kindOf, boolOf, strLen, strPtr,
+  arrLen, arrGet, collLen, collKey, collVal, collSort, entryAt,
+} from "./value";
+import { numCompare, numHash } from "./number";
+
+export function bytesCompare(pa: usize, la: usize, pb: usize, lb: usize): i32 {
+  let n = la < lb ? la : lb;
+  for (let i: usize = 0; i < n; i++) {
+    let x = load<u8>(pa + i), y = load<u8>(pb + i);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return la == lb ? 0 : (la < lb ? -1 : 1);
+}
+
+export function stringCompare(a: usize, b: usize): i32 {
+  let la = strLen(a), lb = strLen(b);
+  let pa = strPtr(a), pb = strPtr(b);
+  if (pa == pb && la == lb) return 0;
+  return bytesCompare(pa, la, pb, lb);
+}
+
+export function valueCompare(a: usize, b: usize): i32 {
+  if (a == b) return 0;
+  if (a == 0) return -1;
+  if (b == 0) return 1;
+  let ka = kindOf(a), kb = kindOf(b);
+  if (ka != kb) return ka < kb ? -1 : 1;
+  switch (ka) {
+    case NULL: return 0;
+    case BOOLEAN: {
+      let x = boolOf(a), y = boolOf(b);
+      return x == y ? 0 : (x ? 1 : -1);
+    }
+    case NUMBER: return numCompare(a, b);
+    case STRING: return stringCompare(a, b);
+    case ARRAY: {
+      let na = arrLen(a), nb = arrLen(b);
+      let n = na < nb ? na : nb;
+      for (let i = 0; i < n; i++) {
+        let c = valueCompare(arrGet(a, i), arrGet(b, i));
+        if (c != 0) return c;
+      }
+      return na == nb ? 0 : (na < nb ? -1 : 1);
+    }
+    case OBJECT: {
+      collSort(a); collSort(b);
+      let na = collLen(a), nb = collLen(b);
+      let n = na < nb ? na : nb;
+      for (let i = 0; i < n; i++) {
+        let c = valueCompare(collKey(a, i), collKey(b, i));
+        if (c != 0) return c;
+        c = valueCompare(collVal(a, i), collVal(b, i));
+        if (c != 0) return c;
+      }
+      return na == nb ? 0 : (na < nb ? -1 : 1);
+    }
+    case SET: {
+      collSort(a); collSort(b);
+      let na = collLen(a), nb = collLen(b);
+      let n = na < nb ? na : nb;
+      for (let i = 0; i < n; i++) {
+        let c = valueCompare(collKey(a, i), collKey(b, i));
+        if (c != 0) return c;
+      }
+      return na == nb ? 0 : (na < nb ? -1 : 1);
+    }
+  }
+  return 0;
+}
+
+/** Equality; cheaper than a full compare for collections of different sizes. */
+export function valueEqual(a: usize, b: usize): bool {
+  if (a == b) return true;
+  if (a == 0 || b == 0) return false;
+  let k = kindOf(a);
+  if (k != kindOf(b)) return false;
+  if (k == STRING) return strLen(a) == strLen(b) && stringCompare(a, b) == 0;
+  if (k == ARRAY && arrLen(a) != arrLen(b)) return false;
+  if ((k == OBJECT || k == SET) && collLen(a) != collLen(b)) return false;
+  return valueCompare(a, b) == 0;
+}
+
+export function bytesHash(p: usize, n: usize): u32 {
+  let h: u32 = 0x811c9dc5;
+  for (let i: usize = 0; i < n; i++) h = (h ^ <u32>load<u8>(p + i)) * 16777619;
+  return h;
+}
+
+export function valueHash(v: usize): u32 {
+  switch (kindOf(v)) {
+    case NULL: return 0x9e3779b9;
+    case BOOLEAN: return boolOf(v) ? 0x85ebca6b : 0xc2b2ae35;
+    case NUMBER: return numHash(v);
+    case STRING: return bytesHash(strPtr(v), strLen(v));
+    case ARRAY: {
+      let h: u32 = 0x27d4eb2f;
+      let n = arrLen(v);
+      for (let i = 0; i < n; i++) h = (h ^ valueHash(arrGet(v, i))) * 16777619;
+      return h;
+    }
+    case OBJECT: {
+      let h: u32 = 0x165667b1;
+      let n = collLen(v);
+      for (let i = 0; i < n; i++) {
+        let e = entryAt(v, i);
+        h += (load<u32>(e, 8) * 31) ^ valueHash(<usize>load<i32>(e, 4));
+      }
+      return h;
+    }
+    case SET: {
+      let h: u32 = 0xd3a2646c;
+      let n = collLen(v);
+      for (let i = 0; i < n; i++) h += load<u32>(entryAt(v, i), 8);
+      return h;
+    }
+  }
+  return 0;
+}

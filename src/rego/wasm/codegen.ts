@@ -1,0 +1,346 @@
+// IR statements -> binaryen expressions. The mapping follows OPA's
+// internal/compiler/wasm/wasm.go: every IR block is a wasm block (a ScanStmt is a block
+// around a loop, so inside a scan `break 0` continues and `break 1` leaves the scan), a
+// statement that fails breaks out of its innermost block, NotStmt and WithStmt run their
+// block with a flag that records whether it completed.
+import type * as ir from '../ir/types.js';
+import type { Binaryen } from './binaryen.js';
+import type { StaticLayout } from './static-data.js';
+
+type Expr = number;
+
+export const OBJECT_KIND = 6;
+const ARRAY_KIND = 5;
+const SET_KIND = 7;
+
+/** Runtime services by role, resolved to internal function names by the linker. */
+export interface Services {
+  [name: string]: string;
+}
+
+export interface BuiltinTarget {
+  /** internal name of a runtime builtin, or undefined for a host builtin */
+  runtime?: string;
+  /** id in builtins() for host builtins */
+  hostId?: number;
+}
+
+export interface ModuleContext {
+  b: Binaryen;
+  m: InstanceType<Binaryen['Module']>;
+  rt: Services;
+  data: StaticLayout;
+  policy: ir.Policy;
+  funcIndex: Map<string, number>;
+  funcName: (i: number) => string;
+  builtin: (name: string, arity: number) => BuiltinTarget;
+  /** static string value addresses for CallDynamic path matching: funcs[i].path[j] */
+  pathConst: (i: number, j: number) => number;
+}
+
+export class FunctionBuilder {
+  private readonly locals = new Map<ir.Local, number>();
+  readonly vars: number[] = [];
+  private readonly labels: string[] = [];
+  private labelSeq = 0;
+
+  constructor(
+    private readonly cx: ModuleContext,
+    private readonly nparams: number,
+    /** memo slot of a memoized function, else -1 */
+    private readonly memo: number,
+    /** error raised by AssignVarOnceStmt conflicts */
+    private readonly conflictError: number,
+    private readonly resultSet?: number,
+  ) {}
+
+  bindParam(l: ir.Local, index: number): void {
+    this.locals.set(l, index);
+  }
+
+  local(l: ir.Local): number {
+    let idx = this.locals.get(l);
+    if (idx === undefined) {
+      idx = this.temp();
+      this.locals.set(l, idx);
+    }
+    return idx;
+  }
+
+  temp(): number {
+    this.vars.push(this.cx.b.i32);
+    return this.nparams + this.vars.length - 1;
+  }
+
+  private get m() { return this.cx.m; }
+  private get i32() { return this.cx.b.i32; }
+
+  private call(service: string, args: Expr[], result = this.cx.b.i32): Expr {
+    const name = this.cx.rt[service];
+    if (!name) throw new Error(`runtime service ${service} missing`);
+    return this.m.call(name, args, result);
+  }
+
+  private get(l: ir.Local): Expr { return this.m.local.get(this.local(l), this.i32); }
+  private set(l: ir.Local, v: Expr): Expr { return this.m.local.set(this.local(l), v); }
+
+  read(o: ir.Operand): Expr {
+    switch (o.type) {
+      case 'local': return this.get(o.value);
+      case 'string_index': return this.m.i32.const(this.cx.data.stringValue[o.value]!);
+      case 'bool': return this.m.i32.const(o.value ? this.cx.data.trueAddr : this.cx.data.falseAddr);
+    }
+  }
+
+  newLabel(kind: string): string { return `${kind}${this.labelSeq++}`; }
+
+  /** The label `index` levels out of the innermost block. */
+  target(index: number): string {
+    const l = this.labels[this.labels.length - 1 - index];
+    if (l === undefined) throw new Error(`break index ${index} out of range`);
+    return l;
+  }
+
+  /** Compiles an IR block as a named wasm block. */
+  block(b: ir.Block, kind = 'b'): Expr {
+    const label = this.newLabel(kind);
+    this.labels.push(label);
+    const body = this.stmts(b.stmts);
+    this.labels.pop();
+    return this.m.block(label, body, this.cx.b.none);
+  }
+
+  /** Runs fn with an extra (outer) label pushed. */
+  withLabel<T>(label: string, fn: () => T): T {
+    this.labels.push(label);
+    try { return fn(); } finally { this.labels.pop(); }
+  }
+
+  stmts(list: ir.Stmt[]): Expr[] {
+    const out: Expr[] = [];
+    for (const s of list) this.stmt(s, out);
+    return out;
+  }
+
+  private breakIfZero(v: Expr): Expr {
+    return this.m.br(this.target(0), this.m.i32.eqz(v));
+  }
+
+  private i64(v: number): Expr {
+    const big = BigInt(v);
+    return this.m.i64.const(Number(BigInt.asIntN(32, big)), Number(BigInt.asIntN(32, big >> 32n)));
+  }
+
+  private sameOperand(a: ir.Operand, b: ir.Operand): boolean {
+    return a.type === b.type && a.value === b.value;
+  }
+
+  private stmt(s: ir.Stmt, out: Expr[]): void {
+    const m = this.m;
+    const i32 = this.i32;
+    switch (s.type) {
+      case 'NopStmt': return;
+      case 'ReturnLocalStmt':
+        if (this.memo >= 0) out.push(this.call('memo_set', [m.i32.const(this.memo), this.get(s.source)], this.cx.b.none));
+        out.push(m.return(this.get(s.source)));
+        return;
+      case 'BlockStmt':
+        for (const b of s.blocks) out.push(this.block(b));
+        return;
+      case 'BreakStmt':
+        out.push(m.br(this.target(s.index)));
+        return;
+      case 'CallStmt': {
+        const args = s.args.map((a) => this.read(a));
+        const fi = this.cx.funcIndex.get(s.func);
+        let call: Expr;
+        if (fi !== undefined) call = m.call(this.cx.funcName(fi), args, i32);
+        else {
+          const t = this.cx.builtin(s.func, args.length);
+          if (t.runtime) call = m.call(t.runtime, args, i32);
+          else call = m.call(`opa_builtin${args.length}`, [m.i32.const(t.hostId!), m.i32.const(0), ...args], i32);
+        }
+        out.push(m.local.set(this.local(s.result), call));
+        out.push(this.breakIfZero(this.get(s.result)));
+        return;
+      }
+      case 'CallDynamicStmt': {
+        // Candidates are the planned functions whose path matches the operands.
+        const found = this.newLabel('dyn');
+        const undefinedTarget = this.target(2);
+        const notFound = this.target(0);
+        const cands: Expr[] = [];
+        this.cx.policy.funcs.forEach((f, i) => {
+          if (!f.path || f.path.length !== s.path.length || f.params.length !== s.args.length) return;
+          const cand = this.newLabel('cand');
+          const body: Expr[] = [];
+          s.path.forEach((p, j) => {
+            body.push(m.br(cand, m.i32.eqz(this.call('value_equal', [this.read(p), m.i32.const(this.cx.pathConst(i, j))]))));
+          });
+          body.push(m.local.set(this.local(s.result), m.call(this.cx.funcName(i), s.args.map((a) => this.get(a)), i32)));
+          body.push(m.br(undefinedTarget, m.i32.eqz(this.get(s.result))));
+          body.push(m.br(found));
+          cands.push(m.block(cand, body, this.cx.b.none));
+        });
+        cands.push(m.br(notFound));
+        out.push(m.block(found, cands, this.cx.b.none));
+        return;
+      }
+      case 'WithStmt': {
+        const save = this.temp();
+        const undef = this.temp();
+        out.push(this.call('memo_push', [], this.cx.b.none));
+        out.push(m.local.set(save, this.get(s.local)));
+        if (s.path.length === 0) out.push(this.set(s.local, this.read(s.value)));
+        else this.upsert(s, out);
+        out.push(m.local.set(undef, m.i32.const(1)));
+        const label = this.newLabel('with');
+        this.labels.push(label);
+        const body = this.stmts(s.block.stmts);
+        this.labels.pop();
+        body.push(m.local.set(undef, m.i32.const(0)));
+        out.push(m.block(label, body, this.cx.b.none));
+        out.push(this.set(s.local, m.local.get(save, i32)));
+        out.push(this.call('memo_pop', [], this.cx.b.none));
+        out.push(m.br(this.target(0), m.local.get(undef, i32)));
+        return;
+      }
+      case 'AssignVarStmt':
+        out.push(this.set(s.target, this.read(s.source)));
+        return;
+      case 'AssignVarOnceStmt':
+        out.push(m.if(
+          m.i32.eqz(this.get(s.target)),
+          this.set(s.target, this.read(s.source)),
+          m.if(m.i32.eqz(this.call('value_equal', [this.get(s.target), this.read(s.source)])), this.abort(this.conflictError)),
+        ));
+        return;
+      case 'AssignIntStmt':
+        out.push(this.call('number_set_int', [this.get(s.target), this.i64(s.value)], this.cx.b.none));
+        return;
+      case 'ScanStmt': {
+        const n = this.temp();
+        const i = this.temp();
+        const exit = this.newLabel('scan');
+        const cont = this.newLabel('next');
+        out.push(m.local.set(n, this.call('iter_prepare', [this.get(s.source)])));
+        out.push(m.local.set(i, m.i32.const(-1)));
+        this.labels.push(exit, cont);
+        const body: Expr[] = [
+          m.local.set(i, m.i32.add(m.local.get(i, i32), m.i32.const(1))),
+          m.br(exit, m.i32.ge_s(m.local.get(i, i32), m.local.get(n, i32))),
+          this.set(s.key, this.call('iter_key', [this.get(s.source), m.local.get(i, i32)])),
+          this.set(s.value, this.call('iter_value', [this.get(s.source), m.local.get(i, i32)])),
+          ...this.stmts(s.block.stmts),
+          m.br(cont),
+        ];
+        this.labels.pop();
+        this.labels.pop();
+        out.push(m.block(exit, [m.loop(cont, m.block(null as unknown as string, body, this.cx.b.none))], this.cx.b.none));
+        return;
+      }
+      case 'NotStmt': {
+        const cond = this.temp();
+        out.push(m.local.set(cond, m.i32.const(1)));
+        const label = this.newLabel('not');
+        this.labels.push(label);
+        const body = this.stmts(s.block.stmts);
+        this.labels.pop();
+        body.push(m.local.set(cond, m.i32.const(0)));
+        out.push(m.block(label, body, this.cx.b.none));
+        out.push(m.br(this.target(0), m.i32.eqz(m.local.get(cond, i32))));
+        return;
+      }
+      case 'DotStmt':
+        if (s.source.type !== 'local') { out.push(m.br(this.target(0))); return; }
+        out.push(this.set(s.target, this.call('value_get', [this.read(s.source), this.read(s.key)])));
+        out.push(this.breakIfZero(this.get(s.target)));
+        return;
+      case 'LenStmt':
+        out.push(this.set(s.target, this.call('number_int', [m.i64.extend_s(this.call('value_length', [this.read(s.source)]))])));
+        return;
+      case 'EqualStmt':
+        if (this.sameOperand(s.a, s.b)) return;
+        out.push(m.br(this.target(0), m.i32.eqz(this.call('value_equal', [this.read(s.a), this.read(s.b)]))));
+        return;
+      case 'NotEqualStmt':
+        if (this.sameOperand(s.a, s.b)) { out.push(m.br(this.target(0))); return; }
+        if (s.a.type === s.b.type && s.a.type !== 'local') return; // distinct constants of one kind
+        out.push(m.br(this.target(0), this.call('value_equal', [this.read(s.a), this.read(s.b)])));
+        return;
+      case 'MakeNullStmt': out.push(this.set(s.target, this.call('null', []))); return;
+      case 'MakeNumberIntStmt': out.push(this.set(s.target, this.call('number_int', [this.i64(s.value)]))); return;
+      case 'MakeNumberRefStmt': {
+        const t = this.cx.data.stringText[s.index]!;
+        out.push(this.set(s.target, this.call('number_ref', [m.i32.const(t.addr), m.i32.const(t.len)])));
+        return;
+      }
+      case 'MakeArrayStmt': out.push(this.set(s.target, this.call('array_with_cap', [m.i32.const(s.capacity)]))); return;
+      case 'MakeObjectStmt': out.push(this.set(s.target, this.call('object', []))); return;
+      case 'MakeSetStmt': out.push(this.set(s.target, this.call('set', []))); return;
+      case 'IsArrayStmt': this.isKind(s.source, ARRAY_KIND, out); return;
+      case 'IsObjectStmt': this.isKind(s.source, OBJECT_KIND, out); return;
+      case 'IsSetStmt': this.isKind(s.source, SET_KIND, out); return;
+      case 'IsDefinedStmt': out.push(this.breakIfZero(this.get(s.source))); return;
+      case 'IsUndefinedStmt': out.push(m.br(this.target(0), this.get(s.source))); return;
+      case 'ResetLocalStmt': out.push(this.set(s.target, m.i32.const(0))); return;
+      case 'ArrayAppendStmt': out.push(this.call('array_append', [this.get(s.array), this.read(s.value)], this.cx.b.none)); return;
+      case 'ObjectInsertStmt':
+        out.push(this.call('object_insert', [this.get(s.object), this.read(s.key), this.read(s.value)], this.cx.b.none));
+        return;
+      case 'ObjectInsertOnceStmt': {
+        const tmp = this.temp();
+        out.push(m.local.set(tmp, this.call('value_get', [this.get(s.object), this.read(s.key)])));
+        out.push(m.if(
+          m.i32.eqz(m.local.get(tmp, i32)),
+          this.call('object_insert', [this.get(s.object), this.read(s.key), this.read(s.value)], this.cx.b.none),
+          m.if(m.i32.eqz(this.call('value_equal', [m.local.get(tmp, i32), this.read(s.value)])), this.abort(2)),
+        ));
+        return;
+      }
+      case 'ObjectMergeStmt':
+        out.push(this.set(s.target, this.call('value_merge', [this.get(s.a), this.get(s.b)])));
+        return;
+      case 'SetAddStmt': out.push(this.call('set_add', [this.get(s.set), this.read(s.value)], this.cx.b.none)); return;
+      case 'ResultSetAddStmt':
+        if (this.resultSet === undefined) throw new Error('ResultSetAddStmt outside a plan');
+        out.push(this.call('set_add', [m.local.get(this.resultSet, i32), this.get(s.value)], this.cx.b.none));
+        return;
+    }
+  }
+
+  private isKind(source: ir.Operand, kind: number, out: Expr[]): void {
+    const m = this.m;
+    if (source.type !== 'local') { out.push(m.br(this.target(0))); return; }
+    out.push(m.br(this.target(0), m.i32.ne(this.call('value_type', [this.read(source)]), m.i32.const(kind))));
+  }
+
+  abort(which: number): Expr {
+    return this.m.block(null as unknown as string, [this.call('error', [this.m.i32.const(which)], this.cx.b.none), this.m.unreachable()], this.cx.b.none);
+  }
+
+  /** `with <local>.<path> as <value>`: copy-on-write insert along the path. */
+  private upsert(s: Extract<ir.Stmt, { type: 'WithStmt' }>, out: Expr[]): void {
+    const m = this.m;
+    const i32 = this.i32;
+    const cur = this.temp();
+    const next = this.temp();
+    const isObj = (e: Expr) => m.i32.eq(this.call('value_type', [e]), m.i32.const(OBJECT_KIND));
+    out.push(m.local.set(cur, this.get(s.local)));
+    out.push(m.local.set(cur, m.if(isObj(m.local.get(cur, i32)),
+      this.call('value_shallow_copy', [m.local.get(cur, i32)]),
+      this.call('object', []))));
+    out.push(this.set(s.local, m.local.get(cur, i32)));
+    const key = (j: number) => m.i32.const(this.cx.data.stringValue[s.path[j]!]!);
+    for (let j = 0; j < s.path.length - 1; j++) {
+      out.push(m.local.set(next, this.call('value_get', [m.local.get(cur, i32), key(j)])));
+      out.push(m.local.set(next, m.if(
+        m.if(m.local.get(next, i32), isObj(m.local.get(next, i32)), m.i32.const(0)),
+        this.call('value_shallow_copy', [m.local.get(next, i32)]),
+        this.call('object', []))));
+      out.push(this.call('object_insert', [m.local.get(cur, i32), key(j), m.local.get(next, i32)], this.cx.b.none));
+      out.push(m.local.set(cur, m.local.get(next, i32)));
+    }
+    out.push(this.call('object_insert', [m.local.get(cur, i32), key(s.path.length - 1), this.read(s.value)], this.cx.b.none));
+  }
+}
