@@ -1,0 +1,227 @@
+// The Rego compiler stage: parsed modules and queries in, modules and queries out exactly as
+// OPA's compiler (v1/ast/compile.go, EvalModeIR) leaves them for OPA's planner. Stages run in
+// OPA's order and compilation stops after the first stage that reports errors.
+import type { Body, Module, RegoError, Rule, Term } from '../ast/types.js';
+import { RESERVED_VARS, SAFETY_PARAMS, isGenerated, isWildcard, refToString, varsOf, walkExprs, clone, isCall, operatorName } from './ast-util.js';
+import { BUILTINS } from './builtins.js';
+import {
+  buildGraph,
+  checkDeprecatedBuiltins,
+  checkDuplicateImports,
+  checkKeywordOverrides,
+  checkRecursion,
+  checkRootDocumentOverrides,
+  checkRuleConflicts,
+  checkUndefinedFuncs,
+  ruleKind,
+  type Graph,
+} from './checks.js';
+import { COMPILE_ERR, CompileContext, LocalVarGen, error } from './context.js';
+import { headMayHaveVars, rewriteLocalVars, rewriteQueryLocalVars } from './localvars.js';
+import { normalizeRootDocs } from './normalize.js';
+import { resolveAllRefs, resolveQuery } from './resolve.js';
+import {
+  checkVoidCalls,
+  erasePrintCalls,
+  erasePrintCallsInBody,
+  rewriteComprehensionTerms,
+  rewriteComprehensionTermsIn,
+  rewriteDynamicTerms,
+  rewriteDynamics,
+  rewriteEquals,
+  rewriteExprTerms,
+  rewriteExprTermsInBody,
+  rewriteQueryTemplateStrings,
+  rewriteRefsInHead,
+  rewriteRuleHeadRefs,
+  rewriteTemplateStrings,
+  rewriteWithModifiers,
+  rewriteWithModifiersInBody,
+  transformBodies,
+} from './rewrites.js';
+import { TreeNode, buildRuleTree, groundPrefix, ruleRef } from './ruletree.js';
+import { checkSafetyRuleBodies, checkSafetyRuleHeads, reorderBodyForSafety, safetyErrors } from './safety.js';
+import { checkTypes, checkQueryTypes } from './typecheck.js';
+import type { CompileInput, CompileOutput, CompiledPolicy, CompiledQuery, RuleSet } from './types.js';
+
+export type { CompileInput, CompileOutput, CompiledPolicy, CompiledQuery, RuleSet } from './types.js';
+export { BUILTINS, lookupBuiltin, builtinArity } from './builtins.js';
+export { formatModule, formatBody, formatPolicy } from './print.js';
+
+type Stage = [name: string, run: (c: CompileContext) => void];
+
+function moduleStages(graph: { g?: Graph }): Stage[] {
+  return [
+    ['ResolveRefs', resolveAllRefs],
+    ['InitLocalVarGen', (c) => (c.gen = new LocalVarGen(moduleVars(c)))],
+    ['RewriteRuleHeadRefs', rewriteRuleHeadRefs],
+    ['CheckKeywordOverrides', checkKeywordOverrides],
+    ['CheckDuplicateImports', checkDuplicateImports],
+    ['RemoveImports', () => {}], // imports stay on the module for tooling; nothing after this reads them
+    ['SetRuleTree', (c) => (c.ruleTree = buildRuleTree(c.sorted.map((m) => m.module), c.ruleModule))],
+    ['RewriteLocalVars', rewriteLocalVars],
+    ['RewriteTemplateStrings', rewriteTemplateStrings],
+    ['CheckVoidCalls', (c) => c.sorted.forEach(({ module }) => module.rules.forEach((r) => c.err(...checkVoidCalls(r))))],
+    ['RewritePrintCalls', erasePrintCalls],
+    ['RewriteExprTerms', rewriteExprTerms],
+    ['SetGraph', (c) => (graph.g = buildGraph(c))],
+    ['RewriteComprehensionTerms', rewriteComprehensionTerms],
+    ['RewriteRefsInHead', rewriteRefsInHead],
+    ['RewriteWithValues', rewriteWithModifiers],
+    ['CheckRuleConflicts', checkRuleConflicts],
+    ['CheckUndefinedFuncs', (c) => c.sorted.forEach(({ module }) => module.rules.forEach((r) => c.err(...checkUndefinedFuncs(c, r, c.rewrittenVars))))],
+    ['CheckSafetyRuleHeads', (c) => checkSafetyRuleHeads(c, headMayHaveVars)],
+    ['CheckSafetyRuleBodies', checkSafetyRuleBodies],
+    ['RewriteEquals', (c) => c.sorted.forEach(({ module }) => module.rules.forEach((r) => rewriteEquals(r)))],
+    ['RewriteDynamicTerms', rewriteDynamicTerms],
+    ['CheckRecursion', (c) => checkRecursion(c, graph.g!)],
+    ['CheckTypes', (c) => checkTypes(c, graph.g!)],
+    ['CheckDeprecatedBuiltins', (c) => c.sorted.forEach(({ module }) => module.rules.forEach((r) => c.err(...checkDeprecatedBuiltins(r))))],
+  ];
+}
+
+function moduleVars(c: CompileContext): Set<string> {
+  const vars = new Set<string>();
+  for (const { module } of c.sorted) {
+    varsOf(module.package.path, {}, vars);
+    for (const imp of module.imports) {
+      varsOf(imp.path, {}, vars);
+      if (imp.alias) vars.add(imp.alias);
+    }
+    for (const rule of module.rules) varsOf(rule, {}, vars);
+  }
+  return vars;
+}
+
+function allBranches(r: Rule): Rule[] {
+  const out: Rule[] = [];
+  for (let x: Rule | undefined = r; x; x = x.else) out.push(x);
+  return out;
+}
+
+/** Compiles modules, then each query against them (OPA's Compiler + QueryCompiler). */
+export function compileModules(input: CompileInput): CompileOutput {
+  const c = new CompileContext(!!input.strict);
+  try {
+    return compileInner(c, input);
+  } catch (err) {
+    // Fail closed: an internal error is a compile error, never a crash of the host.
+    const msg = err instanceof Error ? err.message : String(err);
+    return { errors: [...c.errors, error(COMPILE_ERR, `internal compiler error: ${msg}`)] };
+  }
+}
+
+function compileInner(c: CompileContext, input: CompileInput): CompileOutput {
+  const inputOrder = input.modules.map((m) => ({ file: m.file, module: normalizeRootDocs(clone(m.module)) }));
+  c.sorted = [...inputOrder].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  for (const { module } of c.sorted) for (const rule of module.rules) for (const r of allBranches(rule)) c.ruleModule.set(r, module);
+
+  const graph: { g?: Graph } = {};
+  for (const [, run] of moduleStages(graph)) {
+    run(c);
+    if (c.failed()) return { errors: c.errors };
+  }
+
+  const queries: CompiledQuery[] = [];
+  for (const q of input.queries) {
+    const r = compileQuery(c, q.name, normalizeRootDocs(clone(q.body)));
+    if (r.errors.length > 0) return { errors: r.errors };
+    queries.push(r.query!);
+  }
+
+  const policy: CompiledPolicy = {
+    modules: inputOrder.map((m) => m.module),
+    queries,
+    ruleSets: collectRuleSets(c),
+    builtins: collectBuiltins(inputOrder.map((m) => m.module), queries.map((q) => q.body)),
+    rewrittenVars: c.rewrittenVars,
+    ruleTree: c.ruleTree,
+    ruleModule: c.ruleModule,
+  };
+  return { policy, errors: [] };
+}
+
+function compileQuery(c: CompileContext, name: string, body: Body): { query?: CompiledQuery; errors: RegoError[] } {
+  if (body.length === 0) return { errors: [error(COMPILE_ERR, 'empty query cannot be compiled')] };
+  const fail = (errors: RegoError[]) => ({ errors: errors.slice(0, 10) });
+  if (c.strict) {
+    const e = checkRootDocumentOverrides([], [body]);
+    if (e.length) return fail(e);
+  }
+  body = resolveQuery(body);
+  const lv = rewriteQueryLocalVars(LocalVarGen.forNode(body, 'q'), body, c.strict);
+  if (lv.errors.length) return fail(lv.errors);
+  body = lv.body;
+  const rewritten = lv.rewritten;
+  let e = rewriteQueryTemplateStrings(LocalVarGen.forNode(body, 'q'), c.getArity, rewritten, body);
+  if (e.length) return fail(e);
+  e = checkVoidCalls(body);
+  if (e.length) return fail(e);
+  body = erasePrintCallsInBody(body);
+  body = rewriteExprTermsInBody(LocalVarGen.forNode(body, 'q'), body);
+  rewriteComprehensionTermsIn(LocalVarGen.forNode(body, 'q'), body);
+  {
+    const gen = LocalVarGen.forNode(body, 'q');
+    let werr: RegoError | undefined;
+    body = transformBodies(body, (b) => {
+      const r = rewriteWithModifiersInBody(c, gen, b);
+      if (r.err && !werr) werr = r.err;
+      return r.body;
+    })!;
+    if (werr) return fail([werr]);
+  }
+  e = checkUndefinedFuncs(c, body, rewritten);
+  if (e.length) return fail(e);
+  const reordered = reorderBodyForSafety(c.getArity, new Set(RESERVED_VARS), body);
+  e = safetyErrors(reordered.unsafe, rewritten);
+  if (e.length) return fail(e);
+  body = reordered.body;
+  body = rewriteDynamics(LocalVarGen.forNode(body, 'q'), body);
+  e = checkQueryTypes(c, body, rewritten);
+  if (e.length) return fail(e);
+  if (c.strict) {
+    e = checkDeprecatedBuiltins(body);
+    if (e.length) return fail(e);
+  }
+  const bindings: CompiledQuery['bindings'] = [];
+  for (const v of [...varsOf(body, SAFETY_PARAMS)].filter((x) => !RESERVED_VARS.has(x)).sort()) {
+    const rw = rewritten.get(v) ?? v;
+    if (!isGenerated(rw) && !isWildcard(rw)) bindings.push({ name: rw, var: v });
+  }
+  return { query: { name, body, bindings, rewrittenVars: rewritten }, errors: [] };
+}
+
+function collectRuleSets(c: CompileContext): Map<string, RuleSet> {
+  const sets = new Map<string, RuleSet>();
+  c.ruleTree.depthFirst((node: TreeNode) => {
+    if (node.values.length === 0) return false;
+    const first = node.values[0];
+    const full = ruleRef(first, c.moduleOf(first));
+    const prefix = groundPrefix(full);
+    const path = prefix.slice(1).map((t) => (t.value.type === 'string' ? t.value.value : refToString([t])));
+    const kind: RuleSet['kind'] = (first.head.args?.length ?? 0) > 0 ? 'function' : ruleKind(first) === 'multi' ? 'multi' : 'single';
+    sets.set(path.join('.'), { path, rules: node.values, kind });
+    return false;
+  });
+  return sets;
+}
+
+function collectBuiltins(modules: Module[], queries: Body[]): Map<string, { arity: number }> {
+  const out = new Map<string, { arity: number }>();
+  const visit = (b: Body | Rule) =>
+    walkExprs(b as Body, (e) => {
+      if (isCall(e)) {
+        const n = operatorName(e);
+        const bi = n ? BUILTINS.get(n) : undefined;
+        if (bi && n) out.set(n, { arity: bi.args.length });
+      }
+      return false;
+    });
+  for (const m of modules) for (const r of m.rules) visit(r);
+  for (const q of queries) visit(q);
+  // Calls nested in terms (e.g. internal.template_string inside a comprehension term) are flattened
+  // into expressions by RewriteExprTerms, so expression operators cover every builtin called.
+  return out;
+}
+
+export type { Term };
