@@ -65,7 +65,7 @@ export const TOKEN_NAMES: Record<Tok, string> = {
   [Tok.Illegal]: 'illegal',
   [Tok.EOF]: 'eof',
   [Tok.Whitespace]: 'whitespace',
-  [Tok.Ident]: 'identifier',
+  [Tok.Ident]: 'ident',
   [Tok.Comment]: 'comment',
   [Tok.Package]: 'package',
   [Tok.Import]: 'import',

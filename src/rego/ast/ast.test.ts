@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { parseQuery, parseTerm } from '../parser/index.js';
+import { compareNumbers, compareStrings, compareTerms, sortTerms } from './compare.js';
+import { jsonToTerm, termToJSON } from './json.js';
+import { exprToString, quoteString, termToString } from './print.js';
+import type { Term } from './types.js';
+
+const t = (src: string): Term => {
+  const r = parseTerm(src);
+  if (!r.term) throw new Error(r.errors.map((e) => e.message).join('; '));
+  return r.term;
+};
+
+describe('compare (OPA value order)', () => {
+  it('orders kinds: null < boolean < number < string < array < object < set', () => {
+    const xs = ['{1}', '{"a": 1}', '[1]', '"a"', '1', 'true', 'null', 'false'].map(t);
+    expect(sortTerms(xs).map(termToString)).toEqual(['null', 'false', 'true', '1', '"a"', '[1]', '{"a": 1}', '{1}']);
+  });
+
+  it('compares numbers by exact value', () => {
+    expect(compareNumbers('1', '1.0')).toBe(0);
+    expect(compareNumbers('1e2', '100')).toBe(0);
+    expect(compareNumbers('0.1', '0.10000000000000001')).toBe(-1);
+    expect(compareNumbers('-2', '-10')).toBe(1);
+    expect(compareNumbers('123456789012345678901234567890', '123456789012345678901234567891')).toBe(-1);
+    expect(compareNumbers('1e400', '1e399')).toBe(1);
+    expect(compareNumbers('-0', '0')).toBe(0);
+  });
+
+  it('compares strings by code point, arrays and objects element-wise', () => {
+    expect(compareStrings('\uffff', '😀')).toBe(-1);
+    expect(compareStrings('ab', 'b')).toBe(-1);
+    expect(compareTerms(t('[1, 2]'), t('[1, 2, 0]'))).toBe(-1);
+    expect(compareTerms(t('[2]'), t('[1, 2, 0]'))).toBe(1);
+    expect(compareTerms(t('{"a": 2}'), t('{"b": 1}'))).toBe(-1);
+    expect(compareTerms(t('{"b": 1, "a": 1}'), t('{"a": 1, "b": 1}'))).toBe(0);
+    expect(compareTerms(t('{3, 1}'), t('{1, 3}'))).toBe(0);
+  });
+});
+
+describe('json', () => {
+  it('converts ground terms, sorting sets in OPA order', () => {
+    expect(termToJSON(t('{"a": [1, 2.5, true, null], "b": {3, "x", 1}}'))).toEqual({ a: [1, 2.5, true, null], b: [1, 3, 'x'] });
+    expect(termToJSON(t('set()'))).toEqual([]);
+    expect(() => termToJSON(t('[x]'))).toThrow(/non-ground/);
+  });
+
+  it('converts JSON to terms and back', () => {
+    const v = { a: [1, 'two', false, null, { c: 1.5 }] };
+    expect(termToJSON(jsonToTerm(v))).toEqual(v);
+    expect(jsonToTerm(3).value).toEqual({ type: 'number', value: '3' });
+  });
+});
+
+describe('print', () => {
+  it('renders terms as OPA', () => {
+    expect(termToString(t('data.test.p'))).toBe('data.test.p');
+    expect(termToString(t('input.x[i]'))).toBe('input.x[i]');
+    expect(termToString(t('data["a-b"].c["if"]'))).toBe('data["a-b"].c["if"]');
+    expect(termToString(t('{2, 1}'))).toBe('{1, 2}');
+    expect(termToString(t('[x | x := 1]'))).toBe('[x | assign(x, 1)]');
+    expect(termToString(t('{k: v | k = 1; v = 2}'))).toBe('{k: v | k = 1; v = 2}');
+    expect(quoteString('a"b\\c\n\u0001é')).toBe('"a\\"b\\\\c\\n\\x01é"');
+  });
+
+  it('renders expressions as OPA', () => {
+    const e = (src: string): string => exprToString(parseQuery(src).body![0]!);
+    expect(e('x = 1')).toBe('x = 1');
+    expect(e('x := 1')).toBe('assign(x, 1)');
+    expect(e('not x with input as {}')).toBe('not x with input as {}');
+    expect(e('some x in [1]')).toBe('some x in [1]');
+  });
+});
