@@ -1,11 +1,76 @@
-import type { Command } from 'commander';
+// `bastion policy eval|test|check|build`, shaped like `opa eval|test|check|build`.
+// The work is in src/policy/cli/; this file only maps flags and writes the outputs.
+import { Command, Option } from 'commander';
+import { runBuild } from '../../policy/cli/build.js';
+import { runCheck } from '../../policy/cli/check.js';
+import type { CliResult } from '../../policy/cli/common.js';
+import { runEval, type EvalFormat } from '../../policy/cli/eval.js';
+import { runTestCommand } from '../../policy/cli/test.js';
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function emit(r: CliResult): void {
+  if (r.stdout) process.stdout.write(r.stdout);
+  if (r.stderr) process.stderr.write(r.stderr);
+  process.exitCode = r.exitCode;
+}
 
 export function registerPolicy(program: Command): void {
-  program
-    .command('policy')
-    .description('(not implemented yet)')
-    .action(() => {
-      console.error('bastion policy: not implemented yet');
-      process.exitCode = 2;
+  const policy = program.command('policy').description('write, test and ship Rego policies (like opa eval|test|check|build)');
+
+  policy
+    .command('eval')
+    .description('evaluate a Rego query (compiled to WASM, evaluated by @open-policy-agent/opa-wasm)')
+    .argument('<query>', 'Rego query, e.g. data.sip.decision')
+    .option('-d, --data <path>', 'policy or data file or directory (repeatable)', collect, [])
+    .option('-b, --bundle <path>', 'bundle directory or .tar.gz (repeatable)', collect, [])
+    .option('-i, --input <path>', 'input document (JSON or YAML)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['json', 'pretty', 'raw', 'values', 'bindings']).default('json'))
+    .option('--fail', 'exit 1 if the result is undefined')
+    .option('--fail-defined', 'exit 1 if the result is defined')
+    .option('--strict', 'enable compiler strict mode')
+    .action(async (query: string, o: { data: string[]; bundle: string[]; input?: string; format: EvalFormat; fail?: boolean; failDefined?: boolean; strict?: boolean }) => {
+      emit(await runEval({ query, data: o.data, bundles: o.bundle, input: o.input, format: o.format, fail: o.fail, failDefined: o.failDefined, strict: o.strict }));
+    });
+
+  policy
+    .command('test')
+    .description('run test_* rules through the compiled WASM (exit 0 all pass, 1 a test failed, 2 load/compile error)')
+    .argument('<paths...>', 'policy and data files or directories')
+    .option('-b, --bundle <path>', 'bundle directory or .tar.gz (repeatable)', collect, [])
+    .option('-v, --verbose', 'print every test, not only failures')
+    .option('-r, --run <regex>', 'run only tests whose full name (data.pkg.test_x) matches')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
+    .option('-c, --coverage', 'print the coverage report (OPA JSON format)')
+    .option('--threshold <percent>', 'with --coverage: fail when coverage is below this', (v) => Number(v), 0)
+    .option('--strict', 'enable compiler strict mode')
+    .action(async (paths: string[], o: { bundle: string[]; verbose?: boolean; run?: string; format: 'pretty' | 'json'; coverage?: boolean; threshold: number; strict?: boolean }) => {
+      emit(await runTestCommand({ paths, bundles: o.bundle, verbose: o.verbose, run: o.run, format: o.format, coverage: o.coverage, threshold: o.threshold, strict: o.strict }));
+    });
+
+  policy
+    .command('check')
+    .description('parse and compile policies; errors as file:line:col: code: message (exit 1 on any)')
+    .argument('<paths...>', 'policy files or directories')
+    .option('-b, --bundle <path>', 'bundle directory or .tar.gz (repeatable)', collect, [])
+    .option('-s, --strict', 'enable compiler strict mode')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
+    .action(async (paths: string[], o: { bundle: string[]; strict?: boolean; format: 'pretty' | 'json' }) => {
+      emit(await runCheck({ paths, bundles: o.bundle, strict: o.strict, format: o.format }));
+    });
+
+  policy
+    .command('build')
+    .description('build an OPA bundle (.manifest, /policy.wasm, data.json, sources)')
+    .argument('<paths...>', 'policy and data files or directories')
+    .option('-e, --entrypoint <path>', 'entrypoint, e.g. sip/decision (repeatable)', collect, [])
+    .option('-o, --output <file>', 'output bundle file', 'bundle.tar.gz')
+    .option('-r, --revision <rev>', 'bundle revision for the .manifest')
+    .addOption(new Option('-t, --target <target>', 'wasm: compiled module; rego: sources only').choices(['wasm', 'rego']).default('wasm'))
+    .option('-b, --bundle <path>', 'bundle directory or .tar.gz as input (repeatable)', collect, [])
+    .option('-O, --optimize', 'optimize the WASM module (binaryen)')
+    .option('--strict', 'enable compiler strict mode')
+    .action(async (paths: string[], o: { entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle: string[]; optimize?: boolean; strict?: boolean }) => {
+      emit(await runBuild({ paths, bundles: o.bundle, entrypoints: o.entrypoint, output: o.output, revision: o.revision, target: o.target, optimize: o.optimize, strict: o.strict }));
     });
 }
