@@ -1,0 +1,95 @@
+// The normalized, JSON-ready view of a message that goes into the policy input
+// (schemas/sip-message.schema.json). Everything here is derived from a validated SipMessage.
+import { LIST_HEADERS } from './header-names.js';
+import { splitList, unescapeUri, type Params } from './syntax.js';
+import { isSipUri, isTelUri, type Uri } from './uri.js';
+import type { NameAddr } from './address.js';
+import type { SipMessage } from './message.js';
+
+export interface PolicyUri {
+  uri: string;
+  scheme: string;
+  /** unescaped user part (tel: the number); null when absent */
+  user: string | null;
+  host: string | null;
+  port: number | null;
+  params: Record<string, string | null>;
+}
+
+export interface PolicyAddress extends PolicyUri {
+  display: string | null;
+  tag: string | null;
+  header_params: Record<string, string | null>;
+}
+
+export interface PolicyVia {
+  transport: string;
+  host: string;
+  port: number | null;
+  branch: string | null;
+  received: string | null;
+  rport: string | null;
+  params: Record<string, string | null>;
+}
+
+export interface PolicyMessage {
+  kind: 'request' | 'response';
+  method: string;
+  status: number | null;
+  reason: string | null;
+  ruri: PolicyUri | null;
+  from: PolicyAddress;
+  to: PolicyAddress;
+  call_id: string;
+  cseq: { seq: number; method: string };
+  max_forwards: number | null;
+  via: PolicyVia[];
+  route: PolicyAddress[];
+  record_route: PolicyAddress[];
+  /** '*' for "Contact: *" */
+  contact: PolicyAddress[] | '*';
+  headers: Record<string, string[]>;
+  body_length: number;
+}
+
+const plain = (p: Params): Record<string, string | null> => ({ ...p });
+
+export function policyUri(u: Uri): PolicyUri {
+  if (isSipUri(u)) {
+    return { uri: u.raw, scheme: u.scheme, user: u.user === null ? null : unescapeUri(u.user), host: u.host, port: u.port, params: plain(u.params) };
+  }
+  if (isTelUri(u)) return { uri: u.raw, scheme: 'tel', user: u.number, host: null, port: null, params: plain(u.params) };
+  return { uri: u.raw, scheme: u.scheme, user: null, host: null, port: null, params: {} };
+}
+
+export function policyAddress(a: NameAddr): PolicyAddress {
+  return { ...policyUri(a.uri), display: a.display, tag: a.params['tag'] ?? null, header_params: plain(a.params) };
+}
+
+/** Builds the policy view. The message must have passed validateMessage (parseMessage does that). */
+export function toPolicyMessage(msg: SipMessage): PolicyMessage {
+  const headers: Record<string, string[]> = {};
+  for (const h of msg.headers) {
+    const vals = LIST_HEADERS.has(h.lname) ? splitList(h.value) : [h.value];
+    (headers[h.lname] ??= []).push(...vals);
+  }
+  const contact = msg.contact;
+  return {
+    kind: msg.kind,
+    method: msg.kind === 'request' ? msg.method : msg.cseq.method,
+    status: msg.kind === 'response' ? msg.status : null,
+    reason: msg.kind === 'response' ? msg.reason : null,
+    ruri: msg.kind === 'request' ? policyUri(msg.ruri) : null,
+    from: policyAddress(msg.from),
+    to: policyAddress(msg.to),
+    call_id: msg.callId,
+    cseq: { ...msg.cseq },
+    max_forwards: msg.maxForwards,
+    via: msg.via.map((v) => ({ transport: v.transport, host: v.host, port: v.port, branch: v.branch, received: v.received, rport: v.rport, params: plain(v.params) })),
+    route: msg.route.map(policyAddress),
+    record_route: msg.recordRoute.map(policyAddress),
+    contact: contact === '*' ? '*' : contact.map(policyAddress),
+    headers,
+    body_length: msg.body.length,
+  };
+}

@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parseMessage } from './parser.js';
+import { parseUri, type SipUri } from './uri.js';
+import { parseNameAddr } from './address.js';
+import { parseVia } from './via.js';
+import { splitList } from './syntax.js';
+import { toPolicyMessage } from './normalize.js';
+import { loadTorture } from './fixtures/torture.js';
+import { SipError } from './errors.js';
+import { buildResponse } from './build.js';
+
+const crlf = (s: string): Buffer => Buffer.from(s.replace(/\n/g, '\r\n'), 'utf8');
+
+const INVITE = crlf(`INVITE sip:bob@biloxi.example SIP/2.0
+Via: SIP/2.0/TLS sbc.atlanta.example:5061;branch=z9hG4bK776asdhds
+v: SIP/2.0/UDP pc33.atlanta.example;branch=z9hG4bKnashds8;received=192.0.2.1;rport=5066
+Max-Forwards: 70
+To: Bob <sip:bob@biloxi.example>
+f: "Alice \\"A\\"" <sip:alice@atlanta.example>;tag=1928301774
+i: a84b4c76e66710@pc33.atlanta.example
+CSeq: 314159 INVITE
+m: <sip:alice@pc33.atlanta.example;transport=tls>;expires=60, "Second, Contact" <sip:alice@[2001:db8::1]:5070>
+Route: <sip:p1.example;lr>,<sip:p2.example;lr>
+Alert-Info: <http://forged.example/ring.wav>
+Alert-Info: <http://a.example/x,y.wav>;info=alert-external, Bellcore-dr4
+X-Unknown:   keep   this  exactly ;odd,,value
+c: application/sdp
+l: 4
+
+abcd`);
+
+describe('parser', () => {
+  it('parses a typical INVITE: compact forms, lists, quoted strings, params', () => {
+    const m = parseMessage(INVITE);
+    expect(m.kind).toBe('request');
+    expect(m.method).toBe('INVITE');
+    expect(m.via).toHaveLength(2);
+    expect(m.via[0]).toMatchObject({ transport: 'TLS', host: 'sbc.atlanta.example', port: 5061, branch: 'z9hG4bK776asdhds' });
+    expect(m.via[1]).toMatchObject({ transport: 'UDP', received: '192.0.2.1', rport: '5066' });
+    expect(m.from.display).toBe('Alice "A"');
+    expect(m.from.params['tag']).toBe('1928301774');
+    expect(m.to.params['tag']).toBeUndefined();
+    expect(m.callId).toBe('a84b4c76e66710@pc33.atlanta.example');
+    expect(m.cseq).toEqual({ seq: 314159, method: 'INVITE' });
+    expect(m.maxForwards).toBe(70);
+    const contact = m.contact;
+    expect(contact).not.toBe('*');
+    if (contact !== '*') {
+      expect(contact).toHaveLength(2);
+      expect(contact[0]!.params['expires']).toBe('60');
+      expect(contact[1]!.display).toBe('Second, Contact');
+      expect((contact[1]!.uri as SipUri).host).toBe('[2001:db8::1]');
+      expect((contact[1]!.uri as SipUri).port).toBe(5070);
+    }
+    expect(m.route.map((r) => (r.uri as SipUri).host)).toEqual(['p1.example', 'p2.example']);
+    expect(m.getAll('alert-info')).toEqual(['<http://forged.example/ring.wav>', '<http://a.example/x,y.wav>;info=alert-external', 'Bellcore-dr4']);
+    expect(m.get('content-type')).toBe('application/sdp');
+    expect(m.body.toString()).toBe('abcd');
+  });
+
+  it('serializes an unmodified message byte for byte, and re-serializes only edited headers', () => {
+    const m = parseMessage(INVITE);
+    expect(m.toBuffer().equals(INVITE)).toBe(true);
+    m.remove('Alert-Info');
+    m.append('Alert-Info', '<http://ring.example/trusted.wav>');
+    m.prepend('Via', 'SIP/2.0/TLS gw.example:5061;branch=z9hG4bKgw1');
+    m.set('Max-Forwards', String(m.maxForwards! - 1));
+    const out = m.toString();
+    expect(out).toContain('X-Unknown:   keep   this  exactly ;odd,,value\r\n');
+    expect(out).toContain('f: "Alice \\"A\\"" <sip:alice@atlanta.example>;tag=1928301774\r\n');
+    expect(out).not.toContain('forged');
+    expect(out.indexOf('Via: SIP/2.0/TLS gw.example')).toBeLessThan(out.indexOf('Via: SIP/2.0/TLS sbc.atlanta'));
+    const again = parseMessage(m.toBuffer());
+    expect(again.via).toHaveLength(3);
+    expect(again.maxForwards).toBe(69);
+    expect(again.getAll('alert-info')).toEqual(['<http://ring.example/trusted.wav>']);
+  });
+
+  it('pops the first element of comma-joined list headers', () => {
+    const m = parseMessage(INVITE);
+    expect(m.shiftValue('route')).toBe('<sip:p1.example;lr>');
+    expect(m.route).toHaveLength(1);
+    m.replaceFirstValue('via', 'SIP/2.0/TLS sbc.atlanta.example:5061;branch=z9hG4bK776asdhds;received=10.0.0.1');
+    expect(m.via[0]!.received).toBe('10.0.0.1');
+    expect(m.via).toHaveLength(2);
+  });
+
+  it('fixes Content-Length when the body changes', () => {
+    const m = parseMessage(INVITE);
+    m.setBody('hello world');
+    const again = parseMessage(m.toBuffer());
+    expect(again.body.toString()).toBe('hello world');
+    expect(again.get('content-length')).toBe('11');
+  });
+
+  it('unfolds folded lines into single spaces', () => {
+    const m = parseMessage(loadTorture('wsinv'), { datagram: true });
+    expect(m.get('NewFangledHeader')).toBe('newfangled value continued newfangled value');
+    expect(m.cseq).toEqual({ seq: 9, method: 'INVITE' });
+    expect(m.via.map((v) => v.host)).toEqual(['192.0.2.2', 'spindle.example.com', '192.168.255.111']);
+    expect(m.from.display).toBe('J Rosenberg \\"');
+    expect(m.maxForwards).toBe(68);
+  });
+
+  it('parses Contact: *', () => {
+    const m = parseMessage(crlf('REGISTER sip:example.com SIP/2.0\nVia: SIP/2.0/UDP h.example;branch=z9hG4bK1\nTo: <sip:a@example.com>\nFrom: <sip:a@example.com>;tag=1\nCall-ID: x\nCSeq: 2 REGISTER\nContact: *\nExpires: 0\nContent-Length: 0\n\n'));
+    expect(m.contact).toBe('*');
+    expect(toPolicyMessage(m).contact).toBe('*');
+  });
+
+  it('rejects header floods and oversized messages with typed errors', () => {
+    const flood = crlf('OPTIONS sip:a@b.example SIP/2.0\n' + 'X-A: 1\n'.repeat(500) + '\n');
+    expect(() => parseMessage(flood)).toThrow(expect.objectContaining({ status: 400, reason: 'Too Many Header Fields' }));
+    const big = Buffer.concat([INVITE, Buffer.alloc(70_000, 0x61)]);
+    expect(() => parseMessage(big, { datagram: true })).toThrow(expect.objectContaining({ status: 513 }));
+    const huge = Buffer.from(INVITE.toString().replace('l: 4', 'l: 999999'));
+    expect(() => parseMessage(huge)).toThrow(expect.objectContaining({ status: 413 }));
+  });
+
+  it('accepts unknown methods with a matching CSeq', () => {
+    const m = parseMessage(crlf('FOOBAR sip:a@b.example SIP/2.0\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\nTo: <sip:a@b.example>\nFrom: <sip:c@d.example>;tag=1\nCall-ID: x\nCSeq: 1 FOOBAR\nMax-Forwards: 70\nContent-Length: 0\n\n'));
+    expect(m.method).toBe('FOOBAR');
+  });
+});
+
+describe('URIs', () => {
+  it('parses user, password, host, port, params, headers and escapes', () => {
+    const u = parseUri('sips:alice:secret@Atlanta.Example:5061;transport=tcp;lr;maddr=10.0.0.1?subject=project%20x&priority=urgent') as SipUri;
+    expect(u).toMatchObject({ scheme: 'sips', user: 'alice', password: 'secret', host: 'atlanta.example', port: 5061 });
+    expect(u.params).toEqual({ transport: 'tcp', lr: null, maddr: '10.0.0.1' });
+    expect(u.headers).toEqual({ subject: 'project%20x', priority: 'urgent' });
+  });
+
+  it('parses IPv6 references and tel URIs', () => {
+    expect(parseUri('sip:[2001:db8::10]:5060')).toMatchObject({ host: '[2001:db8::10]', port: 5060 });
+    expect(parseUri('tel:+1-201-555-0123;phone-context=example.com')).toMatchObject({ scheme: 'tel', number: '+1-201-555-0123' });
+    expect(() => parseUri('sip:[2001:db8::zz]')).toThrow(SipError);
+    expect(() => parseUri('sip:host:99999')).toThrow(SipError);
+    expect(() => parseUri('sip:us er@host')).toThrow(SipError);
+    expect(() => parseUri('sip:a%zz@host')).toThrow(SipError);
+  });
+
+  it('decodes escapes in the policy view', () => {
+    const m = parseMessage(loadTorture('esc01'), { datagram: true });
+    const p = toPolicyMessage(m);
+    expect(p.ruri!.user).toBe('sips:user@example.com');
+    expect(p.to.user).toBe('user');
+    expect(p.from.user).toBe('I have spaces');
+  });
+});
+
+describe('name-addr, Via, lists', () => {
+  it('handles display names, addr-spec params and angle brackets', () => {
+    expect(parseNameAddr('sip:alice@a.example;tag=x', 'From')).toMatchObject({ display: null, angle: false, params: { tag: 'x' } });
+    expect(parseNameAddr('Alice Smith <sip:alice@a.example;transport=tcp>;tag=y', 'From')).toMatchObject({ display: 'Alice Smith', params: { tag: 'y' } });
+    expect(() => parseNameAddr('"unterminated <sip:a@b>', 'To')).toThrow(SipError);
+  });
+
+  it('splits lists outside quotes and angle brackets only', () => {
+    expect(splitList('"a,b" <sip:x@y;p=1,2>, <sip:z@w>')).toEqual(['"a,b" <sip:x@y;p=1,2>', '<sip:z@w>']);
+  });
+
+  it('parses Via with IPv6 sent-by and rport without value', () => {
+    expect(parseVia('SIP/2.0/TLS [2001:db8::1]:5061;branch=z9hG4bKx;rport')).toMatchObject({ host: '[2001:db8::1]', port: 5061, rport: '' });
+    expect(() => parseVia('SIP/2.0/UDP')).toThrow(SipError);
+  });
+});
+
+describe('policy view', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../schemas/sip-message.schema.json', import.meta.url), 'utf8'));
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  const validate = ajv.compile(schema);
+
+  it('matches schemas/sip-message.schema.json for requests and responses', () => {
+    for (const buf of [INVITE, loadTorture('wsinv'), loadTorture('intmeth'), loadTorture('unreason'), loadTorture('unksm2'), loadTorture('inv2543')]) {
+      const p = toPolicyMessage(parseMessage(buf, { datagram: true }));
+      const ok = validate(JSON.parse(JSON.stringify(p)));
+      expect(validate.errors ?? []).toEqual([]);
+      expect(ok).toBe(true);
+    }
+  });
+
+  it('expands compact forms and lower-cases header names', () => {
+    const p = toPolicyMessage(parseMessage(INVITE));
+    expect(p.headers['call-id']).toEqual(['a84b4c76e66710@pc33.atlanta.example']);
+    expect(p.headers['contact']).toHaveLength(2);
+    expect(p.headers['alert-info']).toHaveLength(3);
+    expect(p.headers['via']).toHaveLength(2);
+    expect(p.ruri).toMatchObject({ scheme: 'sip', user: 'bob', host: 'biloxi.example', port: null });
+    expect(p.from).toMatchObject({ user: 'alice', host: 'atlanta.example', tag: '1928301774', display: 'Alice "A"' });
+    expect(p.to.tag).toBeNull();
+    expect(p.status).toBeNull();
+  });
+
+  it('gives responses a null ruri and the CSeq method', () => {
+    const req = parseMessage(INVITE);
+    const resp = parseMessage(buildResponse(req, 486, 'Busy Here', { toTag: 'abc' }).toBuffer());
+    const p = toPolicyMessage(resp);
+    expect(p).toMatchObject({ kind: 'response', status: 486, reason: 'Busy Here', method: 'INVITE', ruri: null });
+    expect(p.to.tag).toBe('abc');
+    expect(validate(JSON.parse(JSON.stringify(p)))).toBe(true);
+  });
+});
