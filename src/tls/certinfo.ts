@@ -68,6 +68,8 @@ export interface CertInfo {
   ext_key_usage: string[];
   is_ca: boolean;
   self_issued: boolean;
+  /** Has a critical extension OpenSSL does not handle (internal; not part of the document). */
+  unhandled_critical: boolean;
 }
 
 /** Summary used for each element of `chain`. */
@@ -124,6 +126,8 @@ const KU_NAMES = [
   'decipherOnly',
 ];
 
+// Extensions OpenSSL's verifier understands when critical.
+const HANDLED_CRITICAL = new Set(['2.5.29.15', '2.5.29.17', '2.5.29.18', '2.5.29.19', '2.5.29.30', '2.5.29.32', '2.5.29.33', '2.5.29.36', '2.5.29.37', '2.5.29.54', '2.5.29.14', '2.5.29.35', '1.3.6.1.5.5.7.1.1', '2.5.29.31']);
 const OID_SAN = '2.5.29.17';
 const OID_KU = '2.5.29.15';
 const OID_EKU = '2.5.29.37';
@@ -177,8 +181,10 @@ function parse(der: Uint8Array, sha256: string): CertInfo {
   let keyUsage: string[] = [];
   let extKeyUsage: string[] = [];
   let isCa = false;
+  let unhandledCritical = false;
   for (const ext of tbs.extensions ?? []) {
     const value = ext.extnValue.buffer;
+    if (ext.critical && !HANDLED_CRITICAL.has(ext.extnID)) unhandledCritical = true;
     if (ext.extnID === OID_SAN) {
       for (const gn of AsnConvert.parse(value, SubjectAlternativeName)) {
         if (gn.dNSName !== undefined) san.dns.push(gn.dNSName);
@@ -211,6 +217,7 @@ function parse(der: Uint8Array, sha256: string): CertInfo {
     ext_key_usage: extKeyUsage,
     is_ca: isCa,
     self_issued: subject.string === issuer.string,
+    unhandled_critical: unhandledCritical,
   };
 }
 

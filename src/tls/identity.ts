@@ -98,7 +98,9 @@ export function identityFromChain(
     return { presented: true, verified: false, verify_error: 'CERT_UNPARSEABLE', mapped_identities: [], ...base };
   }
   const leaf = infos[0];
-  const error = opts.authorizationError ?? ourChecks(infos, ders, domain, opts);
+  let error = opts.authorizationError ?? ourChecks(infos, ders, domain, opts);
+  // Node maps some OpenSSL codes to UNSPECIFIED; name the one we can recognise ourselves.
+  if (error === 'UNSPECIFIED' && infos.some((i) => i.unhandled_critical)) error = 'UNHANDLED_CRITICAL_EXTENSION';
   const cn = leaf.subject.cn;
   const doc: PeerIdentity = {
     presented: true,

@@ -15,6 +15,8 @@ export interface TlsServerOptions {
   onConnection: (socket: tls.TLSSocket, identity: PeerIdentity, domain: ServerDomain) => void;
   /** Called for each refused connection (after the handshake), e.g. for a decision log. */
   onRefused?: (identity: PeerIdentity, domain: ServerDomain) => void;
+  /** Called for each failed handshake (garbage, timeout, no shared cipher, bad certificate alert...). */
+  onHandshakeError?: (err: NodeJS.ErrnoException) => void;
   logger?: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
 }
 
@@ -93,6 +95,7 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
     log.warn({ err: { message: err.message, code: err.code }, domain: opts.domain, remote: socket.remoteAddress }, 'tls: handshake failed');
     socket.destroy();
+    opts.onHandshakeError?.(err);
   });
   server.on('error', (err) => log.error({ err, domain: opts.domain }, 'tls: server error'));
   return server;

@@ -96,7 +96,7 @@ export class CertificateAuthority extends IssuedCertificate {
     const { notBefore, notAfter } = validityDates(opts);
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: opts.serial ?? randomSerial(),
-      name: opts.subject,
+      name: dn(opts.subject),
       notBefore,
       notAfter,
       keys: key.keys,
@@ -123,7 +123,7 @@ export class CertificateAuthority extends IssuedCertificate {
     const { notBefore, notAfter } = validityDates(opts);
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: opts.serial ?? randomSerial(),
-      subject: opts.subject,
+      subject: dn(opts.subject),
       issuer: this.cert.subjectName,
       notBefore,
       notAfter,
@@ -144,7 +144,7 @@ export class CertificateAuthority extends IssuedCertificate {
     const { notBefore, notAfter } = validityDates(opts);
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: opts.serial ?? randomSerial(),
-      subject: opts.subject,
+      subject: dn(opts.subject),
       issuer: this.cert.subjectName,
       notBefore,
       notAfter,
@@ -187,7 +187,7 @@ export async function selfSigned(opts: IssueOptions): Promise<IssuedCertificate>
   const { notBefore, notAfter } = validityDates(opts);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: opts.serial ?? randomSerial(),
-    name: opts.subject,
+    name: dn(opts.subject),
     notBefore,
     notAfter,
     keys: key.keys,
@@ -195,6 +195,14 @@ export async function selfSigned(opts: IssueOptions): Promise<IssuedCertificate>
     extensions: await leafExtensions(key, opts),
   });
   return new IssuedCertificate(cert, key, await privateKeyPem(key.keys.privateKey), []);
+}
+
+/**
+ * Subjects are written most specific first (`CN=host, O=Org, C=US`, as RFC 4514 prints them);
+ * X.509 stores them the other way round, so the order is reversed for encoding.
+ */
+export function dn(subject: string): x509.Name {
+  return new x509.Name([...new x509.Name(subject).toJSON()].reverse());
 }
 
 export function pem(cert: x509.X509Certificate): string {

@@ -1,0 +1,22 @@
+// Validation of identity documents against schemas/identity.schema.json (ajv, draft 2020-12).
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
+
+const schemaUrl = new URL('../../schemas/identity.schema.json', import.meta.url);
+let validator: ValidateFunction | undefined;
+
+function compile(): ValidateFunction {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  const mod = addFormatsModule as unknown as { default?: (a: Ajv2020) => void } & ((a: Ajv2020) => void);
+  (mod.default ?? mod)(ajv);
+  return ajv.compile(JSON.parse(readFileSync(schemaUrl, 'utf8')));
+}
+
+/** Returns the schema violations of `doc` as readable strings (empty when valid). */
+export function validateIdentity(doc: unknown): string[] {
+  validator ??= compile();
+  if (validator(doc)) return [];
+  return (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+}
