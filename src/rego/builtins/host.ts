@@ -10,12 +10,13 @@ import { netBuiltins } from './net.js';
 import { unitsBuiltins } from './units.js';
 import { semverBuiltins } from './semver.js';
 import { uuidBuiltins } from './uuid.js';
+import { timeBuiltins } from './time.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
 export type { HostBuiltin, BuiltinTable } from './types.js';
 export { BuiltinError } from './errors.js';
 
-const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins];
+const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins];
 
 const implementations: BuiltinTable = Object.assign({}, ...families);
 

@@ -12,7 +12,8 @@ export class RawNumber {
 }
 
 export function needsExactEncoding(v: unknown): boolean {
-  if (typeof v === 'bigint' || v instanceof RawNumber) return true;
+  if (typeof v === 'bigint') return !Number.isSafeInteger(Number(v));
+  if (v instanceof RawNumber) return true;
   if (Array.isArray(v)) return v.some(needsExactEncoding);
   if (v && typeof v === 'object') return Object.values(v).some(needsExactEncoding);
   return false;
@@ -33,7 +34,8 @@ export function exactJSON(v: unknown): string {
 
 /** What a host builtin hands to the SDK: the plain value, or JSON bytes when exactness needs it. */
 export function toSdkResult(v: unknown): unknown {
-  if (v === undefined || !needsExactEncoding(v)) return v;
+  if (typeof v === 'bigint' && Number.isSafeInteger(Number(v))) return Number(v);
+  if (v === undefined || !needsExactEncoding(v)) return containsBigint(v) ? toPlain(v) : v;
   const bytes = new TextEncoder().encode(exactJSON(v));
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
@@ -45,4 +47,11 @@ export function toPlain(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(toPlain);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, toPlain(e)]));
   return v;
+}
+
+function containsBigint(v: unknown): boolean {
+  if (typeof v === 'bigint') return true;
+  if (Array.isArray(v)) return v.some(containsBigint);
+  if (v && typeof v === 'object' && !(v instanceof RawNumber)) return Object.values(v).some(containsBigint);
+  return false;
 }
