@@ -103,17 +103,14 @@ export class StreamFramer {
         return { type: 'ping' };
       }
       if (b.length >= 2 && b[0] === 0x0d && b[1] === 0x0a) {
-        if (b.length === 2) {
-          // A lone CRLF is a pong, unless the next CRLF completes a ping split across reads.
-          this.buf = b.subarray(2);
-          this.loneCrlf = true;
-          return { type: 'pong' };
-        }
         this.buf = b.subarray(2);
         if (this.loneCrlf) {
+          // this CRLF completes a ping whose first half arrived alone (reported as a pong)
           this.loneCrlf = false;
           return { type: 'ping' };
         }
+        // A CRLF with nothing after it yet is a pong, unless the next read completes a ping.
+        this.loneCrlf = b.length === 2;
         return { type: 'pong' };
       }
       if (b.length === 1 && b[0] === 0x0d) return null; // wait for the LF
