@@ -159,6 +159,11 @@ describe('string interpolation', () => {
     expect(parts('$`a\n{x}\\{y}`')).toEqual(['a\n', '{x}', '{y}']);
   });
 
+  it('does not mistake template text for comments', () => {
+    const m = mod('package p\nx := 1\np := $"{x} # not a comment" # real\nq := $`{x}\n# still text` # real too\n');
+    expect(m.comments.map((c) => c.text)).toEqual([' real', ' real too']);
+  });
+
   it('rejects assignments, unification, not, some and every inside templates', () => {
     expect(qErrors('x := $"{y := 1}"')).toEqual(["1:9: unexpected assignment (':=') in template-string expression"]);
     expect(qErrors('x := $"{y = 1}"')).toEqual(["1:9: unexpected unification ('=') in template-string expression"]);

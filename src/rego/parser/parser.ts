@@ -34,8 +34,11 @@ interface State {
   wildcard: number;
   errors: readonly RegoError[];
   hints: readonly string[];
-  ncomments: number;
+  /** Comments scanned so far, newest first (a persistent list, so backtracking drops lookahead-only comments). */
+  comments: CommentList | undefined;
 }
+
+interface CommentList { comment: Comment; next: CommentList | undefined }
 
 interface CacheEntry { offset: number; term: Term | undefined; post: State; next: CacheEntry | undefined }
 
@@ -60,7 +63,7 @@ export function metaOf(h: Head): HeadMeta {
   return m;
 }
 
-export const MAX_RECURSION_DEPTH = 3000;
+export const MAX_RECURSION_DEPTH = 20000;
 
 class DepthExceeded extends Error {}
 
@@ -78,7 +81,6 @@ export class Parser {
    * backtracking cost and (as in OPA) forgets terms of abandoned alternatives.
    */
   private cache: CacheEntry | undefined;
-  private comments = new Map<number, Comment>();
   private depth = 0;
 
   constructor(src: string, file: string) {
@@ -98,7 +100,7 @@ export class Parser {
       wildcard: 0,
       errors: [],
       hints: [],
-      ncomments: 0,
+      comments: undefined,
     };
   }
 
@@ -148,7 +150,9 @@ export class Parser {
         this.error(this.loc(), 'max parsing recursion depth exceeded');
       } else throw e;
     }
-    const comments = [...this.comments.values()].sort((a, b) => a.location.offset - b.location.offset);
+    const comments: Comment[] = [];
+    for (let c = this.s.comments; c; c = c.next) comments.push(c.comment);
+    comments.reverse();
     return { stmts, comments, errors: [...this.s.errors] };
   }
 
@@ -226,10 +230,7 @@ export class Parser {
         if (skipws) continue;
       }
       if (!this.at(Tok.Comment)) break;
-      if (!this.comments.has(r.offset)) {
-        this.comments.set(r.offset, { text: r.lit.slice(1), location: this.loc() });
-      }
-      this.s.ncomments++;
+      this.s.comments = { comment: { text: r.lit.slice(1), location: this.loc() }, next: this.s.comments };
     }
   }
 
