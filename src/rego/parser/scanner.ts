@@ -185,20 +185,36 @@ function isDigit(ch: number): boolean {
  */
 export class Scanner {
   readonly src: string;
-  pos: ScanPos;
+  private offset = 0;
+  private row = 1;
+  private col = 1;
   /** When false, the former future keywords scan as identifiers (import paths). */
   futureKeywords = true;
   private errs: ScanResult['errors'] = [];
 
   constructor(src: string) {
     this.src = src;
-    this.pos = { offset: 0, row: 1, col: 1 };
-    if (src.codePointAt(0) === BOM) this.pos = { offset: 1, row: 1, col: 2 };
+    if (src.codePointAt(0) === BOM) {
+      this.offset = 1;
+      this.col = 2;
+    }
+  }
+
+  /** A snapshot of the position (the parser saves and restores it when backtracking). */
+  get pos(): ScanPos {
+    return { offset: this.offset, row: this.row, col: this.col };
+  }
+  set pos(p: ScanPos) {
+    this.offset = p.offset;
+    this.row = p.row;
+    this.col = p.col;
   }
 
   private curr(): number {
-    const c = this.src.codePointAt(this.pos.offset);
-    return c === undefined ? -1 : c;
+    const c = this.src.charCodeAt(this.offset);
+    if (c !== c) return -1; // NaN: end of input
+    if (c >= 0xd800 && c <= 0xdbff) return this.src.codePointAt(this.offset)!;
+    return c;
   }
 
   private peekAt(off: number): number {
@@ -209,17 +225,18 @@ export class Scanner {
   private next(): void {
     const c = this.curr();
     if (c < 0) return;
-    const width = c > 0xffff ? 2 : 1;
-    const p = this.pos;
-    if (c === 10) this.pos = { offset: p.offset + width, row: p.row + 1, col: 1 };
-    else this.pos = { offset: p.offset + width, row: p.row, col: p.col + 1 };
+    this.offset += c > 0xffff ? 2 : 1;
+    if (c === 10) {
+      this.row++;
+      this.col = 1;
+    } else this.col++;
     const n = this.curr();
     if (n === 0) this.error('illegal null character');
     else if (n === BOM) this.error('illegal byte-order mark');
   }
 
   private error(message: string): void {
-    this.errs.push({ message, offset: this.pos.offset, row: this.pos.row, col: this.pos.col });
+    this.errs.push({ message, offset: this.offset, row: this.row, col: this.col });
   }
 
   keyword(lit: string): Tok {
@@ -230,7 +247,7 @@ export class Scanner {
   }
 
   scan(continueTemplate?: { raw: boolean }): ScanResult {
-    this.errs = [];
+    if (this.errs.length > 0) this.errs = [];
     const start = this.pos;
     let tok: Tok = Tok.Illegal;
     let lit = '';
@@ -244,9 +261,9 @@ export class Scanner {
       this.next();
       tok = Tok.Whitespace;
     } else if (isLetter(ch)) {
-      const s = this.pos.offset;
+      const s = this.offset;
       while (isLetter(this.curr()) || isDigit(this.curr())) this.next();
-      lit = this.src.slice(s, this.pos.offset);
+      lit = this.src.slice(s, this.offset);
       tok = this.keyword(lit);
     } else if (isDecimal(ch)) {
       lit = this.scanNumber();
@@ -318,11 +335,11 @@ export class Scanner {
   }
 
   private result(tok: Tok, lit: string, start: ScanPos): ScanResult {
-    return { tok, lit, offset: start.offset, end: this.pos.offset, row: start.row, col: start.col, errors: this.errs };
+    return { tok, lit, offset: start.offset, end: this.offset, row: start.row, col: start.col, errors: this.errs };
   }
 
   private scanNumber(): string {
-    const s = this.pos.offset;
+    const s = this.offset;
     if (this.curr() !== 0x2e) while (isDecimal(this.curr())) this.next();
     if (this.curr() === 0x2e) {
       this.next();
@@ -341,7 +358,7 @@ export class Scanner {
       this.error('illegal number format');
       while (isLetter(this.curr()) || isDigit(this.curr())) this.next();
     }
-    return this.src.slice(s, this.pos.offset);
+    return this.src.slice(s, this.offset);
   }
 
   /** `start` is the offset of the opening quote. Returns the literal including quotes. */
@@ -367,7 +384,7 @@ export class Scanner {
         }
       }
     }
-    return this.src.slice(start, this.pos.offset);
+    return this.src.slice(start, this.offset);
   }
 
   private scanRawString(start: number): string {
@@ -380,7 +397,7 @@ export class Scanner {
         break;
       }
     }
-    return this.src.slice(start, this.pos.offset);
+    return this.src.slice(start, this.offset);
   }
 
   /**
@@ -406,7 +423,7 @@ export class Scanner {
             this.next();
             break;
           case 0x7b:
-            escapes.push(this.pos.offset - 1); // the backslash
+            escapes.push(this.offset - 1); // the backslash
             this.next();
             break;
           case 0x75:
@@ -433,7 +450,7 @@ export class Scanner {
       if (ch === 0x60) { tok = Tok.RawTemplateStringEnd; break; }
       if (ch === 0x7b) break;
       if (ch === 0x5c && this.curr() === 0x7b) {
-        escapes.push(this.pos.offset - 1);
+        escapes.push(this.offset - 1);
         this.next();
       }
     }
@@ -447,13 +464,13 @@ export class Scanner {
       out += this.src.slice(from, e);
       from = e + 1;
     }
-    return out + this.src.slice(from, this.pos.offset);
+    return out + this.src.slice(from, this.offset);
   }
 
   /** Returns the comment text including the leading `#`, without a trailing `\r`. */
   private scanComment(start: number): string {
     while (this.curr() !== 10 && this.curr() !== -1) this.next();
-    let end = this.pos.offset;
+    let end = this.offset;
     if (end > start && this.src.charCodeAt(end - 1) === 13) end--;
     return this.src.slice(start, end);
   }
