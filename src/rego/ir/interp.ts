@@ -218,11 +218,11 @@ export function evalPlan(policy: Policy, input: unknown, data: unknown = {}, nam
           throw new Return(locals[s.source]);
         case 'CallStmt': {
           const args = s.args.map(operand);
-          if (args.some((a) => a === undefined)) return fail;
           const f = funcs.get(s.func);
           let r: Val | undefined;
-          if (f) r = call(f, args as Val[]);
+          if (f) r = call(f, args as Val[]); // input may be undefined: passed through
           else {
+            if (args.some((a) => a === undefined)) return fail;
             const bi = builtins[s.func];
             if (!bi) throw new EvalError('eval_builtin_error', `builtin ${s.func} not in the test interpreter`);
             r = bi(...(args as Val[]));
