@@ -96,7 +96,8 @@ export function isGround(v: Value): boolean {
   switch (v.type) {
     case 'var':
       return false;
-    case 'ref':
+    case 'ref': // OPA's Ref.IsGround ignores the head
+      return v.value.slice(1).every((t) => isGround(t.value));
     case 'array':
     case 'set':
     case 'call':
@@ -111,6 +112,11 @@ export function isGround(v: Value): boolean {
     default:
       return true;
   }
+}
+
+/** OPA's Ref.IsGround on a term list (head ignored). */
+export function refIsGround(ref: Term[]): boolean {
+  return ref.slice(1).every((t) => isGround(t.value));
 }
 
 export function isCall(e: Expr): e is Expr & { terms: Term[] } {

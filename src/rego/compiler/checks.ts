@@ -6,6 +6,7 @@ import {
   isCall,
   isEquality,
   isGround,
+  refIsGround,
   locationString,
   operatorName,
   refToString,
@@ -115,8 +116,8 @@ export function checkRuleConflicts(c: CompileContext): void {
       kinds.add(ruleKind(r));
       arities.add(r.head.args?.length ?? 0);
       if (r.default) defaults.push(r);
-      if (ref.every((t) => isGround(t.value)) && node.children.size > 0) conflicts = flattenChildren(c, node);
-      if (ruleKind(r) === 'single' && ref.every((t) => isGround(t.value))) complete++;
+      if (refIsGround(ref) && node.children.size > 0) conflicts = flattenChildren(c, node);
+      if (ruleKind(r) === 'single' && refIsGround(ref)) complete++;
       else partial++;
     }
     const first = node.values[0];
@@ -141,7 +142,7 @@ export function checkRuleConflicts(c: CompileContext): void {
   for (const { module } of c.sorted) {
     for (const rule of module.rules) {
       const ref = ruleRef(rule, module);
-      if (!ref.every((t) => isGround(t.value))) continue;
+      if (!refIsGround(ref)) continue;
       const key = JSON.stringify(ref.map((t) => stripVal(t)));
       for (const { module: other } of c.sorted) {
         if (other === module) continue;

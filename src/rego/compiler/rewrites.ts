@@ -172,7 +172,7 @@ export function rewriteTemplateStrings(c: CompileContext): void {
         RESERVED_VARS.forEach((v) => safe.add(v));
         const errs: RegoError[] = [];
         const res = rewriteTemplatesIn(c.gen, c.getArity, safe, c.rewrittenVars, r.body, true, errs);
-        const head = [...(r.head.key ? [r.head.key] : []), ...(r.head.value ? [r.head.value] : [])];
+        const head = [...r.head.reference.slice(1), ...(r.head.args ?? []), ...(r.head.key ? [r.head.key] : []), ...(r.head.value ? [r.head.value] : [])];
         rewriteTemplatesIn(c.gen, c.getArity, res.safe, c.rewrittenVars, head, false, errs);
         c.err(...errs);
       }
