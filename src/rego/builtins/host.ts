@@ -11,12 +11,13 @@ import { unitsBuiltins } from './units.js';
 import { semverBuiltins } from './semver.js';
 import { uuidBuiltins } from './uuid.js';
 import { timeBuiltins } from './time.js';
+import { jwtBuiltins } from './jwt.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
 export type { HostBuiltin, BuiltinTable } from './types.js';
 export { BuiltinError } from './errors.js';
 
-const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins];
+const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins];
 
 const implementations: BuiltinTable = Object.assign({}, ...families);
 
@@ -27,6 +28,18 @@ export const HOST_BUILTIN_ARITY: Record<string, number> = Object.fromEntries(
 
 /** Builtins the WASM back end must route to the host (opa_builtin0..4) instead of its runtime. */
 export const HOST_BUILTIN_NAMES: ReadonlySet<string> = new Set(Object.keys(implementations));
+
+/**
+ * Host builtins whose OPA result is a set. JSON has no sets, so they return arrays (sorted, without
+ * duplicates); the back end must turn the result into a set after the call, or comparisons with
+ * set literals in policies fail.
+ */
+export const HOST_BUILTIN_SET_RESULTS: ReadonlySet<string> = new Set([
+  'net.cidr_expand',
+  'net.cidr_merge',
+  'net.cidr_contains_matches',
+  'net.lookup_ip_addr',
+]);
 
 export interface HostBuiltinOptions {
   /**
