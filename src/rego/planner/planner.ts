@@ -217,7 +217,7 @@ export class Planner {
         const args = current.head.args ?? top.head.args ?? [];
         this.planFuncParams(params, args, 0, () => {
           this.planQuery(current.body, 0, () => {
-            if (kind === 'single') {
+            if (ruleKind(current) === 'single') {
               const value = current.head.value ?? TRUE_TERM;
               if (buildObject) {
                 const ref = this.ruleRef(current);
@@ -260,7 +260,7 @@ export class Planner {
           });
         });
       }
-      if (kind === 'single' && !buildObject) {
+      if (ruleKind(top) === 'single' && !buildObject) {
         const end: Block = { stmts: [] };
         this.appendStmtToBlock({ type: 'IsDefinedStmt', source: lresult }, end);
         this.appendStmtToBlock({ type: 'AssignVarOnceStmt', target: fn.return, source: L(lresult) }, end);
