@@ -127,8 +127,8 @@ export class FunctionBuilder {
   }
 
   private i64(v: number): Expr {
-    const big = BigInt(v);
-    return this.m.i64.const(Number(BigInt.asIntN(32, big)), Number(BigInt.asIntN(32, big >> 32n)));
+    // binaryen >= 120 takes one bigint
+    return (this.m.i64.const as unknown as (v: bigint) => Expr)(BigInt(v));
   }
 
   private sameOperand(a: ir.Operand, b: ir.Operand): boolean {

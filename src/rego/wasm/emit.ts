@@ -6,7 +6,7 @@
 //     function so the heap begins after the new data, strip private exports;
 //  5. validate, optionally optimize, emit.
 import type * as ir from '../ir/types.js';
-import { loadBinaryen, type Binaryen } from './binaryen.js';
+import { loadBinaryen, discardBinaryen, isBinaryenFatal, type Binaryen } from './binaryen.js';
 import { runtimeInfo } from './runtime.js';
 import { layoutStatic } from './static-data.js';
 import { FunctionBuilder, type ModuleContext, type Services, type BuiltinTarget } from './codegen.js';
@@ -21,7 +21,7 @@ export interface EmitOptions {
 
 const SERVICES = [
   'null', 'boolean', 'number_int', 'number_ref', 'number_set_int', 'string', 'array_with_cap', 'array_append',
-  'object', 'object_insert', 'set', 'set_add', 'value_get', 'value_compare', 'value_equal', 'value_type',
+  'object', 'object_insert', 'set', 'result_set', 'set_add', 'value_get', 'value_compare', 'value_equal', 'value_type',
   'value_length', 'value_merge', 'value_shallow_copy', 'iter_prepare', 'iter_key', 'iter_value',
   'memo_init', 'memo_push', 'memo_pop', 'memo_get', 'memo_set', 'error',
 ];
@@ -57,6 +57,16 @@ export async function runtimeBuiltins(): Promise<Map<string, number>> {
 }
 
 export async function emitWasm(policy: ir.Policy, options: EmitOptions = {}): Promise<Uint8Array> {
+  try {
+    return await link(policy, options);
+  } catch (err) {
+    if (err instanceof WasmCompileError) throw err;
+    if (isBinaryenFatal(err)) discardBinaryen();
+    throw new WasmCompileError(`internal error while linking: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array> {
   const b = await loadBinaryen();
   const rt = runtimeInfo();
 
@@ -136,7 +146,8 @@ export async function emitWasm(policy: ir.Policy, options: EmitOptions = {}): Pr
     // ---- static data
     const segments: Array<{ offset: number; data: Uint8Array; passive: boolean }> = [];
     let dataEnd = 0;
-    for (let i = 0; i < m.getNumDataSegments(); i++) {
+    const numSegments = (m as unknown as { getNumDataSegments(): number }).getNumDataSegments();
+    for (let i = 0; i < numSegments; i++) {
       const info = (m as unknown as { getDataSegmentInfo(ref: number): { offset: number; data: ArrayBuffer; passive: boolean } })
         .getDataSegmentInfo(m.getDataSegmentByIndex(i));
       segments.push({ offset: info.offset, data: new Uint8Array(info.data), passive: info.passive });
@@ -199,7 +210,7 @@ export async function emitWasm(policy: ir.Policy, options: EmitOptions = {}): Pr
         m.call(rtServices.memo_init!, [m.i32.const(policy.funcs.length)], b.none),
         m.local.set(fb.local(0), m.i32.load(0, 4, ctx())),
         m.local.set(fb.local(1), m.i32.load(4, 4, ctx())),
-        m.local.set(rsLocal, m.call(rtServices.set!, [], b.i32)),
+        m.local.set(rsLocal, m.call(rtServices.result_set!, [], b.i32)),
         m.i32.store(8, 4, ctx(), m.local.get(rsLocal, b.i32)),
         m.local.set(eid, m.i32.load(12, 4, ctx())),
       ];

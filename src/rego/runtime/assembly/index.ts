@@ -10,7 +10,7 @@ import { jsonParse, jsonDump, valueDump } from "./json";
 import { ctxNew, evalCtx, builtinsValue, entrypointsValue, fastEval, memoInit, memoPush, memoPop, memoGet, memoSet } from "./eval";
 import {
   makeNull, makeBool, makeInt, makeNumRef, makeString, makeArray, arrAppend, makeObject, collInsert,
-  makeSet, setAdd, kindOf, shallowCopy,
+  makeSet, makeOrderedSet, setAdd, kindOf, shallowCopy,
 } from "./value";
 import { valueCompare, valueEqual } from "./compare";
 import { valueGet, valueLength, iterPrepare, iterKey, iterValue, valueMerge, numberSetInt, addPath, removePath } from "./ops";
@@ -58,6 +58,7 @@ export function __rt_array_append(a: usize, v: usize): void { arrAppend(a, v); }
 export function __rt_object(): usize { return makeObject(); }
 export function __rt_object_insert(o: usize, k: usize, v: usize): void { collInsert(o, k, v); }
 export function __rt_set(): usize { return makeSet(); }
+export function __rt_result_set(): usize { return makeOrderedSet(); }
 export function __rt_set_add(s: usize, v: usize): void { setAdd(s, v); }
 export function __rt_value_get(v: usize, k: usize): usize { return valueGet(v, k); }
 export function __rt_value_compare(a: usize, b: usize): i32 { return valueCompare(a, b); }

@@ -338,7 +338,7 @@ function putValue(v: usize, rego: bool): void {
       putByte(91);
       let n = arrLen(v);
       for (let i = 0; i < n; i++) {
-        if (i > 0) putByte(44);
+        if (i > 0) { putByte(44); if (rego) putByte(32); }
         putValue(arrGet(v, i), rego);
       }
       putByte(93);
@@ -349,7 +349,7 @@ function putValue(v: usize, rego: bool): void {
       putByte(123);
       let n = collLen(v);
       for (let i = 0; i < n; i++) {
-        if (i > 0) putByte(44);
+        if (i > 0) { putByte(44); if (rego) putByte(32); }
         let k = collKey(v, i);
         if (kindOf(k) == STRING || rego) putValue(k, rego);
         else {
@@ -363,6 +363,7 @@ function putValue(v: usize, rego: bool): void {
           putString(tmp, klen);
         }
         putByte(58);
+        if (rego) putByte(32);
         putValue(collVal(v, i), rego);
       }
       putByte(125);
@@ -374,7 +375,7 @@ function putValue(v: usize, rego: bool): void {
       if (rego && n == 0) { putLit("set()"); return; }
       putByte(rego ? 123 : 91);
       for (let i = 0; i < n; i++) {
-        if (i > 0) putByte(44);
+        if (i > 0) { putByte(44); if (rego) putByte(32); }
         putValue(collKey(v, i), rego);
       }
       putByte(rego ? 125 : 93);

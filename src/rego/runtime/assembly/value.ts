@@ -8,7 +8,8 @@
 //   array        +4 len, +8 cap, +12 elems (i32 value pointers)
 //   object, set  +4 len, +8 cap, +12 entries (12 bytes each: key, value, hash),
 //                +16 hash table (i32 slots: entry index + 1, 0 = empty), +20 table size
-//                (power of two, 0 while small), +24 sorted flag (entries in OPA key order)
+//                (power of two, 0 while small), +24 order flag (0 unsorted, 1 in OPA key order,
+//                2 insertion order kept: only for the result set, which is never compared)
 //
 // Sets share the object layout (value = key). Objects and sets keep insertion order until
 // something needs OPA's order (iteration, comparison, dump); they are then sorted in place,
@@ -124,6 +125,13 @@ export function arrAppend(v: usize, x: usize): void {
 // ---- objects and sets ----
 
 export function makeObject(): usize { return makeColl(OBJECT, 0); }
+
+/** A set that keeps insertion order for good (the result set: rows come out as produced). */
+export function makeOrderedSet(): usize {
+  let v = makeColl(SET, 0);
+  store<i32>(v, 2, 24);
+  return v;
+}
 export function makeSet(): usize { return makeColl(SET, 0); }
 
 export function makeColl(kind: i32, cap: i32): usize {
@@ -217,7 +225,7 @@ export function collInsert(v: usize, key: usize, val: usize): void {
   store<i32>(e, <i32>val, 4);
   store<u32>(e, h, 8);
   store<i32>(v, len + 1, 4);
-  if (len > 0 && load<i32>(v, 24) != 0 && valueCompare(collKey(v, len - 1), key) > 0) store<i32>(v, 0, 24);
+  if (len > 0 && load<i32>(v, 24) == 1 && valueCompare(collKey(v, len - 1), key) > 0) store<i32>(v, 0, 24);
   let tsize = load<i32>(v, 20);
   if (tsize != 0) {
     if ((len + 1) * 2 > tsize) rehash(v, tsize * 2);
