@@ -12,12 +12,13 @@ import { semverBuiltins } from './semver.js';
 import { uuidBuiltins } from './uuid.js';
 import { timeBuiltins } from './time.js';
 import { jwtBuiltins } from './jwt.js';
+import { x509Builtins } from './x509.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
 export type { HostBuiltin, BuiltinTable } from './types.js';
 export { BuiltinError } from './errors.js';
 
-const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins];
+const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins, x509Builtins];
 
 const implementations: BuiltinTable = Object.assign({}, ...families);
 

@@ -303,3 +303,18 @@ function expectation(c: LoadedCase, _rule: string): Expectations | undefined {
   const set = Array.isArray(x) && x.length <= 1 ? (x.length === 0 ? { undefined: true } : { value: x[0] }) : undefined;
   return { single: { value: x }, set, bool: x === true ? { value: true } : undefined };
 }
+
+/** Top-level `name := <constant>` rules of a module (for tests that need a case's fixtures). */
+export function moduleConstants(module: string): Map<string, unknown> {
+  const consts = new Map<string, unknown>();
+  const re = /^(\w+)\s*:?=\s*/gm;
+  for (const m of module.matchAll(re)) {
+    try {
+      const p = new TermParser(module.slice((m.index ?? 0) + m[0].length), consts);
+      consts.set(m[1], p.term());
+    } catch {
+      // not a constant
+    }
+  }
+  return consts;
+}
