@@ -27,6 +27,8 @@ export interface CompileOptions {
   strict?: boolean;
   /** Run binaryen's optimizer on the linked module (slower compile, smaller/faster module). */
   optimize?: boolean;
+  /** Instrument for test coverage: calls host builtin `internal.bastion_cover(file, row)`. */
+  coverage?: boolean;
 }
 
 export interface CompileResult {
@@ -113,7 +115,7 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
 
   // 2. compile
   const compileModules = await stage<CompileModules>('./compiler/index.js', 'compileModules');
-  const compiled = compileModules({ modules, queries, strict: options.strict });
+  const compiled = compileModules({ modules, queries, strict: options.strict, ...(options.coverage ? { coverage: true } : {}) } as CompileInput);
   if (compiled.errors.length > 0 || !compiled.policy) {
     return { errors: compiled.errors.length > 0 ? compiled.errors : [{ code: 'rego_compile_error', message: 'compiler produced no policy' }] };
   }
@@ -121,7 +123,7 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
   // 3. plan
   let ir: Policy;
   try {
-    ir = planPolicy(compiled.policy);
+    ir = planPolicy(compiled.policy, { coverage: options.coverage });
   } catch (err) {
     if (err instanceof PlanError) return { errors: [{ code: 'rego_compile_error', message: `planner: ${err.message}`, location: err.location }] };
     throw err;

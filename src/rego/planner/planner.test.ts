@@ -32,7 +32,7 @@ function mod(path: string[], rules: Rule[]): Module {
 }
 
 function plan(modules: Module[], body: Body, bindings: string[] = ['x']): Policy {
-  return planPolicy({ modules, queries: [{ name: 'eval', body, bindings: bindings.map((b) => ({ name: b, var: b })) }] });
+  return planPolicy({ modules, queries: [{ name: 'eval', body, bindings: bindings.map((b) => ({ name: b, var: b })), rewrittenVars: new Map() }] });
 }
 
 function allStmts(blocks: Block[]): Stmt[] {
@@ -145,5 +145,26 @@ describe('planner', () => {
 
   it('reports an unknown operator as a PlanError', () => {
     expect(() => plan([], [call('no.such_fn', n(1), v('x'))])).toThrow(PlanError);
+  });
+});
+
+describe('coverage instrumentation', () => {
+  it('calls internal.bastion_cover(file, row) for expressions and rule heads only when asked', () => {
+    const loc = (row: number) => ({ file: 'a.rego', row, col: 1, offset: 0 });
+    const body: Body = [{ ...call('equal', ref('input', 'x'), n(1)), location: loc(4) }];
+    const r = rule(['p'], { value: n(1), body });
+    r.head.location = loc(3);
+    const modules = [mod(['t'], [r])];
+    const q = [call('eq', ref('data', 't', 'p'), v('x'))];
+    const plain = planPolicy({ modules, queries: [{ name: 'eval', body: q, bindings: [{ name: 'x', var: 'x' }], rewrittenVars: new Map() }] });
+    expect(plain.static.builtinFuncs.map((b) => b.name)).not.toContain('internal.bastion_cover');
+    const cov = planPolicy({ modules, queries: [{ name: 'eval', body: q, bindings: [{ name: 'x', var: 'x' }], rewrittenVars: new Map() }] }, { coverage: true });
+    const rows: number[] = [];
+    const res = evalPlan(cov, { x: 2 }, {}, 'eval', { builtins: { 'internal.bastion_cover': (_f, row) => (rows.push(row as number), true) } });
+    expect(res).toEqual([]);
+    expect(rows).toEqual([4]); // reached the expression, which failed: the head was not reached
+    rows.length = 0;
+    evalPlan(cov, { x: 1 }, {}, 'eval', { builtins: { 'internal.bastion_cover': (_f, row) => (rows.push(row as number), true) } });
+    expect(rows).toEqual([4, 3]);
   });
 });

@@ -54,7 +54,11 @@ function isRootVar(t: Term, name: string): boolean {
 export interface PlanOptions {
   /** Builtins with their arities as the compiler found them. */
   builtins?: Map<string, { arity: number }>;
+  /** Emit `internal.bastion_cover(file, row)` calls for test coverage (see NEEDS.md). */
+  coverage?: boolean;
 }
+
+const COVER_BUILTIN = 'internal.bastion_cover';
 
 export class Planner {
   private readonly policy: Policy = { static: { strings: [], builtinFuncs: [], files: [] }, plans: [], funcs: [] };
@@ -217,6 +221,7 @@ export class Planner {
         const args = current.head.args ?? top.head.args ?? [];
         this.planFuncParams(params, args, 0, () => {
           this.planQuery(current.body, 0, () => {
+            this.planCover(current.head.location);
             if (ruleKind(current) === 'single') {
               const value = current.head.value ?? TRUE_TERM;
               if (buildObject) {
@@ -282,6 +287,7 @@ export class Planner {
       this.curr = fn.blocks[fn.blocks.length - 1];
       this.planQuery(d.body, 0, () => {
         this.loc = d.head.location ?? d.location;
+        this.planCover(d.head.location);
         this.planTerm(d.head.value ?? TRUE_TERM, () => {
           this.appendStmt({ type: 'AssignVarOnceStmt', target: fn.return, source: this.ltarget });
         });
@@ -371,6 +377,7 @@ export class Planner {
     }
     const old = this.loc;
     this.loc = q[index].location ?? old;
+    if (!isSomeExpr(q[index])) this.planCover(q[index].location);
     this.planExpr(q[index], () =>
       this.planQuery(q, index + 1, () => {
         const curr = this.loc;
@@ -1382,6 +1389,15 @@ export class Planner {
   private isFunction(r: Term[]): boolean {
     const node = this.rules.lookup(r);
     return node !== undefined && node.arity() > 0;
+  }
+
+  /** Records that evaluation reached `loc` (coverage builds only); never makes anything fail. */
+  private planCover(loc: AstLocation | undefined): void {
+    if (!this.opts.coverage || !loc || !loc.file) return;
+    const lrow = this.newLocal();
+    this.appendStmt({ type: 'MakeNumberIntStmt', value: loc.row, target: lrow });
+    this.appendStmt({ type: 'CallStmt', func: COVER_BUILTIN, args: [S(this.getStringConst(loc.file)), L(lrow)], result: this.newLocal() });
+    this.externs.set(COVER_BUILTIN, { name: COVER_BUILTIN, arity: 2 });
   }
 
   // ---- statics and emission ----------------------------------------------------------------
