@@ -126,6 +126,7 @@ def('all', [['collection', union(SetOfAny, ArrOfAny)]], B, { deprecated: true })
 def('array.concat', [['x', ArrOfAny], ['y', ArrOfAny]], ArrOfAny);
 def('array.slice', [['arr', ArrOfAny], ['start', N], ['stop', N]], ArrOfAny);
 def('array.reverse', [['arr', ArrOfAny]], ArrOfAny);
+def('array.flatten', [['arr', ArrOfAny]], ArrOfAny);
 // Conversions
 def('to_number', [['x', union(N, S, B, NL)]], N);
 // Casts (deprecated)

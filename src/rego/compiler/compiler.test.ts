@@ -216,3 +216,19 @@ p if { x := 1; input.a }`, 'data.test.p = x', true)).toEqual(['rego_compile_erro
 f(a, b) := a`, 'data.test.f(1, 2, x)', true)).toEqual(['rego_compile_error: unused argument b. (hint: use _ (wildcard variable) instead)']);
   });
 });
+
+describe('type checking (conservative)', () => {
+  it('rejects literal arguments of the wrong kind', () => {
+    const e = errs(`package test
+p := x if { x := "a" + 1 }`);
+    expect(e[0]).toMatch(/^rego_type_error: plus: invalid argument\(s\)\n\thave: \(string, number\)\n\twant: \(x: number, y: number\)/);
+    expect(errs('package test\np := 1', 'x := upper(1)')[0]).toMatch(/^rego_type_error: upper: invalid argument\(s\)/);
+  });
+
+  it('accepts anything it cannot prove wrong', () => {
+    ok(`package test
+p if { {1} - 1 }
+q := count(input.x)
+r := concat(",", input.y)`);
+  });
+});
