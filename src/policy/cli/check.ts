@@ -1,5 +1,8 @@
-// `bastion policy check <paths>`: parse and compile everything, like `opa check`.
-import { compile } from '../../rego/index.js';
+// `bastion policy check <paths>`: parse and compile every module, like `opa check` (no planning:
+// every rule is checked whether an entrypoint reaches it or not).
+import type { Module, RegoError } from '../../rego/ast/types.js';
+import { compileModules } from '../../rego/compiler/index.js';
+import { parseModule, parseQuery } from '../../rego/parser/index.js';
 import { errorLine, jsonErrors, loadErrorOf, loadSources, type CliResult } from './common.js';
 
 export interface CheckOptions {
@@ -9,17 +12,32 @@ export interface CheckOptions {
   format?: 'pretty' | 'json';
 }
 
-export async function runCheck(opts: CheckOptions): Promise<CliResult> {
+export async function checkPaths(opts: CheckOptions): Promise<RegoError[]> {
   let sources;
   try {
     sources = await loadSources(opts.paths, opts.bundles ?? []);
   } catch (e) {
-    const errs = [loadErrorOf(e)];
-    return { stdout: '', stderr: opts.format === 'json' ? jsonErrors(errs) : errs.map(errorLine).join('\n') + '\n', exitCode: 1 };
+    return [loadErrorOf(e)];
   }
-  // Compiling without entrypoints still parses, resolves and type-checks every module.
-  const out = await compile({ modules: sources.modules, strict: opts.strict });
-  if (out.errors.length === 0) return { stdout: '', stderr: '', exitCode: 0 };
-  const text = opts.format === 'json' ? jsonErrors(out.errors) : out.errors.map(errorLine).join('\n') + '\n';
+  const errors: RegoError[] = [];
+  const modules: Array<{ file: string; module: Module }> = [];
+  for (const m of sources.modules) {
+    const r = parseModule(m.source, m.file);
+    errors.push(...r.errors);
+    if (r.module) modules.push({ file: m.file, module: r.module });
+  }
+  if (errors.length > 0) return errors;
+  const body = parseQuery('true').body!;
+  try {
+    return compileModules({ modules, queries: [{ name: 'check', body }], strict: opts.strict }).errors;
+  } catch (e) {
+    return [{ code: 'rego_compile_error', message: `internal error: ${(e as Error).message}` }];
+  }
+}
+
+export async function runCheck(opts: CheckOptions): Promise<CliResult> {
+  const errors = await checkPaths(opts);
+  if (errors.length === 0) return { stdout: '', stderr: '', exitCode: 0 };
+  const text = opts.format === 'json' ? jsonErrors(errors) : errors.map(errorLine).join('\n') + '\n';
   return { stdout: '', stderr: text, exitCode: 1 };
 }
