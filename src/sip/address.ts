@@ -73,3 +73,30 @@ export function formatNameAddr(a: { display?: string | null; uri: string | Uri; 
   const d = a.display ? `${formatDisplayName(a.display)} ` : '';
   return `${d}<${uri}>${a.params ? formatParams(a.params) : ''}`;
 }
+
+export interface AlertInfo {
+  /** the URI inside <...>, or null for token-style values such as "Bellcore-dr4" */
+  uri: string | null;
+  /** the value as written, for token-style values */
+  token: string | null;
+  params: Params;
+}
+
+/**
+ * One Alert-Info element: `<absoluteURI> *(;param)` (RFC 3261 §20.4). Token-style values used by
+ * some phones ("Bellcore-dr4") are accepted as tokens.
+ */
+export function parseAlertInfo(value: string): AlertInfo {
+  const v = value.trim();
+  if (v.startsWith('<')) {
+    const gt = v.indexOf('>');
+    if (gt < 0) throw badRequest('Unterminated <URI> in Alert-Info');
+    const uri = v.slice(1, gt);
+    if (!/^[A-Za-z][A-Za-z0-9+\-.]*:[^\s<>"]+$/.test(uri)) throw badRequest('Invalid URI in Alert-Info');
+    return { uri, token: null, params: parseParams(v.slice(gt + 1), 'Alert-Info') };
+  }
+  const semi = v.indexOf(';');
+  const token = (semi < 0 ? v : v.slice(0, semi)).trim();
+  if (!TOKEN_RE.test(token)) throw badRequest('Invalid Alert-Info value');
+  return { uri: null, token, params: parseParams(semi < 0 ? '' : v.slice(semi), 'Alert-Info') };
+}

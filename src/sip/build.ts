@@ -2,7 +2,7 @@
 // a non-2xx final response (§17.1.1.3) and CANCEL (§9.1). Also branch/tag generation.
 import { randomBytes } from 'node:crypto';
 import { SipMessage, makeField, type HeaderField } from './message.js';
-import { MAGIC_COOKIE } from './via.js';
+import { MAGIC_COOKIE, formatVia } from './via.js';
 import { splitList } from './syntax.js';
 
 export function generateBranch(): string {
@@ -89,4 +89,25 @@ export function buildCancel(invite: SipMessage, extra: [string, string][] = []):
 export function proxyRequireUnsupported(req: SipMessage, supported: readonly string[] = []): string[] {
   const sup = new Set(supported.map((s) => s.toLowerCase()));
   return req.getAll('proxy-require').filter((t) => t !== '' && !sup.has(t.toLowerCase()));
+}
+
+/**
+ * RFC 3261 §18.2.1 + RFC 3581: marks the top Via of a received request with `received` (when the
+ * sent-by host differs from the source address, or rport was requested) and fills an empty `rport`.
+ */
+export function stampReceived(req: SipMessage, address: string, port: number): void {
+  const top = req.via[0];
+  if (!top) return;
+  const params = { ...top.params };
+  const host = top.host.startsWith('[') ? top.host.slice(1, -1) : top.host;
+  let changed = false;
+  if (host !== address || top.rport !== null) {
+    params['received'] = address;
+    changed = true;
+  }
+  if (top.rport === '') {
+    params['rport'] = String(port);
+    changed = true;
+  }
+  if (changed) req.replaceFirstValue('via', formatVia({ ...top, params }));
 }

@@ -65,8 +65,28 @@ export type Params = Record<string, string | null>;
  * Parses `;name[=value]` generic parameters (header params). `s` starts at the first ';' (or is empty).
  * Names are lower-cased; quoted values are unquoted; a name without value maps to null.
  */
+const GEN_VALUE_RE = /^[A-Za-z0-9\-.!%*_+`'~[\]:]+$/;
+
 export function parseParams(s: string, what: string): Params {
   const params: Params = Object.create(null) as Params;
+  if (s.indexOf('"') < 0) {
+    // fast path: no quoted strings, so ';' and '=' are always delimiters
+    const parts = s.split(';');
+    if (parts[0]!.trim() !== '') throw badRequest(`Malformed parameters in ${what}`);
+    for (let k = 1; k < parts.length; k++) {
+      const part = parts[k]!;
+      const eq = part.indexOf('=');
+      const name = (eq < 0 ? part : part.slice(0, eq)).trim();
+      if (!TOKEN_RE.test(name)) throw badRequest(`Empty or invalid parameter name in ${what}`);
+      let value: string | null = null;
+      if (eq >= 0) {
+        value = part.slice(eq + 1).trim();
+        if (!GEN_VALUE_RE.test(value)) throw badRequest(`Invalid value of parameter ${name} in ${what}`);
+      }
+      params[name.toLowerCase()] = value;
+    }
+    return params;
+  }
   let i = 0;
   const n = s.length;
   const skipWs = (): void => {

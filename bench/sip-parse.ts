@@ -1,0 +1,55 @@
+// SIP message layer benchmark: parse (+ validation) and serialize µs per typical INVITE, plus a
+// proxy-style edit (Via push, Max-Forwards, Alert-Info replace, Record-Route) and the policy view.
+// Figures are printed, never asserted.  Run: npx tsx bench/sip-parse.ts
+import { parseMessage, toPolicyMessage, StreamFramer } from '../src/sip/index.js';
+
+const INVITE = Buffer.from(
+  [
+    'INVITE sip:bob@biloxi.example.com SIP/2.0',
+    'Via: SIP/2.0/TLS sbc.atlanta.example.com:5061;branch=z9hG4bK74bf9;received=192.0.2.101;rport=5061',
+    'Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bKnashds8;received=192.0.2.33',
+    'Max-Forwards: 69',
+    'Record-Route: <sip:sbc.atlanta.example.com:5061;transport=tls;lr>',
+    'To: Bob <sip:bob@biloxi.example.com>',
+    'From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl',
+    'Call-ID: 3848276298220188511@atlanta.example.com',
+    'CSeq: 2 INVITE',
+    'Contact: <sip:alice@pc33.atlanta.example.com;transport=udp>',
+    'Alert-Info: <http://forged.example/ring.wav>',
+    'Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, MESSAGE, SUBSCRIBE, INFO',
+    'Supported: replaces, timer',
+    'User-Agent: ExamplePhone/1.0',
+    'Content-Type: application/sdp',
+    'Content-Length: 142',
+    '',
+    'v=0\r\no=alice 2890844526 2890844526 IN IP4 pc33.atlanta.example.com\r\ns=-\r\nc=IN IP4 192.0.2.33\r\nt=0 0\r\nm=audio 49172 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n',
+  ].join('\r\n'),
+);
+
+function bench(name: string, fn: () => unknown, iterations = 50_000): number {
+  for (let i = 0; i < 5_000; i++) fn(); // warm-up
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) fn();
+  const us = Number(process.hrtime.bigint() - t0) / 1000 / iterations;
+  console.log(`${name.padEnd(52)} ${us.toFixed(2).padStart(7)} µs/op  (${Math.round(1e6 / us).toLocaleString('en-US')} ops/s)`);
+  return us;
+}
+
+console.log(`sip-parse: typical INVITE of ${INVITE.length} bytes, node ${process.version}`);
+const parse = bench('parse + validate', () => parseMessage(INVITE));
+const parsed = parseMessage(INVITE);
+const ser = bench('serialize (unmodified, raw header bytes)', () => parsed.toBuffer());
+bench('parse + validate + serialize', () => parseMessage(INVITE).toBuffer());
+bench('parse + proxy edits + serialize', () => {
+  const m = parseMessage(INVITE);
+  m.prepend('Via', 'SIP/2.0/TLS gw.example.net:5061;branch=z9hG4bKgw7a1');
+  m.set('Max-Forwards', String((m.maxForwards ?? 70) - 1));
+  m.remove('Alert-Info');
+  m.append('Alert-Info', '<http://ring.example/trusted.wav>');
+  m.prepend('Record-Route', '<sip:gw.example.net:5061;transport=tls;lr>');
+  return m.toBuffer();
+});
+bench('parse + policy view (toPolicyMessage)', () => toPolicyMessage(parseMessage(INVITE)));
+const stream = Buffer.concat(Array.from({ length: 100 }, () => INVITE));
+bench('stream framing + parse, 100 INVITEs per chunk (per msg)', () => new StreamFramer().push(stream), 500);
+console.log(`parse+serialize per INVITE: ${(parse + ser).toFixed(2)} µs`);
