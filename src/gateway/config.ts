@@ -1,0 +1,165 @@
+// The gateway configuration: YAML/JSON read from a file (or the embedded config/default.yaml),
+// validated against schemas/config.schema.json with errors naming the path, relative file names
+// resolved against the config's folder.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ClientDomainConfig, ServerDomainConfig } from '../tls/index.js';
+import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
+
+export interface ListenConfig {
+  transport: 'tls' | 'tcp' | 'udp';
+  address?: string;
+  port: number;
+  server_domain?: string;
+  advertise?: string;
+}
+
+export interface GatewayConfig {
+  listen: ListenConfig[];
+  server_domains?: Record<string, ServerDomainConfig>;
+  client_domains?: Record<string, ClientDomainConfig>;
+  dev_pki?: { dir: string; names?: string[] };
+  policy: {
+    path?: string;
+    bundle?: string;
+    url?: string;
+    poll_interval_ms?: number;
+    entrypoint?: string;
+    data?: string[];
+    fail_closed?: { status?: number; reason?: string };
+  };
+  proxy?: {
+    local_names?: string[];
+    max_forwards?: number;
+    record_route?: boolean;
+    timers?: { T1?: number; T2?: number; T4?: number };
+    connect_timeout_ms?: number;
+  };
+  limits?: {
+    max_message_bytes?: number;
+    max_header_bytes?: number;
+    max_body_bytes?: number;
+    max_header_count?: number;
+    max_header_line_bytes?: number;
+    partial_message_timeout_ms?: number;
+    idle_timeout_ms?: number;
+  };
+  log?: { level?: string; decisions?: boolean; decision_input?: boolean; mask?: string[]; file?: string };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}: invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const require = createRequire(import.meta.url);
+const Ajv2020 = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js').default;
+const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
+
+let validator: ValidateFunction | undefined;
+function getValidator(): ValidateFunction {
+  if (!validator) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, useDefaults: false });
+    addFormats(ajv);
+    validator = ajv.compile(configSchema);
+  }
+  return validator;
+}
+
+function describe(e: ErrorObject): string {
+  const path = e.instancePath === '' ? '/' : e.instancePath;
+  const p = e.params as Record<string, unknown>;
+  if (e.keyword === 'additionalProperties') return `${path}: unknown property "${String(p.additionalProperty)}"`;
+  if (e.keyword === 'unevaluatedProperties') return `${path}: unknown property "${String(p.unevaluatedProperty)}"`;
+  if (e.keyword === 'required') return `${path}: missing property "${String(p.missingProperty)}"`;
+  if (e.keyword === 'enum') return `${path}: must be one of ${JSON.stringify(p.allowedValues)}`;
+  return `${path}: ${e.message ?? 'is invalid'}`;
+}
+
+/** Validates a parsed config document; returns one line per problem (empty: valid). */
+export function validateConfig(doc: unknown): string[] {
+  const validate = getValidator();
+  if (validate(doc)) return semanticChecks(doc as GatewayConfig);
+  // oneOf/if-then noise repeats the specific errors; keep the distinct lines.
+  const lines = (validate.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'not').map(describe);
+  const oneOf = (validate.errors ?? []).find((e) => e.keyword === 'oneOf');
+  if (oneOf && oneOf.instancePath === '/policy') lines.push('/policy: give exactly one of "path", "bundle" or "url"');
+  return [...new Set(lines)];
+}
+
+function semanticChecks(cfg: GatewayConfig): string[] {
+  const out: string[] = [];
+  cfg.listen.forEach((l, i) => {
+    if (l.server_domain !== undefined && !(cfg.server_domains ?? {})[l.server_domain]) {
+      out.push(`/listen/${i}/server_domain: no server domain named "${l.server_domain}"`);
+    }
+  });
+  const seen = new Set<string>();
+  cfg.listen.forEach((l, i) => {
+    const key = `${l.transport === 'udp' ? 'udp' : 'tcp'}:${l.address ?? '127.0.0.1'}:${l.port}`;
+    if (l.port !== 0 && seen.has(key)) out.push(`/listen/${i}: ${l.transport} ${l.address ?? '127.0.0.1'}:${l.port} is listed twice`);
+    seen.add(key);
+  });
+  return out;
+}
+
+/** The package root (where package.json lives), from src/gateway or dist/src/gateway. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'schemas'))) return dir;
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}
+
+export const DEFAULT_CONFIG_FILE = (): string => join(packageRoot(), 'config', 'default.yaml');
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  /** the file it came from */
+  source: string;
+  /** relative paths in the config resolve against this folder */
+  baseDir: string;
+}
+
+/** Parses and validates config text. Throws ConfigError. */
+export function parseConfig(text: string, source: string, baseDir: string): LoadedConfig {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text, { prettyErrors: true });
+  } catch (e) {
+    throw new ConfigError(source, [`not valid YAML: ${(e as Error).message.split('\n')[0]}`]);
+  }
+  const problems = validateConfig(doc);
+  if (problems.length) throw new ConfigError(source, problems);
+  return { config: doc as GatewayConfig, source, baseDir };
+}
+
+/**
+ * Loads `file`, or the embedded default when absent. The default's relative paths resolve against
+ * the package root (policies/, .state/); a user file's against its own folder.
+ */
+export function loadConfig(file?: string): LoadedConfig {
+  const path = file ? resolve(file) : DEFAULT_CONFIG_FILE();
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(path, [`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+  }
+  return parseConfig(text, path, file ? dirname(path) : packageRoot());
+}
+
+export function resolvePath(baseDir: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}

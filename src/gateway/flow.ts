@@ -1,0 +1,155 @@
+// Flows: where a SIP message came from and where its answers go. A stream flow is one TCP or TLS
+// connection (framed by src/sip, identity built once at the handshake); a datagram flow is one
+// UDP peer behind a listening socket. Responses go back on the flow their request came in on
+// (RFC 3261 §18.2.2).
+import type { Socket } from 'node:net';
+import type { Socket as UdpSocket } from 'node:dgram';
+import type { Logger } from 'pino';
+import { StreamFramer, startStreamGuard, PONG, type FrameEvent } from '../sip/framing.js';
+import type { SipLimits } from '../sip/limits.js';
+import type { SipMessage } from '../sip/message.js';
+import type { SipError } from '../sip/errors.js';
+import type { PeerIdentity } from '../tls/index.js';
+
+export type Transport = 'tls' | 'tcp' | 'udp';
+
+/** A listening socket of the gateway, as written into Via and Record-Route. */
+export interface ListenerInfo {
+  transport: Transport;
+  address: string;
+  port: number;
+  serverDomain?: string;
+  /** host:port advertised in Via/Record-Route */
+  hostport: string;
+}
+
+export interface Flow {
+  readonly id: number;
+  readonly transport: Transport;
+  readonly reliable: boolean;
+  readonly local: { address: string; port: number; domain?: string };
+  readonly remote: { address: string; port: number };
+  /** TLS only: the peer-identity document (built once per connection) */
+  readonly identity?: PeerIdentity;
+  /** the listener it arrived on (inbound flows) */
+  readonly listener?: ListenerInfo;
+  /** writes bytes; throws when the flow is closed */
+  send(data: Buffer): void;
+  get closed(): boolean;
+  close(): void;
+}
+
+export interface FlowHandler {
+  onMessage(flow: Flow, msg: SipMessage): void;
+  /** bad input: the flow answers (when it can) and/or closes itself; the handler logs */
+  onBadInput(flow: Flow, error: SipError, partial?: SipMessage): void;
+}
+
+let nextId = 1;
+export const newFlowId = (): number => nextId++;
+
+export interface StreamFlowOptions {
+  limits?: Partial<SipLimits>;
+  partialMessageTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  logger: Pick<Logger, 'info' | 'warn' | 'debug'>;
+}
+
+export class StreamFlow implements Flow {
+  readonly id = newFlowId();
+  readonly reliable = true;
+  readonly local: Flow['local'];
+  readonly remote: Flow['remote'];
+  private readonly framer: StreamFramer;
+  private stopGuard: () => void = () => {};
+
+  constructor(
+    readonly socket: Socket,
+    readonly transport: 'tls' | 'tcp',
+    handler: FlowHandler,
+    opts: StreamFlowOptions,
+    readonly identity?: PeerIdentity,
+    localDomain?: string,
+    readonly listener?: ListenerInfo,
+  ) {
+    this.local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0, ...(localDomain ? { domain: localDomain } : {}) };
+    this.remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    this.framer = new StreamFramer({ limits: opts.limits });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      let events: FrameEvent[];
+      try {
+        events = this.framer.push(chunk);
+      } catch (e) {
+        opts.logger.warn({ err: e, flow: this.id }, 'sip: framing failed; closing connection');
+        socket.destroy();
+        return;
+      }
+      for (const ev of events) {
+        if (socket.destroyed) return;
+        if (ev.type === 'message') handler.onMessage(this, ev.msg);
+        else if (ev.type === 'ping') this.trySend(PONG);
+        else if (ev.type === 'error') {
+          handler.onBadInput(this, ev.error, ev.partial);
+          // the stream cannot be resynchronised: close once the answer (if any) is written
+          if (ev.error.fatal) socket.end();
+        }
+      }
+    });
+    socket.on('error', (err) => opts.logger.debug({ err: { message: err.message }, flow: this.id }, 'sip: connection error'));
+    socket.once('close', () => this.stopGuard());
+    if (opts.partialMessageTimeoutMs || opts.idleTimeoutMs) {
+      this.stopGuard = startStreamGuard(
+        this.framer,
+        { partialMessageTimeoutMs: opts.partialMessageTimeoutMs || undefined, idleTimeoutMs: opts.idleTimeoutMs || undefined },
+        (kind) => {
+          opts.logger.warn({ flow: this.id, remote: this.remote, kind }, kind === 'partial' ? 'sip: incomplete message pending too long (slowloris); closing connection' : 'sip: idle connection; closing');
+          socket.destroy();
+        },
+      );
+    }
+  }
+
+  get closed(): boolean {
+    return this.socket.destroyed || !this.socket.writable;
+  }
+
+  send(data: Buffer): void {
+    if (this.closed) throw Object.assign(new Error(`flow ${this.id} is closed`), { code: 'EPIPE' });
+    this.socket.write(data);
+  }
+
+  private trySend(data: Buffer): void {
+    try {
+      this.send(data);
+    } catch {
+      // closed meanwhile
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** One UDP peer seen through a listening socket. */
+export class DatagramFlow implements Flow {
+  readonly id = newFlowId();
+  readonly transport = 'udp' as const;
+  readonly reliable = false;
+  readonly local: Flow['local'];
+  constructor(
+    private readonly socket: UdpSocket,
+    readonly remote: { address: string; port: number },
+    readonly listener: ListenerInfo,
+  ) {
+    this.local = { address: listener.address, port: listener.port };
+  }
+  get closed(): boolean {
+    return false;
+  }
+  send(data: Buffer): void {
+    this.socket.send(data, this.remote.port, this.remote.address);
+  }
+  close(): void {}
+}

@@ -1,0 +1,429 @@
+// The stateful proxy (RFC 3261 §16) on src/sip's transactions. Every message, request or
+// response, is decided by the policy before anything is forwarded; the decision is applied:
+// reject → response with its status and reason; alert_info → replaces every incoming Alert-Info;
+// route → next hop (expected_domain for RFC 5922); client_domain → outbound certificate.
+// Anything the policy cannot decide fails closed (the engine answers with a reject).
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+import { TransactionLayer, type ClientTransaction, type ServerTransaction, type TransportHandle } from '../sip/transaction.js';
+import { buildCancel, buildResponse, generateBranch, generateTag, proxyRequireUnsupported } from '../sip/build.js';
+import { MAGIC_COOKIE } from '../sip/via.js';
+import { isSipUri, type SipUri } from '../sip/uri.js';
+import type { SipMessage } from '../sip/message.js';
+import type { SipError } from '../sip/errors.js';
+import type { Decision } from '../policy/index.js';
+import { TlsVerifyError, TlsConfigError } from '../tls/index.js';
+import type { Flow, FlowHandler, ListenerInfo } from './flow.js';
+import { policyInput } from './input.js';
+import { NextHopError, routeUri, type Resolver, type Target } from './nexthop.js';
+import type { Transports } from './transports.js';
+
+/** What the proxy needs from the policy engine (PolicyEngine fits). */
+export interface Decider {
+  decide(input: unknown): { decision: Decision; decision_id: string; eval_ns: number };
+}
+
+export interface ProxyOptions {
+  transports: Transports;
+  policy: Decider;
+  resolver: Resolver;
+  logger: Logger;
+  layer?: TransactionLayer;
+  /** host names meaning this gateway (besides its listening addresses) */
+  localNames?: string[];
+  maxForwards?: number;
+  recordRoute?: boolean;
+}
+
+/** Counters for tests, the bench and operators. */
+export interface ProxyStats {
+  requests: number;
+  responses: number;
+  rejected: number;
+  badInput: number;
+  forwarded: number;
+  evalNs: number[];
+}
+
+interface InviteContext {
+  server: ServerTransaction;
+  forwarded?: SipMessage;
+  client?: ClientTransaction;
+  clientFlow?: Flow;
+  cancelled: boolean;
+}
+
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, PRACK, SUBSCRIBE, NOTIFY, REFER, MESSAGE';
+/** Requests that create dialogs: the gateway record-routes them. */
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+
+export class Proxy implements FlowHandler {
+  readonly layer: TransactionLayer;
+  readonly stats: ProxyStats = { requests: 0, responses: 0, rejected: 0, badInput: 0, forwarded: 0, evalNs: [] };
+  /** keep the last N evaluation times (bench: decision latency percentiles) */
+  evalSampleLimit = 100_000;
+  private readonly invites = new Map<string, InviteContext>();
+  private readonly log: Logger;
+  private readonly localNames: Set<string>;
+  private readonly maxForwards: number;
+  private readonly recordRoute: boolean;
+  private readonly toTag = generateTag();
+
+  constructor(private readonly opts: ProxyOptions) {
+    this.layer = opts.layer ?? new TransactionLayer();
+    this.log = opts.logger;
+    this.localNames = new Set((opts.localNames ?? []).map((n) => n.toLowerCase()));
+    this.maxForwards = opts.maxForwards ?? 70;
+    this.recordRoute = opts.recordRoute ?? true;
+  }
+
+  // ---- entry points (FlowHandler) --------------------------------------------------------
+
+  onMessage(flow: Flow, msg: SipMessage): void {
+    try {
+      if (msg.kind === 'request') this.onRequest(flow, msg);
+      else this.onResponse(flow, msg);
+    } catch (e) {
+      // A bug must never take the gateway down; the message is dropped (fail closed).
+      this.log.error({ err: e, flow: flow.id, method: msg.method }, 'proxy: internal error; message dropped');
+      if (msg.kind === 'request' && msg.method !== 'ACK') this.sendStateless(flow, msg, 500, 'Server Internal Error');
+    }
+  }
+
+  onBadInput(flow: Flow, error: SipError, partial?: SipMessage): void {
+    this.stats.badInput++;
+    this.log.warn(
+      { flow: flow.id, transport: flow.transport, remote: flow.remote, status: error.status, reason: error.reason, fatal: error.fatal },
+      'sip: bad input refused',
+    );
+    // Answer a request we can address (never an ACK); it never reaches the policy.
+    if (partial && partial.kind === 'request' && partial.method !== 'ACK') this.sendStateless(flow, partial, error.status, error.reason);
+  }
+
+  // ---- requests --------------------------------------------------------------------------
+
+  private handle(flow: Flow): TransportHandle {
+    return { reliable: flow.reliable, send: (data) => flow.send(data) };
+  }
+
+  private decide(flow: Flow, msg: SipMessage): Decision {
+    let input: Record<string, unknown>;
+    try {
+      input = policyInput(flow, msg);
+    } catch (e) {
+      this.log.warn({ err: e, flow: flow.id }, 'proxy: cannot build policy input; failing closed');
+      return { allow: false, reject: { status: 500, reason: 'Policy Input Error' } };
+    }
+    const r = this.opts.policy.decide(input);
+    if (this.stats.evalNs.length < this.evalSampleLimit) this.stats.evalNs.push(r.eval_ns);
+    return r.decision;
+  }
+
+  private onRequest(flow: Flow, req: SipMessage): void {
+    this.stats.requests++;
+    if (req.method === 'ACK') {
+      const r = this.layer.receiveRequest(req, this.handle(flow));
+      if (r.type === 'ack-absorbed') return; // hop by hop: the ACK of a non-2xx ends here
+      const d = this.decide(flow, req);
+      if (!d.allow) {
+        this.stats.rejected++;
+        return; // an ACK cannot be answered
+      }
+      void this.forwardStateless(flow, req, d);
+      return;
+    }
+    const r = this.layer.receiveRequest(req, this.handle(flow));
+    if (r.type === 'retransmission') return;
+    if (r.type === 'cancel') {
+      this.onCancel(flow, req, r.tx, r.invite);
+      return;
+    }
+    if (r.type !== 'request') return;
+    const tx = r.tx;
+    const reply = (status: number, reason?: string, headers?: [string, string][]) => {
+      tx.respond(buildResponse(req, status, reason, { toTag: this.toTag, headers }));
+    };
+
+    const mf = req.maxForwards;
+    if (mf === 0) {
+      if (req.method === 'OPTIONS' && this.isSelfRequest(req)) return this.answerOptions(flow, req, tx);
+      return reply(483, 'Too Many Hops');
+    }
+    const d = this.decide(flow, req);
+    if (!d.allow) {
+      this.stats.rejected++;
+      return reply(d.reject?.status ?? 403, d.reject?.reason ?? 'Forbidden');
+    }
+    const unsupported = proxyRequireUnsupported(req);
+    if (unsupported.length) return reply(420, 'Bad Extension', [['Unsupported', unsupported.join(', ')]]);
+
+    const fwd = req.clone();
+    this.popOwnRoutes(fwd);
+    if (fwd.route.length === 0 && !d.route && this.isSelfUri(fwd.ruri)) {
+      if (req.method === 'OPTIONS') return this.answerOptions(flow, req, tx);
+      return reply(404, 'Not Found');
+    }
+    fwd.set('Max-Forwards', String((mf ?? this.maxForwards) - 1));
+    if (d.alert_info) {
+      fwd.remove('Alert-Info');
+      for (const v of d.alert_info) fwd.append('Alert-Info', v);
+    }
+
+    let ctx: InviteContext | undefined;
+    if (req.method === 'INVITE') {
+      ctx = { server: tx, cancelled: false };
+      this.invites.set(tx.key, ctx);
+      tx.on({ onTerminated: () => this.invites.delete(tx.key) });
+    }
+    void this.forward(flow, req, fwd, d, tx, ctx).catch((e) => {
+      this.log.error({ err: e }, 'proxy: forwarding failed');
+      if (tx.state === 'proceeding' || tx.state === 'trying') reply(500, 'Server Internal Error');
+    });
+  }
+
+  private async forward(inFlow: Flow, req: SipMessage, fwd: SipMessage, d: Decision, tx: ServerTransaction, ctx?: InviteContext): Promise<void> {
+    const reply = (status: number, reason: string) => {
+      if (tx.state === 'proceeding' || tx.state === 'trying') tx.respond(buildResponse(req, status, reason, { toTag: this.toTag }));
+    };
+    let out: { flow: Flow; target: Target; clientDomain?: string };
+    try {
+      out = await this.outbound(fwd, d);
+    } catch (e) {
+      const [status, reason] = this.failureStatus(e);
+      this.log.warn({ err: { message: (e as Error).message, code: (e as { code?: string }).code }, call_id: req.callId, method: req.method }, 'proxy: next hop unreachable');
+      return reply(status, reason);
+    }
+    if (ctx?.cancelled) return; // 487 already sent
+    const listener = this.opts.transports.listenerFor(out.flow.transport, out.clientDomain);
+    const inDialog = req.to.params['tag'] !== undefined;
+    if (this.recordRoute && !inDialog && DIALOG_CREATING.has(req.method)) this.addRecordRoute(fwd, inFlow, out.flow, listener);
+    fwd.prepend('Via', this.viaValue(out.flow, listener, generateBranch()));
+    const client = this.layer.sendRequest(fwd, this.handle(out.flow), {
+      onResponse: (resp, ctx2) => this.relayResponse(out.flow, resp, req, tx, ctx2),
+      onTimeout: () => reply(408, 'Request Timeout'),
+      onTransportError: () => reply(503, 'Service Unavailable'),
+    });
+    this.stats.forwarded++;
+    if (ctx) {
+      ctx.forwarded = fwd;
+      ctx.client = client;
+      ctx.clientFlow = out.flow;
+    }
+  }
+
+  /** Relays a response from the client transaction to the server transaction, after the policy. */
+  private relayResponse(from: Flow, resp: SipMessage, req: SipMessage, tx: ServerTransaction, _client: ClientTransaction): void {
+    if (resp.status === 100) return; // hop by hop; our own 100 went out already
+    this.stats.responses++;
+    const d = this.decide(from, resp);
+    if (!d.allow) {
+      this.stats.rejected++;
+      if (resp.status >= 200 && (tx.state === 'proceeding' || tx.state === 'trying')) {
+        tx.respond(buildResponse(req, d.reject?.status ?? 403, d.reject?.reason ?? 'Forbidden', { toTag: this.toTag }));
+      }
+      return;
+    }
+    const out = resp.clone();
+    out.shiftValue('Via');
+    tx.respond(out);
+  }
+
+  private onCancel(flow: Flow, cancel: SipMessage, tx: ServerTransaction, invite?: ServerTransaction): void {
+    const d = this.decide(flow, cancel);
+    if (!d.allow) {
+      this.stats.rejected++;
+      tx.respond(buildResponse(cancel, d.reject?.status ?? 403, d.reject?.reason ?? 'Forbidden', { toTag: this.toTag }));
+      return;
+    }
+    const ctx = invite ? this.invites.get(invite.key) : undefined;
+    if (!invite || !ctx) {
+      tx.respond(buildResponse(cancel, 481, 'Call/Transaction Does Not Exist', { toTag: this.toTag }));
+      return;
+    }
+    tx.respond(buildResponse(cancel, 200, 'OK', { toTag: this.toTag }));
+    if (ctx.client && ctx.forwarded && ctx.clientFlow && (ctx.client.state === 'calling' || ctx.client.state === 'proceeding')) {
+      const c = buildCancel(ctx.forwarded);
+      try {
+        this.layer.sendRequest(c, this.handle(ctx.clientFlow), { onResponse: () => {} });
+      } catch (e) {
+        this.log.warn({ err: e }, 'proxy: cannot send CANCEL downstream');
+      }
+    } else if (!ctx.client) {
+      ctx.cancelled = true;
+      if (invite.state === 'proceeding') invite.respond(buildResponse(invite.request, 487, 'Request Terminated', { toTag: this.toTag }));
+    }
+  }
+
+  /** ACK for a 2xx (end to end): forwarded without a transaction, by its Route set. */
+  private async forwardStateless(inFlow: Flow, ack: SipMessage, d: Decision): Promise<void> {
+    const fwd = ack.clone();
+    this.popOwnRoutes(fwd);
+    if (fwd.route.length === 0 && !d.route && this.isSelfUri(fwd.ruri)) return;
+    const mf = fwd.maxForwards;
+    if (mf === 0) return;
+    fwd.set('Max-Forwards', String((mf ?? this.maxForwards) - 1));
+    let out;
+    try {
+      out = await this.outbound(fwd, d);
+    } catch (e) {
+      this.log.warn({ err: { message: (e as Error).message }, call_id: ack.callId }, 'proxy: ACK next hop unreachable; dropped');
+      return;
+    }
+    const listener = this.opts.transports.listenerFor(out.flow.transport, out.clientDomain);
+    // Stateless branch (RFC 3261 §16.11): derived from the incoming one, so retransmissions match.
+    const inBranch = ack.topVia?.branch ?? ack.callId;
+    const branch = MAGIC_COOKIE + createHash('sha1').update(`${inBranch}|${inFlow.id}`).digest('base64url').slice(0, 16);
+    fwd.prepend('Via', this.viaValue(out.flow, listener, branch));
+    try {
+      out.flow.send(fwd.toBuffer());
+      this.stats.forwarded++;
+    } catch (e) {
+      this.log.warn({ err: { message: (e as Error).message } }, 'proxy: ACK could not be sent');
+    }
+  }
+
+  // ---- next hop ----------------------------------------------------------------------------
+
+  /**
+   * The flow a request leaves on. Initial requests: the policy's route, else the Route set,
+   * else the Request-URI (RFC 3263). In-dialog requests with a Route set follow it; the policy's
+   * route then only names the domain the next hop must prove (S4: Request-URI is an address).
+   */
+  private async outbound(fwd: SipMessage, d: Decision): Promise<{ flow: Flow; target: Target; clientDomain?: string }> {
+    const inDialog = fwd.to.params['tag'] !== undefined;
+    const top = fwd.route[0];
+    let uri: SipUri;
+    let expected = d.route?.expected_domain;
+    if (d.route && !(inDialog && top)) {
+      uri = routeUri(d.route.uri);
+    } else if (top) {
+      if (!isSipUri(top.uri)) throw new NextHopError(416, 'Unsupported URI Scheme in Route');
+      uri = top.uri;
+      if (!expected && !isIP(top.uri.host.replace(/^\[|\]$/g, ''))) expected = top.uri.host;
+    } else {
+      const ruri = fwd.ruri;
+      if (!isSipUri(ruri)) throw new NextHopError(416, 'Unsupported URI Scheme');
+      uri = ruri;
+    }
+    const targets = await this.opts.resolver.resolve(uri);
+    let lastErr: unknown = new NextHopError(404, 'Next Hop Not Found');
+    for (const t of targets) {
+      const target: Target = { ...t, expectedDomain: expected ?? t.expectedDomain };
+      const clientDomain = target.transport === 'tls' ? d.client_domain : undefined;
+      try {
+        const flow = await this.opts.transports.connect(target, clientDomain);
+        return { flow, target, clientDomain: flow.local.domain ?? clientDomain };
+      } catch (e) {
+        lastErr = e;
+        if (e instanceof TlsConfigError) break; // a policy naming an unknown client domain: no retry
+      }
+    }
+    throw lastErr;
+  }
+
+  private failureStatus(e: unknown): [number, string] {
+    if (e instanceof NextHopError) return [e.status, e.reason];
+    if (e instanceof TlsVerifyError) return [502, 'Next Hop Not Trusted'];
+    if (e instanceof TlsConfigError) return [500, 'Client Domain Not Configured'];
+    return [503, 'Service Unavailable'];
+  }
+
+  // ---- Via, Record-Route, Route ------------------------------------------------------------
+
+  private viaValue(flow: Flow, listener: ListenerInfo | undefined, branch: string): string {
+    const hp = listener?.hostport ?? `${flow.local.address}:${flow.local.port}`;
+    return `SIP/2.0/${flow.transport.toUpperCase()} ${hp};branch=${branch}`;
+  }
+
+  private rrUri(flow: Flow, listener: ListenerInfo | undefined): string {
+    const hp = listener?.hostport ?? `${flow.local.address}:${flow.local.port}`;
+    return `<sip:${hp};transport=${flow.transport};lr>`;
+  }
+
+  /** One Record-Route, or two when the legs differ in transport or listener (domain). */
+  private addRecordRoute(fwd: SipMessage, inFlow: Flow, outFlow: Flow, outListener: ListenerInfo | undefined): void {
+    const inbound = this.rrUri(inFlow, inFlow.listener ?? this.opts.transports.listenerFor(inFlow.transport, inFlow.local.domain));
+    const outbound = this.rrUri(outFlow, outListener);
+    fwd.prepend('Record-Route', inbound);
+    if (outbound !== inbound) fwd.prepend('Record-Route', outbound);
+  }
+
+  private ownHostPort(host: string, port: number | null, transport: string | undefined): boolean {
+    const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+    const t = transport?.toLowerCase();
+    for (const l of this.opts.transports.listeners) {
+      const p = port ?? (t === 'tls' ? 5061 : 5060);
+      const [ah, ap] = splitHostPort(l.hostport);
+      if ((h === l.address || h === ah) && (p === l.port || p === ap)) return true;
+      if (this.localNames.has(h) && p === l.port) return true;
+    }
+    return false;
+  }
+
+  private isOwnRoute(u: SipUri): boolean {
+    return this.ownHostPort(u.host, u.port, u.scheme === 'sips' ? 'tls' : (u.params['transport'] ?? undefined));
+  }
+
+  /** Removes the Route entries that name this gateway (one, or two after a double Record-Route). */
+  private popOwnRoutes(fwd: SipMessage): void {
+    for (let i = 0; i < 2; i++) {
+      const top = fwd.route[0];
+      if (!top || !isSipUri(top.uri) || !this.isOwnRoute(top.uri)) return;
+      fwd.shiftValue('Route');
+    }
+  }
+
+  private isSelfUri(u: import('../sip/uri.js').Uri): boolean {
+    if (!isSipUri(u)) return false;
+    if (u.port === null && this.localNames.has(u.host)) return true;
+    return this.ownHostPort(u.host, u.port, u.scheme === 'sips' ? 'tls' : (u.params['transport'] ?? undefined));
+  }
+
+  private isSelfRequest(req: SipMessage): boolean {
+    return req.route.length === 0 && this.isSelfUri(req.ruri);
+  }
+
+  private answerOptions(_flow: Flow, req: SipMessage, tx: ServerTransaction): void {
+    tx.respond(
+      buildResponse(req, 200, 'OK', {
+        toTag: this.toTag,
+        headers: [
+          ['Allow', ALLOW],
+          ['Accept', 'application/sdp'],
+          ['Supported', ''],
+          ['Server', 'sip-bastion'],
+        ].filter(([, v]) => v !== '') as [string, string][],
+      }),
+    );
+  }
+
+  // ---- responses ---------------------------------------------------------------------------
+
+  private onResponse(flow: Flow, resp: SipMessage): void {
+    const r = this.layer.receiveResponse(resp);
+    if (r.type === 'stray') {
+      this.log.debug({ flow: flow.id, status: resp.status, call_id: resp.callId }, 'proxy: stray response dropped');
+    }
+  }
+
+  /** A response without a transaction (bad input, internal errors). */
+  private sendStateless(flow: Flow, req: SipMessage, status: number, reason: string): void {
+    try {
+      flow.send(buildResponse(req, status, reason, { toTag: this.toTag }).toBuffer());
+    } catch {
+      // unanswerable (no Via, closed flow): the log line is all
+    }
+  }
+
+  shutdown(): void {
+    this.layer.shutdown();
+    this.invites.clear();
+  }
+}
+
+function splitHostPort(hp: string): [string, number | null] {
+  const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(hp);
+  if (!m) return [hp, null];
+  return [m[1]!.toLowerCase(), m[2] ? Number(m[2]) : null];
+}

@@ -1,0 +1,203 @@
+// Listening sockets (TLS via src/tls, TCP, UDP) and outbound connections, reused per
+// (peer, client domain, expected domain). Messages from every flow go to one FlowHandler.
+import * as net from 'node:net';
+import * as dgram from 'node:dgram';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { createTlsServer, connectTls, type TlsContextRegistry } from '../tls/index.js';
+import { parseDatagram } from '../sip/framing.js';
+import type { SipLimits } from '../sip/limits.js';
+import { DatagramFlow, StreamFlow, type Flow, type FlowHandler, type ListenerInfo, type Transport } from './flow.js';
+import type { ListenConfig } from './config.js';
+import type { Target } from './nexthop.js';
+
+export interface TransportsOptions {
+  registry?: TlsContextRegistry;
+  handler: FlowHandler;
+  logger: Logger;
+  limits?: Partial<SipLimits>;
+  partialMessageTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+interface Bound {
+  info: ListenerInfo;
+  close: () => Promise<void>;
+  udp?: dgram.Socket;
+}
+
+export class Transports {
+  readonly listeners: ListenerInfo[] = [];
+  private readonly bound: Bound[] = [];
+  private readonly outbound = new Map<string, Promise<Flow>>();
+  private readonly streams = new Set<StreamFlow>();
+  private readonly udpFlows = new Map<string, DatagramFlow>();
+
+  constructor(private readonly opts: TransportsOptions) {}
+
+  private streamOpts() {
+    return { limits: this.opts.limits, partialMessageTimeoutMs: this.opts.partialMessageTimeoutMs, idleTimeoutMs: this.opts.idleTimeoutMs, logger: this.opts.logger };
+  }
+
+  private track(flow: StreamFlow): StreamFlow {
+    this.streams.add(flow);
+    flow.socket.once('close', () => this.streams.delete(flow));
+    return flow;
+  }
+
+  /** Binds one listening socket; port 0 picks a free one (the info carries the real port). */
+  async listen(l: ListenConfig): Promise<ListenerInfo> {
+    const address = l.address ?? '127.0.0.1';
+    const mkInfo = (port: number): ListenerInfo => {
+      const host = address.includes(':') ? `[${address}]` : address;
+      return { transport: l.transport, address, port, serverDomain: l.server_domain, hostport: l.advertise ?? `${host}:${port}` };
+    };
+    let bound: Bound;
+    if (l.transport === 'udp') {
+      const sock = dgram.createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(l.port, address, () => {
+          sock.off('error', reject);
+          resolve();
+        });
+      });
+      const info = mkInfo(sock.address().port);
+      sock.on('error', (err) => this.opts.logger.warn({ err: { message: err.message } }, 'udp: socket error'));
+      sock.on('message', (buf, rinfo) => this.onDatagram(sock, info, buf, rinfo));
+      bound = { info, udp: sock, close: () => new Promise((r) => sock.close(() => r())) };
+    } else {
+      let server: net.Server | TlsServer;
+      let infoRef: ListenerInfo | undefined;
+      if (l.transport === 'tls') {
+        if (!this.opts.registry || !l.server_domain) throw new Error('a TLS listener needs a server domain');
+        server = createTlsServer({
+          registry: this.opts.registry,
+          domain: l.server_domain,
+          logger: this.opts.logger,
+          onConnection: (socket, identity, domain) => {
+            this.track(new StreamFlow(socket, 'tls', this.opts.handler, this.streamOpts(), identity, domain.name, infoRef));
+          },
+        });
+      } else {
+        server = net.createServer((socket) => {
+          socket.on('error', () => {});
+          this.track(new StreamFlow(socket, 'tcp', this.opts.handler, this.streamOpts(), undefined, undefined, infoRef));
+        });
+      }
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(l.port, address, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      infoRef = mkInfo((server.address() as net.AddressInfo).port);
+      server.on('error', (err) => this.opts.logger.error({ err: { message: err.message } }, 'listener error'));
+      const srv = server;
+      bound = { info: infoRef, close: () => new Promise((r) => srv.close(() => r())) };
+    }
+    this.bound.push(bound);
+    this.listeners.push(bound.info);
+    return bound.info;
+  }
+
+  private onDatagram(sock: dgram.Socket, info: ListenerInfo, buf: Buffer, rinfo: dgram.RemoteInfo): void {
+    const key = `${info.port}|${rinfo.address}|${rinfo.port}`;
+    let flow = this.udpFlows.get(key);
+    if (!flow) {
+      if (this.udpFlows.size > 10_000) this.udpFlows.clear(); // bounded: flows are cheap to recreate
+      flow = new DatagramFlow(sock, { address: rinfo.address, port: rinfo.port }, info);
+      this.udpFlows.set(key, flow);
+    }
+    const r = parseDatagram(buf, { limits: this.opts.limits });
+    if (r.type === 'message') this.opts.handler.onMessage(flow, r.msg);
+    else if (r.type === 'error') this.opts.handler.onBadInput(flow, r.error, r.partial);
+  }
+
+  /** The listener to advertise on a leg: same transport, TLS preferring the server domain named like the client domain. */
+  listenerFor(transport: Transport, clientDomain?: string): ListenerInfo | undefined {
+    const same = this.listeners.filter((l) => l.transport === transport);
+    if (transport === 'tls' && clientDomain) {
+      const named = same.find((l) => l.serverDomain === clientDomain);
+      if (named) return named;
+    }
+    return same[0];
+  }
+
+  /**
+   * A flow to `target`: a pooled connection for TLS/TCP (one per peer, client domain and
+   * expected domain), the first UDP listener's socket for UDP.
+   */
+  connect(target: Target, clientDomain?: string): Promise<Flow> {
+    if (target.transport === 'udp') {
+      const b = this.bound.find((x) => x.udp);
+      if (!b) return Promise.reject(Object.assign(new Error('no UDP listener to send from'), { code: 'ENOUDP' }));
+      return Promise.resolve(new DatagramFlow(b.udp!, { address: target.host, port: target.port }, b.info));
+    }
+    const key = `${target.transport}|${target.host}|${target.port}|${clientDomain ?? ''}|${target.expectedDomain ?? ''}`;
+    const existing = this.outbound.get(key);
+    if (existing) return existing;
+    const p = this.open(target, clientDomain).then(
+      (flow) => {
+        (flow as StreamFlow).socket.once('close', () => {
+          if (this.outbound.get(key) === p) this.outbound.delete(key);
+        });
+        return flow;
+      },
+      (err) => {
+        if (this.outbound.get(key) === p) this.outbound.delete(key);
+        throw err;
+      },
+    );
+    this.outbound.set(key, p);
+    return p;
+  }
+
+  private async open(target: Target, clientDomain?: string): Promise<Flow> {
+    if (target.transport === 'tls') {
+      if (!this.opts.registry) throw new Error('no TLS client domains configured');
+      const c = await connectTls({
+        registry: this.opts.registry,
+        host: target.host,
+        port: target.port,
+        clientDomain,
+        expectedDomain: target.expectedDomain,
+        timeoutMs: this.opts.connectTimeoutMs,
+      });
+      this.opts.logger.info(
+        { remote: `${target.host}:${target.port}`, client_domain: c.domain.name, expected_domain: target.expectedDomain, peer: c.identity.subject?.string },
+        'tls: outbound connection up',
+      );
+      return this.track(new StreamFlow(c.socket as TLSSocket, 'tls', this.opts.handler, this.streamOpts(), c.identity, c.domain.name));
+    }
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: target.host, port: target.port });
+      const t = setTimeout(() => {
+        s.destroy();
+        reject(Object.assign(new Error('TCP connect timed out'), { code: 'ETIMEDOUT' }));
+      }, this.opts.connectTimeoutMs ?? 5000);
+      s.once('connect', () => {
+        clearTimeout(t);
+        resolve(s);
+      });
+      s.on('error', (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
+    });
+    return this.track(new StreamFlow(socket, 'tcp', this.opts.handler, this.streamOpts()));
+  }
+
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  async close(): Promise<void> {
+    const closing = this.bound.map((b) => b.close());
+    for (const f of [...this.streams]) f.close();
+    await Promise.all(closing);
+    this.outbound.clear();
+  }
+}
