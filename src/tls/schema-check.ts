@@ -20,3 +20,15 @@ export function validateIdentity(doc: unknown): string[] {
   if (validator(doc)) return [];
   return (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
 }
+
+let domainValidator: ValidateFunction | undefined;
+
+/** Validates `{server_domains, client_domains}` against schemas/tls-domain.schema.json. */
+export function validateTlsDomains(cfg: unknown): string[] {
+  if (!domainValidator) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    domainValidator = ajv.compile(JSON.parse(readFileSync(new URL('../../schemas/tls-domain.schema.json', import.meta.url), 'utf8')));
+  }
+  if (domainValidator(cfg)) return [];
+  return (domainValidator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+}

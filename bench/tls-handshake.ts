@@ -1,0 +1,168 @@
+// TLS edge benchmark (figures printed, never asserted):
+//  1. full mutual-TLS handshakes per second and server CPU per handshake, our server vs
+//     `openssl s_server`, same certificates, same load generator (`openssl s_time -new`, mTLS),
+//     same box, same run; server CPU read from /proc/<pid>/stat for both;
+//  2. the cost of building one peer-identity document (cold parse and cached).
+// Run: npx tsx bench/tls-handshake.ts [seconds per run, default 4]
+import { spawn, fork, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tls from 'node:tls';
+import * as net from 'node:net';
+import { CertificateAuthority } from '../src/tls/pki/index.js';
+import { TempDir, listen, close } from '../src/tls/testkit.js';
+import { TlsContextRegistry, createTlsServer, buildIdentity } from '../src/tls/index.js';
+import { clearCertInfoCache } from '../src/tls/certinfo.js';
+
+const seconds = Number(process.argv[2] ?? 4);
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
+}
+
+async function waitPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function waitFor(p: ChildProcess, re: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    p[stream]!.on('data', (d) => {
+      buf += d;
+      const m = re.exec(buf);
+      if (m) resolve(m);
+    });
+    p.on('exit', (c) => reject(new Error(`process exited (${c}) before ${re}: ${buf}`)));
+  });
+}
+
+/** Node mTLS load generator: `concurrency` clients, each handshaking, closing and starting over. */
+async function load(port: number, pki: { cert: string; key: string; ca: string }, concurrency = 8): Promise<{ connections: number; seconds: number; failed: number }> {
+  let connections = 0;
+  let failed = 0;
+  const start = process.hrtime.bigint();
+  const deadline = Date.now() + seconds * 1000;
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      const c = tls.connect({ host: '127.0.0.1', port, cert: pki.cert, key: pki.key, ca: [pki.ca], servername: 'gw.bench.example', checkServerIdentity: () => undefined });
+      c.on('secureConnect', () => {
+        connections++;
+        c.end();
+      });
+      c.on('error', () => {
+        failed++;
+        resolve();
+      });
+      c.on('close', () => resolve());
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) await one();
+    }),
+  );
+  return { connections, failed, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = new TempDir();
+  try {
+    const root = await CertificateAuthority.createRoot({ subject: 'CN=Bench Root, O=Bench' });
+    const server = await root.issue({ subject: 'CN=gw.bench.example', san: { dns: ['gw.bench.example'], uri: ['sip:bench.example'] } });
+    const client = await root.issue({ subject: 'CN=peer.bench.example, O=Bench', san: { dns: ['peer.bench.example'], uri: ['sip:peer.bench.example'] } });
+    dir.write('root.pem', root.certPem);
+    dir.writeCert('server', server);
+    dir.writeCert('client', client);
+    dir.write('root.crl', (await root.crl()).pem);
+    dir.write('cn.map', 'peer.bench.example\tpeer.bench.example\n');
+    console.log(`# TLS handshake benchmark: ECDSA P-256, mutual TLS, ${seconds}s per server, load: 8 concurrent Node mTLS clients (TLS 1.3, no resumption)`);
+
+    // --- openssl s_server
+    const pki = { cert: client.chainPem, key: client.keyPem, ca: root.certPem };
+    const port0 = await freePort();
+    const ossl = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port0}`, '-cert', `${dir.path}/server.pem`, '-key', `${dir.path}/server.key`, '-CAfile', `${dir.path}/root.pem`, '-Verify', '4', '-quiet', '-no_ticket'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    ossl.stdout.resume();
+    ossl.stderr.resume();
+    await waitPort(port0);
+    const osslPort = port0;
+    const c0 = cpuSeconds(ossl.pid!);
+    const r1 = await load(osslPort, pki);
+    const osslCpu = cpuSeconds(ossl.pid!) - c0;
+    ossl.kill();
+
+    // --- ours, in its own process
+    const child = fork(fileURLToPath(new URL('./tls-server-child.ts', import.meta.url)), [
+      JSON.stringify({ baseDir: dir.path, domains: { server_domains: { bench: { cert: 'server.pem', key: 'server.key', ca: ['root.pem'], crl: ['root.crl'], cn_map: 'cn.map', verify: true, require: true, session_tickets: false } } } }),
+    ], { execArgv: ['--import', 'tsx'], stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
+    const ourPort = Number((await waitFor(child, /PORT (\d+)/))[1]);
+    const c1 = cpuSeconds(child.pid!);
+    const r2 = await load(ourPort, pki);
+    const ourCpu = cpuSeconds(child.pid!) - c1;
+    const stats = await new Promise<{ accepted: number; refused: number }>((r) => {
+      child.once('message', (m) => r(m as { accepted: number; refused: number }));
+      child.send('stats');
+    });
+    child.send('stop');
+
+    const row = (name: string, r: { connections: number; seconds: number }, cpu: number) =>
+      `${name.padEnd(16)} ${(r.connections / r.seconds).toFixed(0).padStart(7)} hs/s   ${((cpu / r.connections) * 1e3).toFixed(3).padStart(7)} ms CPU/hs   (${r.connections} handshakes, ${cpu.toFixed(2)} s CPU)`;
+    console.log(`(client-side failures: openssl ${r1.failed}, ours ${r2.failed})`);
+    console.log(row('openssl s_server', r1, osslCpu));
+    console.log(row('bastion (ours)', r2, ourCpu));
+    console.log(`CPU ratio ours/openssl: ${((ourCpu / r2.connections) / (osslCpu / r1.connections)).toFixed(2)}x (goal <= 1.5x); our server verified ${stats.accepted}, refused ${stats.refused}`);
+
+    // --- identity document cost, in process, on one live connection
+    const reg = await TlsContextRegistry.load({ server_domains: { bench: { cert: 'server.pem', key: 'server.key', ca: ['root.pem'], crl: ['root.crl'], cn_map: 'cn.map' } } }, { baseDir: dir.path });
+    const domain = reg.serverDomain('bench');
+    const measured = new Promise<{ cold: number; warm: number }>((resolve) => {
+      const srv = createTlsServer({
+        registry: reg,
+        domain: 'bench',
+        onConnection: (socket) => {
+          const N = 2000;
+          let t = process.hrtime.bigint();
+          for (let i = 0; i < N; i++) {
+            clearCertInfoCache();
+            buildIdentity(socket, domain);
+          }
+          const cold = Number(process.hrtime.bigint() - t) / N / 1e3;
+          t = process.hrtime.bigint();
+          for (let i = 0; i < N * 5; i++) buildIdentity(socket, domain);
+          const warm = Number(process.hrtime.bigint() - t) / (N * 5) / 1e3;
+          socket.destroy();
+          void close(srv);
+          resolve({ cold, warm });
+        },
+      });
+      void listen(srv).then((port) => {
+        const c = tls.connect({ host: '127.0.0.1', port, cert: client.chainPem, key: client.keyPem, ca: [root.certPem], servername: 'gw.bench.example' });
+        c.on('error', () => {});
+      });
+    });
+    const { cold, warm } = await measured;
+    console.log(`identity document: ${cold.toFixed(1)} µs cold (certificates parsed), ${warm.toFixed(1)} µs with the parse cache (chain of 2)`);
+  } finally {
+    dir.remove();
+  }
+}
+
+await main();
