@@ -102,7 +102,11 @@ export async function evalQuery(opts: EvalOptions): Promise<{ results?: EvalResu
   const rw = rewriteQuery(opts.query);
   if (!rw.rewritten) return { errors: rw.errors };
   const out = await compile({ modules: sources.modules, queries: [{ name: 'eval', query: rw.rewritten.query }], strict: opts.strict });
-  if (out.errors.length > 0 || !out.wasm) return { errors: out.errors.length ? out.errors : [{ code: 'rego_compile_error', message: 'no module produced' }] };
+  if (out.errors.length > 0 || !out.wasm) {
+    // Errors about the capture variables only echo an error of the user's own expression.
+    const own = out.errors.filter((e) => !e.message.includes(CAPTURE));
+    return { errors: own.length ? own : out.errors.length ? out.errors : [{ code: 'rego_compile_error', message: 'no module produced' }] };
+  }
   let rs: unknown;
   try {
     const policy = await loadPolicy(out.wasm, undefined, await hostBuiltins());
