@@ -5,9 +5,13 @@ export class Base64Error extends Error {}
 
 /** base64.StdEncoding / URLEncoding DecodeString with Go's `illegal base64 data at input byte N`. */
 export function decodeBase64Strict(s: string, url: boolean): Buffer {
-  const alphabet = url ? /[A-Za-z0-9_-]/ : /[A-Za-z0-9+/]/;
   // Go ignores \r and \n
-  const clean = s.replace(/[\r\n]/g, '');
+  const clean = s.includes('\n') || s.includes('\r') ? s.replace(/[\r\n]/g, '') : s;
+  const fast = url ? /^[A-Za-z0-9_-]*={0,2}$/ : /^[A-Za-z0-9+/]*={0,2}$/;
+  if (clean.length % 4 === 0 && fast.test(clean)) {
+    return Buffer.from(clean, url ? 'base64url' : 'base64');
+  }
+  const alphabet = url ? /[A-Za-z0-9_-]/ : /[A-Za-z0-9+/]/;
   let i = 0;
   for (; i < clean.length; i++) {
     if (!alphabet.test(clean[i])) break;

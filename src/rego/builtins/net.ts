@@ -7,14 +7,22 @@ import { toSet } from './compare.js';
 import { defaultPrefix, firstIP, formatIP, formatNet, lastIP, netContains, parseCIDR, parseIP, rangeToCIDRs, type IPNet } from './ip.js';
 import type { BuiltinTable } from './types.js';
 
+const cidrCache = new Map<string, IPNet>();
+
 function cidrOperand(name: string, v: unknown): IPNet {
   // OPA reports every CIDR operand's type error as operand 1 (getNetFromOperand).
   const s = str(name, v, 1);
+  const hit = cidrCache.get(s);
+  if (hit) return hit;
+  let net: IPNet;
   try {
-    return parseCIDR(s);
+    net = parseCIDR(s);
   } catch (err) {
     throw builtinError(name, (err as Error).message);
   }
+  if (cidrCache.size >= 500) cidrCache.delete(cidrCache.keys().next().value as string);
+  cidrCache.set(s, net);
+  return net;
 }
 
 function cidrContains(name: string, a: unknown, b: unknown): boolean {
