@@ -2,6 +2,11 @@
 // measured the same way as openssl s_server's. argv: <config-json> ; prints "PORT <n>" when ready.
 import { TlsContextRegistry, createTlsServer } from '../src/tls/index.js';
 
+// bench/main.ts runs every script here; alone, this helper has nothing to do.
+if (!process.argv[2] || !process.send) {
+  console.log('(helper process of tls-handshake.ts; nothing to run on its own)');
+  process.exit(0);
+}
 const cfg = JSON.parse(process.argv[2]);
 const registry = await TlsContextRegistry.load(cfg.domains, { baseDir: cfg.baseDir });
 let accepted = 0;
