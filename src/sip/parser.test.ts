@@ -140,6 +140,12 @@ describe('URIs', () => {
     expect(() => parseUri('sip:host:99999')).toThrow(SipError);
     expect(() => parseUri('sip:us er@host')).toThrow(SipError);
     expect(() => parseUri('sip:a%zz@host')).toThrow(SipError);
+    expect(() => parseUri('sip:host_name.example')).toThrow(SipError);
+    expect(() => parseUri('sip:1.2.3.4.5')).toThrow(SipError);
+    expect(() => parseUri('sip:-bad.example')).toThrow(SipError);
+    expect(() => parseUri('sip:256.1.1.1')).toThrow(SipError);
+    expect(parseUri('sip:Example.COM.')).toMatchObject({ host: 'example.com.' });
+    expect(parseUri('sip:a@3com.example')).toMatchObject({ host: '3com.example' });
   });
 
   it('decodes escapes in the policy view', () => {

@@ -39,11 +39,24 @@ export const isSipUri = (u: Uri): u is SipUri => u.scheme === 'sip' || u.scheme 
 export const isTelUri = (u: Uri): u is TelUri => u.scheme === 'tel';
 
 const USER_RE = /^(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/]|%[0-9A-Fa-f]{2})+$/;
+const USER_PLAIN_RE = /^[A-Za-z0-9\-_.!~*'()&=+$,;?/]+$/;
 const PASSWORD_RE = /^(?:[A-Za-z0-9\-_.!~*'()&=+$,]|%[0-9A-Fa-f]{2})*$/;
 const PARAMCHARS_RE = /^(?:[A-Za-z0-9\-_.!~*'()[\]/:&+$]|%[0-9A-Fa-f]{2})+$/;
+const PARAMCHARS_PLAIN_RE = /^[A-Za-z0-9\-_.!~*'()[\]/:&+$]+$/;
+const paramchars = (v: string): boolean => (v.indexOf('%') < 0 ? PARAMCHARS_PLAIN_RE : PARAMCHARS_RE).test(v);
 const HNAME_RE = /^(?:[A-Za-z0-9\-_.!~*'()[\]/?:+$]|%[0-9A-Fa-f]{2})+$/;
 const HVALUE_RE = /^(?:[A-Za-z0-9\-_.!~*'()[\]/?:+$]|%[0-9A-Fa-f]{2})*$/;
-const HOSTNAME_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?$/;
+const LABEL_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+const HOST_CHARS_RE = /^[A-Za-z0-9.-]+$/;
+
+/** hostname = *( domainlabel "." ) toplabel [ "." ], toplabel starting with a letter */
+function isHostname(h: string): boolean {
+  if (!HOST_CHARS_RE.test(h)) return false;
+  const labels = (h.endsWith('.') ? h.slice(0, -1) : h).split('.');
+  for (const l of labels) if (!LABEL_RE.test(l)) return false;
+  const top = labels[labels.length - 1]!;
+  return top.charCodeAt(0) > 0x39; // toplabel starts with ALPHA (labels already start with alphanum)
+}
 const IPV4_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 const SCHEME_RE = /^[A-Za-z][A-Za-z0-9+\-.]*$/;
 
@@ -57,7 +70,7 @@ export function parseHost(host: string, what = 'URI'): string {
     if (isIP(host) !== 4) throw badRequest(`Invalid IPv4 address in ${what}`);
     return host;
   }
-  if (!HOSTNAME_RE.test(host)) throw badRequest(`Invalid host in ${what}`);
+  if (!isHostname(host)) throw badRequest(`Invalid host in ${what}`);
   return host.toLowerCase();
 }
 
@@ -96,8 +109,8 @@ function parseUriParams(s: string, what: string): Params {
     const eq = part.indexOf('=');
     const name = eq < 0 ? part : part.slice(0, eq);
     const value = eq < 0 ? null : part.slice(eq + 1);
-    if (!PARAMCHARS_RE.test(name)) throw badRequest(`Invalid URI parameter in ${what}`);
-    if (value !== null && !PARAMCHARS_RE.test(value)) throw badRequest(`Invalid URI parameter value in ${what}`);
+    if (!paramchars(name)) throw badRequest(`Invalid URI parameter in ${what}`);
+    if (value !== null && !paramchars(value)) throw badRequest(`Invalid URI parameter value in ${what}`);
     params[name.toLowerCase()] = value;
   }
   return params;
@@ -129,7 +142,7 @@ function parseSip(scheme: 'sip' | 'sips', rest: string, raw: string, what: strin
     const c = userinfo.indexOf(':');
     user = c < 0 ? userinfo : userinfo.slice(0, c);
     password = c < 0 ? null : userinfo.slice(c + 1);
-    if (!USER_RE.test(user)) throw badRequest(`Invalid user part in ${what}`);
+    if (!(user.indexOf('%') < 0 ? USER_PLAIN_RE : USER_RE).test(user)) throw badRequest(`Invalid user part in ${what}`);
     if (password !== null && !PASSWORD_RE.test(password)) throw badRequest(`Invalid password in ${what}`);
   }
   let headersStr = '';
