@@ -13,12 +13,15 @@ import { uuidBuiltins } from './uuid.js';
 import { timeBuiltins } from './time.js';
 import { jwtBuiltins } from './jwt.js';
 import { x509Builtins } from './x509.js';
+import { miscBuiltins } from './misc.js';
+import { templateBuiltins } from './template.js';
+import { jsonSchemaBuiltins } from './jsonschema.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
 export type { HostBuiltin, BuiltinTable } from './types.js';
 export { BuiltinError } from './errors.js';
 
-const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins, x509Builtins];
+const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins, x509Builtins, miscBuiltins, templateBuiltins, jsonSchemaBuiltins];
 
 const implementations: BuiltinTable = Object.assign({}, ...families);
 
