@@ -98,7 +98,11 @@ export class Proxy implements FlowHandler {
       'sip: bad input refused',
     );
     // Answer a request we can address (never an ACK); it never reaches the policy.
-    if (partial && partial.kind === 'request' && partial.method !== 'ACK') this.sendStateless(flow, partial, error.status, error.reason);
+    if (partial && partial.kind === 'request' && partial.method !== 'ACK') {
+      if (this.sendStateless(flow, partial, error.status, error.reason)) return;
+    }
+    // Unanswerable on a stream (no usable Via): close it rather than let the peer wonder.
+    if (flow.reliable && !(partial && partial.kind === 'response')) flow.close();
   }
 
   // ---- requests --------------------------------------------------------------------------
@@ -408,11 +412,13 @@ export class Proxy implements FlowHandler {
   }
 
   /** A response without a transaction (bad input, internal errors). */
-  private sendStateless(flow: Flow, req: SipMessage, status: number, reason: string): void {
+  private sendStateless(flow: Flow, req: SipMessage, status: number, reason: string): boolean {
     try {
+      if (req.fields('via').length === 0) return false;
       flow.send(buildResponse(req, status, reason, { toTag: this.toTag }).toBuffer());
+      return true;
     } catch {
-      // unanswerable (no Via, closed flow): the log line is all
+      return false; // unanswerable (bad Via, closed flow): the log line is all
     }
   }
 

@@ -136,6 +136,14 @@ export class Transports {
       if (!b) return Promise.reject(Object.assign(new Error('no UDP listener to send from'), { code: 'ENOUDP' }));
       return Promise.resolve(new DatagramFlow(b.udp!, { address: target.host, port: target.port }, b.info));
     }
+    if (target.transport === 'tls' && this.opts.registry) {
+      // the pool key names the profile actually used (by name, else by destination, else default)
+      try {
+        clientDomain = this.opts.registry.selectClientDomain({ name: clientDomain, host: target.host, port: target.port }).name;
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     const key = `${target.transport}|${target.host}|${target.port}|${clientDomain ?? ''}|${target.expectedDomain ?? ''}`;
     const existing = this.outbound.get(key);
     if (existing) return existing;

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig, parseConfig, validateConfig } from './config.js';
+import { Gateway } from './gateway.js';
+import { UdpPeer, isResp } from './testing/peer.js';
+
+describe('config', () => {
+  it('the embedded default is valid and listens on 5061 TLS, 5060 UDP and TCP', () => {
+    const { config } = loadConfig();
+    expect(config.listen).toEqual([
+      { transport: 'tls', address: '127.0.0.1', port: 5061, server_domain: 'default' },
+      { transport: 'udp', address: '127.0.0.1', port: 5060 },
+      { transport: 'tcp', address: '127.0.0.1', port: 5060 },
+    ]);
+    expect(config.policy.path).toBe('policies');
+    expect(readFileSync(DEFAULT_CONFIG_FILE(), 'utf8')).toContain('dev_pki');
+  });
+
+  it('errors name the path of each problem', () => {
+    const problems = validateConfig({
+      listen: [{ transport: 'tls', port: 70000 }, { transport: 'sctp', port: 1 }],
+      server_domains: { a: { cert: 'x.pem' } },
+      policy: { path: 'p', bundle: 'b.tar.gz' },
+      limits: { max_message_bytes: 10, bogus: 1 },
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        '/listen/0/port: must be <= 65535',
+        '/listen/0: missing property "server_domain"',
+        expect.stringMatching(/^\/listen\/1\/transport: must be one of/),
+        '/server_domains/a: missing property "key"',
+        '/policy: give exactly one of "path", "bundle" or "url"',
+        '/limits: unknown property "bogus"',
+        '/limits/max_message_bytes: must be >= 1024',
+      ]),
+    );
+  });
+
+  it('a listener naming an unknown server domain is refused', () => {
+    expect(() => parseConfig('listen: [{transport: tls, port: 0, server_domain: nope}]\npolicy: {path: p}\n', 'x.yaml', '.')).toThrow(ConfigError);
+    try {
+      parseConfig('listen: [{transport: tls, port: 0, server_domain: nope}]\npolicy: {path: p}\n', 'x.yaml', '.');
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual(['/listen/0/server_domain: no server domain named "nope"']);
+    }
+  });
+
+  it('YAML syntax errors are reported as such', () => {
+    expect(() => parseConfig('listen: [\n', 'bad.yaml', '.')).toThrow(/bad.yaml: invalid configuration:\n  not valid YAML/);
+  });
+});
+
+describe('fail closed', () => {
+  it('without a loadable policy every request is rejected with 500 (nothing is forwarded)', async () => {
+    const loaded = parseConfig(
+      JSON.stringify({ listen: [{ transport: 'udp', port: 0 }], policy: { path: '/nonexistent/policy' }, log: { decisions: true } }),
+      'inline',
+      '.',
+    );
+    const lines: Record<string, unknown>[] = [];
+    const gw = await Gateway.start(loaded, { logger: pino({}, { write: (s: string) => void lines.push(JSON.parse(s)) }) });
+    try {
+      const u = new UdpPeer();
+      await u.bind();
+      const port = gw.listener('udp').port;
+      u.send(
+        [`OPTIONS sip:127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${u.port};branch=z9hG4bK-fc`, 'From: <sip:a@b.example>;tag=1', `To: <sip:127.0.0.1:${port}>`, 'Call-ID: fc-1', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+        port,
+      );
+      const r = await u.inbox.wait(isResp(500), '500');
+      expect(r.reason).toBe('Policy Error');
+      expect(lines.find((l) => l.msg === 'decision')).toMatchObject({ failure: { kind: 'no_policy' }, decision: { allow: false } });
+      u.close();
+    } finally {
+      await gw.stop();
+    }
+  });
+});
