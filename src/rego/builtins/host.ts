@@ -16,12 +16,13 @@ import { x509Builtins } from './x509.js';
 import { miscBuiltins } from './misc.js';
 import { templateBuiltins } from './template.js';
 import { jsonSchemaBuiltins } from './jsonschema.js';
+import { awsBuiltins } from './aws.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
 export type { HostBuiltin, BuiltinTable } from './types.js';
 export { BuiltinError } from './errors.js';
 
-const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins, x509Builtins, miscBuiltins, templateBuiltins, jsonSchemaBuiltins];
+const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins, x509Builtins, miscBuiltins, templateBuiltins, jsonSchemaBuiltins, awsBuiltins];
 
 const implementations: BuiltinTable = Object.assign({}, ...families);
 
