@@ -48,6 +48,8 @@ describe.skipIf(!DNSMASQ)('SipResolver (RFC 3263) against dnsmasq', () => {
       '--no-daemon', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
       '--conf-file=/dev/null', '--local=/test/', '--user=root', '--pid-file=', ...RECORDS,
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // stop dnsmasq even if the worker exits without running afterAll
+    process.once('exit', () => proc.kill('SIGKILL'));
     proc.stdout!.on('data', (d) => (log += d));
     proc.stderr!.on('data', (d) => (log += d));
     const r = new dns.Resolver({ timeout: 200, tries: 1 });

@@ -46,16 +46,15 @@ const PARAMCHARS_PLAIN_RE = /^[A-Za-z0-9\-_.!~*'()[\]/:&+$]+$/;
 const paramchars = (v: string): boolean => (v.indexOf('%') < 0 ? PARAMCHARS_PLAIN_RE : PARAMCHARS_RE).test(v);
 const HNAME_RE = /^(?:[A-Za-z0-9\-_.!~*'()[\]/?:+$]|%[0-9A-Fa-f]{2})+$/;
 const HVALUE_RE = /^(?:[A-Za-z0-9\-_.!~*'()[\]/?:+$]|%[0-9A-Fa-f]{2})*$/;
-const LABEL_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
-const HOST_CHARS_RE = /^[A-Za-z0-9.-]+$/;
+// labels of alphanum and '-', not starting or ending with '-' (no nested quantifiers: linear time)
+const HOSTNAME_RE = /^(?!-)[A-Za-z0-9-]+(?<!-)(?:\.(?!-)[A-Za-z0-9-]+(?<!-))*\.?$/;
 
 /** hostname = *( domainlabel "." ) toplabel [ "." ], toplabel starting with a letter */
 function isHostname(h: string): boolean {
-  if (!HOST_CHARS_RE.test(h)) return false;
-  const labels = (h.endsWith('.') ? h.slice(0, -1) : h).split('.');
-  for (const l of labels) if (!LABEL_RE.test(l)) return false;
-  const top = labels[labels.length - 1]!;
-  return top.charCodeAt(0) > 0x39; // toplabel starts with ALPHA (labels already start with alphanum)
+  if (!HOSTNAME_RE.test(h)) return false;
+  const end = h.endsWith('.') ? h.length - 1 : h.length;
+  const top = h.lastIndexOf('.', end - 1) + 1;
+  return h.charCodeAt(top) > 0x39; // a letter (digits are 0x30-0x39, '-' excluded above)
 }
 const IPV4_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 const SCHEME_RE = /^[A-Za-z][A-Za-z0-9+\-.]*$/;
