@@ -265,6 +265,13 @@ export class SipMessage {
     this.cache.delete('@ruri');
   }
 
+  /** Changes the status line of a response (the raw start line is dropped). */
+  setStatus(status: number, reason: string): void {
+    this.status = status;
+    this.reason = reason.replace(/[\r\n]/g, ' ');
+    this.startLineRaw = null;
+  }
+
   setBody(body: Buffer | string, contentType?: string): void {
     this.body = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     if (contentType !== undefined) this.set('Content-Type', contentType);

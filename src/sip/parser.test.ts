@@ -78,6 +78,18 @@ describe('parser', () => {
     expect(again.getAll('alert-info')).toEqual(['<http://ring.example/trusted.wav>']);
   });
 
+  it('passes unknown headers with non-UTF-8 bytes through unchanged when other headers are edited', () => {
+    const raw = Buffer.concat([INVITE.subarray(0, INVITE.indexOf('c: application')), Buffer.from('X-Bin: \xff\xfe ok\r\n', 'latin1'), INVITE.subarray(INVITE.indexOf('c: application'))]);
+    const m = parseMessage(raw);
+    m.set('Max-Forwards', '69');
+    const out = m.toBuffer();
+    expect(out.includes(Buffer.from('X-Bin: \xff\xfe ok\r\n', 'latin1'))).toBe(true);
+    expect(out.length).toBe(raw.length);
+    const r = parseMessage(buildResponse(m, 200, 'OK').toBuffer());
+    r.setStatus(503, 'Service Unavailable');
+    expect(parseMessage(r.toBuffer()).status).toBe(503);
+  });
+
   it('pops the first element of comma-joined list headers', () => {
     const m = parseMessage(INVITE);
     expect(m.shiftValue('route')).toBe('<sip:p1.example;lr>');
