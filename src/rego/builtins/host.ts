@@ -17,12 +17,13 @@ import { miscBuiltins } from './misc.js';
 import { templateBuiltins } from './template.js';
 import { jsonSchemaBuiltins } from './jsonschema.js';
 import { awsBuiltins } from './aws.js';
+import { graphqlBuiltins } from './graphql.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
 export type { HostBuiltin, BuiltinTable } from './types.js';
 export { BuiltinError } from './errors.js';
 
-const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins, x509Builtins, miscBuiltins, templateBuiltins, jsonSchemaBuiltins, awsBuiltins];
+const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins, x509Builtins, miscBuiltins, templateBuiltins, jsonSchemaBuiltins, awsBuiltins, graphqlBuiltins];
 
 const implementations: BuiltinTable = Object.assign({}, ...families);
 

@@ -189,24 +189,28 @@ function directCall(c: LoadedCase, arity: Record<string, number>): DirectCall | 
   if (!m) return undefined;
   const rule = m[2];
   const body = c.modules[0].replace(/^package [\w.]+\s*\n/, '').replace(/^import .*\n/gm, '');
-  // helper constants `name := <term>` at top level
+  // helper constants `name := <term>` at top level (terms may span lines)
   const consts = new Map<string, unknown>();
-  const lines = body.split('\n');
-  const rest: string[] = [];
-  for (let li = 0; li < lines.length; li++) {
-    const cm = /^(\w+)\s*:?=\s*(.*)$/.exec(lines[li]);
-    if (cm && cm[1] !== rule && !/\bif\b|\{\s*$/.test(cm[2])) {
-      try {
-        const p = new TermParser(cm[2], consts);
-        consts.set(cm[1], p.term());
-        continue;
-      } catch {
-        return undefined;
-      }
+  let text = '';
+  let cursor = 0;
+  for (const m of body.matchAll(/^(\w+)\s*:?=\s*/gm)) {
+    const at = m.index ?? 0;
+    if (at < cursor || m[1] === rule) continue;
+    const p = new TermParser(body.slice(at + m[0].length), consts);
+    let value: unknown;
+    try {
+      value = p.term();
+    } catch {
+      continue;
     }
-    rest.push(lines[li]);
+    const end = at + m[0].length + p.i;
+    if (!/^[ \t]*(\n|$)/.test(body.slice(end))) continue; // `x := f(...)` etc. are not constants
+    consts.set(m[1], value);
+    text += body.slice(cursor, at);
+    cursor = end;
   }
-  const text = rest.join('\n').trim();
+  text = (text + body.slice(cursor)).replace(/^#.*$/gm, '').trim();
+
   const names = Object.keys(arity).sort((a, b) => b.length - a.length);
   const callRe = new RegExp(`(?<![\\w.])(${names.map((n) => n.replace(/\./g, '\\.')).join('|')})\\(`, 'g');
   const calls = [...text.matchAll(callRe)];

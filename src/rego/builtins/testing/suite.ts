@@ -5,7 +5,7 @@ import { runDirect } from './run-direct.js';
 import { hostBuiltins, HOST_BUILTIN_ARITY } from '../host.js';
 
 /** Registers the cases and returns how many were found (callers assert a floor, so a parser regression is seen). */
-export function conformanceCases(topics: string[], known: Record<string, string> = {}): number {
+export function conformanceCases(topics: string[], known: Record<string, string> = {}, options: { errorText?: boolean } = {}): number {
   const calls = directCalls(topics, HOST_BUILTIN_ARITY);
   for (const call of calls) {
     if (known[call.note] !== undefined) {
@@ -13,7 +13,7 @@ export function conformanceCases(topics: string[], known: Record<string, string>
       continue;
     }
     it(`conformance: ${call.note} [${call.builtin}]`, () => {
-      const r = runDirect(call, hostBuiltins);
+      const r = runDirect(options.errorText === false && call.expect.error ? { ...call, expect: { error: { code: call.expect.error.code } } } : call, hostBuiltins);
       expect(r.ok, r.detail).toBe(true);
     });
   }
