@@ -34,3 +34,16 @@ export {
   b_json__marshal as __rt_b_json__marshal, b_json__unmarshal as __rt_b_json__unmarshal,
   b_internal__template_string as __rt_b_internal__template_string,
 } from "./misc";
+export {
+  b_base64__encode as __rt_b_base64__encode, b_base64__decode as __rt_b_base64__decode, b_base64__is_valid as __rt_b_base64__is_valid,
+  b_base64url__encode as __rt_b_base64url__encode, b_base64url__encode_no_pad as __rt_b_base64url__encode_no_pad,
+  b_base64url__decode as __rt_b_base64url__decode, b_hex__encode as __rt_b_hex__encode, b_hex__decode as __rt_b_hex__decode,
+  b_urlquery__encode as __rt_b_urlquery__encode, b_urlquery__decode as __rt_b_urlquery__decode,
+  b_urlquery__encode_object as __rt_b_urlquery__encode_object, b_urlquery__decode_object as __rt_b_urlquery__decode_object,
+} from "./encoding";
+export {
+  b_crypto__md5 as __rt_b_crypto__md5, b_crypto__sha1 as __rt_b_crypto__sha1, b_crypto__sha256 as __rt_b_crypto__sha256,
+  b_crypto__hmac__md5 as __rt_b_crypto__hmac__md5, b_crypto__hmac__sha1 as __rt_b_crypto__hmac__sha1,
+  b_crypto__hmac__sha256 as __rt_b_crypto__hmac__sha256, b_crypto__hmac__sha512 as __rt_b_crypto__hmac__sha512,
+  b_crypto__hmac__equal as __rt_b_crypto__hmac__equal,
+} from "./crypto";
