@@ -76,6 +76,8 @@ export class Planner {
   private lnext: Local = FIRST_FREE_LOCAL;
   private loc: AstLocation | undefined;
   private genVar = 0;
+  /** Number terms that key into the base document (planStorageDot). */
+  private readonly storageNumberKeys = new WeakSet<Term>();
 
   constructor(
     private readonly compiled: Pick<CompiledPolicy, 'modules' | 'queries'> & Partial<Pick<CompiledPolicy, 'builtins'>>,
@@ -170,9 +172,20 @@ export class Planner {
       blocks: [],
       path: [`g${gen}`, ...pathPieces],
     };
+    // Caller variables that `with` mocks active in this generation refer to (planWith).
+    const extras = this.funcs.extras();
+    for (let i = 0; i < extras.length; i++) fn.params.push(this.newLocal());
     const nargs = rules[0].head.args?.length ?? 0;
     for (let i = 0; i < nargs; i++) fn.params.push(this.newLocal());
-    const params = fn.params.slice(2);
+    const params = fn.params.slice(2 + extras.length);
+    const rootVars = (): VarStack => {
+      const m = new Map<string, Local>([
+        ['input', fn.params[0]],
+        ['data', fn.params[1]],
+      ]);
+      extras.forEach((name, i) => m.set(name, fn.params[2 + i]));
+      return new VarStack(m);
+    };
 
     const kind = ruleKind(rules[0]);
     if (kind === 'single' && buildObject) fn.blocks.push(this.blockWithStmt({ type: 'MakeObjectStmt', target: fn.return }));
@@ -206,12 +219,7 @@ export class Planner {
         const current = rule;
         this.loc = current.head.location ?? current.location;
         this.lnext = lnext;
-        this.vars = new VarStack(
-          new Map([
-            ['input', fn.params[0]],
-            ['data', fn.params[1]],
-          ]),
-        );
+        this.vars = rootVars();
         const curr: Block = { stmts: [] };
         blocks.push(curr);
         this.curr = curr;
@@ -277,12 +285,7 @@ export class Planner {
       const d = defaultRule;
       this.loc = d.head.location ?? d.location;
       this.lnext = lnext;
-      this.vars = new VarStack(
-        new Map([
-          ['input', fn.params[0]],
-          ['data', fn.params[1]],
-        ]),
-      );
+      this.vars = rootVars();
       fn.blocks.push(this.blockWithStmt({ type: 'IsUndefinedStmt', source: fn.return }));
       this.curr = fn.blocks[fn.blocks.length - 1];
       this.planQuery(d.body, 0, () => {
@@ -413,6 +416,10 @@ export class Planner {
     const targets: Term[][] = [];
     const withs: With[] = [];
     const mocks = new Map<string, Term>();
+    // Mock values that read variables of this body (`with count as v`) are evaluated here; the
+    // functions planned under the mock receive them as extra parameters, since the mocked call
+    // may sit in another rule's function (OPA PR 7589, issue 5311).
+    const localMocks: Array<[string, Term]> = [];
     for (const w of e.with) {
       const ref = refOf(w.target);
       if (!ref) throw new PlanError(`invalid with target ${termString(w.target)}`, w.location);
@@ -422,10 +429,20 @@ export class Planner {
         withs.push(w);
         continue;
       }
-      mocks.set(refString(ref), w.value);
+      if (this.readsLocals(w.value)) localMocks.push([refString(ref), w.value]);
+      else mocks.set(refString(ref), w.value);
     }
 
-    this.planTermSlice(values, (locals) => {
+    this.planTermSlice([...values, ...localMocks.map(([, v]) => v)], (allLocals) => {
+      const locals = allLocals.slice(0, values.length);
+      const newExtras: string[] = [];
+      localMocks.forEach(([name], i) => {
+        const alias = `$mock${this.genVar++}`;
+        this.vars.put(alias, this.asLocal(allLocals[values.length + i]));
+        newExtras.push(alias);
+        mocks.set(name, { value: { type: 'var', value: alias } });
+      });
+      const extras = [...this.funcs.extras(), ...newExtras];
       this.mocks.pushFrame(mocks);
       const paths: number[][] = [];
       const saveVars = new Set<string>();
@@ -453,7 +470,7 @@ export class Planner {
 
       const shadowing = dataRefs.some((r) => this.rules.lookup(r) !== undefined) || mocks.size > 0;
       const shadow = () => {
-        this.funcs.push();
+        this.funcs.push(extras);
         for (const r of dataRefs) this.rules.push(r);
       };
       const unshadow = () => {
@@ -1073,6 +1090,10 @@ export class Planner {
       iter();
       return;
     }
+    if (this.storageNumberKeys.has(ref[index])) {
+      this.planStorageDot(ref[index], () => this.planRefRec(ref, index + 1, iter));
+      return;
+    }
     if (!this.unseenVars(ref[index])) {
       this.planDot(ref[index], () => this.planRefRec(ref, index + 1, iter));
       return;
@@ -1101,7 +1122,7 @@ export class Planner {
         const prev = this.curr;
         const callDynBlock: Block = { stmts: [] };
         this.curr = callDynBlock;
-        this.appendStmt({ type: 'CallDynamicStmt', args: [this.vars.get('input') ?? INPUT, this.vars.get('data') ?? DATA], path, result: ltarget });
+        this.appendStmt({ type: 'CallDynamicStmt', args: this.defaultLocals(), path, result: ltarget });
         this.appendStmt({ type: 'BreakStmt', index: 1 });
 
         const dotBlock: Block = { stmts: [] };
@@ -1139,6 +1160,7 @@ export class Planner {
         this.planRefRec(ref, index + 1, iter);
         return;
       }
+      if (ref[index].value.type === 'number') this.storageNumberKeys.add(ref[index]);
       const bchild: BasePtr | undefined = base && { local: base.local, path: [...base.path, ref[index]] };
       this.planRefData(vchild, bchild, ref, index + 1, iter);
       return;
@@ -1257,6 +1279,33 @@ export class Planner {
       this.ltarget = L(target);
       iter();
     });
+  }
+
+  /**
+   * A number key into the base document, as OPA's storage paths read it: an array index, or
+   * else the object key of its text (`data[2]` finds `{"2": ...}`; a plain value's `obj[2]` does not).
+   */
+  private planStorageDot(key: Term, iter: Iter): void {
+    const source = this.ltarget;
+    const text = (key.value as { value: string }).value;
+    const target = this.newLocal();
+    this.appendStmt({ type: 'ResetLocalStmt', target });
+    const prev = this.curr;
+    const numBlock: Block = { stmts: [] };
+    this.curr = numBlock;
+    const lnum = this.newLocal();
+    this.appendStmt({ type: 'MakeNumberRefStmt', index: this.getStringConst(text), target: lnum });
+    this.appendStmt({ type: 'DotStmt', source, key: L(lnum), target });
+    this.appendStmt({ type: 'BreakStmt', index: 1 });
+    const outer: Block = { stmts: [] };
+    this.curr = outer;
+    this.appendStmt({ type: 'BlockStmt', blocks: [numBlock] });
+    this.appendStmt({ type: 'DotStmt', source, key: S(this.getStringConst(text)), target });
+    this.curr = prev;
+    this.appendStmt({ type: 'BlockStmt', blocks: [outer] });
+    this.appendStmt({ type: 'IsDefinedStmt', source: target });
+    this.ltarget = L(target);
+    iter();
   }
 
   /** A local holding the operand (scans and merges need locals, constants are copied into one). */
@@ -1382,8 +1431,23 @@ export class Planner {
     return walkVars(t, (v) => this.vars.get(v) === undefined);
   }
 
+  /** input, data and the caller variables of active `with` mocks: the leading arguments of every rule function. */
   private defaultOperands(): Operand[] {
-    return [L(this.vars.get('input') ?? INPUT), L(this.vars.get('data') ?? DATA)];
+    return this.defaultLocals().map(L);
+  }
+
+  private defaultLocals(): Local[] {
+    const extras = this.funcs.extras().map((name) => {
+      const l = this.vars.get(name);
+      if (l === undefined) throw new PlanError(`internal: mock value ${name} out of scope`, this.loc);
+      return l;
+    });
+    return [this.vars.get('input') ?? INPUT, this.vars.get('data') ?? DATA, ...extras];
+  }
+
+  /** Whether the term reads variables bound in the current body (other than input and data). */
+  private readsLocals(t: Term): boolean {
+    return walkVars(t, (v) => v !== 'input' && v !== 'data' && this.vars.get(v) !== undefined);
   }
 
   private isFunction(r: Term[]): boolean {

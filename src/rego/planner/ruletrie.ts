@@ -131,7 +131,9 @@ export class RuleTrie {
 
 /** Planned functions by document path; a pushed frame (under `with`) gets a new generation number. */
 export class FuncStack {
-  private stack: Array<{ pairs: Map<string, string>; gen: number }> = [{ pairs: new Map(), gen: 0 }];
+  // `extras`: names of caller variables that functions planned in this generation receive as
+  // extra parameters after input and data (values of `with f as v` mocks, see Planner.planWith).
+  private stack: Array<{ pairs: Map<string, string>; gen: number; extras: string[] }> = [{ pairs: new Map(), gen: 0, extras: [] }];
   private next = 1;
 
   private last() {
@@ -143,14 +145,17 @@ export class FuncStack {
   get(key: string): string | undefined {
     return this.last().pairs.get(key);
   }
-  push(): void {
-    this.stack.push({ pairs: new Map(), gen: this.next++ });
+  push(extras: string[] = this.last().extras): void {
+    this.stack.push({ pairs: new Map(), gen: this.next++, extras });
   }
   pop(): void {
     this.stack.pop();
   }
   gen(): number {
     return this.last().gen;
+  }
+  extras(): string[] {
+    return this.last().extras;
   }
 }
 
