@@ -25,6 +25,11 @@ export interface CompileOptions {
   queries?: Array<{ name: string; query: string }>;
   /** OPA strict mode. */
   strict?: boolean;
+  /**
+   * OPA's `StrictBuiltinErrors`: a builtin's type or runtime error aborts the evaluation. Off
+   * (OPA's default), such a call is undefined. Conflict errors abort either way.
+   */
+  strictBuiltinErrors?: boolean;
   /** Run binaryen's optimizer on the linked module (slower compile, smaller/faster module). */
   optimize?: boolean;
   /** Instrument for test coverage: calls host builtin `internal.bastion_cover(file, row)`. */

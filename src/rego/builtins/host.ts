@@ -50,8 +50,8 @@ export const HOST_BUILTIN_SET_RESULTS: ReadonlySet<string> = new Set([
 export interface HostBuiltinOptions {
   /**
    * OPA's `strict-builtin-errors`. true (the default here, fail closed): a builtin failure aborts
-   * the evaluation with `eval_builtin_error: <name>: <message>`. false: OPA's default evaluation,
-   * where a failing builtin call is simply undefined. Type errors abort in both modes.
+   * the evaluation with `eval_builtin_error: <name>: <message>` (or `eval_type_error`). false:
+   * OPA's default evaluation, where a failing builtin call, type errors included, is undefined.
    */
   strict?: boolean;
 }
@@ -66,7 +66,7 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
         return toSdkResult(fn(...args));
       } catch (err) {
         const e = err instanceof BuiltinError ? err : builtinError(name, err instanceof Error ? err.message : String(err));
-        if (!strict && e.code === 'eval_builtin_error') return undefined;
+        if (!strict && (e.code === 'eval_builtin_error' || e.code === 'eval_type_error')) return undefined;
         throw e;
       }
     };

@@ -32,10 +32,10 @@ async function main(): Promise<void> {
   if (args.group === 'core') cases = cases.filter((c) => CORE_TOPICS.has(c.topic));
   if (args.group === 'builtins') cases = cases.filter((c) => !CORE_TOPICS.has(c.topic));
   const exclusions = loadExclusions();
-  const customBuiltins = await loadHostBuiltins();
+  const hostBuiltins = await loadHostBuiltins();
   const results: CaseResult[] = [];
   for (const c of cases) {
-    const r = await runCase(c, { slowPath: args.slow, exclusions, customBuiltins });
+    const r = await runCase(c, { slowPath: args.slow, exclusions, hostBuiltins });
     results.push(r);
     if (args.verbose && r.outcome !== 'passed') console.log(`${r.outcome.toUpperCase()} ${r.note}: ${r.detail ?? ''}`);
   }
@@ -54,14 +54,11 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ passed: t.passed, failed: t.failed, errored: t.errored, total: t.total }));
 }
 
-/** The project's host builtins (issue 5), when that module exists. */
-async function loadHostBuiltins(): Promise<Record<string, (...args: unknown[]) => unknown> | undefined> {
-  try {
-    const mod = (await import('../builtins/host.js' as string)) as { hostBuiltins?: Record<string, (...args: unknown[]) => unknown> };
-    return mod.hostBuiltins;
-  } catch {
-    return undefined;
-  }
+/** The project's host builtins (issue 5), one set per strictness. */
+async function loadHostBuiltins(): Promise<(strict: boolean) => Record<string, (...args: unknown[]) => unknown>> {
+  const { createHostBuiltins } = await import('../builtins/host.js');
+  const sets = new Map([true, false].map((strict) => [strict, createHostBuiltins({ strict }) as Record<string, (...args: unknown[]) => unknown>]));
+  return (strict) => sets.get(strict)!;
 }
 
 main().catch((err) => {

@@ -20,8 +20,8 @@ export interface RunOptions {
   slowPath?: boolean;
   /** note -> reason, for cases that cannot pass here (network, randomness). */
   exclusions?: Record<string, string>;
-  /** Extra host builtins handed to loadPolicy (the project's own set for issue 5). */
-  customBuiltins?: Record<string, (...args: unknown[]) => unknown>;
+  /** The project's host builtins (issue 5), made for strict or OPA-default builtin errors. */
+  hostBuiltins?: (strict: boolean) => Record<string, (...args: unknown[]) => unknown>;
 }
 
 interface Expectation {
@@ -93,10 +93,12 @@ export async function runCase(c: LoadedCase, opts: RunOptions = {}): Promise<Cas
   if (reason !== undefined) return done('excluded', reason);
 
   const want = expectationOf(c);
+  const strict = c.strict_error === true;
   const modules = (c.modules ?? []).map((source, i) => ({ file: `test-${i}.rego`, source }));
   let compiled;
   try {
-    compiled = await compile({ modules, queries: [{ name: 'eval', query: c.query }] });
+    // `strict_error` is OPA's StrictBuiltinErrors for the case: without it a failing builtin is undefined.
+    compiled = await compile({ modules, queries: [{ name: 'eval', query: c.query }], strictBuiltinErrors: strict });
   } catch (err) {
     return done('errored', `compiler threw: ${describe(err)}`);
   }
@@ -109,7 +111,7 @@ export async function runCase(c: LoadedCase, opts: RunOptions = {}): Promise<Cas
 
   let result: unknown;
   try {
-    const policy = await loadPolicy(compiled.wasm, undefined, opts.customBuiltins as never);
+    const policy = await loadPolicy(compiled.wasm, undefined, opts.hostBuiltins?.(strict) as never);
     if (opts.slowPath) (policy as unknown as { minorVersion: number }).minorVersion = 1;
     if (c.data !== undefined) policy.setData(c.data as object);
     result = policy.evaluate(await inputOf(c), 'eval');
