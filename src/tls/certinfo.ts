@@ -1,19 +1,16 @@
 // Certificate → plain data: names (ordered RDNs + RFC 4514 string + easy fields), SANs by kind,
-// serial, validity, fingerprints, key, usages. Parsed with @peculiar/asn1-x509 (tolerant of
-// odd content: unknown attribute types become `#hex`, unknown SAN kinds are skipped), keys and
-// hashes with node:crypto. Results are cached by SHA-256, since CA certificates recur in chains.
-import { createHash, createPublicKey } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  Certificate,
-  SubjectAlternativeName,
-  KeyUsage,
-  ExtendedKeyUsage,
-  BasicConstraints,
-  type Name as AsnName,
-  type AttributeValue,
-  type Time,
-} from '@peculiar/asn1-x509';
+// serial, validity, fingerprints, key, usages. Parsed by walking the DER directly (der.ts): no
+// object model and no OpenSSL key decoding, which is what made this cost milliseconds (OpenSSL 3.0
+// decodes public keys through its slow decoder framework). Anything the walk refuses goes to the
+// @peculiar/asn1-x509 parser (certinfo-asn1.ts) before being declared unparseable. Results are
+// cached by the SHA-256 of the DER, since CA certificates and returning peers recur.
+import { createHash } from 'node:crypto';
+import { readTlv, expectTlv, children, value, whole, oidString, timeValue, stringValue, TAG, type Tlv } from './der.js';
+import { ATTR_NAMES, EASY_FIELDS, EKU_NAMES, KU_NAMES, HANDLED_CRITICAL, OID_SAN, OID_KU, OID_EKU, OID_BC, OID_SKI, OID_AKI, OID_AIA, serialHex, rfc3339, escape4514 } from './certfields.js';
+import { parseWithAsn1 } from './certinfo-asn1.js';
+
+export { serialHex, escape4514 } from './certfields.js';
+export { nameInfo } from './certinfo-asn1.js';
 
 export interface RdnAttribute {
   type: string;
@@ -70,68 +67,15 @@ export interface CertInfo {
   self_issued: boolean;
   /** Has a critical extension OpenSSL does not handle (internal; not part of the document). */
   unhandled_critical: boolean;
+  /** Subject / authority key identifiers, hex (internal: issuer matching). */
+  ski?: string;
+  aki?: string;
+  /** OCSP responder URLs from the AIA extension (internal). */
+  ocsp_urls?: string[];
 }
 
 /** Summary used for each element of `chain`. */
 export type CertSummary = Pick<CertInfo, 'subject' | 'issuer' | 'serial' | 'not_before' | 'not_after' | 'fingerprint' | 'key' | 'is_ca'>;
-
-const ATTR_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.4': 'SN',
-  '2.5.4.5': 'serialNumber',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.9': 'STREET',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '2.5.4.12': 'title',
-  '2.5.4.42': 'GN',
-  '2.5.4.46': 'dnQualifier',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-  '0.9.2342.19200300.100.1.1': 'UID',
-  '0.9.2342.19200300.100.1.25': 'DC',
-};
-
-const EASY_FIELDS: Record<string, keyof NameInfo> = {
-  CN: 'cn',
-  O: 'o',
-  OU: 'ou',
-  C: 'c',
-  L: 'l',
-  ST: 'st',
-  emailAddress: 'email_address',
-};
-
-const EKU_NAMES: Record<string, string> = {
-  '1.3.6.1.5.5.7.3.1': 'serverAuth',
-  '1.3.6.1.5.5.7.3.2': 'clientAuth',
-  '1.3.6.1.5.5.7.3.3': 'codeSigning',
-  '1.3.6.1.5.5.7.3.4': 'emailProtection',
-  '1.3.6.1.5.5.7.3.8': 'timeStamping',
-  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
-  '1.3.6.1.5.5.7.3.20': 'sipDomain',
-  '2.5.29.37.0': 'anyExtendedKeyUsage',
-};
-
-const KU_NAMES = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-];
-
-// Extensions OpenSSL's verifier understands when critical.
-const HANDLED_CRITICAL = new Set(['2.5.29.15', '2.5.29.17', '2.5.29.18', '2.5.29.19', '2.5.29.30', '2.5.29.32', '2.5.29.33', '2.5.29.36', '2.5.29.37', '2.5.29.54', '2.5.29.14', '2.5.29.35', '1.3.6.1.5.5.7.1.1', '2.5.29.31']);
-const OID_SAN = '2.5.29.17';
-const OID_KU = '2.5.29.15';
-const OID_EKU = '2.5.29.37';
-const OID_BC = '2.5.29.19';
 
 export class CertParseError extends Error {
   constructor(reason: string) {
@@ -150,13 +94,26 @@ export function certInfo(der: Uint8Array): CertInfo {
   if (hit) return hit;
   let info: CertInfo;
   try {
-    info = parse(der, sha256);
-  } catch (e) {
-    throw e instanceof CertParseError ? e : new CertParseError((e as Error).message);
+    info = parseDer(der, sha256);
+  } catch {
+    try {
+      info = parseWithAsn1(der, sha256);
+    } catch (e) {
+      throw e instanceof CertParseError ? e : new CertParseError((e as Error).message);
+    }
   }
+  // Shared by every connection presenting this certificate: frozen, so no consumer can alter
+  // what another connection's identity document says.
+  deepFreeze(info);
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
   cache.set(sha256, info);
   return info;
+}
+
+function deepFreeze(o: object): void {
+  if (Object.isFrozen(o)) return;
+  Object.freeze(o);
+  for (const v of Object.values(o)) if (v !== null && typeof v === 'object') deepFreeze(v as object);
 }
 
 /** Empties the parse cache (benchmarks measure cold parsing with it). */
@@ -177,118 +134,223 @@ export function summarize(c: CertInfo): CertSummary {
   };
 }
 
-function parse(der: Uint8Array, sha256: string): CertInfo {
-  const asn = AsnConvert.parse(der, Certificate);
-  const tbs = asn.tbsCertificate;
-  const subject = nameInfo(tbs.subject);
-  const issuer = nameInfo(tbs.issuer);
-  const san: SanInfo = { dns: [], uri: [], sip_uris: [], email: [], ip: [] };
-  let keyUsage: string[] = [];
-  let extKeyUsage: string[] = [];
-  let isCa = false;
-  let unhandledCritical = false;
-  for (const ext of tbs.extensions ?? []) {
-    const value = ext.extnValue.buffer;
-    if (ext.critical && !HANDLED_CRITICAL.has(ext.extnID)) unhandledCritical = true;
-    if (ext.extnID === OID_SAN) {
-      for (const gn of AsnConvert.parse(value, SubjectAlternativeName)) {
-        if (gn.dNSName !== undefined) san.dns.push(gn.dNSName);
-        else if (gn.uniformResourceIdentifier !== undefined) {
-          san.uri.push(gn.uniformResourceIdentifier);
-          if (/^sips?:/i.test(gn.uniformResourceIdentifier)) san.sip_uris.push(gn.uniformResourceIdentifier);
-        } else if (gn.rfc822Name !== undefined) san.email.push(gn.rfc822Name);
-        else if (gn.iPAddress !== undefined) san.ip.push(gn.iPAddress);
-      }
-    } else if (ext.extnID === OID_KU) {
-      const bits = AsnConvert.parse(value, KeyUsage).toNumber();
-      keyUsage = KU_NAMES.filter((_, i) => bits & (1 << i));
-    } else if (ext.extnID === OID_EKU) {
-      extKeyUsage = AsnConvert.parse(value, ExtendedKeyUsage).map((oid) => EKU_NAMES[oid] ?? oid);
-    } else if (ext.extnID === OID_BC) {
-      isCa = AsnConvert.parse(value, BasicConstraints).cA === true;
-    }
-  }
-  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
-  return {
+/** The fast path: a direct DER walk. Throws on anything unexpected (the caller falls back). */
+export function parseDer(der: Uint8Array, sha256: string): CertInfo {
+  const cert = expectTlv(der, 0, der.length, TAG.SEQUENCE, 'Certificate');
+  if (cert.end !== der.length) throw new Error('trailing bytes after the certificate');
+  const tbs = expectTlv(der, cert.valueStart, cert.end, TAG.SEQUENCE, 'TBSCertificate');
+  const f = children(der, tbs);
+  let i = 0;
+  if (f[i]?.tag === 0xa0) i++; // [0] version
+  const serialT = f[i++];
+  if (serialT?.tag !== TAG.INTEGER || serialT.end === serialT.valueStart) throw new Error('bad serial');
+  i++; // signature AlgorithmIdentifier
+  const issuerT = f[i++];
+  const validityT = f[i++];
+  const subjectT = f[i++];
+  const spkiT = f[i++];
+  if (!issuerT || !validityT || !subjectT || !spkiT || validityT.tag !== TAG.SEQUENCE || spkiT.tag !== TAG.SEQUENCE) throw new Error('truncated TBSCertificate');
+  const [nb, na] = children(der, validityT);
+  if (!nb || !na) throw new Error('bad validity');
+  const subject = nameFromDer(der, subjectT);
+  const issuer = nameFromDer(der, issuerT);
+  const info: CertInfo = {
     subject,
     issuer,
-    san,
-    serial: serialHex(new Uint8Array(tbs.serialNumber)),
-    not_before: rfc3339(tbs.validity.notBefore),
-    not_after: rfc3339(tbs.validity.notAfter),
-    fingerprint: { sha1: createHash('sha1').update(buf).digest('hex'), sha256 },
-    key: keyInfo(AsnConvert.serialize(tbs.subjectPublicKeyInfo)),
-    key_usage: keyUsage,
-    ext_key_usage: extKeyUsage,
-    is_ca: isCa,
+    san: { dns: [], uri: [], sip_uris: [], email: [], ip: [] },
+    serial: serialHex(value(der, serialT)),
+    not_before: rfc3339(timeValue(der, nb)),
+    not_after: rfc3339(timeValue(der, na)),
+    fingerprint: { sha1: createHash('sha1').update(der).digest('hex'), sha256 },
+    key: keyFromSpki(der, spkiT),
+    key_usage: [],
+    ext_key_usage: [],
+    is_ca: false,
     self_issued: subject.string === issuer.string,
-    unhandled_critical: unhandledCritical,
+    unhandled_critical: false,
   };
+  for (; i < f.length; i++) if (f[i].tag === 0xa3) extensions(der, expectTlv(der, f[i].valueStart, f[i].end, TAG.SEQUENCE, 'Extensions'), info);
+  return info;
 }
 
-/** Hex of the DER INTEGER body, lower case, without the sign-padding zero byte. */
-export function serialHex(bytes: Uint8Array): string {
-  const b = bytes.length > 1 && bytes[0] === 0 && bytes[1] > 0x7f ? bytes.subarray(1) : bytes;
-  return Buffer.from(b).toString('hex');
-}
-
-function rfc3339(t: Time): string {
-  return t.getTime().toISOString().replace(/\.000Z$/, 'Z');
-}
-
-function keyInfo(spki: ArrayBuffer): KeyInfo {
-  try {
-    const k = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-    const d = k.asymmetricKeyDetails ?? {};
-    const type = k.asymmetricKeyType ?? 'unknown';
-    if (type === 'ec') {
-      const curve = d.namedCurve ?? 'unknown';
-      const bits = { prime256v1: 256, secp384r1: 384, secp521r1: 521, secp256k1: 256 }[curve];
-      return bits ? { type, bits, curve } : { type, curve };
+function extensions(der: Uint8Array, seq: Tlv, info: CertInfo): void {
+  for (const ext of children(der, seq)) {
+    const parts = children(der, ext);
+    const oid = oidString(der, parts[0]);
+    let k = 1;
+    let critical = false;
+    if (parts[k]?.tag === TAG.BOOLEAN) critical = der[parts[k++].valueStart] !== 0;
+    const octets = parts[k];
+    if (octets?.tag !== TAG.OCTET_STRING) throw new Error('extension without a value');
+    if (critical && !HANDLED_CRITICAL.has(oid)) info.unhandled_critical = true;
+    const inner = () => readTlv(der, octets.valueStart, octets.end);
+    switch (oid) {
+      case OID_SAN:
+        for (const gn of children(der, inner())) generalName(der, gn, info);
+        break;
+      case OID_KU: {
+        const bits = value(der, inner());
+        // BIT STRING: first octet = unused bits; named bit n is bit (7 - n % 8) of octet 1 + n / 8.
+        info.key_usage = KU_NAMES.filter((_, n) => 1 + (n >> 3) < bits.length && bits[1 + (n >> 3)] & (0x80 >> (n & 7)));
+        break;
+      }
+      case OID_EKU:
+        info.ext_key_usage = children(der, inner()).map((t) => {
+          const o = oidString(der, t);
+          return EKU_NAMES[o] ?? o;
+        });
+        break;
+      case OID_BC: {
+        const first = children(der, inner())[0];
+        info.is_ca = first?.tag === TAG.BOOLEAN && der[first.valueStart] !== 0;
+        break;
+      }
+      case OID_SKI:
+        info.ski = hex(value(der, inner()));
+        break;
+      case OID_AKI: {
+        const id = children(der, inner()).find((t) => t.tag === 0x80);
+        if (id) info.aki = hex(value(der, id));
+        break;
+      }
+      case OID_AIA:
+        for (const ad of children(der, inner())) {
+          const [method, loc] = children(der, ad);
+          if (method && loc?.tag === 0x86 && oidString(der, method) === '1.3.6.1.5.5.7.48.1') {
+            (info.ocsp_urls ??= []).push(latin1(value(der, loc)));
+          }
+        }
+        break;
     }
-    if (type === 'ed25519') return { type, bits: 256 };
-    if (type === 'ed448') return { type, bits: 456 };
-    return d.modulusLength ? { type, bits: d.modulusLength } : { type };
-  } catch {
-    return { type: 'unknown' };
   }
 }
 
-export function nameInfo(name: AsnName): NameInfo {
+function generalName(der: Uint8Array, gn: Tlv, info: CertInfo): void {
+  const v = value(der, gn);
+  switch (gn.tag) {
+    case 0x81: // rfc822Name
+      info.san.email.push(latin1(v));
+      break;
+    case 0x82: // dNSName
+      info.san.dns.push(latin1(v));
+      break;
+    case 0x86: {
+      // uniformResourceIdentifier
+      const uri = latin1(v);
+      info.san.uri.push(uri);
+      if (/^sips?:/i.test(uri)) info.san.sip_uris.push(uri);
+      break;
+    }
+    case 0x87: // iPAddress
+      info.san.ip.push(ipString(v));
+      break;
+    // otherName, x400Address, directoryName, ediPartyName, registeredID: not part of the document.
+  }
+}
+
+const nameCache = new Map<string, NameInfo>();
+
+/** A Name (SEQUENCE OF RDN) as NameInfo. Issuers recur constantly: cached by their DER. */
+function nameFromDer(der: Uint8Array, t: Tlv): NameInfo {
+  if (t.tag !== TAG.SEQUENCE) throw new Error('Name is not a SEQUENCE');
+  const key = latin1(whole(der, t));
+  const hit = nameCache.get(key);
+  if (hit) return hit;
   const rdns: RdnAttribute[] = [];
   const groups: string[] = [];
-  const info: Partial<NameInfo> = {};
-  for (const rdn of name) {
+  const easy: Record<string, string> = {};
+  for (const set of children(der, t)) {
+    if (set.tag !== TAG.SET) throw new Error('RDN is not a SET');
     const parts: string[] = [];
-    for (const atv of rdn) {
-      const type = ATTR_NAMES[atv.type] ?? atv.type;
-      const value = attrValue(atv.value);
-      rdns.push({ type, oid: atv.type, value });
-      parts.push(`${type}=${value.startsWith('#') && isHexForm(atv.value) ? value : escape4514(value)}`);
-      const easy = EASY_FIELDS[type];
+    for (const atv of children(der, set)) {
+      const [typeT, valT] = children(der, atv);
+      if (!typeT || !valT) throw new Error('bad AttributeTypeAndValue');
+      const oid = oidString(der, typeT);
+      const type = ATTR_NAMES[oid] ?? oid;
+      const s = stringValue(der, valT);
+      const v = s ?? '#' + hex(whole(der, valT));
+      rdns.push({ type, oid, value: v });
+      parts.push(`${type}=${s === undefined ? v : escape4514(v)}`);
+      const field = EASY_FIELDS[type];
       // The last (most specific) occurrence wins, as in OpenSSL's CN lookup.
-      if (easy) (info as Record<string, string>)[easy] = value;
+      if (field) easy[field] = v;
     }
     groups.push(parts.join('+'));
   }
-  return { string: groups.reverse().join(','), rdns, ...info };
+  const info = { string: groups.reverse().join(','), rdns, ...easy } as NameInfo;
+  if (nameCache.size >= CACHE_MAX) nameCache.clear();
+  nameCache.set(key, info);
+  return info;
 }
 
-function isHexForm(v: AttributeValue): boolean {
-  return v.anyValue !== undefined;
+const CURVES: Record<string, [string, number]> = {
+  '1.2.840.10045.3.1.7': ['prime256v1', 256],
+  '1.3.132.0.34': ['secp384r1', 384],
+  '1.3.132.0.35': ['secp521r1', 521],
+  '1.3.132.0.10': ['secp256k1', 256],
+};
+
+/** Key type and size from the SubjectPublicKeyInfo, named as node:crypto names them. */
+function keyFromSpki(der: Uint8Array, spki: Tlv): KeyInfo {
+  const [alg, bits] = children(der, spki);
+  const [oidT, params] = children(der, alg);
+  const oid = oidString(der, oidT);
+  switch (oid) {
+    case '1.2.840.113549.1.1.1': // rsaEncryption
+    case '1.2.840.113549.1.1.10': {
+      // rsassa-pss: BIT STRING { SEQUENCE { modulus INTEGER, exponent INTEGER } }
+      const rsa = readTlv(der, bits.valueStart + 1, bits.end);
+      const modulus = value(der, children(der, rsa)[0]);
+      let j = 0;
+      while (j < modulus.length && modulus[j] === 0) j++;
+      const size = modulus.length - j === 0 ? 0 : (modulus.length - j - 1) * 8 + (32 - Math.clz32(modulus[j]));
+      return { type: oid.endsWith('.1') ? 'rsa' : 'rsa-pss', bits: size };
+    }
+    case '1.2.840.10045.2.1': {
+      // id-ecPublicKey with a named curve
+      const curve = params?.tag === TAG.OID ? CURVES[oidString(der, params)] : undefined;
+      if (!curve) throw new Error('EC key on a curve the fast path does not name');
+      return { type: 'ec', bits: curve[1], curve: curve[0] };
+    }
+    case '1.3.101.112':
+      return { type: 'ed25519', bits: 256 };
+    case '1.3.101.113':
+      return { type: 'ed448', bits: 456 };
+    default:
+      throw new Error(`key algorithm ${oid} left to node:crypto`);
+  }
 }
 
-function attrValue(v: AttributeValue): string {
-  const s = v.utf8String ?? v.printableString ?? v.ia5String ?? v.teletexString ?? v.bmpString ?? v.universalString;
-  if (s !== undefined) return s;
-  if (v.anyValue) return '#' + Buffer.from(v.anyValue).toString('hex');
-  return '';
+/** IPv4 dotted, IPv6 in RFC 5952 form; any other length as hex. */
+function ipString(b: Uint8Array): string {
+  if (b.length === 4) return Array.from(b).join('.');
+  if (b.length !== 16) return hex(b);
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1]);
+  let bestAt = -1;
+  let bestLen = 1; // a single zero group is not compressed
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const h = groups.map((g) => g.toString(16));
+  if (bestAt < 0) return h.join(':');
+  return `${h.slice(0, bestAt).join(':')}::${h.slice(bestAt + bestLen).join(':')}`;
 }
 
-/** RFC 4514 section 2.4 escaping. */
-export function escape4514(v: string): string {
-  let out = v.replace(/[\\"+,;<>]/g, (c) => '\\' + c).replace(/\0/g, '\\00');
-  if (out.startsWith('#') || out.startsWith(' ')) out = '\\' + out;
-  if (out.endsWith(' ') && out.length > 1) out = out.slice(0, -1) + '\\ ';
-  return out;
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }

@@ -9,6 +9,7 @@ import * as tls from 'node:tls';
 import { certInfo, type NameInfo } from './certinfo.js';
 import { CrlIndex } from './crl.js';
 import { loadCnMap, type CnMap } from './cnmap.js';
+import { AnchorIndex } from './anchors.js';
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -82,6 +83,8 @@ interface LoadedCommon {
   contextOptions: tls.SecureContextOptions;
   crls: CrlIndex;
   cnMap: CnMap;
+  /** The CA list, indexed for completing peer chains (see anchors.ts). */
+  anchors: AnchorIndex;
   /** Our own certificate's subject (absent for a client domain without a certificate). */
   localSubject?: NameInfo;
 }
@@ -158,6 +161,12 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
       caPems.push(block);
     }
   }
+  let anchors: AnchorIndex;
+  try {
+    anchors = AnchorIndex.fromPems(caPems);
+  } catch (e) {
+    throw new TlsConfigError(name, undefined, `bad CA certificate: ${(e as Error).message}`);
+  }
   let crls: CrlIndex;
   try {
     crls = await CrlIndex.load((cfg.crl ?? []).map(file), caPems);
@@ -202,6 +211,7 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
     contextOptions,
     crls,
     cnMap,
+    anchors,
     localSubject,
   };
 }

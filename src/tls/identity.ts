@@ -8,6 +8,7 @@ import { certInfo, summarize, type CertInfo, type CertSummary, type NameInfo, ty
 import { matchSipDomain } from './rfc5922.js';
 import type { CnMap } from './cnmap.js';
 import type { CrlIndex } from './crl.js';
+import type { AnchorIndex } from './anchors.js';
 
 export interface PeerIdentity {
   presented: boolean;
@@ -44,6 +45,8 @@ export interface IdentityDomain {
   cnMap: CnMap;
   localSubject?: NameInfo;
   allowWildcard?: boolean;
+  /** The domain's CA list; lets the chain be completed without getPeerCertificate(true). */
+  anchors?: AnchorIndex;
 }
 
 export interface IdentityOptions {
@@ -54,8 +57,7 @@ export interface IdentityOptions {
 
 /** Builds the identity document of the peer of an established TLS connection. */
 export function buildIdentity(socket: TLSSocket, domain: IdentityDomain, opts: IdentityOptions = {}): PeerIdentity {
-  const peer = socket.getPeerCertificate(true) as DetailedPeerCertificate | Record<string, never>;
-  const ders = peerChainDers(peer);
+  const chain = peerChain(socket, domain);
   const cipher = socket.getCipher();
   const sni = (socket as TLSSocket & { servername?: string | false }).servername;
   const base = {
@@ -74,7 +76,33 @@ export function buildIdentity(socket: TLSSocket, domain: IdentityDomain, opts: I
     remote: socket.remoteAddress ? { address: socket.remoteAddress, port: socket.remotePort } : {},
   };
   const authorizationError = socket.authorized ? null : String(socket.authorizationError ?? 'UNKNOWN');
-  return identityFromChain(ders, domain, { ...opts, authorizationError }, base);
+  if (chain.infos === null) return identityFromChain(chain.ders, domain, { ...opts, authorizationError }, base);
+  return identityFromParsed(chain.ders, chain.infos, domain, { ...opts, authorizationError }, base);
+}
+
+/**
+ * The peer's chain, peer first, as far as it goes towards a trust anchor. Cheap path: the leaf alone
+ * (getPeerCertificate(false), no re-parse of the chain) completed from the domain's CA list, which is
+ * the chain OpenSSL verified whenever the leaf's issuer is one of our CAs. Otherwise Node's full
+ * getPeerCertificate(true), which carries the intermediates the peer sent.
+ * (getPeerX509Certificate() would be cheaper still but is destructive in Node 20: it removes the
+ * certificates from the SSL's peer chain, leaking them, so it is never used.)
+ */
+function peerChain(socket: TLSSocket, domain: IdentityDomain): { ders: Uint8Array[]; infos: CertInfo[] | null } {
+  if (domain.anchors && domain.anchors.size > 0) {
+    const leaf = socket.getPeerCertificate(false) as { raw?: Buffer };
+    if (!leaf?.raw) return { ders: [], infos: null };
+    const der = new Uint8Array(leaf.raw.buffer, leaf.raw.byteOffset, leaf.raw.byteLength);
+    let info: CertInfo | undefined;
+    try {
+      info = certInfo(der);
+    } catch {
+      return { ders: [der], infos: null }; // identityFromChain reports CERT_UNPARSEABLE
+    }
+    const done = domain.anchors.complete(der, info);
+    if (done) return done;
+  }
+  return { ders: peerChainDers(socket.getPeerCertificate(true) as DetailedPeerCertificate | Record<string, never>), infos: null };
 }
 
 /**
@@ -97,6 +125,16 @@ export function identityFromChain(
     // OpenSSL accepted bytes our parser refuses: say so, never trust it.
     return { presented: true, verified: false, verify_error: 'CERT_UNPARSEABLE', mapped_identities: [], ...base };
   }
+  return identityFromParsed(ders, infos, domain, opts, base);
+}
+
+function identityFromParsed(
+  ders: Uint8Array[],
+  infos: CertInfo[],
+  domain: IdentityDomain,
+  opts: IdentityOptions & { authorizationError: string | null },
+  base: Pick<PeerIdentity, 'local' | 'remote'> & Partial<Pick<PeerIdentity, 'tls'>>,
+): PeerIdentity {
   const leaf = infos[0];
   let error = opts.authorizationError ?? ourChecks(infos, ders, domain, opts);
   // Node maps some OpenSSL codes to UNSPECIFIED; name the one we can recognise ourselves.

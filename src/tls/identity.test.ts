@@ -1,0 +1,138 @@
+// buildIdentity's two ways of getting the peer chain, on live connections: completed from the
+// domain's CA list (cheap) and Node's getPeerCertificate(true) (full). Same documents either way.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import * as tls from 'node:tls';
+import { CertificateAuthority, selfSigned, type IssuedCertificate } from './pki/index.js';
+import { TlsContextRegistry } from './registry.js';
+import { createTlsServer } from './server.js';
+import { buildIdentity, type PeerIdentity } from './identity.js';
+import type { ServerDomain } from './domains.js';
+import { TempDir, listen, close, rawClient } from './testkit.js';
+import { clearCertInfoCache } from './certinfo.js';
+import { validateIdentity } from './schema-check.js';
+
+let dir: TempDir;
+let root: CertificateAuthority, inter: CertificateAuthority, inter2: CertificateAuthority, other: CertificateAuthority;
+const peers: Record<string, IssuedCertificate> = {};
+
+beforeAll(async () => {
+  dir = new TempDir();
+  root = await CertificateAuthority.createRoot({ subject: 'CN=Id Root, O=Id' });
+  inter = await root.createIntermediate({ subject: 'CN=Id Issuing, O=Id' });
+  inter2 = await inter.createIntermediate({ subject: 'CN=Id Issuing 2, O=Id' });
+  other = await CertificateAuthority.createRoot({ subject: 'CN=Other Root', key: 'rsa' });
+  const gw = await root.issue({ subject: 'CN=gw.id.example' });
+  peers.direct = await root.issue({ subject: 'CN=direct.id.example' });
+  peers.viaInter = await inter.issue({ subject: 'CN=inter.id.example', san: { uri: ['sip:inter.id.example'] } });
+  peers.viaTwo = await inter2.issue({ subject: 'CN=two.id.example' });
+  peers.unknown = await other.issue({ subject: 'CN=unknown.id.example' });
+  peers.self = await selfSigned({ subject: 'CN=self.id.example' });
+  dir.writeCert('gw', gw);
+  dir.write('root.pem', root.certPem);
+  dir.write('all.pem', root.certPem + inter.certPem + inter2.certPem);
+});
+afterAll(() => dir.remove());
+
+/** Connects `peer` to a server of a domain trusting `caFile`, and builds the document both ways. */
+async function bothWays(caFile: string, peer: IssuedCertificate): Promise<{ cheap: PeerIdentity; full: PeerIdentity; domain: ServerDomain; fullWalks: number }> {
+  const registry = await TlsContextRegistry.load({ server_domains: { d: { cert: 'gw.pem', key: 'gw.key', ca: [caFile], verify: true, require: false } } }, { baseDir: dir.path });
+  const domain = registry.serverDomain('d');
+  let result!: { cheap: PeerIdentity; full: PeerIdentity; domain: ServerDomain; fullWalks: number };
+  const done = new Promise<void>((resolve) => {
+    const server = createTlsServer({
+      registry,
+      domain: 'd',
+      onConnection(socket) {
+        const fullWalks = countFullWalks(socket);
+        clearCertInfoCache();
+        const cheap = buildIdentity(socket, domain);
+        const walks = fullWalks();
+        clearCertInfoCache();
+        const full = buildIdentity(socket, { ...domain, anchors: undefined });
+        result = { cheap, full, domain, fullWalks: walks };
+        socket.destroy();
+        void close(server).then(resolve);
+      },
+    });
+    void listen(server).then((port) => rawClient(port, { cert: peer }).then((c) => c.socket?.on('error', () => {})));
+  });
+  await done;
+  return result;
+}
+
+/** Counts getPeerCertificate(true) calls on `socket` from now on. */
+function countFullWalks(socket: tls.TLSSocket): () => number {
+  let n = 0;
+  const original = socket.getPeerCertificate.bind(socket);
+  socket.getPeerCertificate = ((detailed?: boolean) => {
+    if (detailed) n++;
+    return original(detailed as true);
+  }) as typeof socket.getPeerCertificate;
+  return () => n;
+}
+
+const cns = (id: PeerIdentity) => id.chain?.map((c) => c.subject.cn);
+
+describe('peer chain: from the CA list or from getPeerCertificate(true)', () => {
+  it('leaf issued by a trusted root', async () => {
+    const { cheap, full, fullWalks } = await bothWays('root.pem', peers.direct);
+    expect(cheap).toEqual(full);
+    expect(fullWalks).toBe(0);
+    expect(cns(cheap)).toEqual(['direct.id.example', 'Id Root']);
+    expect(cheap.verified).toBe(true);
+  });
+
+  it('intermediates sent by the peer, only the root trusted: full path, same result', async () => {
+    const { cheap, full, fullWalks } = await bothWays('root.pem', peers.viaTwo);
+    expect(cheap).toEqual(full);
+    expect(fullWalks).toBe(1);
+    expect(cns(cheap)).toEqual(['two.id.example', 'Id Issuing 2', 'Id Issuing', 'Id Root']);
+    expect(cheap.verified).toBe(true);
+  });
+
+  it('intermediates also in the CA list: completed from it, same result', async () => {
+    for (const peer of [peers.viaInter, peers.viaTwo]) {
+      const { cheap, full, fullWalks } = await bothWays('all.pem', peer);
+      expect(cheap).toEqual(full);
+      expect(fullWalks).toBe(0);
+      expect(cheap.verified).toBe(true);
+      expect(cheap.chain!.at(-1)!.subject.cn).toBe('Id Root');
+    }
+  });
+
+  it('unknown CA and self-signed peers', async () => {
+    for (const peer of [peers.unknown, peers.self]) {
+      const { cheap, full } = await bothWays('root.pem', peer);
+      expect(cheap).toEqual(full);
+      expect(cheap.verified).toBe(false);
+      expect(validateIdentity(cheap)).toEqual([]);
+    }
+  });
+
+  it('documents of different connections share no mutable state', async () => {
+    const { cheap } = await bothWays('root.pem', peers.direct);
+    expect(() => (cheap.san!.dns as string[]).push('evil.example')).toThrow(TypeError);
+    expect(() => {
+      (cheap.subject as { cn?: string }).cn = 'evil';
+    }).toThrow(TypeError);
+  });
+});
+
+describe('client side', () => {
+  it('the server chain is completed the same way', async () => {
+    const server = tls.createServer({ cert: peers.viaInter.chainPem, key: peers.viaInter.keyPem });
+    const port = await listen(server);
+    const registry = await TlsContextRegistry.load({ client_domains: { default: { ca: ['all.pem'], verify: false } } }, { baseDir: dir.path });
+    const domain = registry.clientDomain('default');
+    const socket = tls.connect({ host: '127.0.0.1', port, secureContext: domain.context, rejectUnauthorized: false });
+    await new Promise((r) => socket.once('secureConnect', r));
+    clearCertInfoCache();
+    const cheap = buildIdentity(socket, domain);
+    clearCertInfoCache();
+    const full = buildIdentity(socket, { ...domain, anchors: undefined });
+    socket.destroy();
+    await close(server);
+    expect(cheap).toEqual(full);
+    expect(cns(cheap)).toEqual(['inter.id.example', 'Id Issuing', 'Id Root']);
+  });
+});
