@@ -85,7 +85,7 @@ export function b_object__get(o: usize, key: usize, dflt: usize): usize {
     return v != 0 ? v : dflt;
   }
   let n = arrLen(key);
-  if (n == 0) return dflt;
+  if (n == 0) return o; // an empty path selects the object itself
   let cur = o;
   for (let i = 0; i < n; i++) {
     let ck = kindOf(cur);
@@ -163,46 +163,60 @@ export function b_object__union_n(arr: usize): usize {
 }
 
 export function b_object__subset(sup: usize, sub: usize): usize {
-  return makeBool(isSubset(sup, sub));
+  let r = isSubset(sup, sub);
+  // mismatched collection kinds: OPA's operand error, which its plan evaluation treats as undefined
+  if (!r && subsetOf(sup, sub) < 0) return 0;
+  return makeBool(r);
 }
 
 function isSubset(sup: usize, sub: usize): bool {
+  let r = subsetOf(sup, sub);
+  if (r < 0) {
+    let ks = kindOf(sup), kb = kindOf(sub);
+    if (ks != OBJECT && ks != SET && ks != ARRAY) typeError("object.subset", 1, "one of {object, set, array}", sup);
+    if (kb != OBJECT && kb != SET && kb != ARRAY) typeError("object.subset", 2, "one of {object, set, array}", sub);
+  }
+  return r > 0;
+}
+
+/** 1 subset, 0 not, -1 operands OPA refuses (different collection kinds other than array/set). */
+function subsetOf(sup: usize, sub: usize): i32 {
   let ks = kindOf(sup), kb = kindOf(sub);
   if (ks == OBJECT && kb == OBJECT) {
     let n = collLen(sub);
     for (let i = 0; i < n; i++) {
       let v = collGet(sup, collKey(sub, i));
-      if (v == 0) return false;
+      if (v == 0) return 0;
       let sv = collVal(sub, i);
-      if (kindOf(v) == OBJECT && kindOf(sv) == OBJECT) { if (!isSubset(v, sv)) return false; }
-      else if (!valueEqual(v, sv)) return false;
+      // nested collections of the same kind compare as subsets, anything else by equality
+      let kv = kindOf(v), ksv = kindOf(sv);
+      if (kv == ksv && (kv == OBJECT || kv == SET || kv == ARRAY)) { if (subsetOf(v, sv) != 1) return 0; }
+      else if (!valueEqual(v, sv)) return 0;
     }
-    return true;
+    return 1;
   }
   if (ks == SET && kb == SET) {
     let n = collLen(sub);
-    for (let i = 0; i < n; i++) if (collGet(sup, collKey(sub, i)) == 0) return false;
-    return true;
+    for (let i = 0; i < n; i++) if (collGet(sup, collKey(sub, i)) == 0) return 0;
+    return 1;
   }
   if (ks == ARRAY && kb == ARRAY) {
     // sub must appear as a contiguous subsequence of sup
     let n = arrLen(sup), m = arrLen(sub);
-    if (m == 0) return true;
+    if (m == 0) return 1;
     for (let i = 0; i + m <= n; i++) {
       let ok = true;
       for (let j = 0; j < m; j++) if (!valueEqual(arrGet(sup, i + j), arrGet(sub, j))) { ok = false; break; }
-      if (ok) return true;
+      if (ok) return 1;
     }
-    return false;
+    return 0;
   }
   if (ks == ARRAY && kb == SET) {
     let n = collLen(sub);
-    for (let i = 0; i < n; i++) if (!member2(collKey(sub, i), sup)) return false;
-    return true;
+    for (let i = 0; i < n; i++) if (!member2(collKey(sub, i), sup)) return 0;
+    return 1;
   }
-  if (ks != OBJECT && ks != SET && ks != ARRAY) typeError("object.subset", 1, "one of {object, set, array}", sup);
-  typeError("object.subset", 2, "one of {object, set, array}", sub);
-  return false;
+  return -1;
 }
 
 export function b_array__concat(a: usize, b: usize): usize {

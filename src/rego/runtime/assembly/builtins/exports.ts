@@ -47,3 +47,10 @@ export {
   b_crypto__hmac__sha256 as __rt_b_crypto__hmac__sha256, b_crypto__hmac__sha512 as __rt_b_crypto__hmac__sha512,
   b_crypto__hmac__equal as __rt_b_crypto__hmac__equal,
 } from "./crypto";
+export { b_json__filter as __rt_b_json__filter, b_json__remove as __rt_b_json__remove, b_json__patch as __rt_b_json__patch } from "./jsonpath";
+export { b_walk as __rt_b_walk, b_graph__reachable as __rt_b_graph__reachable, b_graph__reachable_paths as __rt_b_graph__reachable_paths } from "./graph";
+export {
+  b_strings__replace_n as __rt_b_strings__replace_n, b_strings__any_prefix_match as __rt_b_strings__any_prefix_match,
+  b_strings__any_suffix_match as __rt_b_strings__any_suffix_match, b_array__flatten as __rt_b_array__flatten,
+  b_json__marshal_with_options as __rt_b_json__marshal_with_options,
+} from "./strings2";

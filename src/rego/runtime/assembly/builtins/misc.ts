@@ -4,7 +4,7 @@ import {
   collLen, collKey, strLen, strPtr, makeString, allocString,
 } from "../value";
 import { malloc } from "../alloc";
-import { decParse, decOf, decFloor, decToValue, decToI64, lastInt, numToI64, decNeg, decN, decExp, decDigits } from "../number";
+import { decParse, decOf, decFloor, decToValue, decToI64, lastInt, numToI64, decNeg, decN, decExp, decDigits, decMul, decSub, decFromI64, decIsInt, decMake } from "../number";
 import { jsonParse, jsonDumpString, valueDump } from "../json";
 import { typeError, builtinError } from "./util";
 import { makeNumRef } from "../value";
@@ -17,11 +17,29 @@ export function b_to_number(v: usize): usize {
   if (k != STRING) typeError("to_number", 1, "one of {null, boolean, number, string}", v);
   let p = strPtr(v), n = strLen(v);
   // Go's ParseFloat accepts a leading '+'; the number keeps its text otherwise
+  if (isNanOrInf(p, n)) typeError("to_number", 1, "valid number string", v);
   let q = p, m = n;
   if (m > 0 && load<u8>(q) == 43) { q++; m--; }
   if (m == 0 || decParse(q, m) == 0) builtinError("eval_builtin_error", "to_number", "invalid syntax");
   return makeNumRef(q, m);
 }
+
+/** OPA rejects the Go float spellings of NaN and infinities with a type error. */
+function isNanOrInf(p: usize, n: usize): bool {
+  let i: usize = 0;
+  if (n > 0 && (load<u8>(p) == 43 || load<u8>(p) == 45)) i = 1;
+  let m = n - i;
+  if (m != 3 && m != 8) return false;
+  let w = m == 3 ? (lc(p + i) == 110 && lc(p + i + 1) == 97 && lc(p + i + 2) == 110) || (lc(p + i) == 105 && lc(p + i + 1) == 110 && lc(p + i + 2) == 102) : false;
+  if (m == 8) {
+    let word = memory.data<u8>([105, 110, 102, 105, 110, 105, 116, 121]); // "infinity"
+    w = true;
+    for (let k: usize = 0; k < 8; k++) if (lc(p + i + k) != <u32>load<u8>(word + k)) { w = false; break; }
+  }
+  return w;
+}
+
+@inline function lc(p: usize): u32 { let c = <u32>load<u8>(p); return c >= 65 && c <= 90 ? c + 32 : c; }
 
 const DIGITS = memory.data<u8>([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
 
@@ -30,7 +48,7 @@ export function b_format_int(v: usize, base: usize): usize {
   if (kindOf(base) != NUMBER) typeError("format_int", 2, "number", base);
   let b: i64 = 0;
   if (numToI64(base)) b = lastInt();
-  if (b != 2 && b != 8 && b != 10 && b != 16) builtinError("eval_builtin_error", "format_int", "operand 2 must be one of {2, 8, 10, 16}");
+  if (b != 2 && b != 8 && b != 10 && b != 16) builtinError("eval_type_error", "format_int", "operand 2 must be one of {2, 8, 10, 16}");
   let d = decFloor(decOf(v));
   if (decToI64(d)) {
     let x = lastInt();
@@ -99,15 +117,58 @@ export function b_bits__and(a: usize, b: usize): usize { return makeInt(intArg("
 export function b_bits__xor(a: usize, b: usize): usize { return makeInt(intArg("bits.xor", 1, a) ^ intArg("bits.xor", 2, b)); }
 export function b_bits__negate(a: usize): usize { return makeInt(~intArg("bits.negate", 1, a)); }
 export function b_bits__lsh(a: usize, b: usize): usize {
-  let x = intArg("bits.lsh", 1, a), s = intArg("bits.lsh", 2, b);
-  if (s < 0) builtinError("eval_builtin_error", "bits.lsh", "operand 2 must be an unsigned integer number");
-  if (s >= 63 || (x != 0 && (x << s) >> s != x)) builtinError("eval_builtin_error", "bits.lsh", "result out of range");
-  return makeInt(x << s);
+  let x = bitsInt("bits.lsh", 1, a), sh = bitsShift("bits.lsh", b);
+  if (bitsIsSmall && sh < 63 && (x << sh) >> sh == x) return makeInt(x << sh);
+  return decToValue(decMul(decOf(a), pow2(sh)));
 }
 export function b_bits__rsh(a: usize, b: usize): usize {
-  let x = intArg("bits.rsh", 1, a), s = intArg("bits.rsh", 2, b);
-  if (s < 0) builtinError("eval_builtin_error", "bits.rsh", "operand 2 must be an unsigned integer number");
-  return makeInt(s >= 63 ? (x < 0 ? -1 : 0) : x >> s);
+  let x = bitsInt("bits.rsh", 1, a), sh = bitsShift("bits.rsh", b);
+  if (bitsIsSmall) return makeInt(sh >= 63 ? (x < 0 ? -1 : 0) : x >> sh);
+  // big integers: floor(a / 2^sh) (Go's big.Int Rsh), one halving at a time on the digits
+  return decToValue(halveFloor(decOf(a), sh));
+}
+
+// bits.* operands: integers of any size (OPA uses big.Int); small ones come back as i64.
+let bitsIsSmall = false;
+function bitsInt(fn: string, i: i32, v: usize): i64 {
+  if (kindOf(v) != NUMBER) typeError(fn, i, "number", v);
+  if (numToI64(v)) { bitsIsSmall = true; return lastInt(); }
+  if (!decIsInt(decOf(v))) builtinError("eval_type_error", fn, i == 1 ? "operand 1 must be integer number but got floating-point number" : "operand 2 must be integer number but got floating-point number");
+  bitsIsSmall = false;
+  return 0;
+}
+function bitsShift(fn: string, v: usize): i64 {
+  if (kindOf(v) != NUMBER) typeError(fn, 2, "number", v);
+  if (!numToI64(v)) builtinError("eval_type_error", fn, "operand 2 must be integer number but got floating-point number");
+  let s = lastInt();
+  if (s < 0) builtinError("eval_type_error", fn, "operand 2 must be an unsigned integer number but got a negative integer");
+  if (s > 400000) builtinError("eval_builtin_error", fn, "shift too large");
+  return s;
+}
+function pow2(s: i64): usize {
+  let r = decFromI64(1), base = decFromI64(2);
+  while (s > 0) { if ((s & 1) != 0) r = decMul(r, base); s >>= 1; if (s > 0) base = decMul(base, base); }
+  return r;
+}
+function halveFloor(d: usize, s: i64): usize {
+  let n = decN(d) + decExp(d); // integer digits
+  if (s > <i64>n * 4 + 8) return decFromI64(decNeg(d) ? -1 : 0);
+  let digs = malloc(<usize>n);
+  for (let i = 0; i < n; i++) store<u8>(digs + <usize>i, i < decN(d) ? load<u8>(decDigits(d) + <usize>i) : 0);
+  let lost = false;
+  for (let k: i64 = 0; k < s; k++) {
+    let rem = 0;
+    for (let i = 0; i < n; i++) {
+      let cur = rem * 10 + <i32>load<u8>(digs + <usize>i);
+      store<u8>(digs + <usize>i, <u8>(cur >> 1));
+      rem = cur & 1;
+    }
+    if (rem != 0) lost = true;
+  }
+  let q = decMake(decNeg(d), digs, n, 0);
+  // magnitude was truncated: for negatives floor means one further from zero
+  if (decNeg(d) && lost) q = decSub(q, decFromI64(1));
+  return q;
 }
 
 export function b_json__marshal(v: usize): usize { return jsonDumpString(v); }
