@@ -195,7 +195,10 @@ export class Proxy implements FlowHandler {
       out = await this.outbound(fwd, d);
     } catch (e) {
       const [status, reason] = this.failureStatus(e);
-      this.log.warn({ err: { message: (e as Error).message, code: (e as { code?: string }).code }, call_id: req.callId, method: req.method }, 'proxy: next hop unreachable');
+      this.log.warn(
+        { err: { message: (e as Error).message, code: (e as { code?: string }).code }, call_id: req.callId, method: req.method, route: fwd.getAll('route')[0], decision_route: d.route, status },
+        'proxy: next hop unreachable',
+      );
       return reply(status, reason);
     }
     if (ctx?.cancelled) return; // 487 already sent

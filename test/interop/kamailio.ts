@@ -7,8 +7,8 @@
 //    their Route set (double Record-Route when the transport changes).
 //  - middle: Kamailio in the gateway's place (for the benchmark): mTLS on both sides, the client
 //    certificate chosen per destination, like the gateway's client domains.
-//    KNOWN GAP: initial INVITE/ACK cross the Kamailio middle, but the callee's BYE stalls there
-//    (the middle does not relay it on to atlanta); still to be diagnosed.
+//    (The callee's BYE used to stall here: the UAS scenario sent it without the caller's To tag,
+//    so the edges treated it as an initial request. uas.xml now copies the tag.)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,7 +76,7 @@ function tlsProfile(section: string, f: TlsFiles): string {
 
 function commonHeader(o: KamailioOptions, listens: string[]): string {
   return `#!KAMAILIO
-debug=2
+debug=${process.env.KAMAILIO_DEBUG ?? 2}
 log_stderror=yes
 memdbg=5
 memlog=5
@@ -130,7 +130,7 @@ function edgeConfig(o: EdgeOptions): { cfg: string; tls: string } {
     commonHeader(o, [`udp:127.0.0.1:${o.udpPort}`, `tls:127.0.0.1:${o.tlsPort}`]) +
     `
 request_route {
-  xlog("L_NOTICE", "REQ $rm $ru from $pr:$si:$sp route=$hdr(Route)\n");
+  xlog("L_NOTICE", "REQ $rm $ru from $pr:$si:$sp peer=[$tls_peer_subject_cn/$tls_peer_subject_organization/$tls_peer_verified] route=$hdr(Route)\n");
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
   if (is_method("CANCEL")) {
     if (t_check_trans()) { route(RELAY); }
@@ -163,7 +163,7 @@ function middleConfig(o: MiddleOptions): { cfg: string; tls: string } {
     commonHeader(o, o.servers.map((srv) => `tls:127.0.0.1:${srv.port}`)) +
     `
 request_route {
-  xlog("L_NOTICE", "REQ $rm $ru from $pr:$si:$sp route=$hdr(Route)\n");
+  xlog("L_NOTICE", "REQ $rm $ru from $pr:$si:$sp peer=[$tls_peer_subject_cn/$tls_peer_subject_organization/$tls_peer_verified] route=$hdr(Route)\n");
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
   if (is_method("CANCEL")) {
     if (t_check_trans()) { route(RELAY); }

@@ -16,7 +16,7 @@ export interface SippRun {
 }
 
 export interface SippOptions {
-  scenario: 'uac' | 'uas';
+  scenario: string; // file name in scenarios/ without .xml (uac, uas, uac-s7)
   dir: string; // working dir for logs
   localPort: number;
   remote?: string; // host:port (UAC)

@@ -1,0 +1,151 @@
+// The interop topology, shared by the Kamailio interop test and the benchmark:
+//   sipp UAC --udp--> Kamailio atlanta (fedA) --mTLS--> MIDDLE --mTLS--> Kamailio biloxi (fedB) --udp--> sipp UAS
+// MIDDLE is sip-bastion (in this process, or as a child process for CPU figures) or Kamailio.
+// sip-bastion has one TLS listener per federation: the server certificate is chosen by socket.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import pino, { type Logger } from 'pino';
+import { makeInteropPki, type InteropPki } from './pki.js';
+import { startKamailio, type RunningKamailio } from './kamailio.js';
+import { freePort } from './ports.js';
+import { Gateway } from '../../src/gateway/gateway.js';
+import { packageRoot, parseConfig, type GatewayConfig } from '../../src/gateway/config.js';
+import { writeTestPolicy } from '../../src/gateway/testing/topology.js';
+
+export type MiddleKind = 'bastion' | 'bastion-process' | 'kamailio';
+
+export interface Topology {
+  dir: string;
+  pki: InteropPki;
+  ports: { aUdp: number; aTls: number; bUdp: number; bTls: number; uac: number; uas: number; midA: number; midB: number };
+  atlanta: RunningKamailio;
+  biloxi: RunningKamailio;
+  /** in-process gateway (middle 'bastion') */
+  gateway?: Gateway;
+  /** pid of the middle process (Kamailio's main process, or the gateway child) */
+  middlePids: () => number[];
+  middleKamailio?: RunningKamailio;
+  logLines: Record<string, unknown>[];
+  stop: () => Promise<void>;
+}
+
+/** The gateway config for this topology (also written to <dir>/bastion.yaml for a child process). */
+export function bastionConfig(t: Pick<Topology, 'pki' | 'ports'>, policyDir: string, opts: { decisions?: boolean; level?: string } = {}): GatewayConfig {
+  const { pki, ports } = t;
+  return {
+    listen: [
+      { transport: 'tls', address: '127.0.0.1', port: ports.midA, server_domain: 'fedA' },
+      { transport: 'tls', address: '127.0.0.1', port: ports.midB, server_domain: 'fedB' },
+    ],
+    server_domains: {
+      fedA: { cert: pki.gatewayA.cert, key: pki.gatewayA.key, ca: [pki.fedA.ca], verify: true, require: true },
+      fedB: { cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: [pki.fedB.ca], verify: true, require: true },
+    },
+    client_domains: {
+      fedA: { cert: pki.gatewayA.cert, key: pki.gatewayA.key, ca: [pki.fedA.ca], destinations: [`127.0.0.1:${ports.aTls}`] },
+      fedB: { cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: [pki.fedB.ca], destinations: [`127.0.0.1:${ports.bTls}`] },
+    },
+    policy: { path: policyDir },
+    proxy: { local_names: ['gw.bastion.example'] },
+    log: { level: opts.level ?? 'info', decisions: opts.decisions ?? true },
+  };
+}
+
+export async function startTopology(dir: string, middle: MiddleKind, opts: { decisions?: boolean } = {}): Promise<Topology> {
+  mkdirSync(dir, { recursive: true });
+  const pki = await makeInteropPki(join(dir, 'pki'));
+  const [aUdp, aTls, bUdp, bTls, uac, uas, midA, midB] = await Promise.all(Array.from({ length: 8 }, () => freePort()));
+  const ports = { aUdp, aTls, bUdp, bTls, uac, uas, midA, midB };
+  const logLines: Record<string, unknown>[] = [];
+  let gateway: Gateway | undefined;
+  let child: ChildProcess | undefined;
+  let middleKamailio: RunningKamailio | undefined;
+
+  if (middle === 'kamailio') {
+    middleKamailio = await startKamailio({
+      role: 'middle',
+      name: 'middle',
+      dir: join(dir, 'middle'),
+      servers: [
+        { port: midA, cert: pki.gatewayA.cert, key: pki.gatewayA.key, ca: pki.fedA.ca },
+        { port: midB, cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: pki.fedB.ca },
+      ],
+      clients: [
+        { host: '127.0.0.1', port: bTls, cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: pki.fedB.ca },
+        { host: '127.0.0.1', port: aTls, cert: pki.gatewayA.cert, key: pki.gatewayA.key, ca: pki.fedA.ca },
+      ],
+      routes: [{ domain: 'biloxi.example', to: { host: '127.0.0.1', port: bTls }, sendPort: midB }],
+    });
+  } else {
+    const policyDir = writeTestPolicy(join(dir, 'policy'), { host: '127.0.0.1', port: bTls });
+    const cfg = bastionConfig({ pki, ports }, policyDir, { decisions: opts.decisions });
+    if (middle === 'bastion') {
+      const logger: Logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(JSON.parse(s)) });
+      gateway = await Gateway.start(parseConfig(JSON.stringify(cfg), 'interop', dir), { logger });
+    } else {
+      const file = join(dir, 'bastion.json');
+      writeFileSync(file, JSON.stringify({ ...cfg, log: { ...cfg.log, file: join(dir, 'bastion.log') } }, null, 2));
+      child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), 'test', 'interop', 'run-bastion.ts'), 'run', '--config', file], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout?.on('data', (d) => (out += d));
+      child.stderr?.on('data', (d) => (out += d));
+      // ready when both TLS listeners accept connections
+      const { connect } = await import('node:net');
+      const deadline = Date.now() + 180_000;
+      for (;;) {
+        const up = await new Promise<boolean>((r) => {
+          const s = connect(midB, '127.0.0.1');
+          s.once('connect', () => (s.destroy(), r(true)));
+          s.once('error', () => r(false));
+        });
+        if (up) break;
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`bastion did not start:\n${out}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  const atlanta = await startKamailio({
+    role: 'edge',
+    name: 'atlanta',
+    dir: join(dir, 'atlanta'),
+    udpPort: aUdp,
+    tlsPort: aTls,
+    tls: { cert: pki.atlanta.cert, key: pki.atlanta.key, ca: pki.fedA.ca },
+    tlsNextHop: { host: '127.0.0.1', port: midA },
+    udpNextHop: { host: '127.0.0.1', port: uac },
+  });
+  const biloxi = await startKamailio({
+    role: 'edge',
+    name: 'biloxi',
+    dir: join(dir, 'biloxi'),
+    udpPort: bUdp,
+    tlsPort: bTls,
+    tls: { cert: pki.biloxi.cert, key: pki.biloxi.key, ca: pki.fedB.ca },
+    tlsNextHop: { host: '127.0.0.1', port: midB },
+    udpNextHop: { host: '127.0.0.1', port: uas },
+  });
+
+  return {
+    dir,
+    pki,
+    ports,
+    atlanta,
+    biloxi,
+    gateway,
+    middleKamailio,
+    logLines,
+    middlePids: () => (middle === 'kamailio' ? [middleKamailio!.process.pid!] : middle === 'bastion-process' ? [child!.pid!] : [process.pid]),
+    stop: async () => {
+      await atlanta.stop();
+      await biloxi.stop();
+      await middleKamailio?.stop();
+      await gateway?.stop();
+      if (child && child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child!.once('exit', r));
+      }
+    },
+  };
+}
