@@ -150,3 +150,11 @@ describe('numbers', () => {
     expect(await evalExpr('object.subset({"a": {"s": {1, 2}, "l": [1, 2, 3]}}, {"a": {"s": {2}, "l": [2, 3]}})')).toBe(true);
   });
 });
+
+describe('json.is_valid', () => {
+  it('is false for non-strings and invalid text, true for any JSON document', async () => {
+    expect(await evalExpr('[json.is_valid(x) | some x in input]', ['{"a":[1,2.5e3,null]}', ' "x" ', '{"a":}', '01', '[1,]', 5, null])).toEqual([
+      true, true, false, false, false, false, false,
+    ]);
+  });
+});

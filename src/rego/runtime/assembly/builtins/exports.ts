@@ -52,5 +52,5 @@ export { b_walk as __rt_b_walk, b_graph__reachable as __rt_b_graph__reachable, b
 export {
   b_strings__replace_n as __rt_b_strings__replace_n, b_strings__any_prefix_match as __rt_b_strings__any_prefix_match,
   b_strings__any_suffix_match as __rt_b_strings__any_suffix_match, b_array__flatten as __rt_b_array__flatten,
-  b_json__marshal_with_options as __rt_b_json__marshal_with_options,
+  b_json__marshal_with_options as __rt_b_json__marshal_with_options, b_json__is_valid as __rt_b_json__is_valid,
 } from "./strings2";

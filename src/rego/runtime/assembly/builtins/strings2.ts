@@ -5,7 +5,7 @@ import {
   collSort, collGet, makeArray, arrAppend, arrLen, arrGet,
 } from "../value";
 import { malloc } from "../alloc";
-import { jsonDumpString } from "../json";
+import { jsonDumpString, jsonParse } from "../json";
 import { typeError, typeNameOf } from "./util";
 import { operandErr, operandErrBegin, elementErr, needString, errStr, errBytes, errAbort } from "./errs";
 
@@ -243,3 +243,11 @@ export function b_json__marshal_with_options(v: usize, opts: usize): usize {
 }
 
 export { collGet };
+
+// ---------------------------------------------------------------- json.is_valid
+
+/** json.is_valid: false for non-strings (OPA), otherwise whether the text is one JSON document. */
+export function b_json__is_valid(s: usize): usize {
+  if (kindOf(s) != STRING) return makeBool(false);
+  return makeBool(jsonParse(strPtr(s), strLen(s)) != 0);
+}
