@@ -77,7 +77,6 @@ beforeAll(async () => {
   interA = await rootA.createIntermediate({ subject: 'CN=Federation A Issuing, O=FedA' });
   rootB = await CertificateAuthority.createRoot({ subject: 'CN=Federation B Root, O=FedB', key: 'rsa' });
   gwA = await rootA.issue({ subject: 'CN=gw.atlanta.example', san: { dns: ['atlanta.example'], uri: ['sip:atlanta.example'] } });
-  // Same key type as gwA: see README, known issue with SNI contexts of another key type.
   gwB = await rootB.issue({ subject: 'CN=gw.biloxi.example', san: { dns: ['biloxi.example'] } });
   leaf.valid = await rootA.issue({
     subject: 'CN=sbc.chicago.example, OU=Voice, O=FedA, C=US',
@@ -297,6 +296,81 @@ describe('server domain selection', () => {
   it('an unknown SNI name falls back to the socket’s domain', async () => {
     const { cn } = await serverCertCn('unknown.example');
     expect(cn).toBe('gw.atlanta.example');
+  });
+});
+
+describe('SNI with mixed key types on one listener', () => {
+  let gwRsa: IssuedCertificate;
+  let gwEc: IssuedCertificate;
+  beforeAll(async () => {
+    gwRsa = await rootA.issue({ subject: 'CN=gw.rsa.example', san: { dns: ['rsa.example'] }, key: 'rsa' });
+    gwEc = await rootA.issue({ subject: 'CN=gw.ec.example', san: { dns: ['ec.example'] } });
+    dir.writeCert('gwRsa', gwRsa);
+    dir.writeCert('gwEc', gwEc);
+  });
+  const domains = (): TlsDomainsConfig['server_domains'] => ({
+    ec: domain({ cert: 'gwEc.pem', key: 'gwEc.key', sni: ['ec.example'], require: false }),
+    rsa: domain({ cert: 'gwRsa.pem', key: 'gwRsa.key', sni: ['rsa.example'], require: false }),
+  });
+
+  async function served(h: Harness, servername: string | undefined, maxVersion?: tls.SecureVersion): Promise<{ cn: string; type: string; domain?: string }> {
+    const c = await rawClient(h.port, { cert: leaf.valid, servername, maxVersion });
+    expect(c.connected).toBe(true);
+    const x = c.socket!.getPeerX509Certificate()!;
+    const outcome = await h.next();
+    c.socket!.destroy();
+    return { cn: /CN=([^\n]*)/.exec(x.subject)![1], type: x.publicKey.asymmetricKeyType!, domain: outcome.kind === 'accepted' ? outcome.domain : outcome.kind };
+  }
+
+  for (const [listener, other] of [['ec', 'rsa'], ['rsa', 'ec']] as const) {
+    for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+      it(`${listener.toUpperCase()} listener, ${other.toUpperCase()} SNI domain, ${version}`, async () => {
+        const h = await harness({ server_domains: domains() }, listener);
+        try {
+          const expect1 = { cn: `gw.${other}.example`, type: other, domain: other };
+          expect(await served(h, `${other}.example`, version)).toEqual(expect1);
+          expect(await served(h, undefined, version)).toEqual({ cn: `gw.${listener}.example`, type: listener, domain: listener });
+          expect(await served(h, `${listener}.example`, version)).toEqual({ cn: `gw.${listener}.example`, type: listener, domain: listener });
+        } finally {
+          await h.stop();
+        }
+      });
+    }
+  }
+
+  it('an SNI domain applies its own minimum TLS version', async () => {
+    const h = await harness({ server_domains: { ...domains(), rsa: { ...domains()!.rsa, min_version: 'TLSv1.3' } } }, 'ec');
+    try {
+      const refused = await rawClient(h.port, { cert: leaf.valid, servername: 'rsa.example', maxVersion: 'TLSv1.2' });
+      expect(refused.connected).toBe(false);
+      const o = await h.next();
+      expect(o.kind).toBe('handshake-error');
+      // The listener's own domain still speaks TLS 1.2.
+      expect(await served(h, 'ec.example', 'TLSv1.2')).toMatchObject({ domain: 'ec' });
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('a session ticket from one domain does not resume on another', async () => {
+    const h = await harness({ server_domains: domains() }, 'ec');
+    try {
+      const first = await rawClient(h.port, { cert: leaf.valid, servername: 'ec.example' });
+      const ticket = await nextSession(first.socket!);
+      await h.next();
+      first.socket!.destroy();
+      const same = await rawClient(h.port, { cert: leaf.valid, servername: 'ec.example', session: ticket });
+      const o1 = await h.next();
+      same.socket!.destroy();
+      expect(o1.kind === 'accepted' && o1.identity.tls!.resumed).toBe(true);
+      const other = await rawClient(h.port, { cert: leaf.valid, servername: 'rsa.example', session: ticket });
+      const o2 = await h.next();
+      other.socket!.destroy();
+      expect(o2.kind === 'accepted' && o2.domain).toBe('rsa');
+      expect(o2.kind === 'accepted' && o2.identity.tls!.resumed).toBe(false);
+    } finally {
+      await h.stop();
+    }
   });
 });
 

@@ -1,12 +1,25 @@
-// Inbound TLS: one tls.Server per listening socket, its default server domain fixed by the socket
-// (`listen: {server_domain: ...}`), another domain chosen by SNI. After the handshake the identity
-// document is built once; `require` refuses a peer without a valid certificate, otherwise the
-// connection is handed to `onConnection` with its identity, verified or not.
+// Inbound TLS: one listening socket per `listen` entry, its default server domain fixed by the
+// socket (`listen: {server_domain: ...}`), another domain chosen by SNI. After the handshake the
+// identity document is built once; `require` refuses a peer without a valid certificate, otherwise
+// the connection is handed to `onConnection` with its identity, verified or not.
+//
+// SNI dispatch happens before TLS starts: the listener reads the ClientHello (clienthello.ts), picks
+// the domain, and injects the connection into a non-listening tls.Server built from that domain's
+// context alone. Node's SNICallback is not used because Node applies an SNI context by adding its
+// certificate and key to the connection's SSL (SSL_use_certificate) instead of replacing the SSL_CTX:
+// the default domain's certificate stays installed next to it, and OpenSSL, free to choose, sends
+// the default certificate whenever its key type suits the client better (RSA SNI domain on an ECDSA
+// listener under TLS 1.3, the reverse under TLS 1.2). The SNI domain's minimum version, ciphers,
+// session-ticket keys and sigalgs were not applied either: a ticket issued under one domain
+// resumed under another. With one tls.Server per domain, every connection runs on exactly its
+// domain's SSL_CTX.
 import * as tls from 'node:tls';
+import type * as net from 'node:net';
 import type { Logger } from 'pino';
 import { buildIdentity, type PeerIdentity } from './identity.js';
 import type { TlsContextRegistry } from './registry.js';
 import type { ServerDomain } from './domains.js';
+import { peekClientHello } from './clienthello.js';
 
 export interface TlsServerOptions {
   registry: TlsContextRegistry;
@@ -29,35 +42,51 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
   const { registry } = opts;
   const log = opts.logger ?? silent;
   const initial = registry.serverDomain(opts.domain);
-  let seenVersion = registry.version;
 
-  const server = tls.createServer({
-    ...initial.contextOptions,
-    requestCert: initial.verify,
-    rejectUnauthorized: false, // we decide after the handshake (CRL, depth, require)
-    handshakeTimeout: initial.handshakeTimeoutMs,
-    // Node calls SNICallback as a method of the TLSSocket being negotiated.
-    SNICallback(this: unknown, servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) {
-      const socket = this as Tagged;
-      const domain = registry.serverDomainForSni(servername) ?? registry.serverDomain(opts.domain);
-      socket[DOMAIN] = domain;
-      // Per-domain verify: change the verify mode before the server sends CertificateRequest.
-      const handle = (socket as unknown as { _handle?: { setVerifyMode?: (req: boolean, rej: boolean) => void } })._handle;
-      handle?.setVerifyMode?.(domain.verify, false);
-      cb(null, domain.context);
-    },
-  });
+  // The listening server. Its own TLS machinery is not used (its connection listener is replaced
+  // by the dispatcher below); it is a tls.Server so callers keep the tls.Server API and events.
+  const server = tls.createServer(serverOptions(initial));
+  server.removeAllListeners('connection');
 
-  // A reload rebuilds the default context (new certificate, CAs, ticket keys) before the next handshake.
+  // One injected-into tls.Server per domain, rebuilt after a reload (new contexts, new ticket keys).
+  let perDomain = new Map<ServerDomain, tls.Server>();
   const refresh = () => {
-    if (registry.version === seenVersion) return;
-    seenVersion = registry.version;
-    const d = registry.serverDomain(opts.domain);
-    server.setSecureContext({ ...d.contextOptions });
-    server.setTicketKeys(d.contextOptions.ticketKeys as Buffer);
+    perDomain = new Map();
   };
   registry.on('reload', refresh);
   server.on('close', () => registry.off('reload', refresh));
+
+  const domainServer = (domain: ServerDomain): tls.Server => {
+    let s = perDomain.get(domain);
+    if (!s) {
+      s = tls.createServer(serverOptions(domain));
+      s.on('secureConnection', (socket: Tagged) => {
+        socket[DOMAIN] = domain;
+        server.emit('secureConnection', socket);
+      });
+      s.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => server.emit('tlsClientError', err, socket));
+      perDomain.set(domain, s);
+    }
+    return s;
+  };
+
+  server.on('connection', (raw: net.Socket) => {
+    const listenerDomain = safeDomain(registry, opts.domain) ?? initial;
+    readClientHello(raw, listenerDomain.handshakeTimeoutMs, (outcome, bytes) => {
+      if (outcome === 'timeout' || outcome === 'closed') {
+        if (outcome === 'timeout') {
+          const err = Object.assign(new Error('TLS handshake timeout (no complete ClientHello)'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' });
+          log.warn({ err: { message: err.message, code: err.code }, domain: opts.domain, remote: raw.remoteAddress }, 'tls: handshake failed');
+          opts.onHandshakeError?.(err);
+        }
+        raw.destroy();
+        return;
+      }
+      const domain = (outcome.sni !== undefined ? registry.serverDomainForSni(outcome.sni) : undefined) ?? listenerDomain;
+      raw.unshift(bytes); // TLSSocket feeds a wrapped socket's buffered bytes to OpenSSL first
+      domainServer(domain).emit('connection', raw);
+    });
+  });
 
   server.on('secureConnection', (socket: Tagged) => {
     const domain = socket[DOMAIN] ?? registry.serverDomain(opts.domain);
@@ -99,4 +128,58 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
   });
   server.on('error', (err) => log.error({ err, domain: opts.domain }, 'tls: server error'));
   return server;
+}
+
+function serverOptions(domain: ServerDomain): tls.TlsOptions {
+  return {
+    ...domain.contextOptions,
+    requestCert: domain.verify,
+    rejectUnauthorized: false, // we decide after the handshake (CRL, depth, require)
+    handshakeTimeout: domain.handshakeTimeoutMs,
+  };
+}
+
+function safeDomain(registry: TlsContextRegistry, name: string): ServerDomain | undefined {
+  try {
+    return registry.serverDomain(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads from `raw` until a complete ClientHello (or anything that is not one) has arrived, then
+ * pauses the socket and calls back with what was read. The bytes are handed on, never consumed.
+ */
+function readClientHello(
+  raw: net.Socket,
+  timeoutMs: number,
+  done: (outcome: { sni?: string } | 'timeout' | 'closed', bytes: Buffer) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let settled = false;
+  const finish = (outcome: { sni?: string } | 'timeout' | 'closed') => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    raw.off('data', onData);
+    raw.off('end', onEnd);
+    raw.off('close', onEnd);
+    raw.off('error', onError);
+    raw.pause();
+    done(outcome, Buffer.concat(chunks));
+  };
+  const onData = (chunk: Buffer) => {
+    chunks.push(chunk);
+    const peek = peekClientHello(chunks.length === 1 ? chunk : Buffer.concat(chunks));
+    if (peek.state === 'hello') finish({ sni: peek.sni });
+    else if (peek.state === 'not-hello') finish({}); // let OpenSSL refuse it with an alert
+  };
+  const onEnd = () => (chunks.length ? finish({}) : finish('closed'));
+  const onError = () => finish('closed');
+  const timer = setTimeout(() => finish('timeout'), timeoutMs);
+  raw.on('data', onData);
+  raw.on('end', onEnd);
+  raw.on('close', onEnd);
+  raw.on('error', onError);
 }
