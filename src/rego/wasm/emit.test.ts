@@ -70,7 +70,9 @@ describe('emitWasm + SDK', () => {
     ]));
     expect(exports.filter((n) => n.startsWith('__rt_'))).toEqual([]);
     const imports = WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name}`).sort();
-    expect(imports).toEqual(['env.memory', 'env.opa_abort', 'env.opa_builtin2']);
+    // All five host-builtin imports are always present (the SDK supplies them), so that a
+    // policy's host builtins never shift the runtime's function indices (template.ts).
+    expect(imports).toEqual(['env.memory', 'env.opa_abort', 'env.opa_builtin0', 'env.opa_builtin1', 'env.opa_builtin2', 'env.opa_builtin3', 'env.opa_builtin4']);
     expect(policy.minorVersion).toBe(2);
     expect(policy.entrypoints).toEqual({ 'sip/decision': 0 });
   });

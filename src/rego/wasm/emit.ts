@@ -1,13 +1,16 @@
-// IR -> WASM: links the policy into the prebuilt runtime with binaryen.js.
-//  1. read the runtime, resolve its `__rt_*` services by export name;
-//  2. append a data segment with the policy's constants (static-data.ts);
-//  3. generate one wasm function per ir.Func and the `eval` dispatcher over the plans;
-//  4. replace the runtime's `policy.*` hook imports with generated functions, wrap the start
-//     function so the heap begins after the new data, strip private exports;
-//  5. validate, optionally optimize, emit.
+// IR -> WASM: links the policy into the prebuilt runtime.
+//  1. the runtime template (template.ts, prepared once per process) gives the runtime's
+//     function signatures and `__rt_*` services by export name;
+//  2. binaryen.js builds a small module holding only the generated code: one wasm function
+//     per ir.Func, the `eval` dispatcher over the plans, the builtins/entrypoints hooks and a
+//     start function; its imports stand for the runtime's functions index for index;
+//  3. splice(): the runtime's sections plus the generated code, hook bodies replaced, a data
+//     segment with the policy's constants (static-data.ts), private exports dropped;
+//  4. optionally binaryen's optimizer over the whole module.
 import type * as ir from '../ir/types.js';
 import { loadBinaryen, discardBinaryen, isBinaryenFatal, type Binaryen } from './binaryen.js';
-import { runtimeInfo } from './runtime.js';
+import { runtimeTemplate, HOOKS, type RuntimeTemplate } from './template.js';
+import { SEC, HEADER, Writer, readSections, readTypes, readU32Vec, readCode, writeType, writeImports, writeActiveSegment, binaryenType, type FuncType } from './binary.js';
 import { layoutStatic } from './static-data.js';
 import { FunctionBuilder, type ModuleContext, type Services, type BuiltinTarget } from './codegen.js';
 import { validatePolicy, WasmCompileError } from './validate.js';
@@ -40,20 +43,12 @@ const PAGE = 65536;
 
 /** Names of the runtime's exported builtins with their arity (for tests and tooling). */
 export async function runtimeBuiltins(): Promise<Map<string, number>> {
-  const b = await loadBinaryen();
-  const m = b.readBinary(runtimeInfo().bytes);
-  try {
-    const out = new Map<string, number>();
-    for (let i = 0; i < m.getNumExports(); i++) {
-      const info = b.getExportInfo(m.getExportByIndex(i));
-      if (!info.name.startsWith('__rt_b_')) continue;
-      const f = b.getFunctionInfo(m.getFunction(info.value));
-      out.set(info.name.slice(7).replace(/__/g, '.'), b.expandType(f.params).length);
-    }
-    return out;
-  } finally {
-    m.dispose();
+  const tpl = await runtimeTemplate();
+  const out = new Map<string, number>();
+  for (const e of tpl.exports) {
+    if (e.kind === 0 && e.name.startsWith('__rt_b_')) out.set(e.name.slice(7).replace(/__/g, '.'), tpl.funcTypes[e.index]!.params.length);
   }
+  return out;
 }
 
 export async function emitWasm(policy: ir.Policy, options: EmitOptions = {}): Promise<Uint8Array> {
@@ -66,9 +61,18 @@ export async function emitWasm(policy: ir.Policy, options: EmitOptions = {}): Pr
   }
 }
 
+const FEATURES = (b: Binaryen) =>
+  b.Features.MVP | b.Features.MutableGlobals | b.Features.SignExt | b.Features.BulkMemory | b.Features.BulkMemoryOpt | b.Features.NontrappingFPToInt;
+
+/**
+ * Generates the policy's functions in a small binaryen module whose imports stand for the
+ * runtime's functions, index for index (`rt$<i>`), so its code can be spliced unchanged after
+ * the runtime's own (template.ts): calls into the runtime keep their indices, and the policy
+ * functions come right after the runtime's.
+ */
 async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array> {
   const b = await loadBinaryen();
-  const rt = runtimeInfo();
+  const tpl = await runtimeTemplate();
 
   const funcIndex = new Map<string, number>();
   (policy?.funcs ?? []).forEach((f, i) => {
@@ -78,17 +82,24 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
     }
   });
 
-  const m = b.readBinary(rt.bytes);
+  const m = new b.Module();
   try {
-    m.setFeatures(
-      b.Features.MVP | b.Features.MutableGlobals | b.Features.SignExt | b.Features.BulkMemory |
-        b.Features.BulkMemoryOpt | b.Features.NontrappingFPToInt,
-    );
+    m.setFeatures(FEATURES(b));
+
+    // ---- the runtime's function index space, as imports
+    const hostNames = new Map(tpl.hostBuiltinIndex.map((idx, n) => [idx, `opa_builtin${n}`]));
+    const rtName = (i: number) => hostNames.get(i) ?? `rt$${i}`;
+    const valType = (t: number) => binaryenType(b, t);
+    tpl.funcTypes.forEach((t, i) => {
+      m.addFunctionImport(rtName(i), 'rt', String(i), b.createType(t.params.map(valType)), t.results.length > 0 ? valType(t.results[0]!) : b.none);
+    });
+    m.setMemory(1, -1, null as unknown as string, [], false, false, 'mem');
+    m.addMemoryImport('mem', 'env', 'memory');
 
     // ---- runtime services and builtins
     const exportTarget = (name: string): string | undefined => {
-      const ref = m.getExport(name);
-      return ref ? b.getExportInfo(ref).value : undefined;
+      const idx = tpl.exportIndex.get(name);
+      return idx === undefined ? undefined : rtName(idx);
     };
     const rtServices: Services = {};
     for (const s of SERVICES) {
@@ -97,12 +108,8 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
       rtServices[s] = target;
     }
     const runtimeBuiltin = new Map<string, { name: string; arity: number }>();
-    for (let i = 0; i < m.getNumExports(); i++) {
-      const info = b.getExportInfo(m.getExportByIndex(i));
-      if (info.name.startsWith('__rt_b_') && info.kind === b.ExternalFunction) {
-        const f = b.getFunctionInfo(m.getFunction(info.value));
-        runtimeBuiltin.set(info.name, { name: info.value, arity: b.expandType(f.params).length });
-      }
+    for (const e of tpl.exports) {
+      if (e.kind === 0 && e.name.startsWith('__rt_b_')) runtimeBuiltin.set(e.name, { name: rtName(e.index), arity: tpl.funcTypes[e.index]!.params.length });
     }
     const declared = new Map<string, number>();
     (policy?.static?.builtinFuncs ?? []).forEach((d, i) => {
@@ -115,27 +122,22 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
 
     validatePolicy(policy, {
       funcs: new Map([...funcIndex].map(([n, i]) => [n, policy.funcs[i]!])),
-      isBuiltin: (name) => declared.has(name) || [...runtimeBuiltin.keys()].includes(runtimeBuiltinExport(name)),
+      isBuiltin: (name) => declared.has(name) || runtimeBuiltin.has(runtimeBuiltinExport(name)),
     });
 
     // Host builtins: every declared builtin the runtime does not implement (for its arity).
     const hostBuiltins: Record<string, number> = {};
-    const hostArities = new Set<number>();
     collectCalls(policy, (name, arity) => {
       if (funcIndex.has(name) || nativeFor(name, arity)) return;
       const id = declared.get(name);
       if (id === undefined) throw new WasmCompileError(`undefined function: ${JSON.stringify(name)}`);
       if (arity > 4) throw new WasmCompileError(`too many built-in call arguments: ${JSON.stringify(name)}`);
       hostBuiltins[name] = id;
-      hostArities.add(arity);
     });
     for (const d of policy.static.builtinFuncs ?? []) {
       if (!nativeFor(d.name, d.arity) && hostBuiltins[d.name] === undefined && d.arity <= 4) {
         hostBuiltins[d.name] = declared.get(d.name)!;
       }
-    }
-    for (const n of hostArities) {
-      m.addFunctionImport(`opa_builtin${n}`, 'env', `opa_builtin${n}`, b.createType(new Array(n + 2).fill(b.i32)), b.i32);
     }
     const builtin = (name: string, arity: number): BuiltinTarget => {
       const rb = nativeFor(name, arity);
@@ -143,17 +145,8 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
       return { hostId: hostBuiltins[name] };
     };
 
-    // ---- static data
-    const segments: Array<{ offset: number; data: Uint8Array; passive: boolean }> = [];
-    let dataEnd = 0;
-    const numSegments = (m as unknown as { getNumDataSegments(): number }).getNumDataSegments();
-    for (let i = 0; i < numSegments; i++) {
-      const info = (m as unknown as { getDataSegmentInfo(ref: number): { offset: number; data: ArrayBuffer; passive: boolean } })
-        .getDataSegmentInfo(m.getDataSegmentByIndex(i));
-      segments.push({ offset: info.offset, data: new Uint8Array(info.data), passive: info.passive });
-      dataEnd = Math.max(dataEnd, info.offset + info.data.byteLength);
-    }
-    const base = align(Math.max(dataEnd, rt.heapBase), 8);
+    // ---- static data, after the runtime's data and heap base
+    const base = align(Math.max(tpl.dataEnd, tpl.heapBase), 8);
     // Strings of the policy, then the path segments CallDynamic matches against.
     const strings = [...policy.static.strings];
     const pathIndex: number[][] = policy.funcs.map((f) =>
@@ -166,14 +159,7 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
     policy.plans.forEach((p, i) => (entrypoints[p.name] = i));
     const data = layoutStatic(base, strings, JSON.stringify(hostBuiltins), JSON.stringify(entrypoints));
     const heapBase = align(data.end, 8);
-
-    const memName = b.getExportInfo(m.getExport('memory')).value;
     const pages = Math.max(1, Math.ceil(heapBase / PAGE));
-    m.setMemory(pages, -1, null, [
-      ...segments.map((s) => ({ offset: m.i32.const(s.offset), data: s.data, passive: s.passive })),
-      { offset: m.i32.const(base), data: data.bytes, passive: false },
-    ], false, false, memName);
-    m.addMemoryImport(memName, 'env', 'memory');
 
     // ---- generated functions
     const funcName = (i: number) => `rego$f${i}`;
@@ -198,7 +184,6 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
     });
 
     // eval(ctx): memo reset, input/data from ctx, a fresh result set, dispatch on the entrypoint.
-    const hooks = hookImports(b, m);
     {
       const ctxLocal = 0;
       const rsLocal = 1;
@@ -227,34 +212,100 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
       });
       plans.push(fb.abort(ERR_ILLEGAL_ENTRYPOINT));
       body.push(m.block(main, plans, b.none));
-      replaceHook(b, m, hooks.eval, b.createType([b.i32]), b.none, fb.vars, m.block(null as unknown as string, body, b.none));
+      m.addFunction('rego$hook_eval', b.createType([b.i32]), b.none, fb.vars, m.block(null as unknown as string, body, b.none));
     }
-    replaceHook(b, m, hooks.builtins_json, b.none, b.i32, [], m.i32.const(data.builtinsJson));
-    replaceHook(b, m, hooks.entrypoints_json, b.none, b.i32, [], m.i32.const(data.entrypointsJson));
+    m.addFunction('rego$hook_builtins_json', b.none, b.i32, [], m.i32.const(data.builtinsJson));
+    m.addFunction('rego$hook_entrypoints_json', b.none, b.i32, [], m.i32.const(data.entrypointsJson));
 
-    // ---- start: run the runtime's start, then move the heap past our data
-    const heapSet = exportTarget('opa_heap_ptr_set')!;
-    const oldStart = m.getStart();
+    // start: run the runtime's start, then move the heap past our data
     const startBody: number[] = [];
-    if (oldStart) startBody.push(m.call(b.getFunctionInfo(oldStart).name, [], b.none));
-    startBody.push(m.call(heapSet, [m.i32.const(heapBase)], b.none));
-    const newStart = m.addFunction('rego$start', b.none, b.none, [], m.block(null as unknown as string, startBody, b.none));
-    m.setStart(newStart);
-
-    // ---- private exports
-    const drop: string[] = [];
-    for (let i = 0; i < m.getNumExports(); i++) {
-      const name = b.getExportInfo(m.getExportByIndex(i)).name;
-      if (name.startsWith('__rt_') || name === 'memory') drop.push(name);
-    }
-    for (const name of drop) m.removeExport(name);
+    if (tpl.startIndex !== undefined) startBody.push(m.call(rtName(tpl.startIndex), [], b.none));
+    startBody.push(m.call(exportTarget('opa_heap_ptr_set')!, [m.i32.const(heapBase)], b.none));
+    m.addFunction('rego$start', b.none, b.none, [], m.block(null as unknown as string, startBody, b.none));
 
     if (!m.validate()) throw new WasmCompileError('internal error: generated module does not validate');
-    if (options.optimize) {
-      b.setOptimizeLevel(3);
-      b.setShrinkLevel(0);
-      m.optimize();
+    const bytes = splice(tpl, m.emitBinary(), policy.funcs.length, base, data.bytes, pages);
+    if (!options.optimize) return bytes;
+    return optimizeModule(b, bytes);
+  } finally {
+    m.dispose();
+  }
+}
+
+/**
+ * The final module: the runtime template's sections with the hook bodies replaced by the
+ * generated ones, the policy functions and the new start function appended, the policy's
+ * data segment added and private exports dropped. `gen` holds, in order, `nfuncs` policy
+ * functions, the three hooks and the start function.
+ */
+function splice(tpl: RuntimeTemplate, gen: Uint8Array, nfuncs: number, base: number, data: Uint8Array, pages: number): Uint8Array {
+  const gsec = readSections(gen);
+  const gpayload = (id: number) => gsec.find((s) => s.id === id)?.payload ?? new Uint8Array([0]);
+  const gtypes = readTypes(gpayload(SEC.type));
+  const gfuncTypes = readU32Vec(gpayload(SEC.function)).map((t) => gtypes[t]!);
+  const gcode = readCode(gpayload(SEC.code));
+  if (gcode.length !== nfuncs + HOOKS.length + 1) throw new WasmCompileError('internal error: unexpected generated code');
+
+  const types = [...tpl.types];
+  const typeIndex = (t: FuncType): number => {
+    const same = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    let i = types.findIndex((x) => same(x.params, t.params) && same(x.results, t.results));
+    if (i < 0) {
+      types.push(t);
+      i = types.length - 1;
     }
+    return i;
+  };
+  const appended = [...gcode.slice(0, nfuncs), gcode[nfuncs + HOOKS.length]!];
+  const appendedTypes = [...gfuncTypes.slice(0, nfuncs), gfuncTypes[nfuncs + HOOKS.length]!].map(typeIndex);
+  const code = [...tpl.code];
+  HOOKS.forEach((h, i) => (code[tpl.hookIndex[h] - tpl.numImportedFuncs] = gcode[nfuncs + i]!));
+  code.push(...appended);
+  const startIndex = tpl.funcTypes.length + nfuncs;
+
+  const raw = (id: number) => tpl.sections.find((s) => s.id === id)?.payload;
+  const w = new Writer().bytes(HEADER);
+  w.section(SEC.type, (s) => {
+    s.u32(types.length);
+    types.forEach((t) => writeType(s, t));
+  });
+  w.section(SEC.import, (s) => writeImports(s, tpl.imports.map((im) => (im.kind === 2 && im.module === 'env' && im.field === 'memory' ? { ...im, min: Math.max(im.min, pages), max: undefined } : im))));
+  w.section(SEC.function, (s) => {
+    s.u32(tpl.funcTypeIdx.length + appendedTypes.length);
+    [...tpl.funcTypeIdx, ...appendedTypes].forEach((t) => s.u32(t));
+  });
+  for (const id of [SEC.table, SEC.memory, SEC.global]) {
+    const p = raw(id);
+    if (p) w.section(id, (s) => s.bytes(p));
+  }
+  const exports = tpl.exports.filter((e) => !e.name.startsWith('__rt_') && e.name !== 'memory');
+  w.section(SEC.export, (s) => {
+    s.u32(exports.length);
+    for (const e of exports) s.name(e.name).byte(e.kind).u32(e.index);
+  });
+  w.section(SEC.start, (s) => s.u32(startIndex));
+  const elem = raw(SEC.element);
+  if (elem) w.section(SEC.element, (s) => s.bytes(elem));
+  if (tpl.hasDataCount) w.section(SEC.datacount, (s) => s.u32(tpl.data.length + 1));
+  w.section(SEC.code, (s) => {
+    s.u32(code.length);
+    for (const body of code) s.u32(body.length).bytes(body);
+  });
+  w.section(SEC.data, (s) => {
+    s.u32(tpl.data.length + 1);
+    for (const d of tpl.data) s.bytes(d.raw);
+    writeActiveSegment(s, base, data);
+  });
+  return w.finish();
+}
+
+function optimizeModule(b: Binaryen, bytes: Uint8Array): Uint8Array {
+  const m = b.readBinary(bytes);
+  try {
+    m.setFeatures(FEATURES(b));
+    b.setOptimizeLevel(3);
+    b.setShrinkLevel(0);
+    m.optimize();
     return m.emitBinary();
   } finally {
     m.dispose();
@@ -267,23 +318,6 @@ const ir0 = { RS_PLACEHOLDER: -1 };
 
 function align(n: number, a: number): number {
   return Math.ceil(n / a) * a;
-}
-
-function hookImports(b: Binaryen, m: InstanceType<Binaryen['Module']>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < m.getNumFunctions(); i++) {
-    const info = b.getFunctionInfo(m.getFunctionByIndex(i));
-    if (info.module === 'policy' && info.base) out[info.base] = info.name;
-  }
-  for (const h of ['eval', 'builtins_json', 'entrypoints_json']) {
-    if (!out[h]) throw new WasmCompileError(`runtime does not import policy.${h}`);
-  }
-  return out;
-}
-
-function replaceHook(b: Binaryen, m: InstanceType<Binaryen['Module']>, name: string, params: number, results: number, vars: number[], body: number): void {
-  m.removeFunction(name);
-  m.addFunction(name, params, results, vars, body);
 }
 
 function collectCalls(policy: ir.Policy, fn: (name: string, arity: number) => void): void {

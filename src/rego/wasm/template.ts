@@ -1,0 +1,137 @@
+// The runtime, prepared once per process for linking by splicing (link.ts):
+//  - its `policy.*` hook imports become defined stub functions (exported as `__rt_hook_*` so
+//    the linker finds them), whose bodies each link replaces with generated code;
+//  - it imports all of env.opa_builtin0..4, so host builtins never shift function indices;
+//  - its sections are split and the facts the linker needs (function signatures, export
+//    indices, data end, heap base) are read once.
+// binaryen reads the runtime only here; a link then only assembles bytes around the
+// policy's own small module, which keeps linking fast however big the runtime grows.
+import { runtimeInfo } from './runtime.js';
+import { loadBinaryen } from './binaryen.js';
+import {
+  SEC, readSections, readTypes, readImports, readU32Vec, readExports, readCode, readData,
+  type Section, type FuncType, type Import, type Export, type DataSegment,
+} from './binary.js';
+
+export const HOOKS = ['eval', 'builtins_json', 'entrypoints_json'] as const;
+export type Hook = (typeof HOOKS)[number];
+
+export interface RuntimeTemplate {
+  sections: Section[];
+  types: FuncType[];
+  imports: Import[];
+  /** signature of every function, imports first (the function index space) */
+  funcTypes: FuncType[];
+  /** type index of each defined function */
+  funcTypeIdx: number[];
+  numImportedFuncs: number;
+  exports: Export[];
+  /** function index by export name */
+  exportIndex: Map<string, number>;
+  hookIndex: Record<Hook, number>;
+  /** function index of env.opa_builtinN */
+  hostBuiltinIndex: number[];
+  code: Uint8Array[];
+  data: DataSegment[];
+  dataEnd: number;
+  hasDataCount: boolean;
+  startIndex?: number;
+  /** where the heap begins after the runtime's start function ran */
+  heapBase: number;
+}
+
+let cached: Promise<RuntimeTemplate> | undefined;
+
+export function runtimeTemplate(): Promise<RuntimeTemplate> {
+  cached ??= build().catch((err) => {
+    cached = undefined;
+    throw err;
+  });
+  return cached;
+}
+
+const FEATURES = (b: Awaited<ReturnType<typeof loadBinaryen>>) =>
+  b.Features.MVP | b.Features.MutableGlobals | b.Features.SignExt | b.Features.BulkMemory | b.Features.BulkMemoryOpt | b.Features.NontrappingFPToInt;
+
+async function build(): Promise<RuntimeTemplate> {
+  const b = await loadBinaryen();
+  const m = b.readBinary(runtimeInfo().bytes);
+  let bytes: Uint8Array;
+  try {
+    m.setFeatures(FEATURES(b));
+    const have = new Set<string>();
+    const hooks: Array<{ name: string; base: string; params: number; results: number }> = [];
+    for (let i = 0; i < m.getNumFunctions(); i++) {
+      const info = b.getFunctionInfo(m.getFunctionByIndex(i));
+      if (info.module === 'policy' && info.base) hooks.push({ name: info.name, base: info.base, params: info.params, results: info.results });
+      else if (info.module === 'env' && info.base) have.add(info.base);
+    }
+    for (const h of HOOKS) if (!hooks.some((x) => x.base === h)) throw new Error(`runtime does not import policy.${h}`);
+    for (const h of hooks) {
+      m.removeFunction(h.name);
+      m.addFunction(h.name, h.params, h.results, [], m.unreachable());
+      m.addFunctionExport(h.name, `__rt_hook_${h.base}`);
+    }
+    for (let n = 0; n <= 4; n++) {
+      if (!have.has(`opa_builtin${n}`)) m.addFunctionImport(`opa_builtin${n}$`, 'env', `opa_builtin${n}`, b.createType(new Array(n + 2).fill(b.i32)), b.i32);
+    }
+    if (!m.validate()) throw new Error('runtime template does not validate');
+    bytes = m.emitBinary();
+  } finally {
+    m.dispose();
+  }
+  return describe(bytes);
+}
+
+function describe(bytes: Uint8Array): RuntimeTemplate {
+  const sections = readSections(bytes).filter((s) => s.id !== SEC.custom);
+  const payload = (id: number) => sections.find((s) => s.id === id)?.payload;
+  const types = readTypes(payload(SEC.type) ?? new Uint8Array([0]));
+  const imports = readImports(payload(SEC.import) ?? new Uint8Array([0]));
+  const funcTypeIdx = readU32Vec(payload(SEC.function) ?? new Uint8Array([0]));
+  const funcTypes: FuncType[] = [];
+  const hostBuiltinIndex: number[] = [];
+  for (const im of imports) {
+    if (im.kind !== 0) continue;
+    if (im.module === 'env' && /^opa_builtin[0-4]$/.test(im.field)) hostBuiltinIndex[Number(im.field.slice(11))] = funcTypes.length;
+    funcTypes.push(types[im.type]!);
+  }
+  const numImportedFuncs = funcTypes.length;
+  for (const t of funcTypeIdx) funcTypes.push(types[t]!);
+  const exports = readExports(payload(SEC.export) ?? new Uint8Array([0]));
+  const exportIndex = new Map(exports.filter((e) => e.kind === 0).map((e) => [e.name, e.index]));
+  const hookIndex = {} as Record<Hook, number>;
+  for (const h of HOOKS) hookIndex[h] = exportIndex.get(`__rt_hook_${h}`)!;
+  const data = readData(payload(SEC.data) ?? new Uint8Array([0]));
+  const dataEnd = Math.max(0, ...data.map((d) => (d.offset ?? 0) + d.size));
+  const start = payload(SEC.start);
+  return {
+    sections,
+    types,
+    imports,
+    funcTypes,
+    funcTypeIdx,
+    numImportedFuncs,
+    exports,
+    exportIndex,
+    hookIndex,
+    hostBuiltinIndex,
+    code: readCode(payload(SEC.code) ?? new Uint8Array([0])),
+    data,
+    dataEnd,
+    hasDataCount: payload(SEC.datacount) !== undefined,
+    startIndex: start ? readU32Vec(new Uint8Array([1, ...start]))[0] : undefined,
+    heapBase: probeHeapBase(bytes),
+  };
+}
+
+/** Instantiates the template with inert imports and asks where its heap begins. */
+function probeHeapBase(bytes: Uint8Array): number {
+  const fail = () => {
+    throw new Error('runtime import called while probing');
+  };
+  const env: Record<string, unknown> = { memory: new WebAssembly.Memory({ initial: 2 }), opa_abort: fail, opa_println: fail };
+  for (let n = 0; n <= 4; n++) env[`opa_builtin${n}`] = fail;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: env as WebAssembly.ModuleImports });
+  return (instance.exports.opa_heap_ptr_get as () => number)();
+}
