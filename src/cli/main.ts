@@ -1,5 +1,6 @@
 // The `bastion` command line. Each subcommand lives in its own module under commands/
 // and registers itself on the program, so the folders that own them never collide.
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { registerRun } from './commands/run.js';
 import { registerPolicy } from './commands/policy.js';
@@ -20,4 +21,9 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   await buildProgram().parseAsync(argv);
+}
+
+// Run directly (`tsx src/cli/main.ts ...`), not only through bin/bastion.js.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(process.argv);
 }

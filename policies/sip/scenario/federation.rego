@@ -20,8 +20,15 @@ deny contains {"status": 403, "reason": "Not A Federation Member"} if {
 	not member
 }
 
-# Which of our certificates to present to the next hop, by the Request-URI's domain.
-client_domain := cfg.client_domains[input.message.ruri.host]
+# Which of our certificates to present to the next hop, by the Request-URI's domain. An in-dialog
+# request (To tag present) whose Request-URI is only the remote target's address (the callee's
+# BYE towards the caller's Contact) is keyed on the To domain: the party it is sent to.
+client_domain := domain if {
+	domain := cfg.client_domains[input.message.ruri.host]
+} else := domain if {
+	is_string(input.message.to.tag)
+	domain := cfg.client_domains[input.message.to.host]
+}
 
 # Accounting: the decision log already carries the peer's subject and issuer.
 log := {"federation": member}

@@ -22,3 +22,18 @@ test_client_domain_per_destination if {
 	federation.client_domain == "fedA" with input as testing.tls_in("fed_b_sbc", "invite_atlanta_to_chicago")
 	not federation.client_domain with input as testing.tls_in("fed_a_sbc", "invite_to_unknown_domain")
 }
+
+# The callee's BYE: Request-URI is the caller's Contact (an address), To is the caller.
+callee_bye(to_tag) := object.union(testing.tls_in("fed_b_sbc", "invite_atlanta_to_biloxi"), {"message": {
+	"method": "BYE",
+	"ruri": {"scheme": "sip", "user": "alice", "host": "192.0.2.10"},
+	"to": {"uri": "sip:alice@atlanta.example", "user": "alice", "host": "atlanta.example", "tag": to_tag},
+}})
+
+test_client_domain_in_dialog_by_to_domain if {
+	federation.client_domain == "fedA" with input as callee_bye("a1b2")
+}
+
+test_no_client_domain_for_address_without_dialog if {
+	not federation.client_domain with input as callee_bye(null)
+}
