@@ -54,3 +54,4 @@ export {
   b_strings__any_suffix_match as __rt_b_strings__any_suffix_match, b_array__flatten as __rt_b_array__flatten,
   b_json__marshal_with_options as __rt_b_json__marshal_with_options, b_json__is_valid as __rt_b_json__is_valid,
 } from "./strings2";
+export { b_sprintf as __rt_b_sprintf } from "./sprintf";
