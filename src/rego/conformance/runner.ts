@@ -2,6 +2,8 @@
 // A case passes only by evaluation: the expected results are never shown to the compiler.
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { isDeepStrictEqual } from 'node:util';
+import { compareTerms } from '../ast/compare.js';
+import { jsonToTerm } from '../ast/json.js';
 import { compile } from '../index.js';
 import type { LoadedCase } from './cases.js';
 
@@ -56,19 +58,30 @@ async function inputOf(c: LoadedCase): Promise<unknown> {
   }
 }
 
+/**
+ * Compares result sets as OPA's own conformance harnesses do (v1/topdown and the WASM SDK
+ * tests): the rows form a set, and with `sort_bindings` every binding value that is an array
+ * is sorted in OPA's value order first.
+ */
 function sameResults(got: unknown, want: Array<Record<string, unknown>>, c: LoadedCase): boolean {
   if (!Array.isArray(got)) return false;
   const clean = (rows: unknown[]) =>
     rows.map((r) => {
-      if (!c.ignore_generated_vars || typeof r !== 'object' || r === null) return r;
-      return Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('__')));
+      if (typeof r !== 'object' || r === null) return r;
+      const entries = Object.entries(r).filter(([k]) => !c.ignore_generated_vars || !k.startsWith('__'));
+      return Object.fromEntries(entries.map(([k, v]) => [k, c.sort_bindings && Array.isArray(v) ? sortInOpaOrder(v) : v]));
     });
-  const g = clean(got);
-  const w = clean(want);
-  if (g.length !== w.length) return false;
-  if (!c.sort_bindings) return isDeepStrictEqual(normalize(g), normalize(w));
   const key = (v: unknown) => JSON.stringify(normalize(v));
-  return isDeepStrictEqual(g.map(key).sort(), w.map(key).sort());
+  const g = clean(got).map(key).sort();
+  const w = clean(want).map(key).sort();
+  return isDeepStrictEqual([...new Set(g)], [...new Set(w)]);
+}
+
+function sortInOpaOrder(values: unknown[]): unknown[] {
+  return values
+    .map((v) => ({ v, t: jsonToTerm(v) }))
+    .sort((a, b) => compareTerms(a.t, b.t))
+    .map((x) => x.v);
 }
 
 /** Sorts object keys so that deep equality does not depend on key order. */
