@@ -43,6 +43,23 @@ describe('sprintf', () => {
     expect(got.length).toBe(200_001);
   });
 
+  it('does not reuse buffers across evaluations (the heap is rewound between them)', async () => {
+    const { compile } = await import('../index.js');
+    const { loadPolicy } = await import('@open-policy-agent/opa-wasm');
+    const c = await compile({
+      modules: [{ file: 't.rego', source: 'package t\n\nr := [sprintf("%8s|%-3d|%.2f", [input.a, input.n, input.f]), input.b, {k | some k in input.c}]\n' }],
+      entrypoints: ['t/r'],
+    });
+    const policy = await loadPolicy(c.wasm!);
+    for (let i = 0; i < 5; i++) {
+      const input = { a: 'é'.repeat(300 + i), n: i, f: i + 0.125, b: String(i).repeat(2000), c: ['x', 'y', String(i)] };
+      const [res] = policy.evaluate(input) as Array<{ result: unknown[] }>;
+      expect(res!.result[0]).toBe(`${input.a}|${String(i).padEnd(3)}|${(i + 0.12).toFixed(2)}`);
+      expect(res!.result[1]).toBe(input.b);
+      expect(res!.result[2]).toEqual([String(i), 'x', 'y'].sort());
+    }
+  });
+
   it('type-checks its operands', async () => {
     await expect(evalExpr('sprintf(input, [])', 1)).rejects.toThrow('eval_type_error: sprintf: operand 1 must be string but got number');
     await expect(evalExpr('sprintf("%v", input)', 1)).rejects.toThrow('eval_type_error: sprintf: operand 2 must be array but got number');

@@ -450,7 +450,9 @@ function formatArg(verb: u32): bool {
 export function b_sprintf(format: usize, args: usize): usize {
   if (kindOf(format) != STRING) typeError("sprintf", 1, "string", format);
   if (kindOf(args) != ARRAY) typeError("sprintf", 2, "array", args);
+  // heap buffers never outlive a call: the host rewinds the heap between evaluations
   out = 0; olen = 0; ocap = 0;
+  sb = 0; slen = 0; scap = 0;
   let p = strPtr(format), n = strLen(format);
   let nargs = arrLen(args);
   let argi = 0;
