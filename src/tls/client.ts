@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { buildIdentity, type PeerIdentity } from './identity.js';
 import type { TlsContextRegistry } from './registry.js';
 import type { ClientDomain } from './domains.js';
+import { closeCleanly } from './close.js';
 
 export interface ConnectTlsOptions {
   registry: TlsContextRegistry;
@@ -77,7 +78,7 @@ export function connectTls(opts: ConnectTlsOptions): Promise<TlsConnection> {
         return;
       }
       if (domain.verify && !identity.verified) {
-        socket.destroy();
+        closeCleanly(socket); // close_notify: the server sees an orderly close, not a reset
         reject(new TlsVerifyError(identity));
         return;
       }

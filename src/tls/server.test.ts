@@ -2,6 +2,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tls from 'node:tls';
 import * as net from 'node:net';
+import { spawn } from 'node:child_process';
 import { CertificateAuthority, selfSigned, unknownCriticalExtension, withRawSerial, withRawSubjectCn, type IssuedCertificate } from './pki/index.js';
 import { TlsContextRegistry } from './registry.js';
 import { createTlsServer } from './server.js';
@@ -372,6 +373,60 @@ describe('SNI with mixed key types on one listener', () => {
       await h.stop();
     }
   });
+});
+
+describe('what a refused peer sees (openssl s_client -msg)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness({ server_domains: { default: domain({ crl: ['rootA.crl'] }) } });
+  });
+  afterAll(() => h.stop());
+
+  /** Runs s_client against the harness with stdin held open; resolves its -msg trace once it exits. */
+  async function sClient(args: string[]): Promise<string> {
+    const p = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${h.port}`, '-msg', '-noservername', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    const exited = new Promise((r) => p.on('exit', r));
+    const kill = setTimeout(() => p.kill(), 8000); // s_client waits on stdin; the server's close ends it
+    await exited;
+    clearTimeout(kill);
+    return out;
+  }
+
+  for (const [version, flag, alert] of [
+    ['TLS 1.3', '-tls1_3', /Alert.*\n.*fatal certificate_required|fatal certificate_required/],
+    ['TLS 1.2', '-tls1_2', /handshake_failure/],
+  ] as const) {
+    it(`a peer without a certificate gets a TLS alert (${version})`, async () => {
+      const out = await sClient([flag]);
+      expect(out).toMatch(alert);
+      const o = await h.next();
+      expect(o.kind).toBe('refused');
+      if (o.kind === 'refused') {
+        expect(o.identity).toMatchObject({ presented: false, verify_error: 'NO_PEER_CERTIFICATE', remote: { address: '127.0.0.1' } });
+        expect(validateIdentity(o.identity)).toEqual([]);
+      }
+      expect(h.logs.some((l) => l.includes('TLS alert sent'))).toBe(true);
+    });
+  }
+
+  for (const [name, pick, code] of [
+    ['unknown CA', () => leaf.unknownCa, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+    ['revoked by CRL', () => leaf.revoked, 'CERT_REVOKED'],
+  ] as const) {
+    it(`a ${name} peer is closed with close_notify after the handshake`, async () => {
+      const peer = pick();
+      dir.writeCert('sclient', peer);
+      const out = await sClient(['-cert', `${dir.path}/sclient.pem`, '-key', `${dir.path}/sclient.key`]);
+      expect(out).toMatch(/warning close_notify/);
+      expect(out).not.toMatch(/fatal/);
+      const o = await h.next();
+      expect(o.kind).toBe('refused');
+      if (o.kind === 'refused') expect(o.identity.verify_error).toBe(code);
+    });
+  }
 });
 
 describe('reload', () => {

@@ -13,6 +13,13 @@
 // session-ticket keys and sigalgs were not applied either: a ticket issued under one domain
 // resumed under another. With one tls.Server per domain, every connection runs on exactly its
 // domain's SSL_CTX.
+//
+// Refusals (`require: true`): a peer that sends no certificate is refused by OpenSSL itself, with a
+// TLS alert (certificate_required in TLS 1.3, handshake_failure in TLS 1.2). Every other refusal
+// (unknown CA, expired, revoked, too deep...) is decided after the handshake, because Node's
+// verify callback accepts every chain and leaves the verdict to JavaScript, and there is no API to
+// send an alert of our choosing: the connection is then closed cleanly (close_notify, then FIN)
+// with a log line naming the reason.
 import * as tls from 'node:tls';
 import type * as net from 'node:net';
 import type { Logger } from 'pino';
@@ -20,6 +27,7 @@ import { buildIdentity, type PeerIdentity } from './identity.js';
 import type { TlsContextRegistry } from './registry.js';
 import type { ServerDomain } from './domains.js';
 import { peekClientHello } from './clienthello.js';
+import { closeCleanly } from './close.js';
 
 export interface TlsServerOptions {
   registry: TlsContextRegistry;
@@ -60,11 +68,24 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
     let s = perDomain.get(domain);
     if (!s) {
       s = tls.createServer(serverOptions(domain));
+      if (failsWithoutCertificate(domain)) {
+        // rejectUnauthorized gives OpenSSL SSL_VERIFY_FAIL_IF_NO_PEER_CERT (the alert above), but
+        // Node would also silently destroy every other unverified peer before we see it. The
+        // keylog event is the one server event that carries the socket before the handshake ends:
+        // there, hand the verdict back to us. (If a Node version lacks this property, Node keeps
+        // destroying unverified peers itself: still closed, only without our log line.)
+        s.on('keylog', (_line: Buffer, socket: tls.TLSSocket & { _rejectUnauthorized?: boolean }) => {
+          if (socket._rejectUnauthorized === true) socket._rejectUnauthorized = false;
+        });
+      }
       s.on('secureConnection', (socket: Tagged) => {
         socket[DOMAIN] = domain;
         server.emit('secureConnection', socket);
       });
-      s.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => server.emit('tlsClientError', err, socket));
+      s.on('tlsClientError', (err: Error, socket: Tagged) => {
+        socket[DOMAIN] = domain;
+        server.emit('tlsClientError', err, socket);
+      });
       perDomain.set(domain, s);
     }
     return s;
@@ -105,7 +126,7 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
         'tls: peer refused (domain requires a verified certificate)',
       );
       opts.onRefused?.(identity, domain);
-      socket.destroy();
+      closeCleanly(socket);
       return;
     }
     registry.track(socket);
@@ -121,7 +142,24 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
   });
 
   // Garbage, truncated handshakes, timeouts, refused certificates: one log line, the listener goes on.
-  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Tagged) => {
+    if (err.code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') {
+      // OpenSSL refused (and alerted) a peer without a certificate on a `require` domain. The SSL
+      // object is finished with: describe the peer from the TCP side only.
+      const domain = socket[DOMAIN] ?? registry.serverDomain(opts.domain);
+      const identity: PeerIdentity = {
+        presented: false,
+        verified: false,
+        verify_error: 'NO_PEER_CERTIFICATE',
+        mapped_identities: [],
+        local: { role: 'server', domain: domain.name, ...(domain.localSubject ? { subject: domain.localSubject } : {}), ...(socket.localAddress ? { address: socket.localAddress, port: socket.localPort } : {}) },
+        remote: socket.remoteAddress ? { address: socket.remoteAddress, port: socket.remotePort } : {},
+      };
+      log.warn({ domain: domain.name, remote: identity.remote, verify_error: 'NO_PEER_CERTIFICATE' }, 'tls: peer refused (domain requires a verified certificate; TLS alert sent)');
+      opts.onRefused?.(identity, domain);
+      socket.destroy();
+      return;
+    }
     log.warn({ err: { message: err.message, code: err.code }, domain: opts.domain, remote: socket.remoteAddress }, 'tls: handshake failed');
     socket.destroy();
     opts.onHandshakeError?.(err);
@@ -130,11 +168,17 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
   return server;
 }
 
+function failsWithoutCertificate(domain: ServerDomain): boolean {
+  return domain.verify && domain.require;
+}
+
 function serverOptions(domain: ServerDomain): tls.TlsOptions {
   return {
     ...domain.contextOptions,
     requestCert: domain.verify,
-    rejectUnauthorized: false, // we decide after the handshake (CRL, depth, require)
+    // OpenSSL refuses a missing certificate with an alert; everything else we decide after the
+    // handshake (chain verdict, CRL, depth, require), see the keylog listener above.
+    rejectUnauthorized: failsWithoutCertificate(domain),
     handshakeTimeout: domain.handshakeTimeoutMs,
   };
 }
