@@ -17,6 +17,8 @@ export interface Target {
 export interface Resolver {
   /** Ordered targets for a SIP/SIPS URI (first = most preferred). */
   resolve(uri: SipUri): Promise<Target[]>;
+  /** The same, when it needs no lookup (IP literal host): the proxy's synchronous fast path. */
+  resolveNow?(uri: SipUri): Target[] | undefined;
 }
 
 export class NextHopError extends Error {
@@ -49,13 +51,18 @@ export class DnsResolver3263 implements Resolver {
     if (servers?.length) this.dns.setServers(servers);
   }
 
+  resolveNow(u: SipUri): Target[] | undefined {
+    const host = bare(u.host);
+    if (!isIP(host)) return undefined;
+    const t = uriTransport(u) ?? 'udp';
+    return [{ transport: t, host, port: u.port ?? defaultPort(t) }];
+  }
+
   async resolve(u: SipUri): Promise<Target[]> {
+    const now = this.resolveNow(u);
+    if (now) return now;
     const host = bare(u.host);
     const forced = uriTransport(u);
-    if (isIP(host)) {
-      const t = forced ?? 'udp';
-      return [{ transport: t, host, port: u.port ?? defaultPort(t) }];
-    }
     if (u.port !== null) {
       const t = forced ?? 'udp';
       return (await this.addresses(host)).map((a) => ({ transport: t, host: a, port: u.port!, expectedDomain: host }));

@@ -54,6 +54,12 @@ interface InviteContext {
   cancelled: boolean;
 }
 
+interface Outbound {
+  flow: Flow;
+  target: Target;
+  clientDomain?: string;
+}
+
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, PRACK, SUBSCRIBE, NOTIFY, REFER, MESSAGE';
 /** Requests that create dialogs: the gateway record-routes them. */
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
@@ -134,7 +140,7 @@ export class Proxy implements FlowHandler {
         this.stats.rejected++;
         return; // an ACK cannot be answered
       }
-      void this.forwardStateless(flow, req, d);
+      this.forwardStateless(flow, req, d);
       return;
     }
     const r = this.layer.receiveRequest(req, this.handle(flow));
@@ -180,27 +186,52 @@ export class Proxy implements FlowHandler {
       this.invites.set(tx.key, ctx);
       tx.on({ onTerminated: () => this.invites.delete(tx.key) });
     }
-    void this.forward(flow, req, fwd, d, tx, ctx).catch((e) => {
-      this.log.error({ err: e }, 'proxy: forwarding failed');
-      if (tx.state === 'proceeding' || tx.state === 'trying') reply(500, 'Server Internal Error');
-    });
+    this.forward(flow, req, fwd, d, tx, ctx);
   }
 
-  private async forward(inFlow: Flow, req: SipMessage, fwd: SipMessage, d: Decision, tx: ServerTransaction, ctx?: InviteContext): Promise<void> {
+  /**
+   * Sends `fwd` on. The next hop is found synchronously when it needs no DNS lookup and its
+   * connection is up (the steady state: no promise, no microtask per message); otherwise after
+   * resolving and connecting.
+   */
+  private forward(inFlow: Flow, req: SipMessage, fwd: SipMessage, d: Decision, tx: ServerTransaction, ctx?: InviteContext): void {
+    const failed = (e: unknown) => {
+      this.log.error({ err: e }, 'proxy: forwarding failed');
+      if (tx.state === 'proceeding' || tx.state === 'trying') tx.respond(buildResponse(req, 500, 'Server Internal Error', { toTag: this.toTag }));
+    };
+    let now: Outbound | undefined;
+    try {
+      now = this.outboundNow(fwd, d);
+    } catch (e) {
+      return this.nextHopFailed(req, fwd, d, tx, e);
+    }
+    if (now) {
+      try {
+        this.sendForward(inFlow, req, fwd, tx, ctx, now);
+      } catch (e) {
+        failed(e);
+      }
+      return;
+    }
+    this.outbound(fwd, d).then(
+      (out) => this.sendForward(inFlow, req, fwd, tx, ctx, out),
+      (e) => this.nextHopFailed(req, fwd, d, tx, e),
+    ).catch(failed);
+  }
+
+  private nextHopFailed(req: SipMessage, fwd: SipMessage, d: Decision, tx: ServerTransaction, e: unknown): void {
+    const [status, reason] = this.failureStatus(e);
+    this.log.warn(
+      { err: { message: (e as Error).message, code: (e as { code?: string }).code }, call_id: req.callId, method: req.method, route: fwd.getAll('route')[0], decision_route: d.route, status },
+      'proxy: next hop unreachable',
+    );
+    if (tx.state === 'proceeding' || tx.state === 'trying') tx.respond(buildResponse(req, status, reason, { toTag: this.toTag }));
+  }
+
+  private sendForward(inFlow: Flow, req: SipMessage, fwd: SipMessage, tx: ServerTransaction, ctx: InviteContext | undefined, out: Outbound): void {
     const reply = (status: number, reason: string) => {
       if (tx.state === 'proceeding' || tx.state === 'trying') tx.respond(buildResponse(req, status, reason, { toTag: this.toTag }));
     };
-    let out: { flow: Flow; target: Target; clientDomain?: string };
-    try {
-      out = await this.outbound(fwd, d);
-    } catch (e) {
-      const [status, reason] = this.failureStatus(e);
-      this.log.warn(
-        { err: { message: (e as Error).message, code: (e as { code?: string }).code }, call_id: req.callId, method: req.method, route: fwd.getAll('route')[0], decision_route: d.route, status },
-        'proxy: next hop unreachable',
-      );
-      return reply(status, reason);
-    }
     if (ctx?.cancelled) return; // 487 already sent
     const listener = this.opts.transports.listenerFor(out.flow.transport, out.clientDomain);
     const inDialog = req.to.params['tag'] !== undefined;
@@ -263,20 +294,25 @@ export class Proxy implements FlowHandler {
   }
 
   /** ACK for a 2xx (end to end): forwarded without a transaction, by its Route set. */
-  private async forwardStateless(inFlow: Flow, ack: SipMessage, d: Decision): Promise<void> {
+  private forwardStateless(inFlow: Flow, ack: SipMessage, d: Decision): void {
     const fwd = ack.clone();
     this.popOwnRoutes(fwd);
     if (fwd.route.length === 0 && !d.route && this.isSelfUri(fwd.ruri)) return;
     const mf = fwd.maxForwards;
     if (mf === 0) return;
     fwd.set('Max-Forwards', String((mf ?? this.maxForwards) - 1));
-    let out;
+    const unreachable = (e: unknown) => this.log.warn({ err: { message: (e as Error).message }, call_id: ack.callId }, 'proxy: ACK next hop unreachable; dropped');
+    let now: Outbound | undefined;
     try {
-      out = await this.outbound(fwd, d);
+      now = this.outboundNow(fwd, d);
     } catch (e) {
-      this.log.warn({ err: { message: (e as Error).message }, call_id: ack.callId }, 'proxy: ACK next hop unreachable; dropped');
-      return;
+      return unreachable(e);
     }
+    if (now) return this.sendAck(inFlow, ack, fwd, now);
+    this.outbound(fwd, d).then((out) => this.sendAck(inFlow, ack, fwd, out), unreachable);
+  }
+
+  private sendAck(inFlow: Flow, ack: SipMessage, fwd: SipMessage, out: Outbound): void {
     const listener = this.opts.transports.listenerFor(out.flow.transport, out.clientDomain);
     // Stateless branch (RFC 3261 §16.11): derived from the incoming one, so retransmissions match.
     const inBranch = ack.topVia?.branch ?? ack.callId;
@@ -293,28 +329,43 @@ export class Proxy implements FlowHandler {
   // ---- next hop ----------------------------------------------------------------------------
 
   /**
-   * The flow a request leaves on. Initial requests: the policy's route, else the Route set,
-   * else the Request-URI (RFC 3263). In-dialog requests with a Route set follow it; the policy's
-   * route then only names the domain the next hop must prove (S4: Request-URI is an address).
+   * Where a request goes. Initial requests: the policy's route, else the Route set, else the
+   * Request-URI (RFC 3263). In-dialog requests with a Route set follow it; the policy's route
+   * then only names the domain the next hop must prove (S4: Request-URI is an address).
    */
-  private async outbound(fwd: SipMessage, d: Decision): Promise<{ flow: Flow; target: Target; clientDomain?: string }> {
+  private nextHop(fwd: SipMessage, d: Decision): { uri: SipUri; expected?: string } {
     const inDialog = fwd.to.params['tag'] !== undefined;
     const top = fwd.route[0];
-    let uri: SipUri;
     let expected = d.route?.expected_domain;
-    if (d.route && !(inDialog && top)) {
-      uri = routeUri(d.route.uri);
-    } else if (top) {
+    if (d.route && !(inDialog && top)) return { uri: routeUri(d.route.uri), expected };
+    if (top) {
       if (!isSipUri(top.uri)) throw new NextHopError(416, 'Unsupported URI Scheme in Route');
-      uri = top.uri;
       if (!expected && !isIP(top.uri.host.replace(/^\[|\]$/g, ''))) expected = top.uri.host;
-    } else {
-      const ruri = fwd.ruri;
-      if (!isSipUri(ruri)) throw new NextHopError(416, 'Unsupported URI Scheme');
-      uri = ruri;
+      return { uri: top.uri, expected };
     }
+    const ruri = fwd.ruri;
+    if (!isSipUri(ruri)) throw new NextHopError(416, 'Unsupported URI Scheme');
+    return { uri: ruri, expected };
+  }
+
+  /** The outbound flow without waiting: IP next hop whose pooled connection is up; else undefined. */
+  private outboundNow(fwd: SipMessage, d: Decision): Outbound | undefined {
+    const { uri, expected } = this.nextHop(fwd, d);
+    const targets = this.opts.resolver.resolveNow?.(uri);
+    const t = targets?.[0];
+    if (!t) return undefined;
+    const target: Target = { ...t, expectedDomain: expected ?? t.expectedDomain };
+    const clientDomain = target.transport === 'tls' ? d.client_domain : undefined;
+    const flow = this.opts.transports.connectedFlow(target, clientDomain);
+    if (!flow) return undefined;
+    return { flow, target, clientDomain: flow.local.domain ?? clientDomain };
+  }
+
+  /** The flow a request leaves on, resolving (RFC 3263) and connecting as needed. */
+  private async outbound(fwd: SipMessage, d: Decision): Promise<Outbound> {
+    const { uri, expected } = this.nextHop(fwd, d);
     const targets = await this.opts.resolver.resolve(uri);
-    let lastErr: unknown = new NextHopError(404, 'Next Hop Not Found');
+    let lastErr: unknown;
     for (const t of targets) {
       const target: Target = { ...t, expectedDomain: expected ?? t.expectedDomain };
       const clientDomain = target.transport === 'tls' ? d.client_domain : undefined;
@@ -326,7 +377,7 @@ export class Proxy implements FlowHandler {
         if (e instanceof TlsConfigError) break; // a policy naming an unknown client domain: no retry
       }
     }
-    throw lastErr;
+    throw lastErr ?? new NextHopError(404, 'Next Hop Not Found');
   }
 
   private failureStatus(e: unknown): [number, string] {

@@ -31,6 +31,8 @@ export class Transports {
   readonly listeners: ListenerInfo[] = [];
   private readonly bound: Bound[] = [];
   private readonly outbound = new Map<string, Promise<Flow>>();
+  /** established pooled flows by the request's (unresolved) selection, for the synchronous path */
+  private readonly ready = new Map<string, Flow>();
   private readonly streams = new Set<StreamFlow>();
   private readonly udpFlows = new Map<string, DatagramFlow>();
 
@@ -127,10 +129,22 @@ export class Transports {
   }
 
   /**
+   * The pooled stream flow for `target` if it is already established (no promise, no lookup):
+   * the per-message fast path. undefined → use connect().
+   */
+  connectedFlow(target: Target, clientDomain?: string): Flow | undefined {
+    if (target.transport === 'udp') return undefined;
+    const f = this.ready.get(readyKey(target, clientDomain));
+    if (f && !f.closed) return f;
+    return undefined;
+  }
+
+  /**
    * A flow to `target`: a pooled connection for TLS/TCP (one per peer, client domain and
    * expected domain), the first UDP listener's socket for UDP.
    */
   connect(target: Target, clientDomain?: string): Promise<Flow> {
+    const requested = clientDomain;
     if (target.transport === 'udp') {
       const b = this.bound.find((x) => x.udp);
       if (!b) return Promise.reject(Object.assign(new Error('no UDP listener to send from'), { code: 'ENOUDP' }));
@@ -145,13 +159,18 @@ export class Transports {
       }
     }
     const key = `${target.transport}|${target.host}|${target.port}|${clientDomain ?? ''}|${target.expectedDomain ?? ''}`;
+    const fast = readyKey(target, requested);
     const existing = this.outbound.get(key);
-    if (existing) return existing;
+    if (existing) {
+      void existing.then((f) => this.remember(fast, f), () => {});
+      return existing;
+    }
     const p = this.open(target, clientDomain).then(
       (flow) => {
         (flow as StreamFlow).socket.once('close', () => {
           if (this.outbound.get(key) === p) this.outbound.delete(key);
         });
+        this.remember(fast, flow);
         return flow;
       },
       (err) => {
@@ -161,6 +180,14 @@ export class Transports {
     );
     this.outbound.set(key, p);
     return p;
+  }
+
+  private remember(key: string, flow: Flow): void {
+    if (flow.closed || this.ready.get(key) === flow) return;
+    this.ready.set(key, flow);
+    (flow as StreamFlow).socket.once('close', () => {
+      if (this.ready.get(key) === flow) this.ready.delete(key);
+    });
   }
 
   private async open(target: Target, clientDomain?: string): Promise<Flow> {
@@ -207,5 +234,11 @@ export class Transports {
     for (const f of [...this.streams]) f.close();
     await Promise.all(closing);
     this.outbound.clear();
+    this.ready.clear();
   }
+}
+
+/** The fast-path key: the selection as the proxy asks for it (client domain as requested, not resolved). */
+function readyKey(target: Target, clientDomain: string | undefined): string {
+  return `${target.transport}|${target.host}|${target.port}|${clientDomain ?? ''}|${target.expectedDomain ?? ''}`;
 }

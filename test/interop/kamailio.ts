@@ -9,6 +9,11 @@
 //    certificate chosen per destination, like the gateway's client domains.
 //    (The callee's BYE used to stall here: the UAS scenario sent it without the caller's To tag,
 //    so the edges treated it as an initial request. uas.xml now copies the tag.)
+//    Client profiles are chosen by `server_id` (set in the script per next hop), not by
+//    `[client:ip:port]`: Kamailio 5.6 looks client profiles up by the connection's *local*
+//    address (c->rcv.dst_ip), so an ip:port profile naming the peer never matched and every
+//    outbound connection used client:default — the BYE towards atlanta then failed with
+//    "certificate verify failed" (fedB CA against atlanta's fedA certificate).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +29,12 @@ export interface HostPort {
   port: number;
 }
 
-export interface EdgeOptions {
+interface CommonOptions {
+  /** no per-request log lines (benchmark) */
+  quiet?: boolean;
+}
+
+export interface EdgeOptions extends CommonOptions {
   role: 'edge';
   name: string;
   dir: string;
@@ -37,14 +47,14 @@ export interface EdgeOptions {
   udpNextHop: HostPort;
 }
 
-export interface MiddleOptions {
+export interface MiddleOptions extends CommonOptions {
   role: 'middle';
   name: string;
   dir: string;
   /** One TLS listener per federation: the server certificate is chosen by listening socket. */
   servers: Array<{ port: number } & TlsFiles>;
   /** Per destination: the client certificate to present and the CA to verify the server with. */
-  clients: Array<HostPort & TlsFiles>;
+  clients: Array<HostPort & TlsFiles & { id: string }>;
   /**
    * Initial requests whose Request-URI domain is `domain` go to `to`, sent from the listener on
    * `sendPort` (so the Record-Route that side sees names the listener with its federation's
@@ -61,9 +71,10 @@ export function kamailioAvailable(): boolean {
   return spawnSync('kamailio', ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
-function tlsProfile(section: string, f: TlsFiles): string {
+function tlsProfile(section: string, f: TlsFiles, serverId?: string): string {
   return [
     `[${section}]`,
+    ...(serverId ? [`server_id = ${serverId}`, `server_name = ${serverId}`] : []),
     'method = TLSv1.2+',
     'verify_certificate = yes',
     'require_certificate = yes',
@@ -71,6 +82,21 @@ function tlsProfile(section: string, f: TlsFiles): string {
     `private_key = ${f.key}`,
     `ca_list = ${f.ca}`,
     '',
+  ].join('\n');
+}
+
+/**
+ * One log line per request (the interop test reads them); the peer certificate only on TLS
+ * (on UDP the tls variables log an error per message). Off when `quiet` (the benchmark).
+ */
+function reqLog(o: KamailioOptions): string {
+  if (o.quiet) return '';
+  return [
+    'if ($pr == "tls") {',
+    '    xlog("L_NOTICE", "REQ $rm $ru from $pr:$si:$sp peer=[$tls_peer_subject_cn/$tls_peer_subject_organization/$tls_peer_verified] route=$hdr(Route)\\n");',
+    '  } else {',
+    '    xlog("L_NOTICE", "REQ $rm $ru from $pr:$si:$sp route=$hdr(Route)\\n");',
+    '  }',
   ].join('\n');
 }
 
@@ -130,7 +156,7 @@ function edgeConfig(o: EdgeOptions): { cfg: string; tls: string } {
     commonHeader(o, [`udp:127.0.0.1:${o.udpPort}`, `tls:127.0.0.1:${o.tlsPort}`]) +
     `
 request_route {
-  xlog("L_NOTICE", "REQ $rm $ru from $pr:$si:$sp peer=[$tls_peer_subject_cn/$tls_peer_subject_organization/$tls_peer_verified] route=$hdr(Route)\n");
+${reqLog(o)}
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
   if (is_method("CANCEL")) {
     if (t_check_trans()) { route(RELAY); }
@@ -155,15 +181,25 @@ request_route {
 }
 
 function middleConfig(o: MiddleOptions): { cfg: string; tls: string } {
-  // Initial requests are routed by their Request-URI domain, like the gateway's S2 table.
+  // Initial requests are routed by their Request-URI domain, like the gateway's S2 table, and
+  // sent from the listener of the destination's federation ($fs). Every request (initial or
+  // in-dialog) names the client profile of its next hop by server_id before it is relayed.
   const route = o.routes
     .map((r, i) => `  ${i === 0 ? 'if' : 'else if'} ($rd == "${r.domain}") { $du = "sip:${r.to.host}:${r.to.port};transport=tls"; $fs = "tls:127.0.0.1:${r.sendPort}"; }`)
     .join('\n');
+  const pick = o.clients
+    .map((c, i) => `  ${i === 0 ? 'if' : 'else if'} ($nh(p) == ${c.port}) { $xavp(tls=>server_id) = "${c.id}"; }`)
+    .join('\n');
+  const header = commonHeader(o, o.servers.map((srv) => `tls:127.0.0.1:${srv.port}`)).replace(
+    'route[RELAY] {\n',
+    `route[RELAY] {\n${pick}\n`,
+  );
   const cfg =
-    commonHeader(o, o.servers.map((srv) => `tls:127.0.0.1:${srv.port}`)) +
-    `
+    header +
+    `modparam("tls", "xavp_cfg", "tls")
+
 request_route {
-  xlog("L_NOTICE", "REQ $rm $ru from $pr:$si:$sp peer=[$tls_peer_subject_cn/$tls_peer_subject_organization/$tls_peer_verified] route=$hdr(Route)\n");
+${reqLog(o)}
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
   if (is_method("CANCEL")) {
     if (t_check_trans()) { route(RELAY); }
@@ -183,7 +219,7 @@ ${route}
   const tls = [
     ...o.servers.map((srv) => tlsProfile(`server:127.0.0.1:${srv.port}`, srv)),
     tlsProfile('server:default', o.servers[0]),
-    ...o.clients.map((c) => tlsProfile(`client:${c.host}:${c.port}`, c)),
+    ...o.clients.map((c) => tlsProfile('client:any', c, c.id)),
     tlsProfile('client:default', o.clients[0]),
   ].join('\n');
   return { cfg, tls };
@@ -206,7 +242,7 @@ export async function startKamailio(o: KamailioOptions): Promise<RunningKamailio
   const check = spawnSync('kamailio', ['-c', '-f', cfgFile], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`kamailio -c ${cfgFile} failed:\n${check.stderr}`);
 
-  const args = ['-f', cfgFile, '-DD', '-E', '-Y', o.dir, '-P', join(o.dir, 'kamailio.pid'), '-m', '256', '-M', '16', '-x', 'tlsf', '-w', o.dir];
+  const args = ['-f', cfgFile, '-DD', '-E', '-Y', o.dir, '-P', join(o.dir, 'kamailio.pid'), '-m', '1024', '-M', '16', '-x', 'tlsf', '-w', o.dir];
   const child = spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));

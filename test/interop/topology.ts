@@ -26,6 +26,8 @@ export interface Topology {
   /** pid of the middle process (Kamailio's main process, or the gateway child) */
   middlePids: () => number[];
   middleKamailio?: RunningKamailio;
+  /** stdout/stderr of the gateway child process (middle 'bastion-process') */
+  childOutput: () => string;
   logLines: Record<string, unknown>[];
   stop: () => Promise<void>;
 }
@@ -52,7 +54,18 @@ export function bastionConfig(t: Pick<Topology, 'pki' | 'ports'>, policyDir: str
   };
 }
 
-export async function startTopology(dir: string, middle: MiddleKind, opts: { decisions?: boolean } = {}): Promise<Topology> {
+export interface TopologyOptions {
+  /** sip-bastion's decision log (default on) */
+  decisions?: boolean;
+  /** Kamailio without per-request log lines (benchmark) */
+  quiet?: boolean;
+  /** extra node flags for the gateway child process (e.g. --cpu-prof) */
+  nodeArgs?: string[];
+  /** environment for the gateway child process */
+  env?: Record<string, string>;
+}
+
+export async function startTopology(dir: string, middle: MiddleKind, opts: TopologyOptions = {}): Promise<Topology> {
   mkdirSync(dir, { recursive: true });
   const pki = await makeInteropPki(join(dir, 'pki'));
   const [aUdp, aTls, bUdp, bTls, uac, uas, midA, midB] = await Promise.all(Array.from({ length: 8 }, () => freePort()));
@@ -61,19 +74,21 @@ export async function startTopology(dir: string, middle: MiddleKind, opts: { dec
   let gateway: Gateway | undefined;
   let child: ChildProcess | undefined;
   let middleKamailio: RunningKamailio | undefined;
+  let out = '';
 
   if (middle === 'kamailio') {
     middleKamailio = await startKamailio({
       role: 'middle',
       name: 'middle',
+      quiet: opts.quiet,
       dir: join(dir, 'middle'),
       servers: [
         { port: midA, cert: pki.gatewayA.cert, key: pki.gatewayA.key, ca: pki.fedA.ca },
         { port: midB, cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: pki.fedB.ca },
       ],
       clients: [
-        { host: '127.0.0.1', port: bTls, cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: pki.fedB.ca },
-        { host: '127.0.0.1', port: aTls, cert: pki.gatewayA.cert, key: pki.gatewayA.key, ca: pki.fedA.ca },
+        { id: 'biloxi', host: '127.0.0.1', port: bTls, cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: pki.fedB.ca },
+        { id: 'atlanta', host: '127.0.0.1', port: aTls, cert: pki.gatewayA.cert, key: pki.gatewayA.key, ca: pki.fedA.ca },
       ],
       routes: [{ domain: 'biloxi.example', to: { host: '127.0.0.1', port: bTls }, sendPort: midB }],
     });
@@ -86,8 +101,7 @@ export async function startTopology(dir: string, middle: MiddleKind, opts: { dec
     } else {
       const file = join(dir, 'bastion.json');
       writeFileSync(file, JSON.stringify({ ...cfg, log: { ...cfg.log, file: join(dir, 'bastion.log') } }, null, 2));
-      child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), 'test', 'interop', 'run-bastion.ts'), 'run', '--config', file], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
+      child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', join(packageRoot(), 'test', 'interop', 'run-bastion.ts'), 'run', '--config', file], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
       child.stdout?.on('data', (d) => (out += d));
       child.stderr?.on('data', (d) => (out += d));
       // ready when both TLS listeners accept connections
@@ -109,6 +123,7 @@ export async function startTopology(dir: string, middle: MiddleKind, opts: { dec
   const atlanta = await startKamailio({
     role: 'edge',
     name: 'atlanta',
+    quiet: opts.quiet,
     dir: join(dir, 'atlanta'),
     udpPort: aUdp,
     tlsPort: aTls,
@@ -119,6 +134,7 @@ export async function startTopology(dir: string, middle: MiddleKind, opts: { dec
   const biloxi = await startKamailio({
     role: 'edge',
     name: 'biloxi',
+    quiet: opts.quiet,
     dir: join(dir, 'biloxi'),
     udpPort: bUdp,
     tlsPort: bTls,
@@ -136,6 +152,7 @@ export async function startTopology(dir: string, middle: MiddleKind, opts: { dec
     gateway,
     middleKamailio,
     logLines,
+    childOutput: () => out,
     middlePids: () => (middle === 'kamailio' ? [middleKamailio!.process.pid!] : middle === 'bastion-process' ? [child!.pid!] : [process.pid]),
     stop: async () => {
       await atlanta.stop();
