@@ -217,11 +217,11 @@ f(a, b) := a`, 'data.test.f(1, 2, x)', true)).toEqual(['rego_compile_error: unus
   });
 });
 
-describe('type checking (conservative)', () => {
+describe('type checking (see check.test.ts)', () => {
   it('rejects literal arguments of the wrong kind', () => {
     const e = errs(`package test
 p := x if { x := "a" + 1 }`);
-    expect(e[0]).toMatch(/^rego_type_error: plus: invalid argument\(s\)\n\thave: \(string, number\)\n\twant: \(x: number, y: number\)/);
+    expect(e[0]).toBe('rego_type_error: plus: invalid argument(s)\n\thave: (string, number, ???)\n\twant: (x: number, y: number, z: number)');
     expect(errs('package test\np := 1', 'x := upper(1)')[0]).toMatch(/^rego_type_error: upper: invalid argument\(s\)/);
   });
 

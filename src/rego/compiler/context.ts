@@ -3,6 +3,7 @@ import type { Body, Location, Module, RegoError, Rule, Term } from '../ast/types
 import { builtinArity } from './builtins.js';
 import { refToString, varsOf } from './ast-util.js';
 import type { TreeNode } from './ruletree.js';
+import type { TypeEnv } from './typeenv.js';
 
 /** OPA's localVarGenerator: `__local<N>__` (or `__localq<N>__` for queries), skipping names in use. */
 export class LocalVarGen {
@@ -35,6 +36,8 @@ export class CompileContext {
   gen!: LocalVarGen;
   ruleTree!: TreeNode;
   limitReached = false;
+  /** Types of rules after CheckTypes (OPA's Compiler.TypeEnv), for checking queries. */
+  typeEnv?: TypeEnv;
 
   constructor(readonly strict: boolean) {}
 

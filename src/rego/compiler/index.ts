@@ -41,7 +41,7 @@ import {
 } from './rewrites.js';
 import { TreeNode, buildRuleTree, groundPrefix, ruleRef } from './ruletree.js';
 import { checkSafetyRuleBodies, checkSafetyRuleHeads, reorderBodyForSafety, safetyErrors } from './safety.js';
-import { checkTypes, checkQueryTypes } from './typecheck.js';
+import { checkTypes, checkQueryTypes } from './check.js';
 import type { CompileInput, CompileOutput, CompiledPolicy, CompiledQuery, RuleSet } from './types.js';
 
 export type { CompileInput, CompileOutput, CompiledPolicy, CompiledQuery, RuleSet } from './types.js';
