@@ -18,22 +18,28 @@ import { templateBuiltins } from './template.js';
 import { jsonSchemaBuiltins } from './jsonschema.js';
 import { awsBuiltins } from './aws.js';
 import { graphqlBuiltins } from './graphql.js';
+import { createHttpSend, type HttpSendOptions } from './http-send.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
 export type { HostBuiltin, BuiltinTable } from './types.js';
+export type { HttpSendOptions } from './http-send.js';
 export { BuiltinError } from './errors.js';
 
 const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins, x509Builtins, miscBuiltins, templateBuiltins, jsonSchemaBuiltins, awsBuiltins, graphqlBuiltins];
 
 const implementations: BuiltinTable = Object.assign({}, ...families);
 
+/** Builtins whose behaviour depends on the host's configuration: made per createHostBuiltins call. */
+const CONFIGURED_ARITY: Record<string, number> = { 'http.send': 1, 'opa.runtime': 0 };
+
 /** Number of arguments of each host builtin (its Rego arity). */
-export const HOST_BUILTIN_ARITY: Record<string, number> = Object.fromEntries(
-  Object.entries(implementations).map(([name, fn]) => [name, fn.length]),
-);
+export const HOST_BUILTIN_ARITY: Record<string, number> = {
+  ...Object.fromEntries(Object.entries(implementations).map(([name, fn]) => [name, fn.length])),
+  ...CONFIGURED_ARITY,
+};
 
 /** Builtins the WASM back end must route to the host (opa_builtin0..4) instead of its runtime. */
-export const HOST_BUILTIN_NAMES: ReadonlySet<string> = new Set(Object.keys(implementations));
+export const HOST_BUILTIN_NAMES: ReadonlySet<string> = new Set(Object.keys(HOST_BUILTIN_ARITY));
 
 /**
  * Host builtins whose OPA result is a set. JSON has no sets, so they return arrays (sorted, without
@@ -54,13 +60,32 @@ export interface HostBuiltinOptions {
    * OPA's default evaluation, where a failing builtin call, type errors included, is undefined.
    */
   strict?: boolean;
+  /** http.send: allowed hosts, default timeout, response size limit, cache size. */
+  http?: HttpSendOptions;
+  /**
+   * What `opa.runtime()` returns (OPA: `{env, config, version, commit, ...}` when run by the OPA
+   * runtime, `{}` otherwise). Default `{}`; see opaRuntimeInfo() for OPA's shape.
+   */
+  runtime?: Record<string, unknown>;
+}
+
+/** OPA's `opa.runtime()` object for a host process: environment, configuration, version. */
+export function opaRuntimeInfo(config: Record<string, unknown> = {}, version = 'sip-bastion'): Record<string, unknown> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return { env, config, version, commit: '', build_timestamp: '', build_hostname: '' };
 }
 
 /** The host builtins, wrapped so that unexpected exceptions surface as OPA errors, never crashes. */
 export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<string, HostBuiltin> {
   const strict = options.strict ?? true;
   const out: Record<string, HostBuiltin> = {};
-  for (const [name, fn] of Object.entries(implementations)) {
+  const runtime = options.runtime ?? {};
+  const configured: BuiltinTable = {
+    'http.send': createHttpSend(options.http).builtin,
+    'opa.runtime': () => runtime,
+  };
+  for (const [name, fn] of Object.entries({ ...implementations, ...configured })) {
     out[name] = (...args: unknown[]) => {
       try {
         return toSdkResult(fn(...args));
