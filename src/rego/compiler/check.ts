@@ -103,7 +103,11 @@ function unifiesArraysStatic(a: Extract<RegoType, { kind: 'array' }>, b: RegoTyp
 }
 
 function unifiesObjectsStatic(a: Extract<RegoType, { kind: 'object' }>, b: RegoType): boolean {
-  for (const [k, v] of a.static ?? []) if (!unifies(v, select(b, k))) return false;
+  for (const [k, v] of a.static ?? []) {
+    const bv = select(b, k);
+    if (!bv && a.open) continue; // a rule subtree's key may be undefined (see TypeEnv.extent)
+    if (!unifies(v, bv)) return false;
+  }
   return true;
 }
 

@@ -260,7 +260,11 @@ export class TypeEnv {
       const k = c.key!;
       if (k.type === 'string' || k.type === 'number' || k.type === 'boolean') statics.push([k, this.extent(c)]);
     }
-    return newObject(statics, { key: S, value: A });
+    // Unlike OPA, mark it open: a rule of the subtree may be undefined, so `data.p == {"a": 1}`
+    // can hold although data.p also has a rule `b` (OPA reports a match error there).
+    const o = newObject(statics, { key: S, value: A });
+    if (o.kind === 'object') o.open = true;
+    return o;
   }
 }
 

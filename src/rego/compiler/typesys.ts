@@ -16,7 +16,13 @@ export type RegoType =
   | { kind: 'string' }
   | { kind: 'array'; static?: Array<RegoType | undefined>; dynamic?: RegoType }
   | { kind: 'set'; of: RegoType | undefined }
-  | { kind: 'object'; static?: Array<[Value, RegoType | undefined]>; dynamic?: { key: RegoType | undefined; value: RegoType | undefined } }
+  | {
+      kind: 'object';
+      static?: Array<[Value, RegoType | undefined]>;
+      dynamic?: { key: RegoType | undefined; value: RegoType | undefined };
+      /** The object of a rule subtree (`data.p` over rules `p.a`, `p.b`): its static keys may be absent at run time. */
+      open?: boolean;
+    }
   | FunctionType;
 
 export interface FunctionType {
