@@ -270,6 +270,8 @@ def('rego.metadata.chain', [], ['chain', ArrOfAny]);
 def('rego.metadata.rule', [], out(A));
 // OPA
 def('opa.runtime', [], out(ObjStrAny), { nondeterministic: true });
+// OPA's test helper (topdown/test.go); host implementation in src/rego/builtins/misc.ts
+def('test.sleep', [['duration', S]], res(NL), { nondeterministic: true });
 // Tracing
 def('trace', [['note', S]], res(B));
 // Networking

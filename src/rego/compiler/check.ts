@@ -643,7 +643,7 @@ export class TypeChecker {
       if (targetType && targetType.kind === 'function' && valueType && valueType.kind === 'function') {
         if (!unifies(targetType, valueType)) {
           const name = termToString(w.target);
-          return argError(termLocation(w.target, w.location ?? e.location), name, 'arity mismatch', valueType.args, funcArgsString(targetType, false));
+          return argError(w.location ?? termLocation(w.target, e.location), name, 'arity mismatch', valueType.args, funcArgsString(targetType, false));
         }
       }
     }

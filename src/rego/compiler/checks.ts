@@ -15,6 +15,7 @@ import {
   walkTerms,
 } from './ast-util.js';
 import { BUILTINS, typeToString, wantString } from './builtins.js';
+import { TypeChecker } from './check.js';
 import { COMPILE_ERR, RECURSION_ERR, TYPE_ERR, error, type CompileContext } from './context.js';
 import { importName, importString } from './resolve.js';
 import { TreeNode, ruleRef, rulesDynamic } from './ruletree.js';
@@ -223,7 +224,9 @@ export function checkUndefinedFuncs(c: CompileContext, x: Rule | Body, rewritten
 function arityMismatch(name: string, expr: Expr, exp: number, act: number): RegoError {
   const bi = BUILTINS.get(name);
   if (bi) {
-    const have = (expr.terms as Term[]).slice(1).map(() => typeToString({ kind: 'any' }));
+    // OPA types the operands in the builtins-only environment: literals have their types, vars none.
+    const env = TypeChecker.rootEnv();
+    const have = (expr.terms as Term[]).slice(1).map((t) => typeToString(env.getByValue(t.value)));
     const e = error(TYPE_ERR, `${name}: arity mismatch`, expr.location);
     e.details = { have: `(${have.join(', ')})`, want: wantString(bi) };
     e.message += `\n\thave: (${have.join(', ')})\n\twant: ${wantString(bi)}`;

@@ -392,7 +392,7 @@ export function typeToString(t: T): string {
       return s;
     }
     case 'function':
-      return `${funcArgsString(t, false)} => ${typeToString(t.result)}`;
+      return `${funcArgsString(t, false, false)} => ${typeToString(t.result)}`;
   }
 }
 
@@ -400,9 +400,9 @@ export function typeToString(t: T): string {
  * OPA's FuncArgs.String(): `(x: number, y: number)`. With `withResult`, the (named) result is
  * appended as a last argument, as the checker's `want:` line shows it for calls.
  */
-export function funcArgsString(f: FunctionType, withResult: boolean): string {
-  const parts = f.args.map((a, i) => named(f.argNames?.[i], a));
-  if (withResult && f.result) parts.push(named(f.resultName, f.result));
+export function funcArgsString(f: FunctionType, withResult: boolean, withNames = true): string {
+  const parts = f.args.map((a, i) => named(withNames ? f.argNames?.[i] : undefined, a));
+  if (withResult && f.result) parts.push(named(withNames ? f.resultName : undefined, f.result));
   if (f.variadic) parts.push(typeToString(f.variadic) + '...');
   return `(${parts.join(', ')})`;
 }
