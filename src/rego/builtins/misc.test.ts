@@ -72,3 +72,16 @@ describe('rand.intn, test.sleep, rego.parse_module', () => {
     expect(() => call('rego.parse_module', 'x.rego', 'package')).toThrow(/^eval_builtin_error: rego.parse_module: rego_parse_error: /);
   });
 });
+
+describe('test.sleep through compile() and the SDK', () => {
+  it('is declared to the compiler and blocks for the duration', async () => {
+    const { compile } = await import('../index.js');
+    const { loadPolicy } = await import('@open-policy-agent/opa-wasm');
+    const r = await compile({ modules: [{ file: 's.rego', source: 'package s\np if {\n  a := time.now_ns()\n  test.sleep("20ms")\n  b := time.now_ns()\n  a == b\n}' }], entrypoints: ['s/p'] });
+    expect(r.errors).toEqual([]);
+    const policy = await loadPolicy(r.wasm!, undefined, hostBuiltins as never);
+    // time.now_ns is fixed for the whole evaluation (OPA's per-query time), sleep or not
+    expect(policy.evaluate({}, 's/p')).toEqual([{ result: true }]);
+    expect(() => call('test.sleep', 'soon')).toThrow('eval_builtin_error: test.sleep: time: invalid duration "soon"');
+  });
+});

@@ -18,6 +18,7 @@ import {
 } from '../ir/types.js';
 import { isGround, isCallExpr, isEveryExpr, isSomeExpr, refString, ruleKind, stringTerm, termString, TRUE_TERM, walkVars } from './astutil.js';
 import { builtinDecl, type BuiltinDecl } from './builtins.js';
+import { AnnotationSet, METADATA_CALLS } from './metadata.js';
 import { FuncStack, MocksStack, RuleTrie } from './ruletrie.js';
 import { VarStack } from './varstack.js';
 
@@ -76,6 +77,9 @@ export class Planner {
   private lnext: Local = FIRST_FREE_LOCAL;
   private loc: AstLocation | undefined;
   private genVar = 0;
+  /** The rule whose body is being planned (rego.metadata.* calls depend on it). */
+  private currentRule: Rule | undefined;
+  private annotationSet: AnnotationSet | undefined;
   /** Number terms that key into the base document (planStorageDot). */
   private readonly storageNumberKeys = new WeakSet<Term>();
 
@@ -157,6 +161,7 @@ export class Planner {
 
     const pvars = this.vars;
     const pcurr = this.curr;
+    const prule = this.currentRule;
     const pltarget = this.ltarget;
     const plnext = this.lnext;
     const ploc = this.loc;
@@ -217,6 +222,7 @@ export class Planner {
       let prev: Rule | undefined;
       for (let rule: Rule | undefined = top; rule; prev = rule, rule = rule.else) {
         const current = rule;
+        this.currentRule = current;
         this.loc = current.head.location ?? current.location;
         this.lnext = lnext;
         this.vars = rootVars();
@@ -283,6 +289,7 @@ export class Planner {
 
     if (defaultRule) {
       const d = defaultRule;
+      this.currentRule = d;
       this.loc = d.head.location ?? d.location;
       this.lnext = lnext;
       this.vars = rootVars();
@@ -307,6 +314,7 @@ export class Planner {
     this.vars = pvars;
     this.curr = pcurr;
     this.loc = ploc;
+    this.currentRule = prule;
     return fn.name;
   }
 
@@ -598,6 +606,14 @@ export class Planner {
     if (operator === 'eq' || operator === 'assign') {
       if (operands.length !== 2) throw new PlanError(`illegal call: ${operator} needs 2 operands`, e.location);
       this.planUnify(operands[0], operands[1], iter);
+      return;
+    }
+
+    // OPA's compiler turns these into constants of the enclosing rule before `with` applies.
+    if (METADATA_CALLS.has(operator) && this.currentRule && operands.length <= 1) {
+      this.annotationSet ??= new AnnotationSet(this.compiled.modules, (r) => this.ruleRef(r));
+      const value = operator === 'rego.metadata.chain' ? this.annotationSet.chain(this.currentRule) : this.annotationSet.rule(this.currentRule);
+      this.planExprCallValue(value, 0, operands, iter);
       return;
     }
 
