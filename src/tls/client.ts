@@ -2,7 +2,7 @@
 // and RFC 5922 validation of the server against the expected SIP domain.
 import * as tls from 'node:tls';
 import { isIP } from 'node:net';
-import { buildIdentity, type PeerIdentity } from './identity.js';
+import { buildIdentity, chainOf, markUnverified, type PeerIdentity } from './identity.js';
 import type { TlsContextRegistry } from './registry.js';
 import type { ClientDomain } from './domains.js';
 import { closeCleanly } from './close.js';
@@ -57,7 +57,11 @@ export function connectTls(opts: ConnectTlsOptions): Promise<TlsConnection> {
       rejectUnauthorized: false, // verdict below: chain + CRL + depth + RFC 5922
       checkServerIdentity: () => undefined,
       session: opts.session,
+      // Passed on to the TLSSocket by tls.connect (missing from @types/node's ConnectionOptions).
+      ...({ requestOCSP: domain.ocsp?.stapling === true } as tls.ConnectionOptions),
     });
+    let staple: Buffer | undefined;
+    socket.once('OCSPResponse', (r: Buffer) => (staple = r));
     const timer = setTimeout(() => {
       socket.destroy();
       reject(Object.assign(new Error(`TLS handshake with ${opts.host}:${opts.port} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
@@ -67,7 +71,7 @@ export function connectTls(opts: ConnectTlsOptions): Promise<TlsConnection> {
       clearTimeout(timer);
       reject(err);
     });
-    socket.once('secureConnect', () => {
+    socket.once('secureConnect', async () => {
       clearTimeout(timer);
       let identity: PeerIdentity;
       try {
@@ -76,6 +80,17 @@ export function connectTls(opts: ConnectTlsOptions): Promise<TlsConnection> {
         socket.destroy();
         reject(e);
         return;
+      }
+      const chain = domain.ocsp && identity.verified ? chainOf(identity) : undefined;
+      if (domain.ocsp && chain && chain.length >= 2) {
+        // A stapled response answers; otherwise the responder (if configured); else `require` decides.
+        let verdict = domain.ocsp.checkStaple(staple, chain[0], chain[1]);
+        if (verdict === undefined) verdict = await domain.ocsp.query(chain[0], chain[1]);
+        if (verdict) markUnverified(identity, verdict);
+        if (socket.destroyed) {
+          reject(Object.assign(new Error(`TLS connection to ${opts.host}:${opts.port} closed during the OCSP check`), { code: 'ECONNRESET' }));
+          return;
+        }
       }
       if (domain.verify && !identity.verified) {
         closeCleanly(socket); // close_notify: the server sees an orderly close, not a reset

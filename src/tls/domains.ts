@@ -10,6 +10,7 @@ import { certInfo, type NameInfo } from './certinfo.js';
 import { CrlIndex } from './crl.js';
 import { loadCnMap, type CnMap } from './cnmap.js';
 import { AnchorIndex } from './anchors.js';
+import { OcspChecker, type OcspConfig } from './ocsp.js';
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -28,6 +29,8 @@ interface CommonDomainConfig {
   /** Close connections older than this (0: never). */
   max_connection_age_s?: number;
   cn_map?: string;
+  /** OCSP status of the peer certificate (see ocsp.ts). Off when absent. */
+  ocsp?: OcspConfig;
 }
 
 export interface ServerDomainConfig extends CommonDomainConfig {
@@ -85,6 +88,8 @@ interface LoadedCommon {
   cnMap: CnMap;
   /** The CA list, indexed for completing peer chains (see anchors.ts). */
   anchors: AnchorIndex;
+  /** OCSP checking of the peer certificate, when configured. */
+  ocsp?: OcspChecker;
   /** Our own certificate's subject (absent for a client domain without a certificate). */
   localSubject?: NameInfo;
 }
@@ -212,6 +217,7 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
     crls,
     cnMap,
     anchors,
+    ...(cfg.ocsp && (cfg.ocsp.responder || cfg.ocsp.stapling) ? { ocsp: new OcspChecker(cfg.ocsp) } : {}),
     localSubject,
   };
 }

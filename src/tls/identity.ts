@@ -55,6 +55,20 @@ export interface IdentityOptions {
   now?: Date;
 }
 
+// The chain each document was built from (peer first), for later checks such as OCSP.
+const chains = new WeakMap<PeerIdentity, Uint8Array[]>();
+
+/** DER of the certificates the document describes, peer first (undefined when none). */
+export function chainOf(identity: PeerIdentity): Uint8Array[] | undefined {
+  return chains.get(identity);
+}
+
+/** Marks a document unverified with `error` (e.g. an OCSP verdict arrived after it was built). */
+export function markUnverified(identity: PeerIdentity, error: string): void {
+  identity.verified = false;
+  identity.verify_error = error;
+}
+
 /** Builds the identity document of the peer of an established TLS connection. */
 export function buildIdentity(socket: TLSSocket, domain: IdentityDomain, opts: IdentityOptions = {}): PeerIdentity {
   const chain = peerChain(socket, domain);
@@ -76,8 +90,12 @@ export function buildIdentity(socket: TLSSocket, domain: IdentityDomain, opts: I
     remote: socket.remoteAddress ? { address: socket.remoteAddress, port: socket.remotePort } : {},
   };
   const authorizationError = socket.authorized ? null : String(socket.authorizationError ?? 'UNKNOWN');
-  if (chain.infos === null) return identityFromChain(chain.ders, domain, { ...opts, authorizationError }, base);
-  return identityFromParsed(chain.ders, chain.infos, domain, { ...opts, authorizationError }, base);
+  const doc =
+    chain.infos === null
+      ? identityFromChain(chain.ders, domain, { ...opts, authorizationError }, base)
+      : identityFromParsed(chain.ders, chain.infos, domain, { ...opts, authorizationError }, base);
+  if (chain.ders.length) chains.set(doc, chain.ders);
+  return doc;
 }
 
 /**

@@ -19,6 +19,11 @@ describe('tls-domain.schema.json', () => {
     expect(validateTlsDomains({ client_domains: { d: { cert: 'a' } } }).join()).toMatch(/key/);
     expect(validateTlsDomains({ server_domains: { d: { cert: 'a', key: 'b', min_version: 'SSLv3' } } }).join()).toMatch(/allowed values/);
   });
+  it('describes OCSP settings', () => {
+    expect(validateTlsDomains({ server_domains: { d: { cert: 'a', key: 'b', ocsp: { responder: true, require: true, cache_s: 60 } } }, client_domains: { c: { ocsp: { stapling: true, responder: 'http://ocsp.example/' } } } })).toEqual([]);
+    expect(validateTlsDomains({ client_domains: { c: { ocsp: { staple: true } } } }).join()).toMatch(/additional/);
+    expect(validateTlsDomains({ client_domains: { c: { ocsp: { responder: 3 } } } }).join()).toMatch(/type/);
+  });
 });
 
 describe('identity.schema.json', () => {

@@ -23,7 +23,7 @@
 import * as tls from 'node:tls';
 import type * as net from 'node:net';
 import type { Logger } from 'pino';
-import { buildIdentity, type PeerIdentity } from './identity.js';
+import { buildIdentity, chainOf, markUnverified, type PeerIdentity } from './identity.js';
 import type { TlsContextRegistry } from './registry.js';
 import type { ServerDomain } from './domains.js';
 import { peekClientHello } from './clienthello.js';
@@ -120,6 +120,22 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
       return;
     }
     socket.on('error', (err) => log.debug({ err, domain: domain.name }, 'tls: connection error'));
+    const chain = domain.ocsp && identity.verified ? chainOf(identity) : undefined;
+    if (domain.ocsp && chain && chain.length >= 2) {
+      // The peer's OCSP status (cached per certificate): the connection waits, paused, for it.
+      domain.ocsp.query(chain[0], chain[1]).then(
+        (verdict) => {
+          if (verdict) markUnverified(identity, verdict);
+          if (!socket.destroyed) decide(socket, identity, domain);
+        },
+        () => socket.destroy(),
+      );
+      return;
+    }
+    decide(socket, identity, domain);
+  });
+
+  const decide = (socket: Tagged, identity: PeerIdentity, domain: ServerDomain) => {
     if (domain.require && !identity.verified) {
       log.warn(
         { domain: domain.name, remote: identity.remote, verify_error: identity.verify_error, subject: identity.subject?.string },
@@ -139,7 +155,7 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
       socket.once('close', () => clearTimeout(t));
     }
     opts.onConnection(socket, identity, domain);
-  });
+  };
 
   // Garbage, truncated handshakes, timeouts, refused certificates: one log line, the listener goes on.
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Tagged) => {
