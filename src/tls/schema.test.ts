@@ -22,7 +22,7 @@ describe('tls-domain.schema.json', () => {
   it('describes OCSP settings', () => {
     expect(validateTlsDomains({ server_domains: { d: { cert: 'a', key: 'b', ocsp: { responder: true, require: true, cache_s: 60 } } }, client_domains: { c: { ocsp: { stapling: true, responder: 'http://ocsp.example/' } } } })).toEqual([]);
     expect(validateTlsDomains({ client_domains: { c: { ocsp: { staple: true } } } }).join()).toMatch(/additional/);
-    expect(validateTlsDomains({ client_domains: { c: { ocsp: { responder: 3 } } } }).join()).toMatch(/type/);
+    expect(validateTlsDomains({ client_domains: { c: { ocsp: { responder: 3 } } } }).join()).toMatch(/responder must be/);
   });
 });
 
