@@ -3,17 +3,47 @@
 // sorted entries, as OPA's Go implementation does.
 import {
   NULL, BOOLEAN, NUMBER, STRING, ARRAY, OBJECT, SET, kindOf, boolOf, strLen, strPtr,
-  arrLen, arrGet, collLen, collKey, collVal, collSort, entryAt,
+  arrLen, arrGet, collLen, collKey, collVal, collSort, entryAt, entryHash,
 } from "./value";
 import { numCompare, numHash } from "./number";
 
+/** Lexicographic byte order (memcmp), eight bytes at a time. */
 export function bytesCompare(pa: usize, la: usize, pb: usize, lb: usize): i32 {
   let n = la < lb ? la : lb;
-  for (let i: usize = 0; i < n; i++) {
+  let i: usize = 0;
+  while (i + 8 <= n) {
+    let x = load<u64>(pa + i), y = load<u64>(pb + i);
+    if (x != y) {
+      // the first differing byte decides: compare big-endian
+      x = bswap<u64>(x); y = bswap<u64>(y);
+      return x < y ? -1 : 1;
+    }
+    i += 8;
+  }
+  while (i < n) {
     let x = load<u8>(pa + i), y = load<u8>(pb + i);
     if (x != y) return x < y ? -1 : 1;
+    i++;
   }
   return la == lb ? 0 : (la < lb ? -1 : 1);
+}
+
+/** n bytes at pa and pb are equal. */
+export function bytesEqual(pa: usize, pb: usize, n: usize): bool {
+  let i: usize = 0;
+  while (i + 8 <= n) {
+    if (load<u64>(pa + i) != load<u64>(pb + i)) return false;
+    i += 8;
+  }
+  if (i + 4 <= n) {
+    if (load<u32>(pa + i) != load<u32>(pb + i)) return false;
+    i += 4;
+  }
+  while (i < n) {
+    if (load<u8>(pa + i) != load<u8>(pb + i)) return false;
+    i++;
+  }
+  return true;
 }
 
 export function stringCompare(a: usize, b: usize): i32 {
@@ -21,6 +51,14 @@ export function stringCompare(a: usize, b: usize): i32 {
   let pa = strPtr(a), pb = strPtr(b);
   if (pa == pb && la == lb) return 0;
   return bytesCompare(pa, la, pb, lb);
+}
+
+/** Two string values hold the same bytes. */
+export function stringEqual(a: usize, b: usize): bool {
+  let n = strLen(a);
+  if (n != strLen(b)) return false;
+  let pa = strPtr(a), pb = strPtr(b);
+  return pa == pb || bytesEqual(pa, pb, n);
 }
 
 export function valueCompare(a: usize, b: usize): i32 {
@@ -78,7 +116,7 @@ export function valueEqual(a: usize, b: usize): bool {
   if (a == 0 || b == 0) return false;
   let k = kindOf(a);
   if (k != kindOf(b)) return false;
-  if (k == STRING) return strLen(a) == strLen(b) && stringCompare(a, b) == 0;
+  if (k == STRING) return stringEqual(a, b);
   if (k == ARRAY && arrLen(a) != arrLen(b)) return false;
   if ((k == OBJECT || k == SET) && collLen(a) != collLen(b)) return false;
   return valueCompare(a, b) == 0;
@@ -90,7 +128,13 @@ export function bytesHash(p: usize, n: usize): u32 {
   return h;
 }
 
+/** A hash consistent with valueEqual; never 0 (0 marks a not yet computed entry hash). */
 export function valueHash(v: usize): u32 {
+  let h = hashOf(v);
+  return h == 0 ? 1 : h;
+}
+
+function hashOf(v: usize): u32 {
   switch (kindOf(v)) {
     case NULL: return 0x9e3779b9;
     case BOOLEAN: return boolOf(v) ? 0x85ebca6b : 0xc2b2ae35;
@@ -107,14 +151,14 @@ export function valueHash(v: usize): u32 {
       let n = collLen(v);
       for (let i = 0; i < n; i++) {
         let e = entryAt(v, i);
-        h += (load<u32>(e, 8) * 31) ^ valueHash(<usize>load<i32>(e, 4));
+        h += (entryHash(e) * 31) ^ valueHash(<usize>load<i32>(e, 4));
       }
       return h;
     }
     case SET: {
       let h: u32 = 0xd3a2646c;
       let n = collLen(v);
-      for (let i = 0; i < n; i++) h += load<u32>(entryAt(v, i), 8);
+      for (let i = 0; i < n; i++) h += entryHash(entryAt(v, i));
       return h;
     }
   }

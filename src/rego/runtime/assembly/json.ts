@@ -5,41 +5,62 @@ import { malloc, heapGet } from "./alloc";
 import {
   NULL, BOOLEAN, NUMBER, STRING, ARRAY, OBJECT, SET, NUM_INT,
   kindOf, boolOf, makeNull, makeBool, makeInt, makeNumRef, makeString, strLen, strPtr,
-  makeArray, arrAppend, arrLen, arrGet, makeObject, makeSet, collInsert, setAdd,
+  makeArray, arrLen, arrGet, makeColl,
   collLen, collKey, collVal, collSort, numRepr, numInt, numRefPtr, numRefLen,
 } from "./value";
+import { stringCompare, stringEqual } from "./compare";
 
 const MAX_DEPTH: i32 = 4096;
 
 // ---------------------------------------------------------------- parse
+// One pass with a moving pointer. The members of the containers being parsed wait on a
+// stack (a static block, moved to the heap if it overflows) and are copied into a right-sized
+// array/object when the container closes. An object's keys (all strings) are sorted there
+// once, so parsed objects are in OPA's key order from the start and never need a hash
+// table: lookups in them are binary searches (value.ts).
 
-let src: usize = 0;
-let pos: usize = 0;
-let end: usize = 0;
+let pos: usize = 0; // absolute address of the next byte
+let end: usize = 0; // absolute address past the text
 let failed = false;
 
-@inline function peek(): u32 { return pos < end ? <u32>load<u8>(src + pos) : 0xFFFF; }
+const STACK_SLOTS: i32 = 2048;
+const stack0 = memory.data(STACK_SLOTS << 2);
+let stk: usize = 0;
+let stkCap: i32 = 0;
+let sp: i32 = 0;
 
-function skipWs(): void {
-  while (pos < end) {
-    let c = load<u8>(src + pos);
-    if (c == 32 || c == 9 || c == 10 || c == 13) pos++; else break;
+function growStack(): void {
+  let ncap = stkCap * 2;
+  let ns = malloc(<usize>ncap << 2);
+  memory.copy(ns, stk, <usize>sp << 2);
+  stk = ns;
+  stkCap = ncap;
+}
+
+@inline function push(x: usize): void {
+  if (sp >= stkCap) growStack();
+  store<i32>(stk + (<usize>sp << 2), <i32>x);
+  sp++;
+}
+
+@inline function skipWs(): void {
+  let p = pos;
+  let e = end;
+  while (p < e) {
+    let c = load<u8>(p);
+    if (c == 32 || c == 10 || c == 13 || c == 9) p++; else break;
   }
+  pos = p;
 }
 
-function expectLit(s: string): bool {
-  let n = <usize>s.length;
-  if (pos + n > end) return false;
-  for (let i: usize = 0; i < n; i++) if (<i32>load<u8>(src + pos + i) != s.charCodeAt(<i32>i)) return false;
-  pos += n;
-  return true;
-}
+/** The byte at pos, or 0 at the end (0 is never valid where this is asked). */
+@inline function cur(): u32 { return pos < end ? <u32>load<u8>(pos) : 0; }
 
 function hex4(at: usize): i32 {
   if (at + 4 > end) return -1;
   let v = 0;
   for (let i: usize = 0; i < 4; i++) {
-    let c = <i32>load<u8>(src + at + i);
+    let c = <i32>load<u8>(at + i);
     let d = -1;
     if (c >= 48 && c <= 57) d = c - 48;
     else if (c >= 97 && c <= 102) d = c - 87;
@@ -64,32 +85,49 @@ export function utf8Put(p: usize, cp: u32): usize {
   return 4;
 }
 
+const ONES: u64 = 0x0101010101010101;
+const HIGHS: u64 = 0x8080808080808080;
+
+/** Bit 7 of the lowest byte of x that is a quote, a backslash or a control byte is set. */
+@inline function specialBytes(x: u64): u64 {
+  let q = x ^ (ONES * 0x22);
+  let b = x ^ (ONES * 0x5C);
+  return ((q - ONES) & ~q | (b - ONES) & ~b | (x - ONES * 0x20) & ~x) & HIGHS;
+}
+
 function parseString(): usize {
-  pos++; // opening quote
-  let start = pos;
+  let start = pos + 1; // after the opening quote
+  let q = start;
+  let e = end;
   let escapes = false;
   while (true) {
-    if (pos >= end) { failed = true; return 0; }
-    let c = load<u8>(src + pos);
+    // eight bytes at a time up to the first quote, backslash or control byte
+    while (q + 8 <= e) {
+      let t = specialBytes(load<u64>(q));
+      if (t != 0) { q += <usize>(ctz<u64>(t) >> 3); break; }
+      q += 8;
+    }
+    if (q >= e) { failed = true; return 0; }
+    let c = load<u8>(q);
     if (c == 34) break;
+    if (c == 92) { escapes = true; q += 2; continue; }
     if (c < 0x20) { failed = true; return 0; }
-    if (c == 92) { escapes = true; pos += 2; continue; }
-    pos++;
+    q++;
   }
-  let rawEnd = pos;
-  pos++; // closing quote
-  if (!escapes) return makeString(src + start, rawEnd - start);
+  let rawEnd = q;
+  pos = q + 1; // after the closing quote
+  if (!escapes) return makeString(start, rawEnd - start);
   // unescaping never grows the text
   let out = malloc(rawEnd - start);
   let o: usize = 0;
   let i = start;
   while (i < rawEnd) {
-    let c = load<u8>(src + i);
+    let c = load<u8>(i);
     if (c != 92) { store<u8>(out + o, c); o++; i++; continue; }
     if (i + 1 >= rawEnd) { failed = true; return 0; }
-    let e = load<u8>(src + i + 1);
+    let x = load<u8>(i + 1);
     i += 2;
-    switch (e) {
+    switch (x) {
       case 34: store<u8>(out + o, 34); o++; break;
       case 92: store<u8>(out + o, 92); o++; break;
       case 47: store<u8>(out + o, 47); o++; break;
@@ -105,7 +143,7 @@ function parseString(): usize {
         if (cp >= 0xD800 && cp < 0xDC00) {
           // a surrogate pair, or a lone surrogate (Go replaces it with U+FFFD)
           let lo = -1;
-          if (i + 6 <= rawEnd && load<u8>(src + i) == 92 && load<u8>(src + i + 1) == 117) lo = hex4(i + 2);
+          if (i + 6 <= rawEnd && load<u8>(i) == 92 && load<u8>(i + 1) == 117) lo = hex4(i + 2);
           if (lo >= 0xDC00 && lo < 0xE000) {
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             i += 6;
@@ -120,94 +158,214 @@ function parseString(): usize {
   return makeString(out, o);
 }
 
+@inline function isDigit(c: u32): bool { return c - 48 < 10; }
+
+@inline function at(p: usize, e: usize): u32 { return p < e ? <u32>load<u8>(p) : 0; }
+
 function parseNumber(): usize {
   let start = pos;
-  if (peek() == 45) pos++;
-  let intStart = pos;
-  if (peek() == 48) pos++;
-  else if (peek() >= 49 && peek() <= 57) { while (peek() >= 48 && peek() <= 57) pos++; }
+  let p = pos;
+  let e = end;
+  if (at(p, e) == 45) p++;
+  let intStart = p;
+  let c = at(p, e);
+  if (c == 48) p++;
+  else if (c >= 49 && c <= 57) { p++; while (isDigit(at(p, e))) p++; }
   else { failed = true; return 0; }
-  let intEnd = pos;
+  let intEnd = p;
   let simple = true;
-  if (peek() == 46) {
-    simple = false; pos++;
-    if (!(peek() >= 48 && peek() <= 57)) { failed = true; return 0; }
-    while (peek() >= 48 && peek() <= 57) pos++;
+  if (at(p, e) == 46) {
+    simple = false; p++;
+    if (!isDigit(at(p, e))) { failed = true; return 0; }
+    while (isDigit(at(p, e))) p++;
   }
-  if (peek() == 101 || peek() == 69) {
-    simple = false; pos++;
-    if (peek() == 43 || peek() == 45) pos++;
-    if (!(peek() >= 48 && peek() <= 57)) { failed = true; return 0; }
-    while (peek() >= 48 && peek() <= 57) pos++;
+  c = at(p, e);
+  if (c == 101 || c == 69) {
+    simple = false; p++;
+    c = at(p, e);
+    if (c == 43 || c == 45) p++;
+    if (!isDigit(at(p, e))) { failed = true; return 0; }
+    while (isDigit(at(p, e))) p++;
   }
+  pos = p;
   let n = intEnd - intStart;
   // Plain integers that surely fit in i64 become NUM_INT ("-0" keeps its text).
-  if (simple && n <= 18 && !(n == 1 && load<u8>(src + intStart) == 48 && intStart != start)) {
+  if (simple && n <= 18 && !(n == 1 && load<u8>(intStart) == 48 && intStart != start)) {
     let x: i64 = 0;
-    for (let i = intStart; i < intEnd; i++) x = x * 10 + <i64>(load<u8>(src + i) - 48);
+    for (let i = intStart; i < intEnd; i++) x = x * 10 + <i64>(load<u8>(i) - 48);
     return makeInt(intStart != start ? -x : x);
   }
-  return makeNumRef(src + start, pos - start);
+  return makeNumRef(start, p - start);
+}
+
+// Sorting an object's members: each becomes a 16-byte record [first 8 key bytes as a
+// big-endian u64, key, value], so most comparisons are one integer compare; equal prefixes
+// fall back to comparing the whole keys.
+
+/** The first (up to) 8 bytes of a string as a big-endian number, zero-padded. */
+function keyPrefix(k: usize): u64 {
+  let n = strLen(k), p = strPtr(k);
+  if (n >= 8) return bswap<u64>(load<u64>(p));
+  let x: u64 = 0;
+  for (let i: usize = 0; i < n; i++) x |= <u64>load<u8>(p + i) << (<u64>(7 - i) << 3);
+  return x;
+}
+
+@inline function recLess(a: usize, b: usize): bool {
+  let pa = load<u64>(a), pb = load<u64>(b);
+  if (pa != pb) return pa < pb;
+  return stringCompare(<usize>load<i32>(a, 8), <usize>load<i32>(b, 8)) < 0;
+}
+
+function insertionSortRecs(r: usize, n: i32): void {
+  for (let i = 1; i < n; i++) {
+    let x = r + (<usize>i << 4);
+    if (!recLess(x, x - 16)) continue;
+    let px = load<u64>(x), kv = load<u64>(x, 8);
+    let j = i;
+    while (j > 0) {
+      let y = r + (<usize>(j - 1) << 4);
+      let py = load<u64>(y);
+      if (py < px || (py == px && stringCompare(<usize>load<i32>(y, 8), <usize><u32>kv) <= 0)) break;
+      store<u64>(y + 16, py);
+      store<u64>(y + 16, load<u64>(y, 8), 8);
+      j--;
+    }
+    let d = r + (<usize>j << 4);
+    store<u64>(d, px);
+    store<u64>(d, kv, 8);
+  }
+}
+
+/** Stable sort of n records at r (tmp: room for n more). Returns where the sorted records are. */
+function sortRecs(r: usize, tmp: usize, n: i32): usize {
+  const RUN: i32 = 8;
+  for (let lo = 0; lo < n; lo += RUN) insertionSortRecs(r + (<usize>lo << 4), min(RUN, n - lo));
+  let from = r, to = tmp;
+  for (let w = RUN; w < n; w <<= 1) {
+    for (let lo = 0; lo < n; lo += w << 1) {
+      let mid = min(lo + w, n), hi = min(lo + (w << 1), n);
+      let i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        let a = from + (<usize>i << 4), b = from + (<usize>j << 4);
+        let src = a;
+        if (recLess(b, a)) { src = b; j++; } else i++;
+        memory.copy(to + (<usize>k << 4), src, 16);
+        k++;
+      }
+      if (i < mid) memory.copy(to + (<usize>k << 4), from + (<usize>i << 4), <usize>(mid - i) << 4);
+      else if (j < hi) memory.copy(to + (<usize>k << 4), from + (<usize>j << 4), <usize>(hi - j) << 4);
+    }
+    let t = from; from = to; to = t;
+  }
+  return from;
+}
+
+function parseObject(depth: i32): usize {
+  pos++;
+  let base = sp;
+  skipWs();
+  if (cur() == 125) { pos++; return makeColl(OBJECT, 0); }
+  while (true) {
+    skipWs();
+    if (cur() != 34) { failed = true; return 0; }
+    let k = parseString();
+    if (failed) return 0;
+    skipWs();
+    if (cur() != 58) { failed = true; return 0; }
+    pos++;
+    let v = parseValue(depth + 1);
+    if (failed) return 0;
+    push(k);
+    push(v);
+    skipWs();
+    let d = cur();
+    if (d == 44) { pos++; continue; }
+    if (d == 125) { pos++; break; }
+    failed = true; return 0;
+  }
+  let n = (sp - base) >> 1;
+  let obj = makeColl(OBJECT, n);
+  let e = <usize>load<i32>(obj, 12);
+  if (n == 1) {
+    store<i64>(e, load<i64>(stk + (<usize>base << 2)));
+    store<u32>(e, 0, 8);
+    store<i32>(obj, 1, 4);
+    sp = base;
+    return obj;
+  }
+  // records after the pairs on the stack, plus as much again for merging
+  while (sp + (n << 3) > stkCap) growStack();
+  let pairs = stk + (<usize>base << 2);
+  let recs = stk + (<usize>sp << 2);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    let r = recs + (<usize>i << 4);
+    store<u64>(r, keyPrefix(<usize>load<i32>(pairs + (<usize>i << 3))));
+    store<i64>(r, load<i64>(pairs + (<usize>i << 3)), 8);
+    if (sorted && i > 0 && !recLess(r - 16, r)) sorted = false;
+  }
+  if (!sorted) recs = sortRecs(recs, recs + (<usize>n << 4), n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    let r = recs + (<usize>i << 4);
+    // of equal keys (adjacent now, in text order) the last one wins, as in Go
+    if (i + 1 < n && load<u64>(r) == load<u64>(r + 16) &&
+      stringEqual(<usize>load<i32>(r, 8), <usize>load<i32>(r, 24))) continue;
+    store<i64>(e, load<i64>(r, 8));
+    store<u32>(e, 0, 8); // hash: computed when needed
+    e += 12;
+    m++;
+  }
+  store<i32>(obj, m, 4);
+  sp = base;
+  return obj;
+}
+
+function parseArray(depth: i32): usize {
+  pos++;
+  let base = sp;
+  skipWs();
+  if (cur() == 93) { pos++; return makeArray(0); }
+  while (true) {
+    let v = parseValue(depth + 1);
+    if (failed) return 0;
+    push(v);
+    skipWs();
+    let d = cur();
+    if (d == 44) { pos++; continue; }
+    if (d == 93) { pos++; break; }
+    failed = true; return 0;
+  }
+  let n = sp - base;
+  let arr = makeArray(n);
+  memory.copy(<usize>load<i32>(arr, 12), stk + (<usize>base << 2), <usize>n << 2);
+  store<i32>(arr, n, 4);
+  sp = base;
+  return arr;
 }
 
 function parseValue(depth: i32): usize {
   if (depth > MAX_DEPTH) { failed = true; return 0; }
   skipWs();
-  let c = peek();
-  if (c == 123) { // {
-    pos++;
-    let obj = makeObject();
-    skipWs();
-    if (peek() == 125) { pos++; return obj; }
-    while (true) {
-      skipWs();
-      if (peek() != 34) { failed = true; return 0; }
-      let k = parseString();
-      if (failed) return 0;
-      skipWs();
-      if (peek() != 58) { failed = true; return 0; }
-      pos++;
-      let v = parseValue(depth + 1);
-      if (failed) return 0;
-      collInsert(obj, k, v);
-      skipWs();
-      let d = peek();
-      if (d == 44) { pos++; continue; }
-      if (d == 125) { pos++; break; }
-      failed = true; return 0;
-    }
-    collSort(obj);
-    return obj;
-  }
-  if (c == 91) { // [
-    pos++;
-    let arr = makeArray(0);
-    skipWs();
-    if (peek() == 93) { pos++; return arr; }
-    while (true) {
-      let v = parseValue(depth + 1);
-      if (failed) return 0;
-      arrAppend(arr, v);
-      skipWs();
-      let d = peek();
-      if (d == 44) { pos++; continue; }
-      if (d == 93) { pos++; break; }
-      failed = true; return 0;
-    }
-    return arr;
-  }
+  let c = cur();
   if (c == 34) return parseString();
-  if (c == 116) { if (expectLit("true")) return makeBool(true); failed = true; return 0; }
-  if (c == 102) { if (expectLit("false")) return makeBool(false); failed = true; return 0; }
-  if (c == 110) { if (expectLit("null")) return makeNull(); failed = true; return 0; }
-  if (c == 45 || (c >= 48 && c <= 57)) return parseNumber();
+  if (c == 123) return parseObject(depth);
+  if (c == 91) return parseArray(depth);
+  let left = end - pos;
+  // literals compared four bytes at a time ("true", "null", "fals" + "e", little-endian)
+  if (c == 116) { if (left >= 4 && load<u32>(pos) == 0x65757274) { pos += 4; return makeBool(true); } failed = true; return 0; }
+  if (c == 102) { if (left >= 5 && load<u32>(pos) == 0x736C6166 && load<u8>(pos + 4) == 101) { pos += 5; return makeBool(false); } failed = true; return 0; }
+  if (c == 110) { if (left >= 4 && load<u32>(pos) == 0x6C6C756E) { pos += 4; return makeNull(); } failed = true; return 0; }
+  if (c == 45 || isDigit(c)) return parseNumber();
   failed = true;
   return 0;
 }
 
 /** Parses one JSON document; 0 when the text is not valid JSON. */
 export function jsonParse(p: usize, len: usize): usize {
-  src = p; pos = 0; end = len; failed = false;
+  pos = p; end = p + len; failed = false;
+  stk = stack0; stkCap = STACK_SLOTS; sp = 0;
   let v = parseValue(0);
   if (failed) return 0;
   skipWs();
@@ -221,8 +379,11 @@ let buf: usize = 0;
 let blen: usize = 0;
 let bcap: usize = 0;
 
-function ensure(n: usize): void {
-  if (blen + n <= bcap) return;
+@inline function ensure(n: usize): void {
+  if (blen + n > bcap) grow(n);
+}
+
+function grow(n: usize): void {
   let ncap = bcap * 2;
   if (ncap < blen + n) ncap = blen + n;
   ncap = (ncap + 7) & ~(<usize>7);
@@ -239,7 +400,14 @@ function ensure(n: usize): void {
 
 @inline function putByte(b: u32): void { ensure(1); store<u8>(buf + blen, <u8>b); blen++; }
 
-function putBytes(p: usize, n: usize): void { ensure(n); memory.copy(buf + blen, p, n); blen += n; }
+function putBytes(p: usize, n: usize): void {
+  ensure(n);
+  let d = buf + blen;
+  if (n <= 16) {
+    for (let i: usize = 0; i < n; i++) store<u8>(d + i, load<u8>(p + i));
+  } else memory.copy(d, p, n);
+  blen += n;
+}
 
 function putLit(s: string): void {
   let n = <usize>s.length;
@@ -269,10 +437,13 @@ function putU4(cp: u32): void {
   putByte(<u32>load<u8>(HEX + (cp & 15)));
 }
 
-/** Length of the valid UTF-8 sequence at p (0 if invalid). */
-export function utf8SeqLen(p: usize, left: usize): i32 {
+/** Length of the valid UTF-8 sequence at p (0 if invalid). ASCII is decided inline. */
+@inline export function utf8SeqLen(p: usize, left: usize): i32 {
+  return load<u8>(p) < 0x80 ? 1 : utf8SeqLenMulti(p, left);
+}
+
+function utf8SeqLenMulti(p: usize, left: usize): i32 {
   let c = <u32>load<u8>(p);
-  if (c < 0x80) return 1;
   let n = 0;
   let min: u32 = 0;
   let cp: u32 = 0;
@@ -290,14 +461,31 @@ export function utf8SeqLen(p: usize, left: usize): i32 {
   return n;
 }
 
+// Bytes that Go's encoding/json writes as they are inside a string: printable ASCII except
+// the quote, the backslash and the HTML-sensitive <, > and &.
+const PLAIN = memory.data<u8>([
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+]);
+
 function putString(p: usize, n: usize): void {
-  putByte(34);
+  ensure(n + 2); // enough unless something needs escaping
+  store<u8>(buf + blen, 34);
+  blen++;
   let i: usize = 0;
   while (i < n) {
+    // a run of bytes written as they are
+    let run = i;
+    while (i < n && load<u8>(PLAIN + <usize>load<u8>(p + i)) != 0) i++;
+    if (i > run) putBytes(p + run, i - run);
+    if (i >= n) break;
     let c = <u32>load<u8>(p + i);
-    if (c >= 0x20 && c < 0x80 && c != 34 && c != 92 && c != 60 && c != 62 && c != 38) {
-      putByte(c); i++; continue;
-    }
     if (c < 0x80) {
       if (c == 34) putLit("\\\"");
       else if (c == 92) putLit("\\\\");

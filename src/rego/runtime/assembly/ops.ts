@@ -2,9 +2,8 @@
 import {
   NUMBER, STRING, ARRAY, OBJECT, SET, kindOf, arrLen, arrGet, collLen, collKey, collVal, collSort,
   collGet, collInsert, makeObject, makeInt, strLen, numRepr, NUM_INT, numInt, makeArray, arrAppend,
-  shallowCopy, collFind,
+  shallowCopy, collFindKey,
 } from "./value";
-import { valueHash } from "./compare";
 import { numToI64, lastInt } from "./number";
 
 export function valueGet(v: usize, key: usize): usize {
@@ -20,7 +19,7 @@ export function valueGet(v: usize, key: usize): usize {
     return arrGet(v, <i32>i);
   }
   if (k == SET) {
-    let i = collFind(v, key, valueHash(key));
+    let i = collFindKey(v, key);
     return i < 0 ? 0 : collKey(v, i);
   }
   return 0;
@@ -112,7 +111,7 @@ export function removePath(data: usize, path: usize): i32 {
     if (cur == 0 || kindOf(cur) != OBJECT) return 0;
   }
   let key = arrGet(path, n - 1);
-  let idx = collFind(cur, key, valueHash(key));
+  let idx = collFindKey(cur, key);
   if (idx >= 0) {
     // compact in place
     let len = collLen(cur);

@@ -95,11 +95,12 @@ export function strLit(s: string): usize {
 
 export function makeArray(cap: i32): usize {
   if (cap < 0) cap = 0;
-  let v = malloc(16);
+  // header and first element block in one allocation (growing moves the elements elsewhere)
+  let v = malloc(16 + (<usize>cap << 2));
   store<i32>(v, ARRAY);
   store<i32>(v, 0, 4);
   store<i32>(v, cap, 8);
-  store<i32>(v, cap > 0 ? <i32>malloc(<usize>cap << 2) : 0, 12);
+  store<i32>(v, cap > 0 ? <i32>(v + 16) : 0, 12);
   return v;
 }
 
@@ -135,11 +136,13 @@ export function makeOrderedSet(): usize {
 export function makeSet(): usize { return makeColl(SET, 0); }
 
 export function makeColl(kind: i32, cap: i32): usize {
-  let v = malloc(28);
+  if (cap < 0) cap = 0;
+  // header and first entry block in one allocation (growing moves the entries elsewhere)
+  let v = malloc(32 + <usize>cap * 12);
   store<i32>(v, kind);
   store<i32>(v, 0, 4);
   store<i32>(v, cap, 8);
-  store<i32>(v, cap > 0 ? <i32>malloc(<usize>cap * 12) : 0, 12);
+  store<i32>(v, cap > 0 ? <i32>(v + 32) : 0, 12);
   store<i32>(v, 0, 16);
   store<i32>(v, 0, 20);
   store<i32>(v, 1, 24);
@@ -151,21 +154,67 @@ export function makeColl(kind: i32, cap: i32): usize {
 @inline export function collKey(v: usize, i: i32): usize { return <usize>load<i32>(entryAt(v, i)); }
 @inline export function collVal(v: usize, i: i32): usize { return <usize>load<i32>(entryAt(v, i), 4); }
 
-// Hashing and comparison live in compare.ts; imported lazily through these function
-// references to keep the module graph simple.
-import { valueHash, valueCompare } from "./compare";
+// Hashing and comparison live in compare.ts.
+import { valueHash, valueCompare, valueEqual, stringEqual, stringCompare } from "./compare";
 
-/** Index of key in the object/set, or -1. */
+// Entry hashes are computed lazily: 0 in an entry's hash slot means "not yet computed"
+// (valueHash never returns 0). Collections built from JSON, and small or sorted ones, never
+// need them: lookups there are a linear scan or a binary search on the sorted keys. A hash
+// table exists only for larger collections that lost their order (tsize != 0); all entries
+// of such a collection have their hash computed.
+
+/** The entry's key hash, computed and cached on first use. */
+export function entryHash(e: usize): u32 {
+  let h = load<u32>(e, 8);
+  if (h == 0) {
+    h = valueHash(<usize>load<i32>(e));
+    store<u32>(e, h, 8);
+  }
+  return h;
+}
+
+@inline function keyEquals(k: usize, key: usize): bool {
+  if (k == key) return true;
+  let kk = load<i32>(k);
+  if (kk == STRING) return load<i32>(key) == STRING && stringEqual(k, key);
+  return kk == load<i32>(key) && valueEqual(k, key);
+}
+
+@inline function keyCompare(k: usize, key: usize): i32 {
+  if (load<i32>(k) == STRING && load<i32>(key) == STRING) return stringCompare(k, key);
+  return valueCompare(k, key);
+}
+
+/** Index of key in the object/set, or -1 (h: valueHash(key); only read when there is a hash table). */
 export function collFind(v: usize, key: usize, h: u32): i32 {
+  if (load<i32>(v, 20) != 0) return tableFind(v, key, h);
+  return collFindKey(v, key);
+}
+
+/** Index of key in the object/set, or -1; hashes the key only if the collection has a table. */
+export function collFindKey(v: usize, key: usize): i32 {
   let len = load<i32>(v, 4);
-  let tsize = load<i32>(v, 20);
-  if (tsize == 0) {
-    for (let i = 0; i < len; i++) {
-      let e = entryAt(v, i);
-      if (load<u32>(e, 8) == h && valueCompare(<usize>load<i32>(e), key) == 0) return i;
+  if (load<i32>(v, 20) != 0) return tableFind(v, key, valueHash(key));
+  let entries = <usize>load<i32>(v, 12);
+  if (len > SMALL && load<i32>(v, 24) == 1) {
+    // sorted in OPA's key order: binary search
+    let lo = 0, hi = len - 1;
+    while (lo <= hi) {
+      let mid = (lo + hi) >>> 1;
+      let c = keyCompare(<usize>load<i32>(entries + <usize>mid * 12), key);
+      if (c == 0) return mid;
+      if (c < 0) lo = mid + 1; else hi = mid - 1;
     }
     return -1;
   }
+  for (let i = 0; i < len; i++) {
+    if (keyEquals(<usize>load<i32>(entries + <usize>i * 12), key)) return i;
+  }
+  return -1;
+}
+
+function tableFind(v: usize, key: usize, h: u32): i32 {
+  let tsize = load<i32>(v, 20);
   let table = <usize>load<i32>(v, 16);
   let mask = <u32>tsize - 1;
   let slot = h & mask;
@@ -173,13 +222,13 @@ export function collFind(v: usize, key: usize, h: u32): i32 {
     let s = load<i32>(table + (<usize>slot << 2));
     if (s == 0) return -1;
     let e = entryAt(v, s - 1);
-    if (load<u32>(e, 8) == h && valueCompare(<usize>load<i32>(e), key) == 0) return s - 1;
+    if (load<u32>(e, 8) == h && keyEquals(<usize>load<i32>(e), key)) return s - 1;
     slot = (slot + 1) & mask;
   }
 }
 
 export function collGet(v: usize, key: usize): usize {
-  let i = collFind(v, key, valueHash(key));
+  let i = collFindKey(v, key);
   return i < 0 ? 0 : collVal(v, i);
 }
 
@@ -200,13 +249,18 @@ function rehash(v: usize, tsize: i32): void {
   }
   memory.fill(table, 0, <usize>tsize << 2);
   let len = load<i32>(v, 4);
-  for (let i = 0; i < len; i++) tableInsert(table, tsize, load<u32>(entryAt(v, i), 8), i);
+  for (let i = 0; i < len; i++) tableInsert(table, tsize, entryHash(entryAt(v, i)), i);
 }
 
-/** Inserts or replaces; returns the entry index. */
+/** Inserts or replaces. */
 export function collInsert(v: usize, key: usize, val: usize): void {
-  let h = valueHash(key);
-  let i = collFind(v, key, h);
+  let tsize = load<i32>(v, 20);
+  let h: u32 = 0;
+  let i: i32;
+  if (tsize != 0) {
+    h = valueHash(key);
+    i = tableFind(v, key, h);
+  } else i = collFindKey(v, key);
   if (i >= 0) {
     store<i32>(entryAt(v, i), <i32>val, 4);
     return;
@@ -225,14 +279,18 @@ export function collInsert(v: usize, key: usize, val: usize): void {
   store<i32>(e, <i32>val, 4);
   store<u32>(e, h, 8);
   store<i32>(v, len + 1, 4);
-  if (len > 0 && load<i32>(v, 24) == 1 && valueCompare(collKey(v, len - 1), key) > 0) store<i32>(v, 0, 24);
-  let tsize = load<i32>(v, 20);
+  if (len > 0 && load<i32>(v, 24) == 1 && keyCompare(collKey(v, len - 1), key) > 0) store<i32>(v, 0, 24);
   if (tsize != 0) {
     if ((len + 1) * 2 > tsize) rehash(v, tsize * 2);
     else tableInsert(<usize>load<i32>(v, 16), tsize, h, len);
-  } else if (len + 1 > SMALL) {
-    rehash(v, 32);
+  } else if (len + 1 > SMALL && load<i32>(v, 24) != 1) {
+    // unsorted and no longer small: index it
+    rehash(v, 32 >= (len + 1) * 2 ? 32 : nextPow2((len + 1) * 2));
   }
+}
+
+function nextPow2(n: i32): i32 {
+  return <i32>(1 << (32 - clz<u32>(<u32>(n - 1))));
 }
 
 export function setAdd(v: usize, x: usize): void { collInsert(v, x, x); }
@@ -254,7 +312,7 @@ function swapEntries(a: usize, b: usize): void {
 }
 
 @inline function keyCmp(v: usize, i: i32, j: i32): i32 {
-  return valueCompare(collKey(v, i), collKey(v, j));
+  return keyCompare(collKey(v, i), collKey(v, j));
 }
 
 function siftDown(v: usize, start: i32, end: i32): void {
