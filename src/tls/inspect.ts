@@ -1,12 +1,16 @@
 // Offline identity document for a certificate file (`bastion cert inspect`): the document a
 // connection presenting this certificate (and the intermediates in the same file) would produce.
-// The chain is verified here with node:crypto (signatures, validity, CA flag) against `--ca`,
-// using the same OpenSSL code names as a live connection.
+// The chain is verified here with node:crypto (signatures, validity, CA flag) against `--ca`, and
+// for the purpose a live handshake checks (purpose.ts: a client certificate as our server domain
+// sees it, by default, or a server certificate as our client domain sees it), using the same
+// OpenSSL code names as a live connection.
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { identityFromChain, type PeerIdentity } from './identity.js';
 import { CrlIndex } from './crl.js';
 import { pemBlocks } from './domains.js';
 import type { CnMap } from './cnmap.js';
+import { certInfo } from './certinfo.js';
+import { purposeError, type Purpose } from './purpose.js';
 
 export interface InspectOptions {
   /** PEM text of trusted CA certificates. */
@@ -17,6 +21,11 @@ export interface InspectOptions {
   expectedDomain?: string;
   allowWildcard?: boolean;
   now?: Date;
+  /**
+   * The role the certificate plays: 'client' (default: presented to our server domain), 'server'
+   * (presented to our client domain), or 'any' (no purpose check).
+   */
+  purpose?: Purpose | 'any';
 }
 
 export class InspectError extends Error {
@@ -67,11 +76,21 @@ export async function inspectCertificate(pem: string, opts: InspectOptions = {})
       else if (i > 0 && !c.ca) error = 'INVALID_CA';
     }
   }
+  const purpose = opts.purpose ?? 'client';
+  if (error === null && purpose !== 'any') {
+    try {
+      error = purposeError(chain.map((c) => certInfo(new Uint8Array(c.raw))), purpose);
+    } catch {
+      error = 'CERT_UNPARSEABLE';
+    }
+  }
+  // A certificate presented as a server is seen by one of our client domains.
+  const role = purpose === 'server' ? 'client' : 'server';
   const crls = await CrlIndex.load(opts.crlFiles ?? [], opts.caPem ? pemBlocks(opts.caPem, 'CERTIFICATE') : []);
   return identityFromChain(
     chain.map((c) => new Uint8Array(c.raw)),
-    { name: 'inspect', role: 'server', verify: true, verifyDepth: opts.verifyDepth ?? 9, crls, cnMap: opts.cnMap ?? new Map(), allowWildcard: opts.allowWildcard },
+    { name: 'inspect', role, verify: true, verifyDepth: opts.verifyDepth ?? 9, crls, cnMap: opts.cnMap ?? new Map(), allowWildcard: opts.allowWildcard },
     { authorizationError: error, expectedDomain: opts.expectedDomain, now },
-    { local: { role: 'server', domain: 'inspect' }, remote: {} },
+    { local: { role, domain: 'inspect' }, remote: {} },
   );
 }

@@ -1,4 +1,4 @@
-// `bastion cert inspect <pem> [--ca <pem>] [--cn-map <file>]`: the identity document a connection
+// `bastion cert inspect <pem> [--ca <pem>] [--cn-map <file>] [--purpose client|server|any]`: the identity document a connection
 // presenting this certificate would produce, as JSON, validated against schemas/identity.schema.json.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -25,14 +25,17 @@ export function registerCert(program: Command): void {
     .option('--cn-map <file>', 'CN mapping file (CN<TAB>identities)')
     .option('--expected-domain <domain>', 'also check RFC 5922 domain validation against this SIP domain')
     .option('--verify-depth <n>', 'maximum intermediates', '9')
+    .option('--purpose <role>', 'check key usage / EKU as a live handshake does: client (presented to our server), server (presented to our client) or any', 'client')
     .action(async (file: string, o) => {
       try {
+        if (!['client', 'server', 'any'].includes(o.purpose)) throw new Error(`--purpose must be client, server or any (got "${o.purpose}")`);
         const doc = await inspectCertificate(readText(file, 'certificate'), {
           caPem: o.ca ? readText(o.ca, 'CA file') : undefined,
           crlFiles: o.crl,
           cnMap: o.cnMap ? loadCnMap(o.cnMap) : undefined,
           expectedDomain: o.expectedDomain,
           verifyDepth: Number(o.verifyDepth),
+          purpose: o.purpose,
         });
         const errors = validateIdentity(doc);
         if (errors.length) throw new Error(`internal: document does not match the schema: ${errors.join('; ')}`);
