@@ -18,6 +18,8 @@ import { templateBuiltins } from './template.js';
 import { jsonSchemaBuiltins } from './jsonschema.js';
 import { awsBuiltins } from './aws.js';
 import { graphqlBuiltins } from './graphql.js';
+import { yamlBuiltins } from './yaml.js';
+import { HOST_BUILTIN_ALIASES } from './aliases.js';
 import { createHttpSend, type HttpSendOptions } from './http-send.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
@@ -25,7 +27,7 @@ export type { HostBuiltin, BuiltinTable } from './types.js';
 export type { HttpSendOptions } from './http-send.js';
 export { BuiltinError } from './errors.js';
 
-const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins, x509Builtins, miscBuiltins, templateBuiltins, jsonSchemaBuiltins, awsBuiltins, graphqlBuiltins];
+const families: BuiltinTable[] = [regexBuiltins, globBuiltins, netBuiltins, unitsBuiltins, semverBuiltins, uuidBuiltins, timeBuiltins, jwtBuiltins, x509Builtins, miscBuiltins, templateBuiltins, jsonSchemaBuiltins, awsBuiltins, graphqlBuiltins, yamlBuiltins];
 
 const implementations: BuiltinTable = Object.assign({}, ...families);
 
@@ -37,6 +39,8 @@ export const HOST_BUILTIN_ARITY: Record<string, number> = {
   ...Object.fromEntries(Object.entries(implementations).map(([name, fn]) => [name, fn.length])),
   ...CONFIGURED_ARITY,
 };
+
+export { HOST_BUILTIN_ALIASES } from './aliases.js';
 
 /** Builtins the WASM back end must route to the host (opa_builtin0..4) instead of its runtime. */
 export const HOST_BUILTIN_NAMES: ReadonlySet<string> = new Set(Object.keys(HOST_BUILTIN_ARITY));
@@ -86,7 +90,7 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
     'opa.runtime': () => runtime,
   };
   for (const [name, fn] of Object.entries({ ...implementations, ...configured })) {
-    out[name] = (...args: unknown[]) => {
+    const wrapped = (...args: unknown[]) => {
       try {
         return toSdkResult(fn(...args));
       } catch (err) {
@@ -95,6 +99,9 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
         throw e;
       }
     };
+    out[name] = wrapped;
+    const alias = HOST_BUILTIN_ALIASES[name];
+    if (alias) out[alias] = wrapped;
   }
   return out;
 }

@@ -18,6 +18,7 @@ import {
 } from '../ir/types.js';
 import { isGround, isCallExpr, isEveryExpr, isSomeExpr, refString, ruleKind, stringTerm, termString, TRUE_TERM, walkVars } from './astutil.js';
 import { builtinDecl, type BuiltinDecl } from './builtins.js';
+import { HOST_BUILTIN_ALIASES } from '../builtins/aliases.js';
 import { AnnotationSet, METADATA_CALLS } from './metadata.js';
 import { FuncStack, MocksStack, RuleTrie } from './ruletrie.js';
 import { VarStack } from './varstack.js';
@@ -625,8 +626,7 @@ export class Planner {
         operator = refString(r);
         const bi = this.decl(operator);
         if (!bi) throw new PlanError(`illegal replacement of ${refString(opRef)} by unknown builtin ${operator}`, e.location);
-        this.externs.set(operator, bi);
-        this.planExprCallFunc(operator, bi.arity, false, operands, [], iter);
+        this.planExprCallFunc(this.declareExtern(operator, bi), bi.arity, false, operands, [], iter);
         return;
       }
       if (r && isRootVar(r[0], 'data')) {
@@ -669,8 +669,7 @@ export class Planner {
       relation = !!decl.relation;
       arity = decl.arity;
       isVoid = !!decl.void;
-      name = operator;
-      this.externs.set(operator, decl);
+      name = this.declareExtern(operator, decl);
     }
     if (operands.length < arity || operands.length > arity + 1) {
       throw new PlanError(`illegal call: wrong number of operands: got ${operands.length}, want ${arity}`, e.location);
@@ -680,6 +679,20 @@ export class Planner {
       return;
     }
     this.planExprCallFunc(name, arity, isVoid, operands, args, iter);
+  }
+
+  /**
+   * Declares a builtin the plan calls and returns the name to call it by: the OPA name, or the
+   * private alias of a builtin the SDK would otherwise shadow with its own implementation.
+   */
+  private declareExtern(operator: string, decl: BuiltinDecl): string {
+    const alias = Object.hasOwn(HOST_BUILTIN_ALIASES, operator) ? HOST_BUILTIN_ALIASES[operator] : undefined;
+    if (!alias) {
+      this.externs.set(operator, decl);
+      return operator;
+    }
+    this.externs.set(alias, { ...decl, name: alias });
+    return alias;
   }
 
   private planExprCallRelation(name: string, arity: number, operands: Term[], args: Operand[], iter: Iter): void {
