@@ -524,6 +524,47 @@ describe('bad input', () => {
     });
   }
 
+  it('a ClientHello trickled in tiny segments still gets a handshake', async () => {
+    // A proxy forwarding the client's first bytes one per segment (Nagle off, a pause between), to a
+    // server with the default handshake timeout (the trickle takes a while).
+    const slow = await harness({ server_domains: { default: domain({ require: false }) } });
+    const proxy = net.createServer((inbound) => {
+      const out = net.connect(slow.port, '127.0.0.1');
+      out.setNoDelay(true);
+      let split = 0; // bytes sent one per segment so far
+      const queue: Buffer[] = [];
+      let pumping = false;
+      const pump = () => {
+        const next = queue.shift();
+        if (!next || out.destroyed) return void (pumping = false);
+        pumping = true;
+        out.write(next);
+        setTimeout(pump, 1);
+      };
+      inbound.on('data', (d: Buffer) => {
+        let i = 0;
+        for (; i < d.length && split < 90; i++, split++) queue.push(d.subarray(i, i + 1));
+        if (i < d.length) queue.push(d.subarray(i));
+        if (!pumping) pump();
+      });
+      out.on('data', (d) => inbound.write(d));
+      const end = () => (inbound.destroy(), out.destroy());
+      inbound.on('close', end).on('error', end);
+      out.on('close', end).on('error', end);
+    });
+    const port = await listen(proxy);
+    try {
+      const c = await rawClient(port, { cert: leaf.valid });
+      const o = await slow.next();
+      c.socket?.destroy();
+      expect(c.connected).toBe(true);
+      expect(o.kind).toBe('accepted');
+    } finally {
+      await close(proxy);
+      await slow.stop();
+    }
+  });
+
   it('garbage bytes fail the handshake, the listener goes on', async () => {
     await rawTcp(Buffer.from('INVITE sip:bob@biloxi.example SIP/2.0\r\n\r\n'));
     const o = await h.next();

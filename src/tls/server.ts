@@ -199,6 +199,8 @@ function serverOptions(domain: ServerDomain): tls.TlsOptions {
   };
 }
 
+const MAX_HELLO_CHUNKS = 64;
+
 function safeDomain(registry: TlsContextRegistry, name: string): ServerDomain | undefined {
   try {
     return registry.serverDomain(name);
@@ -231,6 +233,9 @@ function readClientHello(
   };
   const onData = (chunk: Buffer) => {
     chunks.push(chunk);
+    // A hello comes in one to a few segments; a trickle of tiny ones (which would make each peek
+    // re-read everything) is handed to OpenSSL as it is after MAX_HELLO_CHUNKS.
+    if (chunks.length > MAX_HELLO_CHUNKS) return finish({});
     const peek = peekClientHello(chunks.length === 1 ? chunk : Buffer.concat(chunks));
     if (peek.state === 'hello') finish({ sni: peek.sni });
     else if (peek.state === 'not-hello') finish({}); // let OpenSSL refuse it with an alert
