@@ -10,6 +10,9 @@ import type { StaticLayout } from './static-data.js';
 type Expr = number;
 
 export const OBJECT_KIND = 6;
+
+/** Host builtins with side effects: called every time, never answered from the runtime's memory. */
+const UNCACHED_HOST_BUILTINS = new Set(['internal.print', 'print', 'internal.test_case', 'trace']);
 const ARRAY_KIND = 5;
 const SET_KIND = 7;
 
@@ -158,7 +161,9 @@ export class FunctionBuilder {
         else {
           const t = this.cx.builtin(s.func, args.length);
           if (t.runtime) call = m.call(t.runtime, args, i32);
-          else call = m.call(`opa_builtin${args.length}`, [m.i32.const(t.hostId!), m.i32.const(0), ...args], i32);
+          else if (UNCACHED_HOST_BUILTINS.has(s.func)) call = m.call(`opa_builtin${args.length}`, [m.i32.const(t.hostId!), m.i32.const(0), ...args], i32);
+          // through the runtime's per-evaluation memory of host calls (hostcall.ts)
+          else call = this.call(`host_call${args.length}`, [m.i32.const(t.hostId!), ...args]);
         }
         out.push(m.local.set(this.local(s.result), call));
         out.push(this.breakIfZero(this.get(s.result)));

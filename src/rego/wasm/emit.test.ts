@@ -249,6 +249,38 @@ describe('errors', () => {
     expect(both(p, 21)).toEqual([{ result: 42 }]);
   });
 
+  it('asks the host once per evaluation for the same builtin call, except side-effecting builtins', async () => {
+    const calls: string[] = [];
+    const custom = {
+      'my.tag': (x: unknown, y: unknown) => { calls.push(`tag ${JSON.stringify([x, y])}`); return `${JSON.stringify(x)}/${JSON.stringify(y)}`; },
+      'my.none': (x: unknown) => { calls.push(`none ${JSON.stringify(x)}`); return undefined; },
+      'internal.print': (x: unknown) => { calls.push(`print ${JSON.stringify(x)}`); return true; },
+    };
+    // my.tag("a", [input]) twice with equal but distinct arrays, once with other args; my.none(input)
+    // twice (an undefined answer is remembered too); internal.print([input]) twice.
+    const arr = (t: number): ir.Stmt[] => [{ type: 'MakeArrayStmt', capacity: 1, target: t }, { type: 'ArrayAppendStmt', array: t, value: L(0) }];
+    const p = await load(planPolicy(['a', 'b'], [
+      ...arr(10), ...arr(11),
+      { type: 'CallStmt', func: 'my.tag', args: [S(0), L(10)], result: 12 },
+      { type: 'CallStmt', func: 'my.tag', args: [S(0), L(11)], result: 13 },
+      { type: 'CallStmt', func: 'my.tag', args: [S(1), L(11)], result: 14 },
+      { type: 'NotStmt', block: { stmts: [{ type: 'CallStmt', func: 'my.none', args: [L(0)], result: 15 }] } },
+      { type: 'NotStmt', block: { stmts: [{ type: 'CallStmt', func: 'my.none', args: [L(0)], result: 15 }] } },
+      { type: 'CallStmt', func: 'internal.print', args: [L(10)], result: 16 },
+      { type: 'CallStmt', func: 'internal.print', args: [L(11)], result: 16 },
+      { type: 'MakeArrayStmt', capacity: 3, target: 2 },
+      { type: 'ArrayAppendStmt', array: 2, value: L(12) },
+      { type: 'ArrayAppendStmt', array: 2, value: L(13) },
+      { type: 'ArrayAppendStmt', array: 2, value: L(14) },
+    ], {}, [{ name: 'my.tag', arity: 2 }, { name: 'my.none', arity: 1 }, { name: 'internal.print', arity: 1 }]), custom);
+    const once = ['tag ["a",[7]]', 'tag ["b",[7]]', 'none 7', 'print [7]', 'print [7]'];
+    expect(both(p, 7)).toEqual([{ result: ['"a"/[7]', '"a"/[7]', '"b"/[7]'] }]);
+    expect(calls).toEqual([...once, ...once]); // fast path, then slow path: each evaluation asks afresh
+    calls.length = 0;
+    expect(p.evaluate(8)).toEqual([{ result: ['"a"/[8]', '"a"/[8]', '"b"/[8]'] }]);
+    expect(calls).toEqual(once.map((c) => c.replace('7', '8')));
+  });
+
   it('produces an optimized module with the same behaviour', async () => {
     const p = await loadPolicy(await emitWasm(decision, { optimize: true }));
     expect(both(p, { user: 'alice' })).toEqual([{ result: { allow: true, msg: 'hello alice' } }]);

@@ -27,6 +27,7 @@ const SERVICES = [
   'object', 'object_insert', 'set', 'result_set', 'set_add', 'value_get', 'value_compare', 'value_equal', 'value_type',
   'value_length', 'value_merge', 'value_shallow_copy', 'iter_prepare', 'iter_key', 'iter_value',
   'memo_init', 'memo_push', 'memo_pop', 'memo_get', 'memo_set', 'error',
+  'host_call0', 'host_call1', 'host_call2', 'host_call3', 'host_call4',
 ];
 
 /** The runtime export implementing an OPA builtin natively, e.g. `object.get` -> `__rt_b_object__get`. */

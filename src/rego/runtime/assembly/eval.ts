@@ -2,6 +2,7 @@
 import { malloc, mallocZero, heapSet } from "./alloc";
 import { jsonParse, jsonDump, valueDump } from "./json";
 import { abortWith } from "./abort";
+import { hostCacheReset } from "./hostcall";
 
 // Hooks the back end replaces with generated code (reserved import module "policy").
 @external("policy", "eval")
@@ -61,6 +62,7 @@ let memoFrame: usize = 0;
 let memoSlots: i32 = 0;
 
 export function memoInit(n: i32): void {
+  hostCacheReset(); // memo_init starts every evaluation
   memoSlots = n;
   memoFrame = 0;
   memoPush();

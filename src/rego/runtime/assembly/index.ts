@@ -15,6 +15,7 @@ import {
 import { valueCompare, valueEqual } from "./compare";
 import { valueGet, valueLength, iterPrepare, iterKey, iterValue, valueMerge, numberSetInt, addPath, removePath } from "./ops";
 import { errBegin, errStr, errAbort } from "./abort";
+import { hostCall0, hostCall1, hostCall2, hostCall3, hostCall4 } from "./hostcall";
 
 // ---------------------------------------------------------------- ABI
 
@@ -75,6 +76,11 @@ export function __rt_memo_push(): void { memoPush(); }
 export function __rt_memo_pop(): void { memoPop(); }
 export function __rt_memo_get(i: i32): usize { return memoGet(i); }
 export function __rt_memo_set(i: i32, v: usize): void { memoSet(i, v); }
+export function __rt_host_call0(id: i32): usize { return hostCall0(id); }
+export function __rt_host_call1(id: i32, a: usize): usize { return hostCall1(id, a); }
+export function __rt_host_call2(id: i32, a: usize, b: usize): usize { return hostCall2(id, a, b); }
+export function __rt_host_call3(id: i32, a: usize, b: usize, c: usize): usize { return hostCall3(id, a, b, c); }
+export function __rt_host_call4(id: i32, a: usize, b: usize, c: usize, d: usize): usize { return hostCall4(id, a, b, c, d); }
 
 /** Aborts evaluation with one of the compiler's fixed errors. */
 export function __rt_error(which: i32): void {
