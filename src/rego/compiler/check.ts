@@ -712,20 +712,30 @@ export function checkTypes(c: CompileContext, g: Graph): void {
   for (const { module } of c.sorted) for (const rule of module.rules) for (let r: Rule | undefined = rule; r; r = r.else) if (!seen.has(r)) rules.push(r);
   const tc = new TypeChecker(varRewriter(c.rewrittenVars));
   const root = TypeChecker.rootEnv(varRewriter(c.rewrittenVars));
-  const { env, errors } = tc.checkRules(
-    root,
-    rules.map((rule) => ({ rule: { ...rule, else: undefined }, path: ruleRef(rule, c.moduleOf(rule)) })),
-  );
-  c.typeEnv = env;
-  c.err(...errors.map(strip));
+  let result: { env: TypeEnv; errors: TypeError[] };
+  try {
+    result = tc.checkRules(
+      root,
+      rules.map((rule) => ({ rule: { ...rule, else: undefined }, path: ruleRef(rule, c.moduleOf(rule)) })),
+    );
+  } catch {
+    // A fault of the checker itself must not reject a policy: evaluation still raises
+    // eval_type_error for wrong operands, so skipping the static check is safe.
+    return;
+  }
+  c.typeEnv = result.env;
+  c.err(...result.errors.map(strip));
 }
 
 /** The query compiler's checkTypes: the query body against the rules' types. */
 export function checkQueryTypes(c: CompileContext, body: Body, rewritten: Map<string, string>): RegoError[] {
   const rw = varRewriter(rewritten, c.rewrittenVars);
   const env = c.typeEnv ?? TypeChecker.rootEnv(rw);
-  const { errors } = new TypeChecker(rw).checkBody(env, body);
-  return errors.map(strip);
+  try {
+    return new TypeChecker(rw).checkBody(env, body).errors.map(strip);
+  } catch {
+    return []; // as in checkTypes: a checker fault never rejects a query
+  }
 }
 
 function strip(e: TypeError): RegoError {
