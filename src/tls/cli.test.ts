@@ -7,6 +7,8 @@ import { registerCa } from '../cli/commands/ca.js';
 import { registerCert } from '../cli/commands/cert.js';
 import { TempDir } from './testkit.js';
 import { validateIdentity } from './schema-check.js';
+import { certInfo } from './certinfo.js';
+import { X509Certificate } from 'node:crypto';
 
 const dir = new TempDir();
 afterAll(() => dir.remove());
@@ -55,6 +57,12 @@ describe('bastion ca + cert inspect', () => {
       mapped_identities: ['alice@lab.example', 'lab.example'],
     });
     expect(doc.chain.map((c: { subject: { cn: string } }) => c.subject.cn)).toEqual(['0004F22B3EB5', 'Lab Issuing', 'Lab Root']);
+
+    // An OCSP responder URL goes into the AIA extension.
+    expect((await bastion('ca', 'issue', inter, 'sbc', '--subject', 'CN=sbc.lab.example', '--dns', 'sbc.lab.example', '--ocsp', 'http://127.0.0.1:8888/')).code).toBe(0);
+    const sbc = new X509Certificate(readFileSync(join(inter, 'sbc.pem')));
+    expect(certInfo(new Uint8Array(sbc.raw)).ocsp_urls).toEqual(['http://127.0.0.1:8888/']);
+    expect(sbc.infoAccess).toContain('OCSP - URI:http://127.0.0.1:8888/');
 
     expect((await bastion('ca', 'revoke', inter, join(inter, 'phone.pem'))).code).toBe(0);
     expect((await bastion('ca', 'crl', inter)).code).toBe(0);

@@ -1,7 +1,7 @@
 // `bastion ca init|issue|revoke|crl`: a small file-based CA for tests and labs (src/tls/pki).
 import type { Command } from 'commander';
 import { initCa, issueInto, revokeIn, writeCrl } from '../../tls/pki/store.js';
-import type { KeySpec } from '../../tls/pki/crypto.js';
+import { x509, type KeySpec } from '../../tls/pki/crypto.js';
 import type { UsageProfile, Validity, KeyUsageName } from '../../tls/pki/authority.js';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -63,6 +63,7 @@ export function registerCa(program: Command): void {
     .option('--days <n>', 'validity in days')
     .option('--key <type>', 'ec | rsa | ...', 'ec')
     .option('--serial <hex>', 'serial number (hex)')
+    .option('--ocsp <urls>', 'OCSP responder URLs for the AIA extension (http://...)', list)
     .action((dir: string, name: string, o) =>
       guarded(async () => {
         if (!['valid', 'expired', 'not-yet-valid'].includes(o.validity)) throw new Error(`--validity must be valid, expired or not-yet-valid`);
@@ -77,6 +78,7 @@ export function registerCa(program: Command): void {
           key: keySpec(o.key),
           serial: o.serial,
           ...days(o.days),
+          ...(o.ocsp?.length ? { extensions: [new x509.AuthorityInfoAccessExtension({ ocsp: (o.ocsp as string[]).map((u) => new x509.GeneralName('url', u)) })] } : {}),
         });
         console.log(JSON.stringify({ cert: r.cert, key: r.key, serial: r.issued.serial, subject: r.issued.cert.subject }));
       }),
