@@ -191,3 +191,115 @@ describe('types (OPA\'s types package)', () => {
     expect(env.getByRef([{ value: { type: 'var', value: 'input' } }])).toEqual(A);
   });
 });
+
+// Cases from OPA's v1/ast/check_test.go, run on parsed bodies against the builtins environment.
+describe("OPA's check_test.go cases", () => {
+  function check(query: string) {
+    const q = parseQuery(query);
+    if (!q.body) throw new Error(JSON.stringify(q.errors));
+    return new TypeChecker().checkBody(TypeChecker.rootEnv(), q.body);
+  }
+  const typeOf = (r: ReturnType<typeof check>, v: string) => typeToString(r.env.getByValue({ type: 'var', value: v }));
+
+  it.each([
+    ['x = 1', { x: 'number' }],
+    ['z = 1; y = z; x = y', { x: 'number', y: 'number', z: 'number' }],
+    ['[x, 1] = [true, y]', { x: 'boolean', y: 'number' }],
+    ['y = [[2], 1]; [[x], 1] = y', { x: 'number', y: 'array<array<number>, number>' }],
+    ['[1, "2", x] = data.foo', { x: 'any' }],
+    ['{"a": "foo", "b": {"c": x}} = {"a": y, "b": {"c": 2}}', { x: 'number', y: 'string' }],
+    ['x = {1: 2}; y = 1; x[y]', { x: 'object<1: number>', y: 'number' }],
+    ['x = {1, 2}; y = {{"foo", 1}, x}', { x: 'set[number]', y: 'set[any<set[number], set[any<number, string>]>]' }],
+    ['s = {[1, 2], [3, 4]}; s[[x, y]]', { x: 'number', y: 'number' }],
+    ['obj = {}; arr = []; obj[i] = v1; arr[j] = v2', { i: 'any', v1: 'any', j: 'number', v2: 'any' }],
+    ['a = [1, {"foo": [{"bar": null}, -1, {"bar": true}]}, 3]; x = a[1].foo[_].bar', { x: 'any<null, boolean>' }],
+    ['a = [["foo"], 0, {"bar": "baz"}, 2]; b = [0, 1, 2, 3]; a[b[_]][k] = v', { k: 'any<number, string>' }],
+    ['plus(1, 2, x); plus(x, 2, y)', { x: 'number', y: 'number' }],
+    ['a = [1, "foo", 3]; x = [i | a[_] = i]', { x: 'array[any<number, string>]' }],
+    ['x = 1; y = [i | x = i]', { y: 'array[number]' }],
+    ['q = {"a": "b", "c": "d"}; {k: [v]} = {k: [q[k]]}', { k: 'string', v: 'any' }],
+    ['x = [[1], ["foo"]]; x[_] = [y]', { y: 'any<number, string>' }],
+    ['x = {"a": [1], "b": ["foo"]}; x[_] = [y]', { y: 'any<number, string>' }],
+  ] as Array<[string, Record<string, string>]>)('infers %s', (query, want) => {
+    const r = check(query);
+    expect(r.errors.map((e) => e.message)).toEqual([]);
+    for (const [v, t] of Object.entries(want)) expect(typeOf(r, v)).toBe(t);
+  });
+
+  it.each([
+    'null = true',
+    'true = null',
+    '1 = null',
+    '"hello" = null',
+    '[1,2,3] = null',
+    '[1,2,3] = [1,2,"3"]',
+    '[1,2] = [1,2,3]',
+    '[ true | true ] = [x | a = [1, "foo"]; x = a[_]]',
+    '{"a": 1, "b": 2} = null',
+    '{"a": 1, "b": "2"} = {"a": 1, "b": 2}',
+    '{"a": 1} = {"a": 1, "b": "2"}',
+    '{1,2,3} = null',
+    'x = ["str", 1]; x[_] = null',
+  ])('one match error: %s', (query) => {
+    const r = check(query);
+    expect(r.errors.map((e) => e.message.split('\n')[0])).toEqual(['match error']);
+  });
+
+  it.each(['plus(true, 1, x)', 'x = [null]; plus(x[0], 1, y)', 'sum([null | true], x)', 'sum([1,2,"3",4], x)', 'contains([1,2,3], "x")', 'sum({"a": 1, "b": 2}, x)', 'sum({1,2,"3",4}, x)'])(
+    'one builtin error: %s',
+    (query) => {
+      expect(check(query).errors).toHaveLength(1);
+    },
+  );
+
+  it('bad cardinality lists the operands as have', () => {
+    expect(check('plus(1)').errors.map((e) => e.message)).toEqual(['plus: too few arguments\n\thave: (number)\n\twant: (x: number, y: number, z: number)']);
+    expect(check('plus(1, 2, 3, 4)').errors.map((e) => e.message)).toEqual([
+      'plus: too many arguments\n\thave: (number, number, number, number)\n\twant: (x: number, y: number, z: number)',
+    ]);
+  });
+
+  it('error suppression: a ref error hides the match error it causes; closure errors are reported once', () => {
+    expect(check('arr = [1,2,3]; arr[0].deadbeef = 1').errors.map((e) => e.message.split('\n')[0])).toEqual(['undefined ref: arr[0].deadbeef']);
+    expect(check('_ = [true | count(1)]').errors.map((e) => e.message.split('\n')[0])).toEqual(['count: invalid argument(s)']);
+  });
+
+  it('ref errors: unsupported and invalid, with OPA detail lines', () => {
+    expect(check('arr = [[1,2],[3,4]]; arr[1][0].deadbeef').errors.map((e) => e.message)).toEqual([
+      'undefined ref: arr[1][0].deadbeef\n\tarr[1][0].deadbeef\n\t^^^^^^^^^\n\thave: number',
+    ]);
+    expect(check('a = {[1], [2], [3]}; a[["foo"]]').errors.map((e) => e.message)).toEqual([
+      'undefined ref: a[["foo"]]\n\ta[["foo"]]\n\t  ^\n\t  have (type): array<string>\n\t  want (type): array<number>',
+    ]);
+    expect(check('arr = [{"a": 1, "c": 3}, {"b": 2}]; arr[0].b').errors.map((e) => e.message)).toEqual([
+      'undefined ref: arr[0].b\n\tarr[0].b\n\t       ^\n\t       have: "b"\n\t       want (one of): ["a" "c"]',
+    ]);
+  });
+
+  it('function type inference across packages (TestFunctionsTypeInference)', () => {
+    const base = `package base
+foo([a, b]) := y if { y := split(a, b) }
+bar(x) := y if { y := count(x) }
+baz([x, y]) := z if { z := sprintf("%s%s", [x, y]) }
+qux({"bar": x, "foo": y}) := {a: b} if { a := upper(y); b := json.unmarshal(x) }
+corge(x) := y if { a := qux({"bar": x, "foo": x}); y := baz([a["{5: true}"], "BUZ"]) }`;
+    const run = (body: string) => {
+      const m1 = parseModule(base, 'base.rego').module!;
+      const m2 = parseModule('package test\n' + body, 'test.rego').module!;
+      const q = parseQuery('x = data').body!;
+      return compileModules({ modules: [{ file: 'base.rego', module: m1 }, { file: 'test.rego', module: m2 }], queries: [{ name: 'q', body: q }] }).errors;
+    };
+    expect(run('fn(_) := y if { y := data.base.foo(["hello", 5]) }')).toHaveLength(1);
+    for (const body of [
+      'fn(_) := y if { y := data.base.foo(["hello", "ll"]) }',
+      'fn(_) := y if { y := data.base.baz(["hello", "ll"]) }',
+      'fn(_) := y if { y := data.base.baz([5, ["foo", "bar", true]]) }',
+      'fn(_) := y if { y := data.base.corge("this is not json") }',
+      'fn(x) := y if { y := [x] }',
+      'fn(x) := y if { y := {"k": x} }',
+    ]) {
+      expect(run(body)).toEqual([]);
+    }
+    expect(run('p if { x := data.base.foo }')[0].message).toMatch(/^undefined ref: data.base.foo/);
+  });
+});
