@@ -25,4 +25,15 @@ describe('builtins table', () => {
     expect(typeToString(lookupBuiltin('minus')!.args[0].type)).toBe('any<number, set[any]>');
     expect(wantString(lookupBuiltin('plus')!)).toBe('(x: number, y: number)');
   });
+
+  it('declares argument and result types and names as OPA\'s builtins.go', () => {
+    expect(lookupBuiltin('count')!.resultName).toBe('n');
+    expect(typeToString(lookupBuiltin('count')!.args[0].type)).toBe('any<string, array[any], object[any: any], set[any]>');
+    expect(typeToString(lookupBuiltin('regex.is_valid')!.args[0].type)).toBe('string');
+    expect(typeToString(lookupBuiltin('json.patch')!.args[1].type)).toBe('array[object<op: string, path: any>[any: any]]');
+    expect(typeToString(lookupBuiltin('net.cidr_merge')!.args[0].type)).toBe('any<array[any<string>], set[string]>');
+    expect(lookupBuiltin('time.format')!.resultName).toBe('formatted timestamp');
+    // deprecated and internal builtins are unnamed in OPA
+    expect(wantString(lookupBuiltin('set_diff')!)).toBe('(set[any], set[any])');
+  });
 });
