@@ -303,3 +303,11 @@ corge(x) := y if { a := qux({"bar": x, "foo": x}); y := baz([a["{5: true}"], "BU
     expect(run('p if { x := data.base.foo }')[0].message).toMatch(/^undefined ref: data.base.foo/);
   });
 });
+
+describe('deliberately more lenient than OPA (values that can match at run time)', () => {
+  it("a builtin's declared options object accepts a variable holding some of its keys", () => {
+    ok('package test\np := json.marshal_with_options(input, opts) if { opts := {"pretty": true} }');
+    // keys of the wrong type still fail
+    expect(errs('package test\np := json.marshal_with_options(input, opts) if { opts := {"pretty": 1} }')[0]).toMatch(/json.marshal_with_options: invalid argument\(s\)/);
+  });
+});

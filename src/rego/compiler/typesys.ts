@@ -20,7 +20,11 @@ export type RegoType =
       kind: 'object';
       static?: Array<[Value, RegoType | undefined]>;
       dynamic?: { key: RegoType | undefined; value: RegoType | undefined };
-      /** The object of a rule subtree (`data.p` over rules `p.a`, `p.b`): its static keys may be absent at run time. */
+      /**
+       * Static keys may be absent at run time: the object of a rule subtree (`data.p` over rules
+       * `p.a`, `p.b`), or a builtin's declared options. OPA has no such notion (it reports a match
+       * error); open objects only ever accept more.
+       */
       open?: boolean;
     }
   | FunctionType;
@@ -47,12 +51,19 @@ export const arr = (of: T): RegoType => ({ kind: 'array', dynamic: of });
 export const tuple = (...items: T[]): RegoType => ({ kind: 'array', static: items });
 export const set = (of: T): RegoType => ({ kind: 'set', of });
 export const obj = (key: T, value: T): RegoType => ({ kind: 'object', dynamic: { key, value } });
-/** An object type with static properties (string keys) and an optional dynamic part. */
-export const objStatic = (props: Array<[string, RegoType]>, dyn?: [RegoType, RegoType]): RegoType =>
-  newObject(
+/**
+ * An object type with static properties (string keys) and an optional dynamic part, as builtin
+ * declarations use them (`opts` of json.marshal_with_options). Marked open: unlike OPA, a value
+ * whose type lacks some of these keys (`opts := {"pretty": true}`) still unifies.
+ */
+export const objStatic = (props: Array<[string, RegoType]>, dyn?: [RegoType, RegoType]): RegoType => {
+  const o = newObject(
     props.map(([k, v]) => [{ type: 'string', value: k } as Value, v]),
     dyn ? { key: dyn[0], value: dyn[1] } : undefined,
   );
+  if (o.kind === 'object') o.open = true;
+  return o;
+};
 /** OPA's types.NewAny: a union, members sorted. */
 export const union = (...of: RegoType[]): RegoType => ({ kind: 'any', of: [...of].sort(compareTypes) });
 
