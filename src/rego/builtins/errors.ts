@@ -14,6 +14,11 @@ export class BuiltinError extends Error {
   }
 }
 
+/** A set argument, for builtins called with tagged arguments (HOST_BUILTIN_SET_ARGS): its elements. */
+export class SetArg {
+  constructor(readonly items: unknown[]) {}
+}
+
 /**
  * OPA's type name of a JSON value. Sets cross the SDK boundary as arrays, so a set operand
  * reports "array" here where OPA would say "set".
@@ -21,6 +26,7 @@ export class BuiltinError extends Error {
 export function typeName(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) return 'array';
+  if (v instanceof SetArg) return 'set';
   switch (typeof v) {
     case 'string':
       return 'string';

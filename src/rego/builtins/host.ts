@@ -2,7 +2,7 @@
 // `loadPolicy(wasm, memory, customBuiltins)`. The WASM back end routes every name in
 // HOST_BUILTIN_NAMES through `opa_builtin0..4` (declared in the module's `builtins()` export)
 // instead of its own runtime.
-import { BuiltinError, builtinError } from './errors.js';
+import { BuiltinError, SetArg, builtinError } from './errors.js';
 import { toSdkResult } from './json-out.js';
 import { regexBuiltins } from './regex.js';
 import { globBuiltins } from './glob.js';
@@ -19,7 +19,7 @@ import { jsonSchemaBuiltins } from './jsonschema.js';
 import { awsBuiltins } from './aws.js';
 import { graphqlBuiltins } from './graphql.js';
 import { yamlBuiltins } from './yaml.js';
-import { HOST_BUILTIN_ALIASES } from './aliases.js';
+import { HOST_BUILTIN_ALIASES, HOST_BUILTIN_SET_ARGS } from './aliases.js';
 import { createHttpSend, type HttpSendOptions } from './http-send.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
@@ -45,17 +45,7 @@ export { HOST_BUILTIN_ALIASES } from './aliases.js';
 /** Builtins the WASM back end must route to the host (opa_builtin0..4) instead of its runtime. */
 export const HOST_BUILTIN_NAMES: ReadonlySet<string> = new Set(Object.keys(HOST_BUILTIN_ARITY));
 
-/**
- * Host builtins whose OPA result is a set. JSON has no sets, so they return arrays (sorted, without
- * duplicates); the back end must turn the result into a set after the call, or comparisons with
- * set literals in policies fail.
- */
-export const HOST_BUILTIN_SET_RESULTS: ReadonlySet<string> = new Set([
-  'net.cidr_expand',
-  'net.cidr_merge',
-  'net.cidr_contains_matches',
-  'net.lookup_ip_addr',
-]);
+export { HOST_BUILTIN_SET_RESULTS } from './aliases.js';
 
 export interface HostBuiltinOptions {
   /**
@@ -80,6 +70,13 @@ export function opaRuntimeInfo(config: Record<string, unknown> = {}, version = '
   return { env, config, version, commit: '', build_timestamp: '', build_hostname: '' };
 }
 
+/** A tagged argument (see HOST_BUILTIN_SET_ARGS): `["set", elements]` or `["value", v]`. */
+function untag(a: unknown): unknown {
+  if (Array.isArray(a) && a.length === 2 && a[0] === 'set' && Array.isArray(a[1])) return new SetArg(a[1]);
+  if (Array.isArray(a) && a.length === 2 && a[0] === 'value') return a[1];
+  return a; // an untagged caller: take the value as it is
+}
+
 /** The host builtins, wrapped so that unexpected exceptions surface as OPA errors, never crashes. */
 export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<string, HostBuiltin> {
   const strict = options.strict ?? true;
@@ -102,6 +99,8 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
     out[name] = wrapped;
     const alias = HOST_BUILTIN_ALIASES[name];
     if (alias) out[alias] = wrapped;
+    const typed = HOST_BUILTIN_SET_ARGS[name];
+    if (typed) out[typed.alias] = (...args: unknown[]) => wrapped(...args.map((a, i) => (typed.args.includes(i) ? untag(a) : a)));
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // Limitation of the JSON boundary: a set operand of net.cidr_contains_matches arrives as an array,
 // so its matches are keyed by index rather than by the set element as OPA does.
 import { execFileSync } from 'node:child_process';
-import { builtinError, str, typeError } from './errors.js';
+import { SetArg, builtinError, str, typeError } from './errors.js';
 import { toSet } from './compare.js';
 import { defaultPrefix, firstIP, formatIP, formatNet, lastIP, netContains, parseCIDR, parseIP, rangeToCIDRs, type IPNet } from './ip.js';
 import type { BuiltinTable } from './types.js';
@@ -49,6 +49,8 @@ function matchOperand(name: string, pos: number, v: unknown): Array<[string, unk
     throw builtinError(name, `operand ${pos}: ${ELEMENT_ERR}`);
   };
   if (typeof v === 'string') return [[v, v]];
+  // a set keys its matches by the element itself, an array by index (OPA's evalNetCIDRContainsMatchesOperand)
+  if (v instanceof SetArg) return v.items.map((e) => [cidrOf(e), e]);
   if (Array.isArray(v)) return v.map((e, i) => [cidrOf(e), i]);
   if (v && typeof v === 'object') return Object.entries(v).map(([k, e]) => [cidrOf(e), k]);
   return [];

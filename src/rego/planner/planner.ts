@@ -18,7 +18,7 @@ import {
 } from '../ir/types.js';
 import { isGround, isCallExpr, isEveryExpr, isSomeExpr, refString, ruleKind, stringTerm, termString, TRUE_TERM, walkVars } from './astutil.js';
 import { builtinDecl, type BuiltinDecl } from './builtins.js';
-import { HOST_BUILTIN_ALIASES } from '../builtins/aliases.js';
+import { HOST_BUILTIN_RESULT_FROM_ARG, SET_RESULT_CALLS, TAGGED_ARG_CALLS, hostCallAlias } from '../builtins/aliases.js';
 import { AnnotationSet, METADATA_CALLS } from './metadata.js';
 import { FuncStack, MocksStack, RuleTrie } from './ruletrie.js';
 import { VarStack } from './varstack.js';
@@ -686,7 +686,7 @@ export class Planner {
    * private alias of a builtin the SDK would otherwise shadow with its own implementation.
    */
   private declareExtern(operator: string, decl: BuiltinDecl): string {
-    const alias = Object.hasOwn(HOST_BUILTIN_ALIASES, operator) ? HOST_BUILTIN_ALIASES[operator] : undefined;
+    const alias = hostCallAlias(operator);
     if (!alias) {
       this.externs.set(operator, decl);
       return operator;
@@ -719,8 +719,44 @@ export class Planner {
   }
 
   private planExprCallFunc(name: string, arity: number, isVoid: boolean, operands: Term[], args: Operand[], iter: Iter): void {
+    const tagged = TAGGED_ARG_CALLS.get(name);
+    if (tagged) {
+      const planArgs = (terms: Term[], idx: number, acc: Operand[], k: (as: Operand[]) => void) =>
+        this.planCallArgs(terms, idx, acc, (as) => k(as.map((a, i) => (tagged.includes(i - args.length) ? L(this.planSetTagged(a)) : a))));
+      return this.planExprCallFuncWith(name, arity, isVoid, operands, args, iter, planArgs);
+    }
+    return this.planExprCallFuncWith(name, arity, isVoid, operands, args, iter, (t, i, a, k) => this.planCallArgs(t, i, a, k));
+  }
+
+  /** `["set", v]` when v is a set, `["value", v]` otherwise (see HOST_BUILTIN_SET_ARGS). */
+  private planSetTagged(v: Operand): Local {
+    const lout = this.newLocal();
+    this.appendStmt({ type: 'ResetLocalStmt', target: lout });
+    for (const [tag, test] of [['set', true], ['value', false]] as const) {
+      const b: Block = { stmts: [] };
+      if (test) this.appendStmtToBlock({ type: 'IsSetStmt', source: v }, b);
+      else this.appendStmtToBlock({ type: 'IsUndefinedStmt', source: lout }, b);
+      const larr = this.newLocal();
+      this.appendStmtToBlock({ type: 'MakeArrayStmt', capacity: 2, target: larr }, b);
+      this.appendStmtToBlock({ type: 'ArrayAppendStmt', array: larr, value: S(this.getStringConst(tag)) }, b);
+      this.appendStmtToBlock({ type: 'ArrayAppendStmt', array: larr, value: v }, b);
+      this.appendStmtToBlock({ type: 'AssignVarStmt', target: lout, source: L(larr) }, b);
+      this.appendStmt({ type: 'BlockStmt', blocks: [b] });
+    }
+    return lout;
+  }
+
+  private planExprCallFuncWith(
+    name: string,
+    arity: number,
+    isVoid: boolean,
+    operands: Term[],
+    args: Operand[],
+    iter: Iter,
+    planCallArgs: (terms: Term[], idx: number, args: Operand[], iter: (args: Operand[]) => void) => void,
+  ): void {
     if (operands.length === arity) {
-      this.planCallArgs(operands, 0, args, (as) => {
+      planCallArgs(operands, 0, args, (as) => {
         const target = this.newLocal();
         this.ltarget = L(target);
         this.appendStmt({ type: 'CallStmt', func: name, args: as, result: target });
@@ -730,14 +766,57 @@ export class Planner {
       return;
     }
     if (operands.length === arity + 1) {
-      this.planCallArgs(operands.slice(0, -1), 0, args, (as) => {
-        const result = this.newLocal();
+      planCallArgs(operands.slice(0, -1), 0, args, (as) => {
+        let result = this.newLocal();
         this.appendStmt({ type: 'CallStmt', func: name, args: as, result });
+        if (SET_RESULT_CALLS.has(name)) result = this.planAsSet(result);
+        const fromArg = Object.hasOwn(HOST_BUILTIN_RESULT_FROM_ARG, name) ? HOST_BUILTIN_RESULT_FROM_ARG[name] : undefined;
+        if (fromArg) result = this.planResultFromArg(result, as[args.length + fromArg.arg], fromArg.keys);
         this.planUnifyLocal(L(result), operands[operands.length - 1], iter);
       });
       return;
     }
     throw new PlanError('impossible replacement, arity mismatch');
+  }
+
+  /** A copy of object `arg` whose `keys` are taken from `result` (see HOST_BUILTIN_RESULT_FROM_ARG). */
+  private planResultFromArg(result: Local, arg: Operand, keys: string[]): Local {
+    const lobj = this.newLocal();
+    this.appendStmt({ type: 'MakeObjectStmt', target: lobj });
+    const lkey = this.newLocal();
+    const lval = this.newLocal();
+    const copy: Block = { stmts: [] };
+    for (const k of keys) this.appendStmtToBlock({ type: 'NotEqualStmt', a: L(lkey), b: S(this.getStringConst(k)) }, copy);
+    this.appendStmtToBlock({ type: 'ObjectInsertStmt', object: lobj, key: L(lkey), value: L(lval) }, copy);
+    const scan: Block = { stmts: [] };
+    this.appendStmtToBlock({ type: 'IsObjectStmt', source: arg }, scan);
+    this.appendStmtToBlock({ type: 'ScanStmt', source: this.asLocal(arg), key: lkey, value: lval, block: copy }, scan);
+    this.appendStmt({ type: 'BlockStmt', blocks: [scan] });
+    for (const k of keys) {
+      const lk = this.newLocal();
+      const take: Block = { stmts: [] };
+      this.appendStmtToBlock({ type: 'DotStmt', source: L(result), key: S(this.getStringConst(k)), target: lk }, take);
+      this.appendStmtToBlock({ type: 'ObjectInsertStmt', object: lobj, key: S(this.getStringConst(k)), value: L(lk) }, take);
+      this.appendStmt({ type: 'BlockStmt', blocks: [take] });
+    }
+    return lobj;
+  }
+
+  /**
+   * A new set holding the elements of `coll`: host builtins answer in JSON, where OPA's set
+   * results (net.cidr_merge, ...) arrive as arrays.
+   */
+  private planAsSet(coll: Local): Local {
+    const lset = this.newLocal();
+    this.appendStmt({ type: 'MakeSetStmt', target: lset });
+    const lkey = this.newLocal();
+    const lval = this.newLocal();
+    const add: Block = { stmts: [] };
+    this.appendStmtToBlock({ type: 'SetAddStmt', set: lset, value: L(lval) }, add);
+    const scan: Block = { stmts: [] };
+    this.appendStmtToBlock({ type: 'ScanStmt', source: coll, key: lkey, value: lval, block: add }, scan);
+    this.appendStmt({ type: 'BlockStmt', blocks: [scan] });
+    return lset;
   }
 
   private planExprCallValue(value: Term, arity: number, operands: Term[], iter: Iter): void {
