@@ -15,12 +15,16 @@ export interface Anchor {
 
 export class AnchorIndex {
   private readonly bySubject = new Map<string, Anchor[]>();
+  private count = 0;
 
   constructor(ders: Uint8Array[] = []) {
     for (const der of ders) {
       const info = certInfo(der);
       const list = this.bySubject.get(info.subject.string) ?? [];
-      if (!list.some((a) => a.info.fingerprint.sha256 === info.fingerprint.sha256)) list.push({ der, info });
+      if (!list.some((a) => a.info.fingerprint.sha256 === info.fingerprint.sha256)) {
+        list.push({ der, info });
+        this.count++;
+      }
       this.bySubject.set(info.subject.string, list);
     }
   }
@@ -30,9 +34,7 @@ export class AnchorIndex {
   }
 
   get size(): number {
-    let n = 0;
-    for (const l of this.bySubject.values()) n += l.length;
-    return n;
+    return this.count;
   }
 
   /** The one CA of this list that issued `cert`; undefined when none or more than one could have. */

@@ -3,7 +3,7 @@
 // object model and no OpenSSL key decoding, which is what made this cost milliseconds (OpenSSL 3.0
 // decodes public keys through its slow decoder framework). Anything the walk refuses goes to the
 // @peculiar/asn1-x509 parser (certinfo-asn1.ts) before being declared unparseable. Results are
-// cached by the SHA-256 of the DER, since CA certificates and returning peers recur.
+// cached by the DER itself, since CA certificates and returning peers recur.
 import { createHash } from 'node:crypto';
 import { readTlv, expectTlv, children, value, whole, oidString, timeValue, stringValue, TAG, type Tlv } from './der.js';
 import { ATTR_NAMES, EASY_FIELDS, EKU_NAMES, KU_NAMES, HANDLED_CRITICAL, OID_SAN, OID_KU, OID_EKU, OID_BC, OID_SKI, OID_AKI, OID_AIA, serialHex, rfc3339, escape4514 } from './certfields.js';
@@ -89,9 +89,11 @@ const CACHE_MAX = 2048;
 
 /** Parses a DER certificate. Throws CertParseError on malformed input. */
 export function certInfo(der: Uint8Array): CertInfo {
-  const sha256 = createHash('sha256').update(der).digest('hex');
-  const hit = cache.get(sha256);
+  // Keyed by the DER itself (as a byte string): no hashing on a hit, which is the common case.
+  const key = latin1(der);
+  const hit = cache.get(key);
   if (hit) return hit;
+  const sha256 = createHash('sha256').update(der).digest('hex');
   let info: CertInfo;
   try {
     info = parseDer(der, sha256);
@@ -106,7 +108,7 @@ export function certInfo(der: Uint8Array): CertInfo {
   // what another connection's identity document says.
   deepFreeze(info);
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
-  cache.set(sha256, info);
+  cache.set(key, info);
   return info;
 }
 

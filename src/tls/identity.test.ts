@@ -7,7 +7,7 @@ import { TlsContextRegistry } from './registry.js';
 import { createTlsServer } from './server.js';
 import { buildIdentity, type PeerIdentity } from './identity.js';
 import type { ServerDomain } from './domains.js';
-import { TempDir, listen, close, rawClient } from './testkit.js';
+import { TempDir, listen, close, rawClient, nextSession } from './testkit.js';
 import { clearCertInfoCache } from './certinfo.js';
 import { validateIdentity } from './schema-check.js';
 
@@ -115,6 +115,39 @@ describe('peer chain: from the CA list or from getPeerCertificate(true)', () => 
     expect(() => {
       (cheap.subject as { cn?: string }).cn = 'evil';
     }).toThrow(TypeError);
+  });
+});
+
+describe('resumed sessions', () => {
+  it('a resumed TLS 1.3 connection is described the same way both paths', async () => {
+    const registry = await TlsContextRegistry.load({ server_domains: { d: { cert: 'gw.pem', key: 'gw.key', ca: ['root.pem'], verify: true, require: false } } }, { baseDir: dir.path });
+    const domain = registry.serverDomain('d');
+    const docs: { cheap: PeerIdentity; full: PeerIdentity }[] = [];
+    let wake = () => {};
+    const server = createTlsServer({
+      registry,
+      domain: 'd',
+      onConnection(socket) {
+        const cheap = buildIdentity(socket, domain);
+        const full = buildIdentity(socket, { ...domain, anchors: undefined });
+        docs.push({ cheap, full });
+        socket.resume();
+        wake();
+      },
+    });
+    const port = await listen(server);
+    const next = (n: number) => (docs.length >= n ? Promise.resolve() : new Promise<void>((r) => (wake = r)));
+    const first = await rawClient(port, { cert: peers.viaInter });
+    const ticket = await nextSession(first.socket!);
+    await next(1);
+    const again = await rawClient(port, { cert: peers.viaInter, session: ticket });
+    await next(2);
+    first.socket!.destroy();
+    again.socket!.destroy();
+    await close(server);
+    expect(docs[1].cheap.tls!.resumed).toBe(true);
+    expect(docs[1].cheap).toEqual(docs[1].full);
+    expect(docs[1].cheap.fingerprint).toEqual(docs[0].cheap.fingerprint);
   });
 });
 

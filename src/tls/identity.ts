@@ -9,6 +9,7 @@ import { matchSipDomain } from './rfc5922.js';
 import type { CnMap } from './cnmap.js';
 import type { CrlIndex } from './crl.js';
 import type { AnchorIndex } from './anchors.js';
+import { readTlv, TAG } from './der.js';
 
 export interface PeerIdentity {
   presented: boolean;
@@ -108,9 +109,12 @@ export function buildIdentity(socket: TLSSocket, domain: IdentityDomain, opts: I
  */
 function peerChain(socket: TLSSocket, domain: IdentityDomain): { ders: Uint8Array[]; infos: CertInfo[] | null } {
   if (domain.anchors && domain.anchors.size > 0) {
-    const leaf = socket.getPeerCertificate(false) as { raw?: Buffer };
-    if (!leaf?.raw) return { ders: [], infos: null };
-    const der = new Uint8Array(leaf.raw.buffer, leaf.raw.byteOffset, leaf.raw.byteLength);
+    let der = peerFromSession(socket);
+    if (!der) {
+      const leaf = socket.getPeerCertificate(false) as { raw?: Buffer };
+      if (!leaf?.raw) return { ders: [], infos: null };
+      der = new Uint8Array(leaf.raw.buffer, leaf.raw.byteOffset, leaf.raw.byteLength);
+    }
     let info: CertInfo | undefined;
     try {
       info = certInfo(der);
@@ -196,6 +200,35 @@ function ourChecks(infos: CertInfo[], ders: Uint8Array[], domain: IdentityDomain
     if (!m.matched) return 'HOSTNAME_MISMATCH';
   }
   return null;
+}
+
+/**
+ * The peer certificate's DER from the serialized SSL_SESSION (OpenSSL's SSL_SESSION_ASN1: the peer
+ * is the [3] EXPLICIT field), i.e. the same X509 that getPeerCertificate(false) converts, for a
+ * quarter of its cost: Node's X509ToObject exports the public key (an OpenSSL 3.0 legacy-key
+ * conversion) and hashes three fingerprints on the first call. The session also holds the master
+ * secret: the buffer is wiped at once. Undefined when there is no session or no peer in it.
+ */
+function peerFromSession(socket: TLSSocket): Uint8Array | undefined {
+  const sess = socket.getSession();
+  if (!sess) return undefined;
+  try {
+    const top = readTlv(sess, 0);
+    if (top.tag !== TAG.SEQUENCE) return undefined;
+    for (let p = top.valueStart; p < top.end; ) {
+      const t = readTlv(sess, p, top.end);
+      if (t.tag === 0xa3) {
+        const cert = readTlv(sess, t.valueStart, t.end);
+        return cert.tag === TAG.SEQUENCE ? new Uint8Array(sess.subarray(cert.start, cert.end)) : undefined; // a copy
+      }
+      p = t.end;
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    sess.fill(0);
+  }
 }
 
 /** DER of the peer chain as Node reports it: peer first, following issuerCertificate links. */
