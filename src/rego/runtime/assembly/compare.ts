@@ -46,7 +46,7 @@ export function bytesEqual(pa: usize, pb: usize, n: usize): bool {
   return true;
 }
 
-export function stringCompare(a: usize, b: usize): i32 {
+@inline export function stringCompare(a: usize, b: usize): i32 {
   let la = strLen(a), lb = strLen(b);
   let pa = strPtr(a), pb = strPtr(b);
   if (pa == pb && la == lb) return 0;
@@ -54,7 +54,7 @@ export function stringCompare(a: usize, b: usize): i32 {
 }
 
 /** Two string values hold the same bytes. */
-export function stringEqual(a: usize, b: usize): bool {
+@inline export function stringEqual(a: usize, b: usize): bool {
   let n = strLen(a);
   if (n != strLen(b)) return false;
   let pa = strPtr(a), pb = strPtr(b);
