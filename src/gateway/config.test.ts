@@ -37,6 +37,14 @@ describe('config', () => {
     );
   });
 
+  it('TLS profiles are the TLS edge schema: its settings (ocsp) pass, and its errors name the path', () => {
+    const base = { listen: [{ transport: 'udp', port: 5060 }], policy: { path: 'p' } };
+    expect(validateConfig({ ...base, server_domains: { a: { cert: 'c.pem', key: 'k.pem', ocsp: { responder: true, require: true } } } })).toEqual([]);
+    expect(validateConfig({ ...base, client_domains: { b: { ocsp: { stapling: 'yes' } } } })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^\/client_domains\/b\/ocsp\/stapling: must be boolean/)]),
+    );
+  });
+
   it('a listener naming an unknown server domain is refused', () => {
     expect(() => parseConfig('listen: [{transport: tls, port: 0, server_domain: nope}]\npolicy: {path: p}\n', 'x.yaml', '.')).toThrow(ConfigError);
     try {

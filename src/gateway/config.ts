@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ClientDomainConfig, ServerDomainConfig } from '../tls/index.js';
 import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
+import tlsDomainSchema from '../../schemas/tls-domain.schema.json' with { type: 'json' };
 
 export interface ListenConfig {
   transport: 'tls' | 'tcp' | 'udp';
@@ -68,8 +69,9 @@ const addFormats = require('ajv-formats') as typeof import('ajv-formats').defaul
 let validator: ValidateFunction | undefined;
 function getValidator(): ValidateFunction {
   if (!validator) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, useDefaults: false });
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, useDefaults: false });
     addFormats(ajv);
+    ajv.addSchema(tlsDomainSchema); // server_domains / client_domains profiles
     validator = ajv.compile(configSchema);
   }
   return validator;
