@@ -26,24 +26,40 @@ export const HOST_BUILTIN_SET_RESULTS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Host builtins whose result depends on whether an argument is a set or an array, which JSON
- * cannot tell apart (net.cidr_contains_matches keys its matches by the element of a set but by
- * the index of an array). The planner calls them by the private name below and passes each listed
- * argument (0-based) tagged: `["set", <elements>]` when it is a set, `["value", <value>]`
- * otherwise. createHostBuiltins unwraps the tags (sets become SetArg). Only the top level of an
- * argument is tagged: sets nested inside objects or arrays still arrive as arrays.
+ * How the planner passes some arguments of some host builtins, under a private call name, so that
+ * what the SDK's JSON would lose survives (createHostBuiltins decodes them):
+ *  - `set`: net.cidr_contains_matches keys its matches by the element of a set but by the index of
+ *    an array, which JSON cannot tell apart. The argument goes as `["set", <elements>]` when it is
+ *    a set, `["value", <value>]` otherwise (sets become SetArg). Only the top level is tagged.
+ *  - `json`: int64 nanoseconds beyond 2^53 (every current time.now_ns()) would be rounded by
+ *    JSON.parse. The argument goes as its json.marshal text, read back with integers exact
+ *    (bigint beyond 2^53).
+ *  - `int64`: like `json`, for a number OPA reads with ast.Number.Int64(), which goes by the
+ *    number's text: an integer literal arrives as a bigint, any other number (`-1e9`, `1.0`) as a
+ *    RawNumber holding its text, which such a builtin rejects as OPA does.
  */
-export const HOST_BUILTIN_SET_ARGS: Readonly<Record<string, { alias: string; args: number[] }>> = {
-  'net.cidr_contains_matches': { alias: 'internal.bastion.typed.net.cidr_contains_matches', args: [0, 1] },
+export type ArgEncoding = 'set' | 'json' | 'int64';
+
+const exact = (name: string, ...args: number[]) => ({ [name]: { alias: `internal.bastion.exact.${name}`, args: Object.fromEntries(args.map((a) => [a, 'json' as ArgEncoding])) } });
+
+export const HOST_BUILTIN_ARG_ENCODINGS: Readonly<Record<string, { alias: string; args: Record<number, ArgEncoding> }>> = {
+  'net.cidr_contains_matches': { alias: 'internal.bastion.typed.net.cidr_contains_matches', args: { 0: 'set', 1: 'set' } },
+  ...exact('time.format', 0),
+  ...exact('time.date', 0),
+  ...exact('time.clock', 0),
+  ...exact('time.weekday', 0),
+  ...exact('time.add_date', 0),
+  ...exact('time.diff', 0, 1),
+  'providers.aws.sign_req': { alias: 'internal.bastion.exact.providers.aws.sign_req', args: { 2: 'int64' } },
 };
 
-/** Call name -> tagged argument positions, for the planner. */
-export const TAGGED_ARG_CALLS: ReadonlyMap<string, number[]> = new Map(Object.values(HOST_BUILTIN_SET_ARGS).map((e) => [e.alias, e.args]));
+/** Call name -> argument encodings, for the planner. */
+export const ENCODED_ARG_CALLS: ReadonlyMap<string, Record<number, ArgEncoding>> = new Map(Object.values(HOST_BUILTIN_ARG_ENCODINGS).map((e) => [e.alias, e.args]));
 
 /** The private call name of a builtin, or undefined when it is called by its OPA name. */
 export function hostCallAlias(name: string): string | undefined {
   if (Object.hasOwn(HOST_BUILTIN_ALIASES, name)) return HOST_BUILTIN_ALIASES[name];
-  if (Object.hasOwn(HOST_BUILTIN_SET_ARGS, name)) return HOST_BUILTIN_SET_ARGS[name].alias;
+  if (Object.hasOwn(HOST_BUILTIN_ARG_ENCODINGS, name)) return HOST_BUILTIN_ARG_ENCODINGS[name].alias;
   return undefined;
 }
 
@@ -60,3 +76,8 @@ export const SET_RESULT_CALLS: ReadonlySet<string> = new Set([...HOST_BUILTIN_SE
 export const HOST_BUILTIN_RESULT_FROM_ARG: Readonly<Record<string, { arg: number; keys: string[] }>> = {
   'providers.aws.sign_req': { arg: 0, keys: ['headers'] },
 };
+
+/** Call names (OPA or private) whose result is built from an argument. */
+export const RESULT_FROM_ARG_CALLS: ReadonlyMap<string, { arg: number; keys: string[] }> = new Map(
+  Object.entries(HOST_BUILTIN_RESULT_FROM_ARG).flatMap(([n, spec]) => [[n, spec], [hostCallAlias(n) ?? n, spec]] as Array<[string, { arg: number; keys: string[] }]>),
+);

@@ -2,6 +2,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { goJSON } from './encoding.js';
 import { builtinError, obj, operandError, typeError } from './errors.js';
+import { RawNumber } from './json-out.js';
 import type { BuiltinTable } from './types.js';
 
 const NAME = 'providers.aws.sign_req';
@@ -87,8 +88,12 @@ export const awsBuiltins: BuiltinTable = {
     if (missing.length) throw operandError(NAME, 2, `missing required AWS config parameters(s): ${goSet(missing)}`);
     const invalid = REQUIRED_CONFIG.filter((k) => typeof cfg[k] !== 'string');
     if (invalid.length) throw operandError(NAME, 2, `invalid values for required AWS config parameters(s): ${goSet(invalid)}`);
-    if (typeof timeNs !== 'number') throw typeError(NAME, 1, timeNs, 'number');
-    if (!Number.isInteger(timeNs) || Math.abs(timeNs) >= 2 ** 63) throw operandError(NAME, 3, 'could not convert time_ns value into a unix timestamp');
+    // A number whose text is not an integer literal (OPA: ast.Number.Int64() fails on "-1e9").
+    if (timeNs instanceof RawNumber) throw operandError(NAME, 3, 'could not convert time_ns value into a unix timestamp');
+    if (typeof timeNs !== 'number' && typeof timeNs !== 'bigint') throw typeError(NAME, 1, timeNs, 'number');
+    // int64 nanoseconds; through the planner they arrive exact (bigint beyond 2^53)
+    const ns = typeof timeNs === 'bigint' ? timeNs : Number.isInteger(timeNs) && Math.abs(timeNs) < 2 ** 63 ? BigInt(timeNs) : undefined;
+    if (ns === undefined || ns >= 2n ** 63n || ns < -(2n ** 63n)) throw operandError(NAME, 3, 'could not convert time_ns value into a unix timestamp');
     const missingReq = ['method', 'url'].filter((k) => !(k in req));
     if (missingReq.length) throw operandError(NAME, 1, `missing required request parameters(s): ${goSet(missingReq)}`);
     let headers: Record<string, unknown> = {};
@@ -123,7 +128,7 @@ export const awsBuiltins: BuiltinTable = {
       region: cfg.aws_region as string,
       sessionToken: typeof cfg.aws_session_token === 'string' ? cfg.aws_session_token : '',
     };
-    const at = new Date(Math.floor(timeNs / 1e6));
+    const at = new Date(Number(ns / 1000000n) - (ns < 0n && ns % 1000000n !== 0n ? 1 : 0));
     const { authorization, awsHeaders } = signV4(headerStrings, req.method as string, url, body, cfg.aws_service as string, creds, at, disable, req.url as string);
     return { ...req, headers: { ...headerStrings, Authorization: authorization, ...awsHeaders } };
   },

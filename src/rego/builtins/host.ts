@@ -3,7 +3,7 @@
 // HOST_BUILTIN_NAMES through `opa_builtin0..4` (declared in the module's `builtins()` export)
 // instead of its own runtime.
 import { BuiltinError, SetArg, builtinError } from './errors.js';
-import { toSdkResult } from './json-out.js';
+import { RawNumber, toSdkResult } from './json-out.js';
 import { regexBuiltins } from './regex.js';
 import { globBuiltins } from './glob.js';
 import { netBuiltins } from './net.js';
@@ -19,7 +19,8 @@ import { jsonSchemaBuiltins } from './jsonschema.js';
 import { awsBuiltins } from './aws.js';
 import { graphqlBuiltins } from './graphql.js';
 import { yamlBuiltins } from './yaml.js';
-import { HOST_BUILTIN_ALIASES, HOST_BUILTIN_SET_ARGS } from './aliases.js';
+import { HOST_BUILTIN_ALIASES, HOST_BUILTIN_ARG_ENCODINGS, type ArgEncoding } from './aliases.js';
+import { parseExactJSON } from './exact-json.js';
 import { createHttpSend, type HttpSendOptions } from './http-send.js';
 import type { BuiltinTable, HostBuiltin } from './types.js';
 
@@ -70,11 +71,24 @@ export function opaRuntimeInfo(config: Record<string, unknown> = {}, version = '
   return { env, config, version, commit: '', build_timestamp: '', build_hostname: '' };
 }
 
-/** A tagged argument (see HOST_BUILTIN_SET_ARGS): `["set", elements]` or `["value", v]`. */
-function untag(a: unknown): unknown {
-  if (Array.isArray(a) && a.length === 2 && a[0] === 'set' && Array.isArray(a[1])) return new SetArg(a[1]);
-  if (Array.isArray(a) && a.length === 2 && a[0] === 'value') return a[1];
-  return a; // an untagged caller: take the value as it is
+/** An argument passed in one of the planner's encodings (see HOST_BUILTIN_ARG_ENCODINGS). */
+function decodeArg(a: unknown, encoding: ArgEncoding | undefined): unknown {
+  if (encoding === 'set') {
+    if (Array.isArray(a) && a.length === 2 && a[0] === 'set' && Array.isArray(a[1])) return new SetArg(a[1]);
+    if (Array.isArray(a) && a.length === 2 && a[0] === 'value') return a[1];
+  }
+  if (encoding === 'int64' && typeof a === 'string') {
+    if (/^-?\d+$/.test(a)) return BigInt(a);
+    if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(a)) return new RawNumber(a);
+  }
+  if ((encoding === 'json' || encoding === 'int64') && typeof a === 'string') {
+    try {
+      return parseExactJSON(a);
+    } catch {
+      return a;
+    }
+  }
+  return a; // a caller that did not encode: take the value as it is
 }
 
 /** The host builtins, wrapped so that unexpected exceptions surface as OPA errors, never crashes. */
@@ -99,8 +113,8 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
     out[name] = wrapped;
     const alias = HOST_BUILTIN_ALIASES[name];
     if (alias) out[alias] = wrapped;
-    const typed = HOST_BUILTIN_SET_ARGS[name];
-    if (typed) out[typed.alias] = (...args: unknown[]) => wrapped(...args.map((a, i) => (typed.args.includes(i) ? untag(a) : a)));
+    const encoded = Object.hasOwn(HOST_BUILTIN_ARG_ENCODINGS, name) ? HOST_BUILTIN_ARG_ENCODINGS[name] : undefined;
+    if (encoded) out[encoded.alias] = (...args: unknown[]) => wrapped(...args.map((a, i) => decodeArg(a, encoded.args[i])));
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // time.* (OPA's topdown/time.go): Go layouts, IANA zones through Intl, int64 nanoseconds as bigints.
-// Limitation of the JSON boundary: nanosecond arguments arrive as JS numbers, exact up to 2^53
-// (about 104 days after the epoch at full precision; later instants are rounded to 256 ns or less).
+// Nanosecond arguments: the planner passes them as json.marshal text (HOST_BUILTIN_EXACT_ARGS), so
+// int64 values beyond 2^53 arrive as exact bigints; direct callers may pass JS numbers.
 import { builtinError, num, str, typeError } from './errors.js';
 import { perEvaluation } from './eval-scope.js';
 import { civil, formatGo, GoParseError, parseGo, WEEKDAYS, type GoTime } from './golayout.js';
@@ -24,10 +24,16 @@ const NAMED_LAYOUTS: Record<string, string> = {
   RFC3339Nano: '2006-01-02T15:04:05.999999999Z07:00',
 };
 
-function nsToInt(name: string, v: number): bigint {
+function nsToInt(name: string, v: number | bigint): bigint {
+  if (typeof v === 'bigint') {
+    if (v > INT64_MAX || v < INT64_MIN) throw builtinError(name, 'timestamp too big');
+    return v;
+  }
   if (!Number.isInteger(v) || v >= 2 ** 63 || v < -(2 ** 63)) throw builtinError(name, 'timestamp too big');
   return BigInt(v);
 }
+
+const isNum = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
 
 function timeOf(ns: bigint, zone: string): GoTime {
   let sec = ns / NS;
@@ -48,7 +54,7 @@ function tzTime(name: string, a: unknown): { t: GoTime; layout: string } {
   if (Array.isArray(a)) {
     if (a.length === 0) throw typeError(name, 1, a, want);
     nsVal = a[0];
-    if (typeof nsVal !== 'number') throw typeError(name, 1, nsVal, 'number');
+    if (!isNum(nsVal)) throw typeError(name, 1, nsVal, 'number');
     if (a.length > 1) {
       const tz = str(name, a[1], 1);
       try {
@@ -61,8 +67,8 @@ function tzTime(name: string, a: unknown): { t: GoTime; layout: string } {
       const l = str(name, a[2], 1);
       layout = NAMED_LAYOUTS[l] ?? l;
     }
-  } else if (typeof a !== 'number') throw typeError(name, 1, a, want);
-  return { t: timeOf(nsToInt(name, nsVal as number), zone), layout };
+  } else if (!isNum(a)) throw typeError(name, 1, a, want);
+  return { t: timeOf(nsToInt(name, nsVal as number | bigint), zone), layout };
 }
 
 function checkRange(name: string, ns: bigint): bigint {
@@ -170,7 +176,7 @@ export const timeBuiltins: BuiltinTable = {
   },
   'time.add_date': (ns, years, months, days) => {
     const name = 'time.add_date';
-    const t = timeOf(nsToInt(name, num(name, ns, 1)), 'UTC');
+    const t = timeOf(nsToInt(name, isNum(ns) ? ns : num(name, ns, 1)), 'UTC');
     const y = num(name, years, 2);
     const mo = num(name, months, 3);
     const dd = num(name, days, 4);

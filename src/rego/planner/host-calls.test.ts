@@ -87,3 +87,23 @@ describe('builtins the SDK shadows are called by their private alias', () => {
     expect(declared).toEqual(['internal.bastion.yaml.unmarshal']);
   });
 });
+
+describe('int64 nanosecond arguments arrive exact (json.marshal text)', () => {
+  it('time.format and time.diff see every nanosecond digit beyond 2^53', async () => {
+    expect(await evalQuery('x := time.format(1670006453141828752)')).toEqual([{ x: '2022-12-02T18:40:53.141828752Z' }]);
+    expect(await evalQuery('x := time.format([1670006453141828753, "Asia/Kolkata"])')).toEqual([{ x: '2022-12-03T00:10:53.141828753+05:30' }]);
+    expect(await evalQuery('x := time.clock(1670006453141828752)')).toEqual([{ x: [18, 40, 53] }]);
+  });
+  it('providers.aws.sign_req rejects a timestamp whose text is not an integer, as OPA', async () => {
+    const cfg = '{"aws_access_key": "AK", "aws_secret_access_key": "SK", "aws_service": "s3", "aws_region": "us-east-1"}';
+    await expect(evalQuery(`x := providers.aws.sign_req({"method": "get", "url": "http://e.test"}, ${cfg}, -1e9)`)).rejects.toThrow(
+      'eval_type_error: providers.aws.sign_req: operand 3 could not convert time_ns value into a unix timestamp',
+    );
+    const got = (await evalQuery(`x := providers.aws.sign_req({"method": "get", "url": "http://e.test"}, ${cfg}, -1000000000)`)) as Array<{ x: { headers: Record<string, string> } }>;
+    expect(got[0].x.headers['x-amz-date']).toBe('19691231T235959Z');
+  });
+  it('the plan marshals the argument with json.marshal and calls the private name', () => {
+    const { calls } = planCalls('x := time.format(1)');
+    expect(calls).toEqual(['json.marshal', 'internal.bastion.exact.time.format']);
+  });
+});

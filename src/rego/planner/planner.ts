@@ -18,7 +18,7 @@ import {
 } from '../ir/types.js';
 import { isGround, isCallExpr, isEveryExpr, isSomeExpr, refString, ruleKind, stringTerm, termString, TRUE_TERM, walkVars } from './astutil.js';
 import { builtinDecl, type BuiltinDecl } from './builtins.js';
-import { HOST_BUILTIN_RESULT_FROM_ARG, SET_RESULT_CALLS, TAGGED_ARG_CALLS, hostCallAlias } from '../builtins/aliases.js';
+import { ENCODED_ARG_CALLS, RESULT_FROM_ARG_CALLS, SET_RESULT_CALLS, hostCallAlias } from '../builtins/aliases.js';
 import { AnnotationSet, METADATA_CALLS } from './metadata.js';
 import { FuncStack, MocksStack, RuleTrie } from './ruletrie.js';
 import { VarStack } from './varstack.js';
@@ -719,13 +719,29 @@ export class Planner {
   }
 
   private planExprCallFunc(name: string, arity: number, isVoid: boolean, operands: Term[], args: Operand[], iter: Iter): void {
-    const tagged = TAGGED_ARG_CALLS.get(name);
-    if (tagged) {
+    const encoded = ENCODED_ARG_CALLS.get(name);
+    if (encoded) {
+      const encode = (a: Operand, i: number): Operand => {
+        const e = encoded[i - args.length];
+        if (e === 'set') return L(this.planSetTagged(a));
+        if (e === 'json' || e === 'int64') return L(this.planJsonText(a));
+        return a;
+      };
       const planArgs = (terms: Term[], idx: number, acc: Operand[], k: (as: Operand[]) => void) =>
-        this.planCallArgs(terms, idx, acc, (as) => k(as.map((a, i) => (tagged.includes(i - args.length) ? L(this.planSetTagged(a)) : a))));
+        this.planCallArgs(terms, idx, acc, (as) => k(as.map(encode)));
       return this.planExprCallFuncWith(name, arity, isVoid, operands, args, iter, planArgs);
     }
     return this.planExprCallFuncWith(name, arity, isVoid, operands, args, iter, (t, i, a, k) => this.planCallArgs(t, i, a, k));
+  }
+
+  /** The json.marshal text of `v` (called directly: `with json.marshal` mocks do not apply). */
+  private planJsonText(v: Operand): Local {
+    const decl = this.decl('json.marshal');
+    if (!decl) throw new PlanError('internal: json.marshal is not a known builtin');
+    this.externs.set('json.marshal', decl);
+    const l = this.newLocal();
+    this.appendStmt({ type: 'CallStmt', func: 'json.marshal', args: [v], result: l });
+    return l;
   }
 
   /** `["set", v]` when v is a set, `["value", v]` otherwise (see HOST_BUILTIN_SET_ARGS). */
@@ -770,7 +786,7 @@ export class Planner {
         let result = this.newLocal();
         this.appendStmt({ type: 'CallStmt', func: name, args: as, result });
         if (SET_RESULT_CALLS.has(name)) result = this.planAsSet(result);
-        const fromArg = Object.hasOwn(HOST_BUILTIN_RESULT_FROM_ARG, name) ? HOST_BUILTIN_RESULT_FROM_ARG[name] : undefined;
+        const fromArg = RESULT_FROM_ARG_CALLS.get(name);
         if (fromArg) result = this.planResultFromArg(result, as[args.length + fromArg.arg], fromArg.keys);
         this.planUnifyLocal(L(result), operands[operands.length - 1], iter);
       });
