@@ -11,6 +11,7 @@ export const HOST_BUILTIN_ALIASES: Readonly<Record<string, string>> = {
   'yaml.is_valid': 'internal.bastion.yaml.is_valid',
   'yaml.unmarshal': 'internal.bastion.yaml.unmarshal',
   'yaml.marshal': 'internal.bastion.yaml.marshal',
+  'regex.split': 'internal.bastion.regex.split',
 };
 
 /**

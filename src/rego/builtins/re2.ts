@@ -46,6 +46,22 @@ export function goFindAllSubmatch(g: GoRegexp, s: string, n: number): string[][]
   return all.map((m) => m.map((x) => x ?? ''));
 }
 
+/** Go's Regexp.Split(s, -1). */
+export function goSplit(g: GoRegexp, pattern: string, s: string): string[] {
+  if (pattern !== '' && s === '') return [''];
+  const matches = (g.re.findAllSubmatchIndex(s, s.length + 1) ?? []) as number[][];
+  const out: string[] = [];
+  let beg = 0;
+  let end = 0;
+  for (const m of matches) {
+    end = m[0];
+    if (m[1] !== 0) out.push(s.slice(beg, end));
+    beg = m[1];
+  }
+  if (end !== s.length) out.push(s.slice(beg));
+  return out;
+}
+
 /** ReplaceAllString(src, repl) with Go's `$1`, `${name}`, `$$` expansion. */
 export function goReplaceAll(g: GoRegexp, src: string, repl: string): string {
   const matches = (g.re.findAllSubmatchIndex(src, src.length + 1) ?? []) as number[][];

@@ -3,6 +3,7 @@ import { conformanceCases } from './testing/suite.js';
 import { hostBuiltins } from './host.js';
 
 const call = (name: string, ...args: unknown[]) => hostBuiltins[name](...args);
+const hostBuiltinsForSplit = hostBuiltins;
 
 describe('regex.* conformance (direct calls)', () => {
   const n = conformanceCases(['regexfind', 'regexfindallstringsubmatch', 'regexisvalid', 'regexmatch', 'regexmatchtemplate', 'regexreplace', 'globsmatch']);
@@ -46,5 +47,28 @@ describe('regex.* Go RE2 semantics', () => {
     expect(call('regex.globs_match', 'a+', 'b+')).toBe(false);
     expect(call('regex.globs_match', '[a-c]x', '[c-e]x')).toBe(true);
     expect(() => call('regex.globs_match', 'pqrs]', 'a')).toThrow("input:pqrs], pos:5, set-close ']' with no preceding '['");
+  });
+});
+
+describe('regex.split: Go RE2 semantics, not the SDK\'s JavaScript RegExp', () => {
+  const split = (p: string, s: string) => hostBuiltinsForSplit['regex.split'](p, s);
+  it('splits like Go\'s Regexp.Split(s, -1)', () => {
+    expect(split(',', 'a,b,,c')).toEqual(['a', 'b', '', 'c']);
+    expect(split('x*', 'axbxxc')).toEqual(['a', 'b', 'c']);
+    expect(split('', 'abc')).toEqual(['a', 'b', 'c']);
+    expect(split(',', '')).toEqual(['']);
+    expect(split('a', 'a')).toEqual(['', '']);
+  });
+  it('rejects what RE2 rejects (JavaScript would accept a lookahead)', () => {
+    expect(() => split('a(?=b)', 'ab')).toThrow(/eval_builtin_error: regex.split: error parsing regexp: invalid or unsupported Perl syntax/);
+  });
+  it('a policy reaches it through the private alias', async () => {
+    const { compile } = await import('../index.js');
+    const { loadPolicy } = await import('@open-policy-agent/opa-wasm');
+    const r = await compile({ modules: [{ file: 'r.rego', source: 'package r\nx := regex.split(`\\pL+`, "1ab2é3")' }], entrypoints: ['r/x'] });
+    expect(r.errors).toEqual([]);
+    const policy = await loadPolicy(r.wasm!, undefined, hostBuiltinsForSplit as never);
+    // \pL is a Unicode class in RE2; JavaScript's RegExp without the u flag reads it as "pL"
+    expect(policy.evaluate({}, 'r/x')).toEqual([{ result: ['1', '2', '3'] }]);
   });
 });

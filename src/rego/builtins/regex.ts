@@ -1,7 +1,8 @@
-// regex.* with Go RE2 semantics (OPA's topdown/regex.go). regex.split stays with the SDK, which
-// registers its own implementation first.
+// regex.* with Go RE2 semantics (OPA's topdown/regex.go). regex.split is also one of the SDK's own
+// (JavaScript RegExp) builtins, which shadow customBuiltins: policies reach ours through its
+// private alias (HOST_BUILTIN_ALIASES).
 import { builtinError, int, str } from './errors.js';
-import { compileGo, goFindAll, goFindAllSubmatch, goMatch, goQuoteMeta, goReplaceAll, type GoRegexp } from './re2.js';
+import { compileGo, goSplit, goFindAll, goFindAllSubmatch, goMatch, goQuoteMeta, goReplaceAll, type GoRegexp } from './re2.js';
 import { globsIntersect } from './glob-intersection.js';
 import type { BuiltinTable } from './types.js';
 
@@ -60,6 +61,12 @@ export const regexBuiltins: BuiltinTable = {
   'regex.is_valid': isValid,
   'regex.match': match('regex.match'),
   re_match: match('re_match'),
+  'regex.split': (pattern, value) => {
+    const name = 'regex.split';
+    const p = str(name, pattern, 1);
+    const v = str(name, value, 2);
+    return goSplit(regexp(name, p), p, v);
+  },
   'regex.find_n': (pattern, value, n) => {
     const name = 'regex.find_n';
     const p = str(name, pattern, 1);
