@@ -80,6 +80,10 @@ describe('http.send against a local server', () => {
     expect(r.error).toEqual({ code: 'eval_http_send_network_error', message: 'Get "http://127.0.0.1:1/": dial tcp 127.0.0.1:1: connect: connection refused' });
     expect(() => send({ method: 'get', url: 'ftp://127.0.0.1/' })).toThrow('unsupported protocol scheme "ftp"');
   });
+  it('timeout 0 (none in OPA) is still bounded by the host\'s maxTimeoutMs', () => {
+    const b = createHostBuiltins({ http: { maxTimeoutMs: 150 } });
+    expect(() => b['http.send']({ method: 'get', url: `${server.httpUrl}/slow`, timeout: 0 })).toThrow('request timed out');
+  });
   it('bodies over the size limit fail', () => {
     const small = createHostBuiltins({ http: { maxResponseBytes: 1000 } });
     expect(() => small['http.send']({ method: 'get', url: `${server.httpUrl}/big` })).toThrow('response body exceeds 1000 bytes');

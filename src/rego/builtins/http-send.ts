@@ -21,6 +21,11 @@ export interface HttpSendOptions {
   allowNet?: string[];
   /** Default request timeout (OPA: 5 s, env HTTP_SEND_TIMEOUT). */
   defaultTimeoutMs?: number;
+  /**
+   * Upper bound on any request's timeout, `timeout: 0` (OPA: no timeout) included: evaluation
+   * blocks while a request is under way, so it is never unbounded here. Default 60 s.
+   */
+  maxTimeoutMs?: number;
   /** Largest response body accepted; larger ones fail the call. Default 16 MiB. */
   maxResponseBytes?: number;
   /** Entries kept by the inter-query cache (`cache: true`); default 1000. */
@@ -120,7 +125,7 @@ function canonicalHeader(k: string): string {
 }
 
 /** Builds the worker request from OPA's request object (createHTTPRequest). */
-function buildRequest(req: Req, opts: Required<Pick<HttpSendOptions, 'defaultTimeoutMs' | 'maxResponseBytes'>> & HttpSendOptions): SyncRequest {
+function buildRequest(req: Req, opts: Required<Pick<HttpSendOptions, 'defaultTimeoutMs' | 'maxResponseBytes' | 'maxTimeoutMs'>> & HttpSendOptions): SyncRequest {
   let url = '';
   let method = '';
   let body: string | undefined;
@@ -231,7 +236,7 @@ function buildRequest(req: Req, opts: Required<Pick<HttpSendOptions, 'defaultTim
     method,
     headers: out,
     body: payload === '' ? undefined : payload,
-    timeoutMs,
+    timeoutMs: timeoutMs > 0 ? Math.min(timeoutMs, opts.maxTimeoutMs) : opts.maxTimeoutMs,
     maxBytes: opts.maxResponseBytes,
     retries,
     followRedirects,
@@ -346,7 +351,7 @@ export interface HttpSend {
 
 /** Makes an `http.send` for one host configuration (its inter-query cache lives with it). */
 export function createHttpSend(options: HttpSendOptions = {}): HttpSend {
-  const opts = { defaultTimeoutMs: 5000, maxResponseBytes: 16 * 1024 * 1024, ...options };
+  const opts = { defaultTimeoutMs: 5000, maxResponseBytes: 16 * 1024 * 1024, maxTimeoutMs: 60_000, ...options };
   const maxEntries = options.interQueryCacheEntries ?? 1000;
   const interQuery = new Map<string, CachedResponse>();
   const instance = nextInstance++;
