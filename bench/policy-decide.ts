@@ -1,11 +1,14 @@
 // The gateway's per-message cost in the policy layer: PolicyEngine.decide (SDK evaluation of the
 // example policies' sip/decision + decision schema validation), with and without the decision
-// log. Figures are printed, never asserted.
+// log, with the input as an object and as an EncodedInput (the gateway's path: the flow's constant
+// JSON spliced around the message's). Figures are printed, never asserted.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
 import { pino } from 'pino';
 import { PolicyEngine } from '../src/policy/engine.js';
+import { EncodedInput, spliceJson, type DecisionLogPeer } from '../src/policy/encoded-input.js';
 
 const policies = fileURLToPath(new URL('../policies/', import.meta.url));
 const ids = JSON.parse(readFileSync(new URL('../policies/fixtures/identities.json', import.meta.url), 'utf8')).identities;
@@ -20,6 +23,18 @@ const input = (id: string, m: string) => ({
 const inputs = [input('fed_a_sbc', 'invite_atlanta_to_biloxi'), input('rogue_peer', 'invite_atlanta_to_biloxi'), input('fed_b_sbc', 'response_200_invite')];
 console.log(`input size ${JSON.stringify(inputs[0]).length} bytes`);
 
+// the encoded form: head and tail encoded once (per connection in the gateway), message per call
+const encoders = inputs.map((inp) => {
+  const { message, identity, ...rest } = inp;
+  const h = JSON.stringify({ ...rest, message: null });
+  const head = Buffer.from(h.slice(0, h.length - 'null}'.length));
+  const tail = Buffer.from(JSON.stringify({ message: null, identity }).slice('{"message":null'.length));
+  const peer: DecisionLogPeer = { peer: { subject: identity?.subject?.string, issuer: identity?.issuer?.string, verified: true, presented: true, address: '127.0.0.1' }, local_domain: 'default' };
+  return () => new EncodedInput(spliceJson(head, JSON.stringify(message), tail), { direction: 'inbound', method: message.method, call_id: message.call_id, from: peer });
+});
+// (key order differs from the object above: identity last; same document)
+if (!isDeepStrictEqual(encoders[0]!().toObject(), inputs[0])) throw new Error('encoded input differs');
+
 const sink = new Writable({ write: (_c, _e, cb) => cb() });
 for (const [label, log] of [['no decision log', undefined], ['decision log (pino)', { logger: pino({}, sink) }]] as const) {
   const engine = new PolicyEngine({ source: { type: 'dir', path: policies }, decisionLog: log });
@@ -27,16 +42,20 @@ for (const [label, log] of [['no decision log', undefined], ['decision log (pino
   const r = await engine.start();
   if (!r.ok) throw new Error(r.errors.join('\n'));
   const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  for (let i = 0; i < 2000; i++) engine.decide(inputs[i % 3]);
-  const n = 20000;
-  const lat: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = process.hrtime.bigint();
-    engine.decide(inputs[i % 3]);
-    lat.push(Number(process.hrtime.bigint() - s) / 1e3);
+  for (const [form, make] of [['object input', (i: number) => inputs[i % 3]], ['encoded input', (i: number) => encoders[i % 3]!()]] as const) {
+    for (let i = 0; i < 2000; i++) engine.decide(make(i));
+    const n = 20000;
+    const lat: number[] = [];
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const s = process.hrtime.bigint();
+      engine.decide(make(i));
+      lat.push(Number(process.hrtime.bigint() - s) / 1e3);
+    }
+    const c = process.cpuUsage(c0);
+    lat.sort((a, b) => a - b);
+    const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!.toFixed(1);
+    console.log(`${label}, ${form}: load+compile ${loadMs.toFixed(0)} ms; decide p50 ${q(0.5)} µs, p99 ${q(0.99)} µs, max ${q(1)} µs, CPU ${((c.user + c.system) / n).toFixed(1)} µs each (${n} decisions)`);
   }
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!.toFixed(1);
-  console.log(`${label}: load+compile ${loadMs.toFixed(0)} ms; decide p50 ${q(0.5)} µs, p99 ${q(0.99)} µs, max ${q(1)} µs (${n} decisions)`);
   engine.close();
 }

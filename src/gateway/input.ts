@@ -1,16 +1,79 @@
 // The policy input for one message (schemas/input.schema.json): direction, transport, the
 // connection, the identity document of the flow (TLS only) and the normalized message.
+//
+// policyInput() builds it as an object. encodePolicyInput() gives the same document as JSON bytes
+// for the engine's fast path: everything but the message is constant for a flow (the identity
+// alone is ~2/3 of the input), so it is encoded once per flow and direction and only the message
+// is serialized per evaluation. Both give the same bytes as JSON.stringify(policyInput(...)).
 import { toPolicyMessage } from '../sip/normalize.js';
 import type { SipMessage } from '../sip/message.js';
+import { EncodedInput, spliceJson, type DecisionLogPeer } from '../policy/encoded-input.js';
 import type { Flow } from './flow.js';
 
-export function policyInput(flow: Flow, msg: SipMessage, direction: 'inbound' | 'outbound' = 'inbound'): Record<string, unknown> {
-  const input: Record<string, unknown> = {
-    direction,
-    transport: flow.transport,
-    connection: { local: { ...flow.local }, remote: { ...flow.remote } },
-    message: toPolicyMessage(msg),
-  };
+type Direction = 'inbound' | 'outbound';
+
+function head(flow: Flow, direction: Direction): Record<string, unknown> {
+  return { direction, transport: flow.transport, connection: { local: { ...flow.local }, remote: { ...flow.remote } } };
+}
+
+export function policyInput(flow: Flow, msg: SipMessage, direction: Direction = 'inbound'): Record<string, unknown> {
+  const input = head(flow, direction);
+  input.message = toPolicyMessage(msg);
   if (flow.transport === 'tls' && flow.identity) input.identity = flow.identity;
   return input;
+}
+
+/** The constant parts of a flow's input, encoded once. */
+interface FlowParts {
+  /** `{"direction":…,"transport":…,"connection":{…},"message":` per direction */
+  head: Partial<Record<Direction, Buffer>>;
+  /** `,"identity":{…}}` or `}` */
+  tail: Buffer;
+  peer: DecisionLogPeer;
+}
+
+const parts = new WeakMap<Flow, FlowParts>();
+
+function flowParts(flow: Flow): FlowParts {
+  let p = parts.get(flow);
+  if (p) return p;
+  const identity = flow.transport === 'tls' ? flow.identity : undefined;
+  // The tail is cut from a real JSON.stringify so that key order and escaping are JSON.stringify's.
+  const tail = identity ? JSON.stringify({ message: null, identity }).slice('{"message":null'.length) : '}';
+  const name = (n: { string?: string } | undefined) => (typeof n?.string === 'string' ? n.string : undefined);
+  p = {
+    head: {},
+    tail: Buffer.from(tail, 'utf8'),
+    peer: {
+      peer: {
+        subject: name(identity?.subject),
+        issuer: name(identity?.issuer),
+        verified: identity?.verified === true,
+        presented: identity?.presented === true,
+        address: flow.remote.address,
+      },
+      local_domain: flow.local.domain,
+    },
+  };
+  parts.set(flow, p);
+  return p;
+}
+
+export function encodePolicyInput(flow: Flow, msg: SipMessage, direction: Direction = 'inbound'): EncodedInput {
+  const p = flowParts(flow);
+  let h = p.head[direction];
+  if (!h) {
+    const s = JSON.stringify({ ...head(flow, direction), message: null });
+    h = p.head[direction] = Buffer.from(s.slice(0, s.length - 'null}'.length), 'utf8');
+  }
+  const request = msg.kind === 'request';
+  const bytes = spliceJson(h, JSON.stringify(toPolicyMessage(msg)), p.tail);
+  return new EncodedInput(bytes, {
+    direction,
+    method: request ? msg.method : msg.cseq.method,
+    status: request ? undefined : msg.status,
+    request_uri: request ? msg.requestUri : undefined,
+    call_id: msg.callId,
+    from: p.peer,
+  });
 }

@@ -15,11 +15,14 @@ import type { SipError } from '../sip/errors.js';
 import type { Decision } from '../policy/index.js';
 import { TlsVerifyError, TlsConfigError } from '../tls/index.js';
 import type { Flow, FlowHandler, ListenerInfo } from './flow.js';
-import { policyInput } from './input.js';
+import { encodePolicyInput } from './input.js';
 import { NextHopError, routeUri, type Resolver, type Target } from './nexthop.js';
 import type { Transports } from './transports.js';
 
-/** What the proxy needs from the policy engine (PolicyEngine fits). */
+/**
+ * What the proxy needs from the policy engine (PolicyEngine fits). The proxy hands over an
+ * EncodedInput (the input's JSON bytes + decision-log fields); `toObject()` gives the document.
+ */
 export interface Decider {
   decide(input: unknown): { decision: Decision; decision_id: string; eval_ns: number };
 }
@@ -118,9 +121,9 @@ export class Proxy implements FlowHandler {
   }
 
   private decide(flow: Flow, msg: SipMessage): Decision {
-    let input: Record<string, unknown>;
+    let input: unknown;
     try {
-      input = policyInput(flow, msg);
+      input = encodePolicyInput(flow, msg);
     } catch (e) {
       this.log.warn({ err: e, flow: flow.id }, 'proxy: cannot build policy input; failing closed');
       return { allow: false, reject: { status: 500, reason: 'Policy Input Error' } };

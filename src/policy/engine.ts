@@ -6,7 +6,7 @@
 // reference. SDK evaluation is synchronous, so an evaluation that started on the old snapshot
 // finishes on it; a snapshot that fails to compile, load or verify is dropped and the last good
 // one stays in force.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
@@ -14,7 +14,8 @@ import { compile } from '../rego/index.js';
 import { readBundle, type Bundle } from './bundle.js';
 import { hostBuiltins } from './builtins.js';
 import { checkDecision, failClosedDecision, normalizeDecision, type Decision, type FailClosedOptions, type FailureKind } from './decision.js';
-import { buildRecord, writeRecord, type DecisionLogOptions } from './decision-log.js';
+import { buildRecord, writeRecord, writeRecordFromFields, type DecisionLogOptions } from './decision-log.js';
+import { EncodedInput, nextDecisionId } from './encoded-input.js';
 import { loadPaths, mergeDataFiles } from './loader.js';
 import { BundlePoller } from './poller.js';
 
@@ -130,10 +131,14 @@ export class PolicyEngine {
     this.poller?.stop();
   }
 
-  /** Evaluate the decision for one message. Never throws; fails closed. */
+  /**
+   * Evaluate the decision for one message. Never throws; fails closed. `input` is the input
+   * document, or an EncodedInput (its JSON bytes and the decision-log fields: the fast path).
+   */
   decide(input: unknown): DecisionResult {
     const snap = this.current; // pinned for this evaluation, whatever a reload does meanwhile
-    const decision_id = randomUUID();
+    const decision_id = nextDecisionId();
+    const encoded = input instanceof EncodedInput ? input : undefined;
     const started = process.hrtime.bigint();
     let value: unknown;
     let failure: DecisionResult['failure'];
@@ -141,7 +146,7 @@ export class PolicyEngine {
       failure = { kind: 'no_policy', message: 'no policy loaded' };
     } else {
       try {
-        const rs = snap.policy.evaluate(input, snap.info.entrypoint) as unknown;
+        const rs = snap.policy.evaluate(encoded ? encoded.bytes : input, snap.info.entrypoint) as unknown;
         if (!Array.isArray(rs) || rs.length === 0) failure = { kind: 'undefined', message: `data.${snap.info.entrypoint.replace(/\//g, '.')} is undefined` };
         else if (rs.length > 1) failure = { kind: 'error', message: 'entrypoint returned more than one result' };
         else value = (rs[0] as { result?: unknown }).result;
@@ -163,7 +168,9 @@ export class PolicyEngine {
     const log = this.opts.decisionLog;
     if (log) {
       try {
-        writeRecord(log, buildRecord({ decision_id, path: this.entrypoint, revision: snap?.info.revision, source: snap?.info.source, decision, failure, eval_ns }, input, log));
+        const base = { decision_id, path: this.entrypoint, revision: snap?.info.revision, source: snap?.info.source, decision, failure, eval_ns };
+        if (encoded && !log.input) writeRecordFromFields(log, base, encoded.log);
+        else writeRecord(log, buildRecord(base, encoded ? encoded.toObject() : input, log));
       } catch {
         // Logging must never change a decision or crash the caller.
       }

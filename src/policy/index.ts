@@ -8,3 +8,4 @@ export { maskInput } from './decision-log.js';
 export { readBundle, writeBundle, BundleError } from './bundle.js';
 export type { Bundle, BundleManifest, WasmResolver } from './bundle.js';
 export { loadPaths } from './loader.js';
+export { EncodedInput, spliceJson, nextDecisionId, type DecisionLogFields, type DecisionLogPeer } from './encoded-input.js';
