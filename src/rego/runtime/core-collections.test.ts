@@ -50,6 +50,14 @@ describe('objects parsed from JSON', () => {
     expect(r).toEqual([3000, 2999, 0, 5000, 4999]);
   });
 
+  it('parses objects and arrays nested up to the depth limit, and rejects deeper ones without overflowing the stack', async () => {
+    const deep = (d: number, open: string, close: string) => new TextEncoder().encode(open.repeat(d) + '1' + close.repeat(d)).buffer;
+    for (const [open, close] of [['{"a":', '}'], ['[', ']'], ['{"k": [', ']}']]) {
+      expect(await evalRule('r := 1 if input', deep(open.length > 5 ? 2048 : 4096, open, close))).toBe(1);
+      await expect(evalRule('r := 1 if input', deep(100000, open, close))).rejects.toThrow(/not valid JSON/);
+    }
+  });
+
   it('compares parsed objects with objects built during evaluation', async () => {
     const r = await evalRule(
       'r := [input.o == {"z": 1, "a": 2, "m": [1, {"q": 3, "b": 4}]}, {input.o, {"m": [1, {"b": 4, "q": 3}], "a": 2, "z": 1}} == {input.o}]',

@@ -7,7 +7,7 @@
 // binaryen reads the runtime only here; a link then only assembles bytes around the
 // policy's own small module, which keeps linking fast however big the runtime grows.
 import { runtimeInfo } from './runtime.js';
-import { loadBinaryen } from './binaryen.js';
+import { loadBinaryen, type Binaryen } from './binaryen.js';
 import {
   SEC, readSections, readTypes, readImports, readU32Vec, readExports, readCode, readData,
   type Section, type FuncType, type Import, type Export, type DataSegment,
@@ -59,6 +59,7 @@ async function build(): Promise<RuntimeTemplate> {
   let bytes: Uint8Array;
   try {
     m.setFeatures(FEATURES(b));
+    inlineHotCalls(b, m);
     const have = new Set<string>();
     const hooks: Array<{ name: string; base: string; params: number; results: number }> = [];
     for (let i = 0; i < m.getNumFunctions(); i++) {
@@ -81,6 +82,35 @@ async function build(): Promise<RuntimeTemplate> {
     m.dispose();
   }
   return describe(bytes);
+}
+
+/**
+ * Inlines small runtime functions into their callers (binaryen's `inlining` pass with larger
+ * limits than asc's -O3 uses): the runtime is made of many small helpers (rune decoding, key
+ * comparison, lookups, iteration) whose call overhead was a large share of evaluation time.
+ * This pass alone takes tens of milliseconds once per process (the full optimizing pipeline
+ * would take seconds). It runs while the policy hooks are still imports, so their stub bodies
+ * can never be inlined in place of the generated code that replaces them.
+ */
+function inlineHotCalls(b: Binaryen, m: InstanceType<Binaryen['Module']>): void {
+  const saved = [b.getOptimizeLevel(), b.getShrinkLevel(), b.getAlwaysInlineMaxSize(), b.getFlexibleInlineMaxSize(), b.getOneCallerInlineMaxSize()] as const;
+  try {
+    b.setOptimizeLevel(3);
+    b.setShrinkLevel(0);
+    b.setAlwaysInlineMaxSize(40);
+    b.setFlexibleInlineMaxSize(200);
+    // Large functions with a single caller stay apart: merged into the recursive JSON parser
+    // and dumper they would make every nesting level's stack frame bigger (deep documents
+    // must still end in a parse error, not a stack overflow).
+    b.setOneCallerInlineMaxSize(40);
+    m.runPasses(['inlining']);
+  } finally {
+    b.setOptimizeLevel(saved[0]);
+    b.setShrinkLevel(saved[1]);
+    b.setAlwaysInlineMaxSize(saved[2]);
+    b.setFlexibleInlineMaxSize(saved[3]);
+    b.setOneCallerInlineMaxSize(saved[4]);
+  }
 }
 
 function describe(bytes: Uint8Array): RuntimeTemplate {

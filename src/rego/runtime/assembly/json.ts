@@ -284,6 +284,15 @@ function parseObject(depth: i32): usize {
     if (d == 125) { pos++; break; }
     failed = true; return 0;
   }
+  return finishObject(base);
+}
+
+/**
+ * The object whose members wait on the stack from `base` on. Kept out of parseObject so
+ * that the parser's frame per nesting level stays small (deep documents must end in a
+ * parse error at MAX_DEPTH, not in a stack overflow).
+ */
+function finishObject(base: i32): usize {
   let n = (sp - base) >> 1;
   let obj = makeColl(OBJECT, n);
   let e = <usize>load<i32>(obj, 12);
