@@ -1,6 +1,6 @@
 // name-addr / addr-spec values (From, To, Contact, Route, Record-Route, Refer-To, ...): RFC 3261 §20.10, §25.
 import { badRequest } from './errors.js';
-import { parseParams, readQuoted, splitList, formatParams, formatDisplayName, TOKEN_RE, type Params } from './syntax.js';
+import { parseParams, readQuoted, splitList, formatParams, formatDisplayName, ParseMemo, freezeView, TOKEN_RE, type Params } from './syntax.js';
 import { parseUri, type Uri } from './uri.js';
 
 export interface NameAddr {
@@ -15,8 +15,14 @@ export interface NameAddr {
 
 const WS_RE = /[ \t]/;
 
-/** Parses one name-addr or addr-spec with trailing header parameters. */
+const memo = new ParseMemo<NameAddr>();
+
+/** Parses one name-addr or addr-spec with trailing header parameters (frozen; may be shared). */
 export function parseNameAddr(value: string, what: string): NameAddr {
+  return memo.get(value) ?? memo.set(value, freezeView(parseNameAddrText(value, what)));
+}
+
+function parseNameAddrText(value: string, what: string): NameAddr {
   const v = value.trim();
   if (v === '') throw badRequest(`Empty ${what} header value`);
   let display: string | null = null;

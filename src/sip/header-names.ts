@@ -32,10 +32,19 @@ const CANONICAL: Record<string, string> = {
   'mime-version': 'MIME-Version',
 };
 
+// Spellings seen -> canonical name: header names repeat from message to message, so the lower-casing
+// and compact-form lookup run once per spelling. Bounded (names on the wire are attacker-chosen).
+const lowerMemo = new Map<string, string>();
+
 /** Lower-case full name of a header as written ("v", "Via", "VIA" -> "via"). */
 export function canonicalLowerName(name: string): string {
+  const m = lowerMemo.get(name);
+  if (m !== undefined) return m;
   const l = name.toLowerCase();
-  return (l.length === 1 && COMPACT_FORMS[l]) || l;
+  const c = (l.length === 1 && COMPACT_FORMS[l]) || l;
+  if (lowerMemo.size >= 2048) lowerMemo.clear();
+  lowerMemo.set(name, c);
+  return c;
 }
 
 /** Conventional spelling of a lower-case header name ("record-route" -> "Record-Route"). */

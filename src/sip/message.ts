@@ -25,6 +25,23 @@ export interface CSeq {
 
 export type ContactValue = '*' | NameAddr[];
 
+/** A field as parsed: its raw bytes are a range of the received buffer, sliced only on demand. */
+export class ParsedField implements HeaderField {
+  constructor(
+    readonly name: string,
+    readonly lname: string,
+    readonly value: string,
+    /** the buffer the message was parsed from, and the field's range in it */
+    readonly src: Buffer,
+    readonly rawStart: number,
+    readonly rawEnd: number,
+  ) {}
+
+  get raw(): Buffer {
+    return this.src.subarray(this.rawStart, this.rawEnd);
+  }
+}
+
 export function makeField(name: string, value: string): HeaderField {
   if (!TOKEN_RE.test(name)) throw new TypeError(`invalid header name: ${name}`);
   if (/[\r\n]/.test(value)) throw new TypeError('header value must not contain CR or LF');
@@ -49,7 +66,8 @@ export class SipMessage {
   startLineRaw: Buffer | null;
   headers: HeaderField[];
   body: Buffer;
-  private cache = new Map<string, unknown>();
+  /** typed views parsed on demand (undefined: not parsed yet); reset by the edits that touch them */
+  private views = new Views();
 
   constructor(init: {
     kind: 'request' | 'response';
@@ -112,21 +130,20 @@ export class SipMessage {
     return out;
   }
 
-  private cached<T>(key: string, compute: () => T): T {
-    if (this.cache.has(key)) return this.cache.get(key) as T;
-    const v = compute();
-    this.cache.set(key, v);
-    return v;
-  }
-
   /** Parsed Request-URI (requests only). */
   get ruri(): Uri {
     if (this.kind !== 'request') throw new TypeError('responses have no Request-URI');
-    return this.cached('@ruri', () => parseUri(this.requestUri, 'Request-URI'));
+    return (this.views.ruri ??= parseUri(this.requestUri, 'Request-URI'));
   }
 
   get via(): Via[] {
-    return this.cached('via', () => this.fields('via').flatMap((f) => parseViaList(f.value)));
+    let v = this.views.via;
+    if (v === undefined) {
+      v = [];
+      for (const h of this.headers) if (h.lname === 'via') for (const x of parseViaList(h.value)) v.push(x);
+      this.views.via = v;
+    }
+    return v;
   }
 
   get topVia(): Via | undefined {
@@ -134,11 +151,11 @@ export class SipMessage {
   }
 
   get from(): NameAddr {
-    return this.cached('from', () => parseNameAddr(this.require('from'), 'From'));
+    return (this.views.from ??= parseNameAddr(this.require('from'), 'From'));
   }
 
   get to(): NameAddr {
-    return this.cached('to', () => parseNameAddr(this.require('to'), 'To'));
+    return (this.views.to ??= parseNameAddr(this.require('to'), 'To'));
   }
 
   get callId(): string {
@@ -146,36 +163,50 @@ export class SipMessage {
   }
 
   get cseq(): CSeq {
-    return this.cached('cseq', () => parseCSeq(this.require('cseq')));
+    return (this.views.cseq ??= parseCSeq(this.require('cseq')));
   }
 
   /** Max-Forwards, or null when absent (RFC 2543 peers). */
   get maxForwards(): number | null {
-    return this.cached('max-forwards', () => {
+    let mf = this.views.maxForwards;
+    if (mf === undefined) {
       const v = this.get('max-forwards');
-      if (v === undefined) return null;
-      if (!/^\d{1,10}$/.test(v) || Number(v) > 255) throw badRequest('Invalid Max-Forwards');
-      return Number(v);
-    });
+      if (v === undefined) mf = null;
+      else {
+        if (!/^\d{1,10}$/.test(v) || Number(v) > 255) throw badRequest('Invalid Max-Forwards');
+        mf = Number(v);
+      }
+      this.views.maxForwards = mf;
+    }
+    return mf;
+  }
+
+  private nameAddrs(lname: string, what: string): NameAddr[] {
+    const out: NameAddr[] = [];
+    for (const h of this.headers) if (h.lname === lname) for (const a of parseNameAddrList(h.value, what)) out.push(a);
+    return out;
   }
 
   get route(): NameAddr[] {
-    return this.cached('route', () => this.fields('route').flatMap((f) => parseNameAddrList(f.value, 'Route')));
+    return (this.views.route ??= this.nameAddrs('route', 'Route'));
   }
 
   get recordRoute(): NameAddr[] {
-    return this.cached('record-route', () => this.fields('record-route').flatMap((f) => parseNameAddrList(f.value, 'Record-Route')));
+    return (this.views.recordRoute ??= this.nameAddrs('record-route', 'Record-Route'));
   }
 
   get contact(): ContactValue {
-    return this.cached('contact', () => {
+    let c = this.views.contact;
+    if (c === undefined) {
       const fs = this.fields('contact');
-      if (fs.length === 1 && fs[0]!.value === '*') return '*' as const;
-      return fs.flatMap((f) => {
-        if (f.value === '*') throw badRequest('Contact: * mixed with other Contact values');
-        return parseNameAddrList(f.value, 'Contact');
-      });
-    });
+      if (fs.length === 1 && fs[0]!.value === '*') c = '*';
+      else {
+        for (const f of fs) if (f.value === '*') throw badRequest('Contact: * mixed with other Contact values');
+        c = this.nameAddrs('contact', 'Contact');
+      }
+      this.views.contact = c;
+    }
+    return c;
   }
 
   private require(name: string): string {
@@ -187,7 +218,7 @@ export class SipMessage {
   // ---- editing ---------------------------------------------------------------------------
 
   private touched(lname: string): void {
-    this.cache.delete(lname);
+    this.views.reset(lname);
   }
 
   /** Removes every field with this name; returns how many were removed. */
@@ -262,7 +293,7 @@ export class SipMessage {
   setRequestUri(uri: string): void {
     this.requestUri = uri;
     this.startLineRaw = null;
-    this.cache.delete('@ruri');
+    this.views.ruri = undefined;
   }
 
   /** Changes the status line of a response (the raw start line is dropped). */
@@ -290,6 +321,8 @@ export class SipMessage {
       body: this.body,
       startLineRaw: this.startLineRaw,
     });
+    // the parsed views are immutable: the copy shares them until an edit resets one
+    m.views = this.views.copy();
     return m;
   }
 
@@ -300,6 +333,46 @@ export class SipMessage {
 
   toString(): string {
     return this.toBuffer().toString('utf8');
+  }
+}
+
+/** The typed views of a message, parsed on demand. */
+class Views {
+  ruri: Uri | undefined = undefined;
+  via: Via[] | undefined = undefined;
+  from: NameAddr | undefined = undefined;
+  to: NameAddr | undefined = undefined;
+  cseq: CSeq | undefined = undefined;
+  maxForwards: number | null | undefined = undefined;
+  route: NameAddr[] | undefined = undefined;
+  recordRoute: NameAddr[] | undefined = undefined;
+  contact: ContactValue | undefined = undefined;
+
+  reset(lname: string): void {
+    switch (lname) {
+      case 'via': this.via = undefined; break;
+      case 'from': this.from = undefined; break;
+      case 'to': this.to = undefined; break;
+      case 'cseq': this.cseq = undefined; break;
+      case 'max-forwards': this.maxForwards = undefined; break;
+      case 'route': this.route = undefined; break;
+      case 'record-route': this.recordRoute = undefined; break;
+      case 'contact': this.contact = undefined; break;
+    }
+  }
+
+  copy(): Views {
+    const v = new Views();
+    v.ruri = this.ruri;
+    v.via = this.via;
+    v.from = this.from;
+    v.to = this.to;
+    v.cseq = this.cseq;
+    v.maxForwards = this.maxForwards;
+    v.route = this.route;
+    v.recordRoute = this.recordRoute;
+    v.contact = this.contact;
+    return v;
   }
 }
 
@@ -317,31 +390,70 @@ export function isValidCallId(v: string): boolean {
   return WORD_RE.test(v.slice(0, at)) && WORD_RE.test(v.slice(at + 1));
 }
 
-const CRLF = Buffer.from('\r\n');
-
 /**
  * Serializes a message. Unmodified fields and the start line are written as received; fields
  * added or changed are written as "Name: value". Content-Length is corrected (or added) when it
- * does not match the body.
+ * does not match the body. One allocation: parsed fields are copied from the received buffer.
  */
 export function serializeMessage(msg: SipMessage): Buffer {
-  const parts: Buffer[] = [];
-  parts.push(msg.startLineRaw ?? Buffer.from(msg.startLine, 'utf8'), CRLF);
+  // Pieces, each written followed by CRLF: strings (UTF-8), Buffers, and runs of the received
+  // buffer (consecutive unmodified fields merge into one run: one copy for most of the header).
+  const pieces: Array<Run | Buffer | string> = [];
+  let size = 0;
+  let last: Run | undefined;
+  const addField = (f: ParsedField) => {
+    if (last !== undefined && last.src === f.src && last.end + 2 === f.rawStart) {
+      size += f.rawEnd - last.end;
+      last.end = f.rawEnd;
+      return;
+    }
+    last = new Run(f.src, f.rawStart, f.rawEnd);
+    pieces.push(last);
+    size += f.rawEnd - f.rawStart + 2;
+  };
+  const add = (p: Buffer | string) => {
+    last = undefined;
+    pieces.push(p);
+    size += (typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length) + 2;
+  };
+  add(msg.startLineRaw ?? msg.startLine);
   let clSeen = false;
   const bodyLen = msg.body.length;
   for (const h of msg.headers) {
     if (h.lname === 'content-length') {
       if (clSeen) continue; // duplicates were rejected at parse time; never emit two
       clSeen = true;
-      if (h.raw && /^\d+$/.test(h.value) && Number(h.value) === bodyLen) parts.push(h.raw, CRLF);
-      else parts.push(Buffer.from(`${h.name}: ${bodyLen}`, 'utf8'), CRLF);
+      if (h.raw && /^\d+$/.test(h.value) && Number(h.value) === bodyLen) {
+        if (h instanceof ParsedField) addField(h);
+        else add(h.raw);
+      } else add(`${h.name}: ${bodyLen}`);
       continue;
     }
-    parts.push(h.raw ?? Buffer.from(`${h.name}: ${h.value}`, 'utf8'), CRLF);
+    if (h instanceof ParsedField) addField(h);
+    else add(h.raw ?? `${h.name}: ${h.value}`);
   }
-  if (!clSeen) parts.push(Buffer.from(`Content-Length: ${bodyLen}`), CRLF);
-  parts.push(CRLF, msg.body);
-  return Buffer.concat(parts);
+  if (!clSeen) add(`Content-Length: ${bodyLen}`);
+  const out = Buffer.allocUnsafe(size + 2 + bodyLen);
+  let pos = 0;
+  for (const p of pieces) {
+    if (p instanceof Run) pos += p.src.copy(out, pos, p.start, p.end);
+    else if (typeof p === 'string') pos += out.write(p, pos, 'utf8');
+    else pos += p.copy(out, pos);
+    out[pos++] = 0x0d;
+    out[pos++] = 0x0a;
+  }
+  out[pos++] = 0x0d;
+  out[pos++] = 0x0a;
+  msg.body.copy(out, pos);
+  return out;
+}
+
+class Run {
+  constructor(
+    readonly src: Buffer,
+    readonly start: number,
+    public end: number,
+  ) {}
 }
 
 export { SipError };

@@ -5,7 +5,7 @@ import { SipError, badRequest } from './errors.js';
 import { canonicalLowerName, displayName, SINGLE_HEADERS } from './header-names.js';
 import { TOKEN_RE } from './syntax.js';
 import { withLimits, type SipLimits } from './limits.js';
-import { SipMessage, isValidCallId, type HeaderField } from './message.js';
+import { ParsedField, SipMessage, isValidCallId, type HeaderField } from './message.js';
 import { isSipUri } from './uri.js';
 
 export interface ParseOptions {
@@ -40,68 +40,84 @@ function decode(s: string): string {
   return HEX_OR_HIGH.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s;
 }
 
+// Header names as written -> canonical lower-case name, for names that passed the token check:
+// names repeat from message to message, so each spelling is validated and lower-cased once.
+// Bounded, since names on the wire are chosen by the peer.
+const nameMemo = new Map<string, string>();
+
+function headerName(name: string): string {
+  const m = nameMemo.get(name);
+  if (m !== undefined) return m;
+  if (!TOKEN_RE.test(name)) throw badRequest('Invalid header field name');
+  const l = canonicalLowerName(name);
+  if (nameMemo.size >= 2048) nameMemo.clear();
+  nameMemo.set(name, l);
+  return l;
+}
+
+const isWs = (c: number): boolean => c === 0x20 || c === 0x09;
+
 /**
  * Parses the start line and header section `buf[start, headerEnd)` (headerEnd = index of the
  * final CRLFCRLF). Returns the message without body and its declared Content-Length (or null).
+ * One pass over the header text: no regex per line, no Buffer per field (raw bytes are a range
+ * of `buf`, sliced only when asked for).
  */
 export function parseHead(buf: Buffer, start: number, headerEnd: number, limits: SipLimits): { msg: SipMessage; contentLength: number | null } {
   if (headerEnd - start > limits.maxHeaderBytes) throw new SipError(513, 'Message Too Large (header section)');
   const head = buf.toString('latin1', start, headerEnd);
-  const lineStarts: number[] = [];
-  let pos = 0;
-  for (;;) {
-    lineStarts.push(pos);
-    const nl = head.indexOf('\r\n', pos);
-    if (nl < 0) break;
-    pos = nl + 2;
-  }
-  const lineAt = (i: number): string => {
-    const s = lineStarts[i]!;
-    const e = i + 1 < lineStarts.length ? lineStarts[i + 1]! - 2 : head.length;
-    return head.slice(s, e);
-  };
-  const startLine = lineAt(0);
+  const len = head.length;
+  // bytes >= 0x80 anywhere: values are re-decoded as UTF-8 (most messages are pure ASCII)
+  const high = HEX_OR_HIGH.test(head);
+  let nl = head.indexOf('\r\n');
+  if (nl < 0) nl = len;
+  const startLine = head.slice(0, nl);
   if (/[\r\n\x00]/.test(startLine)) throw badRequest('Invalid characters in start line');
-  const msg = parseStartLine(startLine, buf.subarray(start, start + startLine.length));
+  const msg = parseStartLine(startLine, buf.subarray(start, start + nl));
 
   const headers: HeaderField[] = [];
-  let i = 1;
-  const n = lineStarts.length;
-  while (i < n) {
-    const first = lineAt(i);
-    if (first === '') throw badRequest('Empty header line');
-    if (first.charCodeAt(0) === 0x20 || first.charCodeAt(0) === 0x09) throw badRequest('Continuation line without a header field');
-    let j = i + 1;
-    let value: string;
-    const colon = first.indexOf(':');
-    if (colon < 0) throw badRequest('Header line without colon');
-    const name = first.slice(0, colon).replace(/[ \t]+$/, '');
-    if (!TOKEN_RE.test(name)) throw badRequest('Invalid header field name');
-    value = first.slice(colon + 1);
-    while (j < n) {
-      const cont = lineAt(j);
-      const c0 = cont.charCodeAt(0);
-      if (c0 !== 0x20 && c0 !== 0x09) break;
-      value = value.replace(/[ \t]+$/, '') + ' ' + cont.replace(/^[ \t]+/, '');
-      j++;
+  let contentLength: number | null = null;
+  let cls: string[] | undefined;
+  let pos = nl + 2;
+  while (pos < len) {
+    let lineEnd = head.indexOf('\r\n', pos);
+    if (lineEnd < 0) lineEnd = len;
+    if (lineEnd === pos) throw badRequest('Empty header line');
+    if (isWs(head.charCodeAt(pos))) throw badRequest('Continuation line without a header field');
+    const colon = head.indexOf(':', pos);
+    if (colon < 0 || colon > lineEnd) throw badRequest('Header line without colon');
+    let ne = colon;
+    while (ne > pos && isWs(head.charCodeAt(ne - 1))) ne--;
+    const name = head.slice(pos, ne);
+    const lname = headerName(name);
+    let value = head.slice(colon + 1, lineEnd);
+    // folded continuation lines (RFC 3261 §7.3.1): joined with one space
+    let end = lineEnd;
+    let next = lineEnd + 2;
+    while (next < len && isWs(head.charCodeAt(next))) {
+      let e = head.indexOf('\r\n', next);
+      if (e < 0) e = len;
+      value = value.replace(/[ \t]+$/, '') + ' ' + head.slice(next, e).replace(/^[ \t]+/, '');
+      end = e;
+      next = e + 2;
     }
-    if (/[\r\n]/.test(value)) throw badRequest('Bare CR or LF in header field');
-    const rawStart = start + lineStarts[i]!;
-    const rawEnd = start + (j < n ? lineStarts[j]! - 2 : head.length);
-    if (rawEnd - rawStart > limits.maxHeaderLineBytes) throw badRequest('Header field too long');
-    headers.push({ name, lname: canonicalLowerName(name), value: decode(value.trim()), raw: buf.subarray(rawStart, rawEnd) });
+    if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) throw badRequest('Bare CR or LF in header field');
+    if (end - pos > limits.maxHeaderLineBytes) throw badRequest('Header field too long');
+    value = value.trim();
+    if (high) value = decode(value);
+    headers.push(new ParsedField(name, lname, value, buf, start + pos, start + end));
     if (headers.length > limits.maxHeaderCount) throw badRequest('Too Many Header Fields');
-    i = j;
+    if (lname === 'content-length') (cls ??= []).push(value);
+    pos = next;
   }
   msg.headers = headers;
-
   // Content-Length: must be digits, all occurrences must agree (RFC 4475 §3.1.2.3, §3.3.9).
-  let contentLength: number | null = null;
-  for (const h of headers) {
-    if (h.lname !== 'content-length') continue;
-    if (!/^\d+$/.test(h.value)) throw badRequest('Invalid Content-Length');
-    if (contentLength !== null) throw badRequest('Multiple Content-Length headers');
-    contentLength = h.value.length > 10 ? Number.MAX_SAFE_INTEGER : Number(h.value);
+  if (cls) {
+    for (const v of cls) {
+      if (!/^\d+$/.test(v)) throw badRequest('Invalid Content-Length');
+      if (contentLength !== null) throw badRequest('Multiple Content-Length headers');
+      contentLength = v.length > 10 ? Number.MAX_SAFE_INTEGER : Number(v);
+    }
   }
   if (contentLength !== null && contentLength > limits.maxBodyBytes) {
     throw new SipError(413, 'Request Entity Too Large', { fatal: true });

@@ -157,3 +157,35 @@ export function unescapeUri(s: string): string {
   }
   return Buffer.from(bytes).toString('utf8');
 }
+
+/**
+ * A bounded memo of parse results by their text. SIP repeats the same values from message to
+ * message (the From/To/Contact/Route URIs of a dialog, the Via set of a transaction's responses,
+ * the peers' Record-Route), so most values parse once. Results are frozen (shared between
+ * messages; nothing may edit a parsed view) and only short texts are kept, at most `max`; the
+ * memo starts over when full. Failures are never remembered: bad input fails every time.
+ */
+export class ParseMemo<T> {
+  private readonly map = new Map<string, T>();
+  constructor(
+    private readonly max = 4096,
+    private readonly maxKeyLength = 512,
+  ) {}
+
+  get(text: string): T | undefined {
+    return this.map.get(text);
+  }
+
+  set(text: string, value: T): T {
+    if (text.length > this.maxKeyLength) return value;
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(text, value);
+    return value;
+  }
+}
+
+/** Object.freeze on an object and its plain-object properties (one level: params, headers). */
+export function freezeView<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) Object.freeze(v);
+  return Object.freeze(o);
+}

@@ -2,7 +2,7 @@
 // opaque absolute URIs so that To/From/Contact with unusual schemes still parse (RFC 4475 §3.3.4).
 import { isIP } from 'node:net';
 import { badRequest } from './errors.js';
-import type { Params } from './syntax.js';
+import { ParseMemo, freezeView, type Params } from './syntax.js';
 
 export interface SipUri {
   scheme: 'sip' | 'sips';
@@ -115,8 +115,17 @@ function parseUriParams(s: string, what: string): Params {
   return params;
 }
 
-/** Parses any URI. `what` names the place for error reasons (e.g. "Request-URI", "To"). */
+const uriMemo = new ParseMemo<Uri>();
+
+/**
+ * Parses any URI. `what` names the place for error reasons (e.g. "Request-URI", "To"). The
+ * result is frozen and may be shared with other messages carrying the same text.
+ */
 export function parseUri(raw: string, what = 'URI'): Uri {
+  return uriMemo.get(raw) ?? uriMemo.set(raw, freezeView(parseUriText(raw, what)));
+}
+
+function parseUriText(raw: string, what: string): Uri {
   const colon = raw.indexOf(':');
   if (colon <= 0) throw badRequest(`Invalid ${what}: no scheme`);
   const schemeRaw = raw.slice(0, colon);

@@ -1,6 +1,6 @@
 // Via header values (RFC 3261 §20.42, §18.2.1; RFC 3581 rport).
 import { badRequest } from './errors.js';
-import { parseParams, splitList, formatParams, TOKEN_RE, type Params } from './syntax.js';
+import { parseParams, splitList, formatParams, ParseMemo, freezeView, TOKEN_RE, type Params } from './syntax.js';
 import { parseHostPort } from './uri.js';
 
 /** RFC 3261 branch magic cookie */
@@ -22,7 +22,14 @@ export interface Via {
 
 const SENT_PROTOCOL_RE = /^([^\s/]+)[ \t]*\/[ \t]*([^\s/]+)[ \t]*\/[ \t]*([^\s/;]+)[ \t]+(.*)$/s;
 
+const memo = new ParseMemo<Via>();
+
+/** Parses one Via value (frozen; may be shared with other messages carrying the same text). */
 export function parseVia(value: string): Via {
+  return memo.get(value) ?? memo.set(value, freezeView(parseViaText(value)));
+}
+
+function parseViaText(value: string): Via {
   const m = SENT_PROTOCOL_RE.exec(value.trim());
   if (!m) throw badRequest('Malformed Via header');
   const [, protocol, version, transport, rest] = m as unknown as [string, string, string, string, string];
