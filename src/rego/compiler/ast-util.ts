@@ -2,6 +2,7 @@
 // methods: constructors, predicates, the var visitor with its skip parameters
 // (v1/ast/varvisitor.go), generic walkers, equality/ordering and String() renderings used
 // in error messages. Compiler stages mutate cloned modules in place, as OPA's do.
+import { compareValues as astCompareValues } from '../ast/compare.js';
 import type {
   Body,
   Every,
@@ -512,74 +513,11 @@ export function containsRefs(t: Term): boolean {
 
 // ---------------------------------------------------------------- equality & order
 
-const typeOrder: Record<string, number> = {
-  null: 0,
-  boolean: 1,
-  number: 2,
-  string: 3,
-  var: 4,
-  ref: 5,
-  array: 6,
-  object: 7,
-  set: 8,
-  arraycomprehension: 9,
-  objectcomprehension: 10,
-  setcomprehension: 11,
-  call: 12,
-  templatestring: 13,
-};
+/** OPA's total order on values (ast.Compare); one implementation, in src/rego/ast. */
+export const compareValues = astCompareValues;
 
-export function compareNumbers(a: string, b: string): number {
-  const x = Number(a);
-  const y = Number(b);
-  if (Number.isFinite(x) && Number.isFinite(y) && x !== y) return x < y ? -1 : 1;
-  return 0;
-}
-
-/** Total order over values, following OPA's ast.Compare for the cases compile stages sort. */
-export function compareValues(a: Value, b: Value): number {
-  const ta = typeOrder[a.type];
-  const tb = typeOrder[b.type];
-  if (ta !== tb) return ta - tb;
-  switch (a.type) {
-    case 'null':
-      return 0;
-    case 'boolean':
-      return Number(a.value) - Number((b as typeof a).value);
-    case 'number':
-      return compareNumbers(a.value, (b as typeof a).value);
-    case 'string':
-    case 'var': {
-      const y = (b as typeof a).value;
-      return a.value < y ? -1 : a.value > y ? 1 : 0;
-    }
-    case 'ref':
-    case 'array':
-    case 'set':
-    case 'call':
-      return compareTermLists(a.value, (b as typeof a).value);
-    case 'object': {
-      const y = (b as typeof a).value;
-      for (let i = 0; i < Math.min(a.value.length, y.length); i++) {
-        const c = compareValues(a.value[i][0].value, y[i][0].value) || compareValues(a.value[i][1].value, y[i][1].value);
-        if (c) return c;
-      }
-      return a.value.length - y.length;
-    }
-    default:
-      return JSON.stringify(stripLocations(a)) < JSON.stringify(stripLocations(b)) ? -1 : JSON.stringify(stripLocations(a)) > JSON.stringify(stripLocations(b)) ? 1 : 0;
-  }
-}
-function compareTermLists(a: Term[], b: Term[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const c = compareValues(a[i].value, b[i].value);
-    if (c) return c;
-  }
-  return a.length - b.length;
-}
 export function valueEqual(a: Value, b: Value): boolean {
-  if (a.type === 'number' && b.type === 'number') return a.value === b.value || compareNumbers(a.value, b.value) === 0 && Number(a.value) === Number(b.value);
-  return compareValues(a, b) === 0 && JSON.stringify(stripLocations(a)) === JSON.stringify(stripLocations(b));
+  return astCompareValues(a, b) === 0;
 }
 export function termEqual(a: Term | undefined, b: Term | undefined): boolean {
   if (!a || !b) return a === b;
