@@ -3,7 +3,6 @@
 // reject → response with its status and reason; alert_info → replaces every incoming Alert-Info;
 // route → next hop (expected_domain for RFC 5922); client_domain → outbound certificate.
 // Anything the policy cannot decide fails closed (the engine answers with a reject).
-import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { TransactionLayer, type ClientTransaction, type ServerTransaction, type TransportHandle } from '../sip/transaction.js';
@@ -319,7 +318,7 @@ export class Proxy implements FlowHandler {
     const listener = this.opts.transports.listenerFor(out.flow.transport, out.clientDomain);
     // Stateless branch (RFC 3261 §16.11): derived from the incoming one, so retransmissions match.
     const inBranch = ack.topVia?.branch ?? ack.callId;
-    const branch = MAGIC_COOKIE + createHash('sha1').update(`${inBranch}|${inFlow.id}`).digest('base64url').slice(0, 16);
+    const branch = MAGIC_COOKIE + 'S' + hash64(`${inBranch}|${inFlow.id}`);
     fwd.prepend('Via', this.viaValue(out.flow, listener, branch));
     try {
       out.flow.send(fwd.toBuffer());
@@ -483,6 +482,22 @@ export class Proxy implements FlowHandler {
     this.layer.shutdown();
     this.invites.clear();
   }
+}
+
+/**
+ * 64 bits of FNV-1a (two 32-bit lanes with different offsets) as 16 hex digits: a deterministic,
+ * collision-resistant-enough tag for stateless branches (not a security boundary: the branch
+ * only has to be unique per transaction and equal for retransmissions).
+ */
+function hash64(s: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
 function splitHostPort(hp: string): [string, number | null] {

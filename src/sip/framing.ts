@@ -29,16 +29,34 @@ export interface FramerOptions {
 
 const CL_LINE_RE = /^(?:content-length|l)[ \t]*:[ \t]*(.*)$/i;
 
-/** Scans a header block for its Content-Length without a full parse (framing must not depend on semantics). */
+/**
+ * Scans a header block for its Content-Length without a full parse (framing must not depend on
+ * semantics). Only lines starting with c/C/l/L are looked at closely.
+ */
 function scanContentLength(head: string): number | null | 'invalid' {
   let found: number | null = null;
-  const lines = head.split('\r\n');
-  for (let i = 1; i < lines.length; i++) {
-    const m = CL_LINE_RE.exec(lines[i]!);
+  let pos = head.indexOf('\r\n');
+  const len = head.length;
+  while (pos >= 0 && pos < len) {
+    const start = pos + 2;
+    let end = head.indexOf('\r\n', start);
+    if (end < 0) end = len;
+    pos = end;
+    const c = head.charCodeAt(start) | 0x20;
+    if (c !== 0x63 && c !== 0x6c) continue; // 'c' or 'l'
+    const m = CL_LINE_RE.exec(head.slice(start, end));
     if (!m) continue;
     let v = m[1]!;
     // folded continuation lines belong to this value
-    for (let j = i + 1; j < lines.length && /^[ \t]/.test(lines[j]!); j++) v += ' ' + lines[j];
+    while (end < len) {
+      const n = head.charCodeAt(end + 2);
+      if (n !== 0x20 && n !== 0x09) break;
+      let e = head.indexOf('\r\n', end + 2);
+      if (e < 0) e = len;
+      v += ' ' + head.slice(end + 2, e);
+      end = e;
+    }
+    pos = end;
     v = v.trim();
     if (!/^\d{1,10}$/.test(v)) return 'invalid';
     const n = Number(v);
