@@ -221,3 +221,52 @@ describe('policy view', () => {
     expect(validate(JSON.parse(JSON.stringify(p)))).toBe(true);
   });
 });
+
+describe('parse memo and frozen views', () => {
+  it('shares the parsed view of a repeated value, frozen so that no message can edit it', () => {
+    const a = parseMessage(INVITE);
+    const b = parseMessage(INVITE);
+    expect(b.from).toBe(a.from); // same text: parsed once
+    expect(Object.isFrozen(a.from)).toBe(true);
+    expect(Object.isFrozen(a.from.params)).toBe(true);
+    expect(Object.isFrozen(a.via[0]!.params)).toBe(true);
+    expect(() => {
+      (a.from.params as Record<string, string>)['tag'] = 'x';
+    }).toThrow(TypeError);
+    expect(b.from.params['tag']).toBe('1928301774');
+  });
+
+  it('never remembers a failure: the same bad value fails every time', () => {
+    expect(() => parseNameAddr('<sip:a@b', 'From')).toThrow(SipError);
+    expect(() => parseNameAddr('<sip:a@b', 'From')).toThrow(SipError);
+    expect(() => parseUri('sip:bad host', 'URI')).toThrow(SipError);
+    expect(() => parseUri('sip:bad host', 'URI')).toThrow(SipError);
+  });
+
+  it('re-parses after an edit: a clone shares views until one is touched', () => {
+    const m = parseMessage(INVITE);
+    const via0 = m.via;
+    const c = m.clone();
+    expect(c.via).toBe(via0);
+    c.prepend('Via', 'SIP/2.0/TLS gw.example:5061;branch=z9hG4bKgw1');
+    expect(c.via).toHaveLength(via0.length + 1);
+    expect(c.via[0]!.host).toBe('gw.example');
+    expect(m.via).toBe(via0);
+  });
+
+  it('serializes edits and untouched fields byte for byte (runs of the received buffer)', () => {
+    const m = parseMessage(INVITE);
+    const out = m.toBuffer();
+    expect(out.equals(INVITE.subarray(0, out.length))).toBe(true);
+    const c = m.clone();
+    c.set('Max-Forwards', '9');
+    c.remove('Alert-Info');
+    c.append('X-Note', 'café ☕');
+    const again = parseMessage(c.toBuffer());
+    expect(again.get('max-forwards')).toBe('9');
+    expect(again.has('alert-info')).toBe(false);
+    expect(again.get('x-note')).toBe('café ☕'); // a field we wrote: UTF-8
+    expect(again.body.equals(m.body)).toBe(true);
+    expect(again.callId).toBe(m.callId);
+  });
+});
