@@ -5,7 +5,7 @@
 // for the engine's fast path: everything but the message is constant for a flow (the identity
 // alone is ~2/3 of the input), so it is encoded once per flow and direction and only the message
 // is serialized per evaluation. Both give the same bytes as JSON.stringify(policyInput(...)).
-import { toPolicyMessage } from '../sip/normalize.js';
+import { policyMessageJson, toPolicyMessage } from '../sip/normalize.js';
 import type { SipMessage } from '../sip/message.js';
 import { EncodedInput, spliceJson, type DecisionLogPeer } from '../policy/encoded-input.js';
 import type { Flow } from './flow.js';
@@ -67,7 +67,7 @@ export function encodePolicyInput(flow: Flow, msg: SipMessage, direction: Direct
     h = p.head[direction] = Buffer.from(s.slice(0, s.length - 'null}'.length), 'utf8');
   }
   const request = msg.kind === 'request';
-  const bytes = spliceJson(h, JSON.stringify(toPolicyMessage(msg)), p.tail);
+  const bytes = spliceJson(h, policyMessageJson(msg), p.tail);
   return new EncodedInput(bytes, {
     direction,
     method: request ? msg.method : msg.cseq.method,

@@ -4,6 +4,7 @@ import { LIST_HEADERS } from './header-names.js';
 import { splitList, unescapeUri, type Params } from './syntax.js';
 import { isSipUri, isTelUri, type Uri } from './uri.js';
 import type { NameAddr } from './address.js';
+import type { Via } from './via.js';
 import type { SipMessage } from './message.js';
 
 export interface PolicyUri {
@@ -95,4 +96,75 @@ export function toPolicyMessage(msg: SipMessage): PolicyMessage {
     headers,
     body_length: msg.body.length,
   };
+}
+
+// ---- the policy view as JSON text ------------------------------------------------------------
+// policyMessageJson(msg) === JSON.stringify(toPolicyMessage(msg)), built from JSON fragments of
+// the parsed views. Views are frozen and shared between messages (see ParseMemo), so a repeated
+// From/To/Contact/Route/Via is encoded once and its text reused.
+const fragments = new WeakMap<object, string>();
+
+function viaJson(v: Via): string {
+  let s = fragments.get(v);
+  if (s === undefined) {
+    s = JSON.stringify({ transport: v.transport, host: v.host, port: v.port, branch: v.branch, received: v.received, rport: v.rport, params: plain(v.params) });
+    fragments.set(v, s);
+  }
+  return s;
+}
+
+function addressJson(a: NameAddr): string {
+  let s = fragments.get(a);
+  if (s === undefined) {
+    s = JSON.stringify(policyAddress(a));
+    fragments.set(a, s);
+  }
+  return s;
+}
+
+function uriJson(u: Uri): string {
+  let s = fragments.get(u);
+  if (s === undefined) {
+    s = JSON.stringify(policyUri(u));
+    fragments.set(u, s);
+  }
+  return s;
+}
+
+function listJson<T>(items: readonly T[], one: (x: T) => string): string {
+  if (items.length === 0) return '[]';
+  let s = '[' + one(items[0]!);
+  for (let i = 1; i < items.length; i++) s += ',' + one(items[i]!);
+  return s + ']';
+}
+
+/** JSON text of toPolicyMessage(msg), byte for byte, with fragments of repeated values reused. */
+export function policyMessageJson(msg: SipMessage): string {
+  const headers: Record<string, string[]> = {};
+  for (const h of msg.headers) {
+    const vals = LIST_HEADERS.has(h.lname) ? splitList(h.value) : [h.value];
+    (headers[h.lname] ??= []).push(...vals);
+  }
+  const contact = msg.contact;
+  const request = msg.kind === 'request';
+  const cseq = msg.cseq;
+  return (
+    '{"kind":' + JSON.stringify(msg.kind) +
+    ',"method":' + JSON.stringify(request ? msg.method : cseq.method) +
+    ',"status":' + (request ? 'null' : JSON.stringify(msg.status)) +
+    ',"reason":' + (request ? 'null' : JSON.stringify(msg.reason)) +
+    ',"ruri":' + (request ? uriJson(msg.ruri) : 'null') +
+    ',"from":' + addressJson(msg.from) +
+    ',"to":' + addressJson(msg.to) +
+    ',"call_id":' + JSON.stringify(msg.callId) +
+    ',"cseq":' + JSON.stringify({ seq: cseq.seq, method: cseq.method }) +
+    ',"max_forwards":' + JSON.stringify(msg.maxForwards) +
+    ',"via":' + listJson(msg.via, viaJson) +
+    ',"route":' + listJson(msg.route, addressJson) +
+    ',"record_route":' + listJson(msg.recordRoute, addressJson) +
+    ',"contact":' + (contact === '*' ? '"*"' : listJson(contact, addressJson)) +
+    ',"headers":' + JSON.stringify(headers) +
+    ',"body_length":' + msg.body.length +
+    '}'
+  );
 }

@@ -6,8 +6,8 @@ import { parseUri, type SipUri } from './uri.js';
 import { parseNameAddr } from './address.js';
 import { parseVia } from './via.js';
 import { splitList } from './syntax.js';
-import { toPolicyMessage } from './normalize.js';
-import { loadTorture } from './fixtures/torture.js';
+import { policyMessageJson, toPolicyMessage } from './normalize.js';
+import { loadTorture, tortureCases } from './fixtures/torture.js';
 import { SipError } from './errors.js';
 import { buildResponse } from './build.js';
 
@@ -268,5 +268,25 @@ describe('parse memo and frozen views', () => {
     expect(again.get('x-note')).toBe('café ☕'); // a field we wrote: UTF-8
     expect(again.body.equals(m.body)).toBe(true);
     expect(again.callId).toBe(m.callId);
+  });
+});
+
+describe('policyMessageJson', () => {
+  it('is JSON.stringify(toPolicyMessage(msg)) byte for byte: every valid RFC 4475 message, requests and responses, twice (fragment reuse)', () => {
+    const valid = tortureCases().filter((c) => c.expect === 'valid');
+    expect(valid.length).toBeGreaterThan(10);
+    let n = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const c of valid) {
+        const m = parseMessage(loadTorture(c.name), { datagram: true });
+        expect(policyMessageJson(m), c.name).toBe(JSON.stringify(toPolicyMessage(m)));
+        n++;
+      }
+      const req = parseMessage(INVITE);
+      expect(policyMessageJson(req)).toBe(JSON.stringify(toPolicyMessage(req)));
+      const resp = parseMessage(buildResponse(req, 180, 'Ringing "ü"', { toTag: 'abc' }).toBuffer());
+      expect(policyMessageJson(resp)).toBe(JSON.stringify(toPolicyMessage(resp)));
+    }
+    expect(n).toBe(valid.length * 2);
   });
 });
