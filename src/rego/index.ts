@@ -26,8 +26,11 @@ export interface CompileOptions {
   /** OPA strict mode. */
   strict?: boolean;
   /**
-   * OPA's `StrictBuiltinErrors`: a builtin's type or runtime error aborts the evaluation. Off
-   * (OPA's default), such a call is undefined. Conflict errors abort either way.
+   * OPA's `StrictBuiltinErrors`. Off (OPA's default), a builtin call that fails with a type or
+   * builtin error is undefined and evaluation goes on. On, evaluation goes on the same way
+   * (as OPA's topdown does) and the first such error is raised when it ends, so the caller gets
+   * the error instead of results. Conflict errors abort at once either way. Host builtins
+   * follow the strictness of the host builtins the caller registers.
    */
   strictBuiltinErrors?: boolean;
   /** Run binaryen's optimizer on the linked module (slower compile, smaller/faster module). */
@@ -46,7 +49,7 @@ export interface CompileResult {
 // The compiler's and back end's entry points are loaded by name so that this file does not
 // depend on their exact module layout while they are being written.
 type CompileModules = (input: CompileInput) => CompileOutput;
-type EmitWasm = (policy: Policy, opts?: { optimize?: boolean }) => Uint8Array | Promise<Uint8Array>;
+type EmitWasm = (policy: Policy, opts?: { optimize?: boolean; strictBuiltinErrors?: boolean }) => Uint8Array | Promise<Uint8Array>;
 
 async function stage<T>(path: string, name: string): Promise<T> {
   const mod = (await import(path)) as Record<string, unknown>;
@@ -138,7 +141,7 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
   const emitWasm = await stage<EmitWasm>('./wasm/index.js', 'emitWasm');
   let wasm: Uint8Array;
   try {
-    wasm = await emitWasm(ir, { optimize: options.optimize });
+    wasm = await emitWasm(ir, { optimize: options.optimize, strictBuiltinErrors: options.strictBuiltinErrors === true });
   } catch (err) {
     return { errors: [internalError('wasm back end', err)] };
   }

@@ -4,9 +4,16 @@ import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { compile } from '../index.js';
 import { hostBuiltins } from '../builtins/host.js';
 
-/** Compiles `package t` + body and evaluates `data.t.r`; returns the result or throws the error text. */
-export async function evalRule(body: string, input?: unknown): Promise<unknown> {
-  const r = await compile({ modules: [{ file: 't.rego', source: `package t\n\n${body}\n` }], entrypoints: ['t/r'] });
+/**
+ * Compiles `package t` + body and evaluates `data.t.r`; returns the result or throws the error
+ * text. Strict builtin errors by default, so that a builtin's error text can be checked.
+ */
+export async function evalRule(body: string, input?: unknown, opts: { strictBuiltinErrors?: boolean } = {}): Promise<unknown> {
+  const r = await compile({
+    modules: [{ file: 't.rego', source: `package t\n\n${body}\n` }],
+    entrypoints: ['t/r'],
+    strictBuiltinErrors: opts.strictBuiltinErrors ?? true,
+  });
   if (r.errors.length > 0) throw new Error(`compile: ${r.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}`);
   const policy = await loadPolicy(r.wasm!, undefined, hostBuiltins as never);
   let out: Array<{ result?: unknown }>;

@@ -98,7 +98,7 @@ async function builtin(name: string, arity: number) {
     stmts.push({ type: 'DotStmt', source: L(0), key: L(100 + i), target: 200 + i });
   }
   stmts.push({ type: 'CallStmt', func: name, args: Array.from({ length: arity }, (_, i) => L(200 + i)), result: 2 });
-  const policy = await loadPolicy(await emitWasm(planPolicy([], stmts, {}, [{ name, arity }])));
+  const policy = await loadPolicy(await emitWasm(planPolicy([], stmts, {}, [{ name, arity }]), { strictBuiltinErrors: true }));
   return (...args: unknown[]): unknown => {
     const rs = policy.evaluate(args as unknown as object) as Array<{ result: unknown }>;
     return rs.length === 0 ? undefined : rs[0]!.result;
@@ -114,7 +114,7 @@ async function builtinRaw(name: string, arity: number) {
   }
   stmts.push({ type: 'CallStmt', func: name, args: Array.from({ length: arity }, (_, i) => L(200 + i)), result: 2 });
   stmts.push({ type: 'CallStmt', func: 'json.marshal', args: [L(2)], result: 2 });
-  const policy = await loadPolicy(await emitWasm(planPolicy([], stmts, {}, [{ name, arity }, { name: 'json.marshal', arity: 1 }])));
+  const policy = await loadPolicy(await emitWasm(planPolicy([], stmts, {}, [{ name, arity }, { name: 'json.marshal', arity: 1 }]), { strictBuiltinErrors: true }));
   return (argsJson: string): string | undefined => {
     const rs = policy.evaluate(new TextEncoder().encode(argsJson).buffer as ArrayBuffer) as Array<{ result: string }>;
     return rs.length === 0 ? undefined : rs[0]!.result;

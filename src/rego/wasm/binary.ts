@@ -2,7 +2,7 @@
 // vectors the linker needs (types, imports, functions, exports, code, data) and write a
 // module back. Instruction bytes are never decoded: code bodies are copied as they are.
 
-export const SEC = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, element: 9, code: 10, data: 11, datacount: 12 } as const;
+export const SEC = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, element: 9, code: 10, data: 11, datacount: 12, tag: 13 } as const;
 
 export class Reader {
   pos: number;

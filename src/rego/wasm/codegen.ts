@@ -6,6 +6,7 @@
 import type * as ir from '../ir/types.js';
 import type { Binaryen } from './binaryen.js';
 import type { StaticLayout } from './static-data.js';
+import { BUILTIN_ERROR_TAG } from './template.js';
 
 type Expr = number;
 
@@ -39,6 +40,8 @@ export interface ModuleContext {
   builtin: (name: string, arity: number) => BuiltinTarget;
   /** static string value addresses for CallDynamic path matching: funcs[i].path[j] */
   pathConst: (i: number, j: number) => number;
+  /** OPA's StrictBuiltinErrors: caught builtin errors are kept and raised when evaluation ends */
+  strictBuiltinErrors: boolean;
 }
 
 export class FunctionBuilder {
@@ -160,7 +163,7 @@ export class FunctionBuilder {
         if (fi !== undefined) call = m.call(this.cx.funcName(fi), args, i32);
         else {
           const t = this.cx.builtin(s.func, args.length);
-          if (t.runtime) call = m.call(t.runtime, args, i32);
+          if (t.runtime) call = this.catchBuiltinError(m.call(t.runtime, args, i32));
           else if (UNCACHED_HOST_BUILTINS.has(s.func)) call = m.call(`opa_builtin${args.length}`, [m.i32.const(t.hostId!), m.i32.const(0), ...args], i32);
           // through the runtime's per-evaluation memory of host calls (hostcall.ts)
           else call = this.call(`host_call${args.length}`, [m.i32.const(t.hostId!), ...args]);
@@ -312,6 +315,19 @@ export class FunctionBuilder {
         out.push(this.call('set_add', [m.local.get(this.resultSet, i32), this.get(s.value)], this.cx.b.none));
         return;
     }
+  }
+
+  /**
+   * A runtime builtin's type or builtin error (thrown as the runtime's tag) makes the call
+   * undefined, as in OPA's topdown; in strict mode the runtime also keeps the first one, to
+   * be raised when the evaluation ends.
+   */
+  private catchBuiltinError(call: Expr): Expr {
+    const m = this.m;
+    const onError = this.cx.strictBuiltinErrors
+      ? m.block(null as unknown as string, [this.call('builtin_error_defer', [], this.cx.b.none), m.i32.const(0)], this.i32)
+      : m.i32.const(0);
+    return m.try(null as unknown as string, call, [BUILTIN_ERROR_TAG], [onError]);
   }
 
   private isKind(source: ir.Operand, kind: number, out: Expr[]): void {

@@ -9,7 +9,7 @@
 //  4. optionally binaryen's optimizer over the whole module.
 import type * as ir from '../ir/types.js';
 import { loadBinaryen, discardBinaryen, isBinaryenFatal, type Binaryen } from './binaryen.js';
-import { runtimeTemplate, HOOKS, type RuntimeTemplate } from './template.js';
+import { runtimeTemplate, HOOKS, FEATURES, BUILTIN_ERROR_TAG, type RuntimeTemplate } from './template.js';
 import { SEC, HEADER, Writer, readSections, readTypes, readU32Vec, readCode, writeType, writeImports, writeActiveSegment, binaryenType, type FuncType } from './binary.js';
 import { layoutStatic } from './static-data.js';
 import { FunctionBuilder, type ModuleContext, type Services, type BuiltinTarget } from './codegen.js';
@@ -20,6 +20,12 @@ export { WasmCompileError } from './validate.js';
 export interface EmitOptions {
   /** Run binaryen's optimizer (O3): smaller, faster module, ~70 ms more link time. */
   optimize?: boolean;
+  /**
+   * OPA's StrictBuiltinErrors. Either way a runtime builtin's type or builtin error makes its
+   * call undefined and evaluation goes on (OPA's topdown); strict, the first such error is
+   * raised when the evaluation ends. Conflict and internal errors always abort at once.
+   */
+  strictBuiltinErrors?: boolean;
 }
 
 const SERVICES = [
@@ -27,6 +33,7 @@ const SERVICES = [
   'object', 'object_insert', 'set', 'result_set', 'set_add', 'value_get', 'value_compare', 'value_equal', 'value_type',
   'value_length', 'value_merge', 'value_shallow_copy', 'iter_prepare', 'iter_key', 'iter_value',
   'memo_init', 'memo_push', 'memo_pop', 'memo_get', 'memo_set', 'error',
+  'builtin_error_defer', 'builtin_error_reset', 'builtin_error_raise_pending', 'builtin_error_uncaught',
   'host_call0', 'host_call1', 'host_call2', 'host_call3', 'host_call4',
 ];
 
@@ -62,9 +69,6 @@ export async function emitWasm(policy: ir.Policy, options: EmitOptions = {}): Pr
   }
 }
 
-const FEATURES = (b: Binaryen) =>
-  b.Features.MVP | b.Features.MutableGlobals | b.Features.SignExt | b.Features.BulkMemory | b.Features.BulkMemoryOpt | b.Features.NontrappingFPToInt;
-
 /**
  * Generates the policy's functions in a small binaryen module whose imports stand for the
  * runtime's functions, index for index (`rt$<i>`), so its code can be spliced unchanged after
@@ -96,6 +100,8 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
     });
     m.setMemory(1, -1, null as unknown as string, [], false, false, 'mem');
     m.addMemoryImport('mem', 'env', 'memory');
+    // the runtime's tag (template.ts), the only one: index 0 here as in the spliced module
+    m.addTagImport(BUILTIN_ERROR_TAG, 'rt', 'tag', b.none, b.none);
 
     // ---- runtime services and builtins
     const exportTarget = (name: string): string | undefined => {
@@ -165,7 +171,7 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
     // ---- generated functions
     const funcName = (i: number) => `rego$f${i}`;
     const cx: ModuleContext = {
-      b, m, rt: rtServices, data, policy, funcIndex, funcName, builtin,
+      b, m, rt: rtServices, data, policy, funcIndex, funcName, builtin, strictBuiltinErrors: options.strictBuiltinErrors === true,
       pathConst: (i, j) => data.stringValue[pathIndex[i]![j]!]!,
     };
     policy.funcs.forEach((f, i) => {
@@ -192,8 +198,10 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
       fb.local(ir0.RS_PLACEHOLDER); // reserves index 1 for the result set
       const eid = fb.temp();
       const ctx = () => m.local.get(ctxLocal, b.i32);
+      const strict = options.strictBuiltinErrors === true;
       const body: number[] = [
         m.call(rtServices.memo_init!, [m.i32.const(policy.funcs.length)], b.none),
+        ...(strict ? [m.call(rtServices.builtin_error_reset!, [], b.none)] : []),
         m.local.set(fb.local(0), m.i32.load(0, 4, ctx())),
         m.local.set(fb.local(1), m.i32.load(4, 4, ctx())),
         m.local.set(rsLocal, m.call(rtServices.result_set!, [], b.i32)),
@@ -213,7 +221,12 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
       });
       plans.push(fb.abort(ERR_ILLEGAL_ENTRYPOINT));
       body.push(m.block(main, plans, b.none));
-      m.addFunction('rego$hook_eval', b.createType([b.i32]), b.none, fb.vars, m.block(null as unknown as string, body, b.none));
+      if (strict) body.push(m.call(rtServices.builtin_error_raise_pending!, [], b.none));
+      // A builtin error raised outside any builtin call (e.g. a number too large for a
+      // comparison) is caught nowhere else: it aborts the evaluation.
+      const guarded = m.try(null as unknown as string, m.block(null as unknown as string, body, b.none), [BUILTIN_ERROR_TAG],
+        [m.block(null as unknown as string, [m.call(rtServices.builtin_error_uncaught!, [], b.none), m.unreachable()], b.none)]);
+      m.addFunction('rego$hook_eval', b.createType([b.i32]), b.none, fb.vars, guarded);
     }
     m.addFunction('rego$hook_builtins_json', b.none, b.i32, [], m.i32.const(data.builtinsJson));
     m.addFunction('rego$hook_entrypoints_json', b.none, b.i32, [], m.i32.const(data.entrypointsJson));
@@ -275,7 +288,7 @@ function splice(tpl: RuntimeTemplate, gen: Uint8Array, nfuncs: number, base: num
     s.u32(tpl.funcTypeIdx.length + appendedTypes.length);
     [...tpl.funcTypeIdx, ...appendedTypes].forEach((t) => s.u32(t));
   });
-  for (const id of [SEC.table, SEC.memory, SEC.global]) {
+  for (const id of [SEC.table, SEC.memory, SEC.tag, SEC.global]) {
     const p = raw(id);
     if (p) w.section(id, (s) => s.bytes(p));
   }

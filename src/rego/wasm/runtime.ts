@@ -29,6 +29,7 @@ export function runtimeInfo(): RuntimeInfo {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {
     env: { memory, opa_abort: fail, opa_println: fail, opa_builtin0: fail, opa_builtin1: fail, opa_builtin2: fail, opa_builtin3: fail, opa_builtin4: fail },
     policy: { eval: fail, builtins_json: fail, entrypoints_json: fail },
+    eh: { throw_builtin_error: fail },
   });
   const heapBase = (instance.exports.opa_heap_ptr_get as () => number)();
   cached = { bytes, heapBase };

@@ -50,8 +50,18 @@ export function runtimeTemplate(): Promise<RuntimeTemplate> {
   return cached;
 }
 
-const FEATURES = (b: Awaited<ReturnType<typeof loadBinaryen>>) =>
-  b.Features.MVP | b.Features.MutableGlobals | b.Features.SignExt | b.Features.BulkMemory | b.Features.BulkMemoryOpt | b.Features.NontrappingFPToInt;
+export const FEATURES = (b: Awaited<ReturnType<typeof loadBinaryen>>) =>
+  b.Features.MVP | b.Features.MutableGlobals | b.Features.SignExt | b.Features.BulkMemory | b.Features.BulkMemoryOpt | b.Features.NontrappingFPToInt |
+  b.Features.ExceptionHandling;
+
+/**
+ * The runtime's one exception tag (no payload; the message stays in the runtime's error
+ * buffer). Builtin errors throw it (abort.ts imports `eh.throw_builtin_error`, which becomes a
+ * function doing the throw); generated code catches it around runtime builtin calls. It is the
+ * module's only tag, so the generated code refers to it as tag index 0.
+ */
+export const BUILTIN_ERROR_TAG = 'rego$builtin_error';
+const THROW_IMPORT = { module: 'eh', base: 'throw_builtin_error' };
 
 async function build(): Promise<RuntimeTemplate> {
   const b = await loadBinaryen();
@@ -59,6 +69,7 @@ async function build(): Promise<RuntimeTemplate> {
   let bytes: Uint8Array;
   try {
     m.setFeatures(FEATURES(b));
+    defineThrow(b, m);
     inlineHotCalls(b, m);
     const have = new Set<string>();
     const hooks: Array<{ name: string; base: string; params: number; results: number }> = [];
@@ -82,6 +93,19 @@ async function build(): Promise<RuntimeTemplate> {
     m.dispose();
   }
   return describe(bytes);
+}
+
+/** Replaces the runtime's `eh.throw_builtin_error` import by a function that throws the tag. */
+function defineThrow(b: Binaryen, m: InstanceType<Binaryen['Module']>): void {
+  let name: string | undefined;
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const info = b.getFunctionInfo(m.getFunctionByIndex(i));
+    if (info.module === THROW_IMPORT.module && info.base === THROW_IMPORT.base) name = info.name;
+  }
+  if (!name) throw new Error(`runtime does not import ${THROW_IMPORT.module}.${THROW_IMPORT.base}`);
+  m.addTag(BUILTIN_ERROR_TAG, b.none, b.none);
+  m.removeFunction(name);
+  m.addFunction(name, b.none, b.none, [], m.throw(BUILTIN_ERROR_TAG, []));
 }
 
 /**
@@ -161,6 +185,7 @@ function probeHeapBase(bytes: Uint8Array): number {
     throw new Error('runtime import called while probing');
   };
   const env: Record<string, unknown> = { memory: new WebAssembly.Memory({ initial: 2 }), opa_abort: fail, opa_println: fail };
+  // (the template defines its tag and throw function itself: no `eh` import is left)
   for (let n = 0; n <= 4; n++) env[`opa_builtin${n}`] = fail;
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: env as WebAssembly.ModuleImports });
   return (instance.exports.opa_heap_ptr_get as () => number)();

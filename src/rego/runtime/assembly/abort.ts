@@ -4,6 +4,14 @@
 @external("env", "opa_abort")
 declare function opa_abort(msg: usize): void;
 
+// Builtin errors (`eval_type_error`, `eval_builtin_error`) unwind instead: the linker
+// (src/rego/wasm/template.ts) turns this import into a WASM `throw` of the runtime's one
+// exception tag, and the generated code catches it around every call of a runtime builtin
+// (src/rego/wasm/codegen.ts): OPA's topdown makes a failing builtin call undefined and goes on,
+// and with StrictBuiltinErrors reports the first such error once evaluation is over.
+@external("eh", "throw_builtin_error")
+declare function throw_builtin_error(): void;
+
 const ERR_CAP: usize = 1024;
 const errBuf = memory.data(1024);
 let errLen: usize = 0;
@@ -38,6 +46,43 @@ export function errInt(v: i64): void {
 
 export function errAbort(): void {
   store<u8>(errBuf + errLen, 0);
+  if (isBuiltinError()) throw_builtin_error();
+  opa_abort(errBuf);
+  unreachable();
+}
+
+/** The message being built is `eval_type_error: ...` or `eval_builtin_error: ...`. */
+function isBuiltinError(): bool {
+  if (errLen < 6 || load<u32>(errBuf) != 0x6c617665 /* "eval" */ || load<u8>(errBuf + 4) != 95) return false;
+  let c = load<u8>(errBuf + 5);
+  return c == 116 /* t */ || c == 98 /* b */;
+}
+
+// StrictBuiltinErrors: the first builtin error of an evaluation, kept until it ends.
+const pendingBuf = memory.data(1024);
+let pending = false;
+
+/** Called where generated code caught a builtin error, in strict mode. */
+export function builtinErrorDefer(): void {
+  if (pending) return;
+  memory.copy(pendingBuf, errBuf, errLen + 1);
+  pending = true;
+}
+
+export function builtinErrorReset(): void {
+  pending = false;
+}
+
+/** End of a strict evaluation: aborts with the first builtin error, if one was caught. */
+export function builtinErrorRaisePending(): void {
+  if (!pending) return;
+  pending = false;
+  opa_abort(pendingBuf);
+  unreachable();
+}
+
+/** A builtin error nobody caught (raised outside a builtin call): aborts with it. */
+export function builtinErrorUncaught(): void {
   opa_abort(errBuf);
   unreachable();
 }

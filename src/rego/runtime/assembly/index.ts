@@ -14,7 +14,7 @@ import {
 } from "./value";
 import { valueCompare, valueEqual } from "./compare";
 import { valueGet, valueLength, iterPrepare, iterKey, iterValue, valueMerge, numberSetInt, addPath, removePath } from "./ops";
-import { errBegin, errStr, errAbort } from "./abort";
+import { errBegin, errStr, errAbort, builtinErrorDefer, builtinErrorReset, builtinErrorRaisePending, builtinErrorUncaught } from "./abort";
 import { hostCall0, hostCall1, hostCall2, hostCall3, hostCall4 } from "./hostcall";
 
 // ---------------------------------------------------------------- ABI
@@ -81,6 +81,12 @@ export function __rt_host_call1(id: i32, a: usize): usize { return hostCall1(id,
 export function __rt_host_call2(id: i32, a: usize, b: usize): usize { return hostCall2(id, a, b); }
 export function __rt_host_call3(id: i32, a: usize, b: usize, c: usize): usize { return hostCall3(id, a, b, c); }
 export function __rt_host_call4(id: i32, a: usize, b: usize, c: usize, d: usize): usize { return hostCall4(id, a, b, c, d); }
+
+// Builtin errors caught by the generated code (see abort.ts).
+export function __rt_builtin_error_defer(): void { builtinErrorDefer(); }
+export function __rt_builtin_error_reset(): void { builtinErrorReset(); }
+export function __rt_builtin_error_raise_pending(): void { builtinErrorRaisePending(); }
+export function __rt_builtin_error_uncaught(): void { builtinErrorUncaught(); }
 
 /** Aborts evaluation with one of the compiler's fixed errors. */
 export function __rt_error(which: i32): void {
