@@ -148,6 +148,32 @@ describe('planner', () => {
   });
 });
 
+describe('long literals', () => {
+  it('plans constant elements without one continuation per element (no stack overflow)', () => {
+    // 200k elements: far beyond what one recursive continuation per element could take
+    const big: Term = { value: { type: 'array', value: Array.from({ length: 200_000 }, (_, i) => (i % 2 ? n(i) : arr(s(`k${i}`), n(i)))) } };
+    const obj: Term = { value: { type: 'object', value: Array.from({ length: 100_000 }, (_, i): [Term, Term] => [s(`k${i}`), n(i)]) } };
+    const set: Term = { value: { type: 'set', value: Array.from({ length: 100_000 }, (_, i) => n(i)) } };
+    const p = plan([mod(['test'], [rule(['a'], { value: big }), rule(['o'], { value: obj }), rule(['s'], { value: set })])], [
+      call('eq', ref('data', 'test', 'a'), v('a')),
+      call('eq', ref('data', 'test', 'o'), v('o')),
+      call('eq', ref('data', 'test', 's'), v('s')),
+    ], ['a', 'o', 's']);
+    const [row] = evalPlan(p, {}) as Array<{ a: unknown[]; o: Record<string, number>; s: unknown[] }>;
+    expect(row!.a.length).toBe(200_000);
+    expect(row!.a[1]).toBe(1);
+    expect(row!.a[199_998]).toEqual(['k199998', 199_998]);
+    expect(row!.a[199_999]).toBe(199_999);
+    expect(row!.o.k99999).toBe(99_999);
+    expect(row!.s.length).toBe(100_000);
+  });
+
+  it('keeps the order of constant and non-constant elements', () => {
+    const p = plan([], [call('eq', arr(n(1), ref('input', 'x'), n(3), arr(ref('input', 'x'), n(4))), v('x'))]);
+    expect(evalPlan(p, { x: 2 })).toEqual([{ x: [1, 2, 3, [2, 4]] }]);
+  });
+});
+
 describe('coverage instrumentation', () => {
   it('calls internal.bastion_cover(file, row) for expressions and rule heads only when asked', () => {
     const loc = (row: number) => ({ file: 'a.rego', row, col: 1, offset: 0 });

@@ -1045,6 +1045,20 @@ export class Planner {
     this.planValue(t.value, t.location, iter);
   }
 
+  /**
+   * Plans a constant term (see isConstant) into this.ltarget. Its statements go straight into
+   * the current block and the continuation runs once, at once, so composite literals plan
+   * their constant elements in a loop rather than one continuation deeper per element (a
+   * literal with thousands of elements must not exhaust the stack).
+   */
+  private planConstant(t: Term): void {
+    let called = false;
+    this.planTerm(t, () => {
+      called = true;
+    });
+    if (!called) throw new PlanError('internal: constant term did not plan', t.location);
+  }
+
   private planValue(v: Value, loc: AstLocation | undefined, iter: Iter): void {
     switch (v.type) {
       case 'null': {
@@ -1077,6 +1091,10 @@ export class Planner {
         const larr = this.newLocal();
         this.appendStmt({ type: 'MakeArrayStmt', capacity: v.value.length, target: larr });
         const rec = (i: number): void => {
+          for (; i < v.value.length && isConstant(v.value[i]); i++) {
+            this.planConstant(v.value[i]);
+            this.appendStmt({ type: 'ArrayAppendStmt', value: this.ltarget, array: larr });
+          }
           if (i === v.value.length) {
             this.ltarget = L(larr);
             return iter();
@@ -1138,6 +1156,12 @@ export class Planner {
     const lobj = this.newLocal();
     this.appendStmt({ type: 'MakeObjectStmt', target: lobj });
     const rec = (i: number): void => {
+      for (; i < pairs.length && isConstant(pairs[i][0]) && isConstant(pairs[i][1]); i++) {
+        this.planConstant(pairs[i][0]);
+        const lkey = this.ltarget;
+        this.planConstant(pairs[i][1]);
+        this.appendStmt({ type: 'ObjectInsertStmt', key: lkey, value: this.ltarget, object: lobj });
+      }
       if (i === pairs.length) {
         this.ltarget = L(lobj);
         return iter();
@@ -1157,6 +1181,10 @@ export class Planner {
     const lset = this.newLocal();
     this.appendStmt({ type: 'MakeSetStmt', target: lset });
     const rec = (i: number): void => {
+      for (; i < elems.length && isConstant(elems[i]); i++) {
+        this.planConstant(elems[i]);
+        this.appendStmt({ type: 'SetAddStmt', value: this.ltarget, set: lset });
+      }
       if (i === elems.length) {
         this.ltarget = L(lset);
         return iter();
@@ -1643,3 +1671,21 @@ export function planPolicy(compiled: Pick<CompiledPolicy, 'modules' | 'queries'>
   return new Planner(compiled, opts).run();
 }
 
+/** Scalars and composites of constants: no vars, refs, calls or comprehensions. */
+function isConstant(t: Term): boolean {
+  const v = t.value;
+  switch (v.type) {
+    case 'null':
+    case 'boolean':
+    case 'number':
+    case 'string':
+      return true;
+    case 'array':
+    case 'set':
+      return v.value.every(isConstant);
+    case 'object':
+      return v.value.every(([k, x]) => isConstant(k) && isConstant(x));
+    default:
+      return false;
+  }
+}

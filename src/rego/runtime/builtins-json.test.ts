@@ -59,8 +59,29 @@ describe('json.patch', () => {
   it('edits sets (the key must equal the value) and the root', async () => {
     expect(await evalExpr('json.patch({"s": {"a"}}, [{"op": "add", "path": "/s/b", "value": "b"}])')).toEqual({ s: ['a', 'b'] });
     expect(await evalExpr('json.patch({"s": {"a"}}, [{"op": "add", "path": "/s/b", "value": "c"}])')).toBeUndefined();
-    expect(await evalExpr('json.patch({"a": 1}, [{"op": "replace", "path": "", "value": [1]}])')).toBeUndefined();
     expect(await evalExpr('json.patch({"a": 1}, [{"op": "add", "path": "", "value": [1]}])')).toEqual([1]);
+  });
+
+  it('treats the root path "" as OPA\'s edittree does', async () => {
+    const patch = (doc: unknown, ops: unknown[]) => evalExpr('json.patch(input.doc, input.ops)', { doc, ops });
+    expect(await patch({ foo: 'bar' }, [{ op: 'replace', path: '', value: { baz: 'qux' } }])).toEqual({ baz: 'qux' });
+    expect(await patch('foo', [{ op: 'replace', path: '', value: 'bar' }])).toBe('bar');
+    // removed, then set again
+    expect(await patch({ a: 1 }, [{ op: 'remove', path: '' }, { op: 'add', path: '', value: [2] }])).toEqual([2]);
+    // removed as the last effective operation: no document, undefined
+    expect(await patch({ a: 1 }, [{ op: 'remove', path: '' }])).toBeUndefined();
+    // a removed document cannot be removed again, edited below, copied from or tested
+    for (const op of [
+      { op: 'remove', path: '' },
+      { op: 'add', path: '/a', value: 1 },
+      { op: 'copy', from: '', path: '' },
+      { op: 'test', path: '', value: { a: 1 } },
+    ]) {
+      expect(await patch({ a: 1 }, [{ op: 'remove', path: '' }, op, { op: 'add', path: '', value: 0 }]), JSON.stringify(op)).toBeUndefined();
+    }
+    // move/copy from "" take the whole document
+    expect(await patch({ a: 1 }, [{ op: 'copy', from: '', path: '/b' }])).toEqual({ a: 1, b: { a: 1 } });
+    expect(await patch({ a: 1 }, [{ op: 'test', path: '', value: { a: 1 } }])).toEqual({ a: 1 });
   });
 });
 

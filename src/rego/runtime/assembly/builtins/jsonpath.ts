@@ -311,13 +311,19 @@ function valueAt(v: usize, path: usize): usize {
   return v;
 }
 
+// The root path "" addresses the document itself, as in OPA's edittree: deleting it leaves
+// no document (0) until an insert at "" sets one again; any other edit of a deleted document
+// fails ("deleted node encountered during ... operation"), and so does a patch that ends
+// without one (json.patch is undefined).
 function insertAt(doc: usize, path: usize, value: usize): usize {
   if (arrLen(path) == 0) return value;
+  if (doc == 0) { failed = true; return doc; }
   return edit(doc, path, 0, OP_INSERT, value);
 }
 
 function deleteAt(doc: usize, path: usize): usize {
-  if (arrLen(path) == 0) { failed = true; return doc; } // the document itself cannot go
+  if (doc == 0) { failed = true; return doc; }
+  if (arrLen(path) == 0) return 0;
   return edit(doc, path, 0, OP_DELETE, 0);
 }
 
@@ -376,7 +382,7 @@ export function b_json__patch(doc: usize, ops: usize): usize {
     }
     if (failed) return 0;
   }
-  return doc;
+  return doc; // 0 when the last effective operation removed the document
 }
 
 export { makeInt };
