@@ -195,6 +195,13 @@ describe('builtins', () => {
     expect(await b('contains', 2, 'hello', 'ell')).toBe(true);
     expect(await b('lower', 1, 'ÀBC Ωx')).toBe('àbc ωx');
     expect(await b('upper', 1, 'àbc ωx')).toBe('ÀBC ΩX');
+    // the ASCII prefix loop: the letters' neighbours stay, and runes after the prefix still map
+    const ascii = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('');
+    expect(await b('lower', 1, ascii)).toBe(ascii.toLowerCase());
+    expect(await b('upper', 1, ascii)).toBe(ascii.toUpperCase());
+    expect(await b('lower', 1, 'SIP:Alice@EXAMPLE.com;Ω=ÉTÉ')).toBe('sip:alice@example.com;ω=été');
+    expect(await b('upper', 1, 'sip:alice@example.com;ω=été')).toBe('SIP:ALICE@EXAMPLE.COM;Ω=ÉTÉ');
+    expect(await b('lower', 1, '')).toBe('');
     expect(await b('split', 2, 'a,b,,c', ',')).toEqual(['a', 'b', '', 'c']);
     expect(await b('split', 2, 'hé', '')).toEqual(['h', 'é']);
     expect(await b('trim', 2, '  xx hi xx ', ' x')).toBe('hi');

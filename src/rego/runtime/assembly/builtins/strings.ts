@@ -38,8 +38,22 @@ function mapCase(fn: string, a: usize, upper: bool): usize {
   str(fn, 1, a);
   let p = strPtr(a), n = strLen(a);
   let out = malloc(n * 2 + 4);
-  let o: usize = 0;
+  // ASCII prefix byte by byte, no rune decoding (most strings end here)
   let i: usize = 0;
+  if (upper) {
+    for (; i < n; i++) {
+      let b = <u32>load<u8>(p + i);
+      if (b >= 0x80) break;
+      store<u8>(out + i, <u8>(b - 97 < 26 ? b - 32 : b));
+    }
+  } else {
+    for (; i < n; i++) {
+      let b = <u32>load<u8>(p + i);
+      if (b >= 0x80) break;
+      store<u8>(out + i, <u8>(b - 65 < 26 ? b + 32 : b));
+    }
+  }
+  let o: usize = i;
   while (i < n) {
     let rl = runeLen(p + i, n - i);
     let c = runeAt(p + i, n - i);
