@@ -94,6 +94,22 @@ describe('builtin errors, strict', () => {
     expect(run(p, { x: 4, a: 1, b: 1 })).toEqual({ error: expect.stringContaining('eval_type_error: count') });
   });
 
+  it('enumerating virtual documents: undefined when not strict, the deferred error when strict', async () => {
+    // OPA's topdown under StrictBuiltinErrors gives both the results ({"b": {"c": {}}}: the
+    // failing rule is undefined) and the error; through the SDK only one can come back
+    const modules = [
+      { file: 'a.rego', source: 'package e.a.b.c\n\np := x if { x := input.one / input.zero }\n' },
+      { file: 'c.rego', source: 'package e.caller\n\np[x] := y if { data.e.a[x] = y }\n' },
+    ];
+    const outcome = async (strict: boolean) => {
+      const r = await compile({ modules, entrypoints: ['e/caller/p'], strictBuiltinErrors: strict });
+      expect(r.errors).toEqual([]);
+      return run(await loadPolicy(r.wasm!), { one: 1, zero: 0 });
+    };
+    expect(await outcome(false)).toEqual({ b: { c: {} } });
+    expect(await outcome(true)).toEqual({ error: 'eval_builtin_error: div: divide by zero' });
+  });
+
   it('a builtin error outside any builtin call aborts in both modes', async () => {
     // comparing numbers whose exponents the runtime refuses to expand: raised by value
     // comparison, not by a builtin, so no call can be undefined
