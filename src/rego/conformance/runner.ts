@@ -106,11 +106,13 @@ export async function runCase(c: LoadedCase, opts: RunOptions = {}): Promise<Cas
   if (reason !== undefined) return done('excluded', reason);
 
   const want = expectationOf(c);
-  const strict = c.strict_error === true;
+  // `strict_error` is OPA's StrictBuiltinErrors for the case. Where OPA expects results as well
+  // (topdown returns results *and* the deferred error on one strict run, which a WASM call cannot),
+  // the results are checked as OPA's own WASM harness checks them: without strict errors.
+  const strict = c.strict_error === true && want.error !== undefined;
   const modules = (c.modules ?? []).map((source, i) => ({ file: `test-${i}.rego`, source }));
   let compiled;
   try {
-    // `strict_error` is OPA's StrictBuiltinErrors for the case: without it a failing builtin is undefined.
     compiled = await compile({ modules, queries: [{ name: 'eval', query: c.query }], strictBuiltinErrors: strict });
   } catch (err) {
     return done('errored', `compiler threw: ${describe(err)}`);
