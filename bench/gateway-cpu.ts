@@ -7,6 +7,7 @@
 // BENCH_PERF=1 samples the gateway's CPU time (not wall time) with `perf record -e cpu-clock`
 // during the measured steps (node --perf-basic-prof names the JS frames) and prints the top
 // symbols by self CPU: the V8 profile samples wall time, so a preempted write looks expensive.
+// BENCH_NODE_ARGS adds node flags to the gateway process (e.g. "--max-semi-space-size=32").
 // Env: BENCH_RATE=200 BENCH_SECONDS=10 BENCH_REPEATS=5 BENCH_PROF=0 BENCH_PERF=0 BENCH_DECISIONS=1
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +47,7 @@ function okCalls(file: string): { ok: number; failed: number; retrans: number } 
 
 const base = mkdtempSync(join(tmpdir(), 'bench-gwcpu-'));
 const profDir = join(base, 'prof');
-const t = await startTopology(join(base, 't'), 'bastion-process', { decisions, quiet: true, nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(perf ? ['--perf-basic-prof'] : [])] });
+const t = await startTopology(join(base, 't'), 'bastion-process', { decisions, quiet: true, nodeArgs: [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(perf ? ['--perf-basic-prof'] : [])] });
 const pid = t.middlePids()[0]!;
 const figures: number[] = [];
 let perfRun: ChildProcess | undefined;
@@ -72,7 +73,12 @@ try {
     const s = await step(rate, rate * seconds, `r${i}`);
     const total = s.userUs + s.sysUs;
     figures.push(total);
-    console.log(`step ${i + 1}: ${rate}/s ok ${s.ok}/${rate * seconds} failed ${s.failed} retrans ${s.retrans}: gateway CPU ${total.toFixed(0)} µs/call (user ${s.userUs.toFixed(0)}, sys ${s.sysUs.toFixed(0)}), load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
+    const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    console.log(`step ${i + 1}: ${rate}/s ok ${s.ok}/${rate * seconds} failed ${s.failed} retrans ${s.retrans}: gateway CPU ${total.toFixed(0)} µs/call (user ${s.userUs.toFixed(0)}, sys ${s.sysUs.toFixed(0)}), RSS ${Math.round(Number(rss) / 1024)} MB, load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
+  }
+  if ((process.env.BENCH_NODE_ARGS ?? '').includes('--trace-gc')) {
+    const gc = t.childOutput().split('\n').filter((l) => /Mark-Compact|Scavenge|Mark-Sweep/.test(l));
+    console.log(`${gc.length} GC lines; major ones and the last:\n${[...gc.filter((l) => /Mark/.test(l)), ...gc.slice(-3)].join("\n")}`);
   }
   if (perfRun) {
     perfRun.kill('SIGINT');

@@ -66,6 +66,8 @@ export class Gateway {
       source,
       entrypoint: p.entrypoint ?? 'sip/decision',
       failClosed: p.fail_closed,
+      // keeps the Rego toolchain's ~245 MB of compile-time state out of the gateway's heap
+      compileInWorker: true,
       decisionLog: log.decisions === false ? undefined : { logger, input: log.decision_input ?? false, mask: log.mask },
     });
     const loadedPolicy: LoadResult = await policy.start();

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { compile } from '../rego/index.js';
+import { compileIsolated } from './compile-isolated.js';
 import { readBundle, type Bundle } from './bundle.js';
 import { hostBuiltins } from './builtins.js';
 import { checkDecision, failClosedDecision, normalizeDecision, type Decision, type FailClosedOptions, type FailureKind } from './decision.js';
@@ -32,6 +33,11 @@ export interface PolicyEngineOptions {
   decisionLog?: DecisionLogOptions;
   /** Extra host builtins, on top of the toolchain's. */
   customBuiltins?: Record<string, (...args: unknown[]) => unknown>;
+  /**
+   * Compile Rego in a worker thread (the gateway sets it): the toolchain's large module-level
+   * state then never enters this isolate's heap. Default false (compile in this thread).
+   */
+  compileInWorker?: boolean;
   /** Called after every load attempt (start, reload, poll). */
   onLoad?: (result: LoadResult) => void;
 }
@@ -233,7 +239,8 @@ export class PolicyEngine {
 
   private async compileModules(modules: Array<{ file: string; source: string }>, source: string): Promise<Uint8Array> {
     if (modules.length === 0) throw new PolicyLoadError([`${source}: no .rego files`]);
-    const out = await compile({ modules, entrypoints: [this.entrypoint] });
+    const opts = { modules, entrypoints: [this.entrypoint] };
+    const out = this.opts.compileInWorker ? await compileIsolated(opts) : await compile(opts);
     if (out.errors.length > 0 || !out.wasm) {
       throw new PolicyLoadError(out.errors.map(formatRegoError));
     }
