@@ -1,22 +1,17 @@
-// Host builtins (crypto.x509.*, time.now_ns, ...) come from the Rego toolchain
-// (src/rego/builtins/host.ts). The gateway and the CLI pass the same set to the SDK so a policy
-// behaves the same offline and in production.
-type HostBuiltins = Record<string, (...args: unknown[]) => unknown>;
+// Host builtins (crypto.x509.*, time.*, regex.*, http.send, ...) come from the Rego toolchain
+// (src/rego/builtins/host.ts). The gateway and the CLI pass the same set to the SDK, with the same
+// strictness as the module was compiled with, so a policy behaves the same offline and in
+// production.
+import { createHostBuiltins, type HostBuiltin } from '../rego/builtins/host.js';
 
-let cached: Promise<HostBuiltins> | undefined;
+const sets = new Map<boolean, Record<string, HostBuiltin>>();
 
-export function hostBuiltins(): Promise<HostBuiltins> {
-  cached ??= (async () => {
-    const spec = '../rego/builtins/host.js';
-    try {
-      const mod = (await import(spec)) as { hostBuiltins?: HostBuiltins };
-      return mod.hostBuiltins ?? {};
-    } catch (e) {
-      const msg = String((e as Error)?.message ?? e);
-      // Only a missing module is tolerated (the toolchain may not ship host builtins yet).
-      if (/Cannot find module|ERR_MODULE_NOT_FOUND|Failed to load url|Does the file exist/i.test(msg)) return {};
-      throw e;
-    }
-  })();
-  return cached;
+/**
+ * strict (the default here, fail closed): a failing builtin makes the evaluation an error.
+ * Not strict (OPA's default): a failing builtin call is undefined.
+ */
+export async function hostBuiltins(strict = true): Promise<Record<string, (...args: unknown[]) => unknown>> {
+  let set = sets.get(strict);
+  if (!set) sets.set(strict, (set = createHostBuiltins({ strict })));
+  return set as Record<string, (...args: unknown[]) => unknown>;
 }

@@ -29,8 +29,9 @@ export function registerPolicy(program: Command): void {
     .option('--fail', 'exit 1 if the result is undefined')
     .option('--fail-defined', 'exit 1 if the result is defined')
     .option('--strict', 'enable compiler strict mode')
-    .action(async (query: string, o: { data: string[]; bundle: string[]; input?: string; format: EvalFormat; fail?: boolean; failDefined?: boolean; strict?: boolean }) => {
-      emit(await runEval({ query, data: o.data, bundles: o.bundle, input: o.input, format: o.format, fail: o.fail, failDefined: o.failDefined, strict: o.strict }));
+    .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
+    .action(async (query: string, o: { data: string[]; bundle: string[]; input?: string; format: EvalFormat; fail?: boolean; failDefined?: boolean; strict?: boolean; strictBuiltinErrors: boolean }) => {
+      emit(await runEval({ query, data: o.data, bundles: o.bundle, input: o.input, format: o.format, fail: o.fail, failDefined: o.failDefined, strict: o.strict, strictBuiltinErrors: o.strictBuiltinErrors }));
     });
 
   policy
@@ -44,8 +45,9 @@ export function registerPolicy(program: Command): void {
     .option('-c, --coverage', 'print the coverage report (OPA JSON format)')
     .option('--threshold <percent>', 'with --coverage: fail when coverage is below this', (v) => Number(v), 0)
     .option('--strict', 'enable compiler strict mode')
-    .action(async (paths: string[], o: { bundle: string[]; verbose?: boolean; run?: string; format: 'pretty' | 'json'; coverage?: boolean; threshold: number; strict?: boolean }) => {
-      emit(await runTestCommand({ paths, bundles: o.bundle, verbose: o.verbose, run: o.run, format: o.format, coverage: o.coverage, threshold: o.threshold, strict: o.strict }));
+    .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
+    .action(async (paths: string[], o: { bundle: string[]; verbose?: boolean; run?: string; format: 'pretty' | 'json'; coverage?: boolean; threshold: number; strict?: boolean; strictBuiltinErrors: boolean }) => {
+      emit(await runTestCommand({ paths, bundles: o.bundle, verbose: o.verbose, run: o.run, format: o.format, coverage: o.coverage, threshold: o.threshold, strict: o.strict, strictBuiltinErrors: o.strictBuiltinErrors }));
     });
 
   policy
@@ -70,7 +72,8 @@ export function registerPolicy(program: Command): void {
     .option('-b, --bundle <path>', 'bundle directory or .tar.gz as input (repeatable)', collect, [])
     .option('-O, --optimize', 'optimize the WASM module (binaryen)')
     .option('--strict', 'enable compiler strict mode')
-    .action(async (paths: string[], o: { entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle: string[]; optimize?: boolean; strict?: boolean }) => {
-      emit(await runBuild({ paths, bundles: o.bundle, entrypoints: o.entrypoint, output: o.output, revision: o.revision, target: o.target, optimize: o.optimize, strict: o.strict }));
+    .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
+    .action(async (paths: string[], o: { entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle: string[]; optimize?: boolean; strict?: boolean; strictBuiltinErrors: boolean }) => {
+      emit(await runBuild({ paths, bundles: o.bundle, entrypoints: o.entrypoint, output: o.output, revision: o.revision, target: o.target, optimize: o.optimize, strict: o.strict, strictBuiltinErrors: o.strictBuiltinErrors }));
     });
 }

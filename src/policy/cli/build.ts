@@ -15,6 +15,8 @@ export interface BuildOptions {
   target?: 'wasm' | 'rego';
   optimize?: boolean;
   strict?: boolean;
+  /** Strict builtin errors baked into the module (default true, as the gateway compiles). */
+  strictBuiltinErrors?: boolean;
 }
 
 export async function buildBundle(opts: BuildOptions): Promise<{ bytes?: Buffer; errors: string[] }> {
@@ -31,7 +33,7 @@ export async function buildBundle(opts: BuildOptions): Promise<{ bytes?: Buffer;
   const modules = sources.modules.map((m) => ({ path: m.file.replace(/^(\.\/)+/, ''), source: m.source }));
   const wasm: Array<{ path: string; bytes: Uint8Array }> = [];
   if (target === 'wasm') {
-    const out = await compile({ modules: sources.modules, entrypoints, strict: opts.strict, optimize: opts.optimize });
+    const out = await compile({ modules: sources.modules, entrypoints, strict: opts.strict, strictBuiltinErrors: opts.strictBuiltinErrors ?? true, optimize: opts.optimize });
     if (out.errors.length > 0 || !out.wasm) return { errors: out.errors.map(errorLine) };
     wasm.push({ path: 'policy.wasm', bytes: out.wasm });
     manifest.wasm = entrypoints.map((entrypoint) => ({ entrypoint, module: '/policy.wasm' }));

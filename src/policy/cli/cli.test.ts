@@ -183,4 +183,23 @@ describe.skipIf(!ready)('bastion policy (needs the compiler)', () => {
     expect((await bastion('policy', 'build', join(dir, 'ok'), '-o', out)).stderr).toMatch(/requires at least one entrypoint/);
     expect((await bastion('policy', 'build', '-e', 'x/y', join(dir, 'unsafe.rego'), '-o', out)).code).toBe(1);
   });
+
+  it('builtin errors are errors by default, as in the gateway; --no-strict-builtin-errors gives OPA\'s undefined', async () => {
+    const pdir = join(dir, 'builtin-errors');
+    await mkdir(pdir, { recursive: true });
+    // A deny rule whose check fails on bad input: non-strict, the failing call is undefined, so the
+    // deny silently drops out; strict (the default here), the evaluation is an error.
+    await writeFile(join(pdir, 'p.rego'), 'package be\n\ndeny contains "bad user" if startswith(input.user, "evil")\n');
+    await writeFile(join(pdir, 'p_test.rego'), 'package be_test\n\nimport data.be\n\ntest_number_user_denied if count(be.deny) == 1 with input as {"user": 42}\n');
+    const strict = await bastion('policy', 'test', pdir);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/ERROR/);
+    expect(strict.stdout).toMatch(/eval_type_error: startswith: operand 1 must be string but got number/);
+    const lax = await bastion('policy', 'test', pdir, '--no-strict-builtin-errors');
+    expect(lax.code).toBe(1);
+    expect(lax.stdout).toMatch(/FAIL/);
+    expect(lax.stdout).not.toMatch(/eval_type_error/);
+    const ev = await bastion('policy', 'eval', '-d', pdir, 'startswith(1, "a")');
+    expect(ev.code).toBe(1);
+  });
 });

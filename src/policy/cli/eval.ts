@@ -24,6 +24,8 @@ export interface EvalOptions {
   fail?: boolean; // exit 1 when the result is undefined
   failDefined?: boolean; // exit 1 when the result is defined
   strict?: boolean;
+  /** Strict builtin errors (default true, as the gateway): a failing builtin is an error, not undefined. */
+  strictBuiltinErrors?: boolean;
 }
 
 interface ExpressionValue {
@@ -101,7 +103,7 @@ export async function evalQuery(opts: EvalOptions): Promise<{ results?: EvalResu
   }
   const rw = rewriteQuery(opts.query);
   if (!rw.rewritten) return { errors: rw.errors };
-  const out = await compile({ modules: sources.modules, queries: [{ name: 'eval', query: rw.rewritten.query }], strict: opts.strict });
+  const out = await compile({ modules: sources.modules, queries: [{ name: 'eval', query: rw.rewritten.query }], strict: opts.strict, strictBuiltinErrors: opts.strictBuiltinErrors ?? true });
   if (out.errors.length > 0 || !out.wasm) {
     // Errors about the capture variables only echo an error of the user's own expression.
     const own = out.errors.filter((e) => !e.message.includes(CAPTURE));
@@ -109,7 +111,7 @@ export async function evalQuery(opts: EvalOptions): Promise<{ results?: EvalResu
   }
   let rs: unknown;
   try {
-    const policy = await loadPolicy(out.wasm, undefined, await hostBuiltins());
+    const policy = await loadPolicy(out.wasm, undefined, await hostBuiltins(opts.strictBuiltinErrors ?? true));
     policy.setData(sources.data);
     rs = policy.evaluate(input, 'eval');
   } catch (e) {

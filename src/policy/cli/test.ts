@@ -20,6 +20,8 @@ export interface TestOptions {
   coverage?: boolean;
   threshold?: number;
   strict?: boolean;
+  /** Strict builtin errors (default true, as the gateway): a failing builtin is an error, not undefined. */
+  strictBuiltinErrors?: boolean;
 }
 
 export interface TestResult {
@@ -106,6 +108,7 @@ export async function runTests(opts: TestOptions): Promise<TestRun> {
     modules: sources.modules,
     entrypoints: runnable.map((t) => t.entrypoint),
     strict: opts.strict,
+    strictBuiltinErrors: opts.strictBuiltinErrors ?? true,
     coverage: opts.coverage,
   };
   const out = await compile(compileOpts);
@@ -114,7 +117,7 @@ export async function runTests(opts: TestOptions): Promise<TestRun> {
   const recorder = new CoverageRecorder();
   let policy;
   try {
-    policy = await loadPolicy(out.wasm, undefined, { ...(await hostBuiltins()), ...(opts.coverage ? recorder.builtin() : {}) });
+    policy = await loadPolicy(out.wasm, undefined, { ...(await hostBuiltins(opts.strictBuiltinErrors ?? true)), ...(opts.coverage ? recorder.builtin() : {}) });
     policy.setData(sources.data);
   } catch (e) {
     return { results: [], errors: [{ code: 'rego_load_error', message: `cannot load compiled module: ${(e as Error)?.message ?? String(e)}` }] };
