@@ -153,6 +153,28 @@ function checkVersion(v: string): void {
   if (ver !== '2.0') throw new SipError(505, 'Version Not Supported');
 }
 
+const REQUIRED = ['via', 'from', 'to', 'call-id', 'cseq'];
+
+/** A bit per header validateMessage counts (0: any other header). */
+function headerBit(lname: string): number {
+  switch (lname) {
+    case 'to': return 1;
+    case 'from': return 2;
+    case 'call-id': return 4;
+    case 'cseq': return 8;
+    case 'max-forwards': return 16;
+    case 'content-length': return 32;
+    case 'content-type': return 64;
+    case 'expires': return 128;
+    case 'date': return 256;
+    case 'via': return 512;
+    default: return 0;
+  }
+}
+const SINGLE_MASK = 511;
+// every single-valued header needs its bit (a header added to SINGLE_HEADERS must be added here)
+for (const n of SINGLE_HEADERS) if (!(headerBit(n) & SINGLE_MASK)) throw new Error(`parser: no bit for single-valued header ${n}`);
+
 const DATE_RE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
 /**
@@ -160,13 +182,21 @@ const DATE_RE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|
  * Parses the structured headers eagerly so that any syntax error surfaces here.
  */
 export function validateMessage(msg: SipMessage, uriSchemes: readonly string[] = DEFAULT_SCHEMES): void {
-  const counts = new Map<string, number>();
-  for (const h of msg.headers) counts.set(h.lname, (counts.get(h.lname) ?? 0) + 1);
-  for (const name of SINGLE_HEADERS) {
-    if ((counts.get(name) ?? 0) > 1) throw badRequest(`Multiple ${displayName(name)} headers`);
+  // one pass: which single-valued headers repeat, which required ones are present (bit sets;
+  // errors name the first in SINGLE_HEADERS / REQUIRED order, as before)
+  let seen = 0;
+  let dup = 0;
+  for (const h of msg.headers) {
+    const b = headerBit(h.lname);
+    if (b === 0) continue;
+    if (seen & b & SINGLE_MASK) dup |= b;
+    seen |= b;
   }
-  for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) {
-    if (!counts.has(name)) throw badRequest(`Missing required header ${displayName(name)}`);
+  if (dup !== 0) {
+    for (const name of SINGLE_HEADERS) if (dup & headerBit(name)) throw badRequest(`Multiple ${displayName(name)} headers`);
+  }
+  for (const name of REQUIRED) {
+    if (!(seen & headerBit(name))) throw badRequest(`Missing required header ${displayName(name)}`);
   }
   if (msg.via.length === 0) throw badRequest('Missing required header Via');
   const from = msg.from;
