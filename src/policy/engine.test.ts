@@ -313,4 +313,21 @@ describe.skipIf(!ready)('folder of .rego files (needs the compiler)', () => {
     expect(await e.reload()).toMatchObject({ ok: true, changed: true });
     expect(e.decide({}).decision).toEqual({ allow: true, log: { x: 1 } });
   });
+
+  it('a builtin failing on bad input rejects the message instead of dropping a deny check', async () => {
+    const pdir = join(dir, 'rego-strict');
+    await mkdir(pdir, { recursive: true });
+    await writeFile(
+      join(pdir, 'decision.rego'),
+      'package sip\n\ndeny contains "evil" if startswith(input.message.from.user, "evil")\n\ndecision := {"allow": count(deny) == 0}\n',
+    );
+    const e = engine({ source: { type: 'dir', path: pdir } });
+    expect((await e.start()).ok).toBe(true);
+    expect(e.decide({ message: { from: { user: 'alice' } } }).decision).toEqual({ allow: true });
+    expect(e.decide({ message: { from: { user: 'evil-eve' } } }).decision.allow).toBe(false);
+    // OPA's default would make startswith(42, ...) undefined, the deny empty and the message allowed.
+    const r = e.decide({ message: { from: { user: 42 } } });
+    expect(r.decision).toMatchObject({ allow: false, reject: { status: 500 } });
+    expect(r.failure).toMatchObject({ kind: 'error', message: expect.stringMatching(/eval_type_error: startswith/) });
+  });
 });

@@ -239,7 +239,9 @@ export class PolicyEngine {
 
   private async compileModules(modules: Array<{ file: string; source: string }>, source: string): Promise<Uint8Array> {
     if (modules.length === 0) throw new PolicyLoadError([`${source}: no .rego files`]);
-    const opts = { modules, entrypoints: [this.entrypoint] };
+    // Strict builtin errors: a builtin failing on bad input makes the decision an error (a reject),
+    // never an undefined check that quietly drops out of a deny rule. The CLI compiles the same way.
+    const opts = { modules, entrypoints: [this.entrypoint], strictBuiltinErrors: true };
     const out = this.opts.compileInWorker ? await compileIsolated(opts) : await compile(opts);
     if (out.errors.length > 0 || !out.wasm) {
       throw new PolicyLoadError(out.errors.map(formatRegoError));
