@@ -1,8 +1,8 @@
 // Where a request goes next: the policy's route, the Route set, or the Request-URI, turned into
-// transport + address + port by RFC 3263 (NAPTR, SRV, A/AAAA; TLS preferred) with node:dns.
-// A resolver from src/sip can replace this one (same Resolver shape).
+// transport + address + port by RFC 3263 (NAPTR, SRV, A/AAAA; TLS preferred) with src/sip's resolver.
 import { isIP } from 'node:net';
-import { Resolver as DnsResolver } from 'node:dns/promises';
+import { lookup } from 'node:dns/promises';
+import { ResolveError, SipResolver } from '../sip/resolver.js';
 import { parseUri, isSipUri, type SipUri } from '../sip/uri.js';
 import type { Transport } from './flow.js';
 
@@ -43,12 +43,15 @@ function uriTransport(u: SipUri): Transport | undefined {
 
 const bare = (h: string): string => h.replace(/^\[|\]$/g, '');
 
-/** RFC 3263 §4 with node:dns (NAPTR → SRV → A/AAAA). IP hosts and explicit ports short-cut. */
+/**
+ * RFC 3263 §4 (NAPTR → SRV → A/AAAA, TLS preferred) by the SIP layer's resolver (src/sip/resolver.ts,
+ * tested against a real DNS server), plus the proxy's synchronous fast path for IP hosts and the
+ * hosts file for names DNS does not know (localhost).
+ */
 export class DnsResolver3263 implements Resolver {
-  private readonly dns: DnsResolver;
+  private readonly sip: SipResolver;
   constructor(servers?: string[]) {
-    this.dns = new DnsResolver({ timeout: 2000, tries: 2 });
-    if (servers?.length) this.dns.setServers(servers);
+    this.sip = new SipResolver({ servers: servers?.length ? servers : undefined });
   }
 
   resolveNow(u: SipUri): Target[] | undefined {
@@ -61,69 +64,28 @@ export class DnsResolver3263 implements Resolver {
   async resolve(u: SipUri): Promise<Target[]> {
     const now = this.resolveNow(u);
     if (now) return now;
-    const host = bare(u.host);
-    const forced = uriTransport(u);
-    if (u.port !== null) {
-      const t = forced ?? 'udp';
-      return (await this.addresses(host)).map((a) => ({ transport: t, host: a, port: u.port!, expectedDomain: host }));
-    }
-    // NAPTR (RFC 3263 §4.1): SIPS+D2T, SIP+D2T, SIP+D2U; TLS first when we may choose.
-    const services: Array<{ t: Transport; srv: string }> = [];
+    let found;
     try {
-      const naptr = await this.dns.resolveNaptr(host);
-      naptr.sort((a, b) => a.order - b.order || a.preference - b.preference);
-      for (const n of naptr) {
-        const svc = n.service.toUpperCase();
-        const t: Transport | undefined = svc === 'SIPS+D2T' ? 'tls' : svc === 'SIP+D2T' ? 'tcp' : svc === 'SIP+D2U' ? 'udp' : undefined;
-        if (!t || (forced && t !== forced) || (u.scheme === 'sips' && t !== 'tls')) continue;
-        if (n.flags.toLowerCase() === 's' && n.replacement) services.push({ t, srv: n.replacement });
-      }
-    } catch {
-      // no NAPTR: SRV lookups below
+      found = await this.sip.resolve(u);
+    } catch (e) {
+      if (e instanceof ResolveError) throw new NextHopError(503, 'Next Hop Lookup Failed');
+      throw e;
     }
-    if (services.length === 0) {
-      const order: Transport[] = forced ? [forced] : u.scheme === 'sips' ? ['tls'] : ['tls', 'tcp', 'udp'];
-      for (const t of order) services.push({ t, srv: `${t === 'tls' ? '_sips._tcp' : t === 'tcp' ? '_sip._tcp' : '_sip._udp'}.${host}` });
-    }
-    for (const s of services) {
-      let srvs;
-      try {
-        srvs = await this.dns.resolveSrv(s.srv);
-      } catch {
-        continue;
-      }
-      srvs.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
-      const out: Target[] = [];
-      for (const r of srvs) for (const a of await this.addresses(r.name).catch(() => [])) out.push({ transport: s.t, host: a, port: r.port, expectedDomain: host });
-      if (out.length) return out;
-    }
-    const t = forced ?? (u.scheme === 'sips' ? 'tls' : 'udp');
-    return (await this.addresses(host)).map((a) => ({ transport: t, host: a, port: defaultPort(t), expectedDomain: host }));
+    if (found.length > 0) return found.map((r) => ({ transport: r.transport, host: r.address, port: r.port, expectedDomain: r.domain }));
+    return this.fromHostsFile(u);
   }
 
-  private async addresses(host: string): Promise<string[]> {
-    const out: string[] = [];
+  /** Names outside DNS (/etc/hosts, e.g. localhost): RFC 3263's A/AAAA step through the system resolver. */
+  private async fromHostsFile(u: SipUri): Promise<Target[]> {
+    const host = bare(u.host);
+    const t = uriTransport(u) ?? (u.scheme === 'sips' ? 'tls' : 'udp');
     try {
-      out.push(...(await this.dns.resolve4(host)));
+      const addrs = await lookup(host, { all: true });
+      if (addrs.length > 0) return addrs.map((a) => ({ transport: t, host: a.address, port: u.port ?? defaultPort(t), expectedDomain: host.toLowerCase() }));
     } catch {
-      /* none */
+      // not known there either
     }
-    try {
-      out.push(...(await this.dns.resolve6(host)));
-    } catch {
-      /* none */
-    }
-    if (out.length === 0) {
-      // /etc/hosts names (localhost) are not in DNS
-      const { lookup } = await import('node:dns/promises');
-      try {
-        for (const a of await lookup(host, { all: true })) out.push(a.address);
-      } catch {
-        /* none */
-      }
-    }
-    if (out.length === 0) throw new NextHopError(404, 'Next Hop Not Found');
-    return out;
+    throw new NextHopError(404, 'Next Hop Not Found');
   }
 }
 
