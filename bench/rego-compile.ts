@@ -10,53 +10,13 @@ import { compileModules } from '../src/rego/compiler/index.js';
 import { parseModule, parseQuery } from '../src/rego/parser/index.js';
 import { planPolicy } from '../src/rego/planner/planner.js';
 import { emitWasm } from '../src/rego/wasm/index.js';
+import { sipGatewayInput } from './fixtures/sip-gateway-input.js';
 
 const file = 'bench/fixtures/sip-gateway.rego';
 const source = readFileSync(new URL('./fixtures/sip-gateway.rego', import.meta.url), 'utf8');
 const entrypoint = 'bench/sip/decision';
 
-const input = {
-  identity: {
-    presented: true,
-    verified: true,
-    verify_error: null,
-    subject: { string: 'CN=proxy1.corp.example,O=Example Corp', o: 'Example Corp', cn: 'proxy1.corp.example' },
-    issuer: { string: 'CN=Example Corp Issuing CA 2,O=Example Corp', o: 'Example Corp', cn: 'Example Corp Issuing CA 2' },
-    san: {
-      dns: ['proxy1.corp.example', '*.trunks.corp.example'],
-      uri: ['sip:corp.example'],
-      sip_uris: ['sip:corp.example', 'sips:pbx@atlanta.corp.example'],
-      email: [],
-      ip: [],
-    },
-    serial: '3fd3714799ff9ef265cb47348a6babce',
-    not_before: '2026-01-01T00:00:00Z',
-    not_after: '2036-01-01T00:00:00Z',
-    chain: Array.from({ length: 3 }, (_, i) => ({ subject: `CN=Example CA ${i},O=Example Corp`, fingerprint: `${i}f`.repeat(32) })),
-  },
-  message: {
-    kind: 'request',
-    method: 'INVITE',
-    ruri: { uri: 'sip:bob@biloxi.example', scheme: 'sip', user: 'bob', host: 'biloxi.example', port: null, params: {} },
-    from: { uri: 'sip:alice@atlanta.corp.example', user: 'alice', host: 'atlanta.corp.example', display: 'Alice', tag: '1928301774' },
-    to: { uri: 'sip:bob@biloxi.example', user: 'bob', host: 'biloxi.example', display: null, tag: null },
-    call_id: 'a84b4c76e66710@pc33.atlanta.corp.example',
-    cseq: { seq: 314159, method: 'INVITE' },
-    max_forwards: 70,
-    via: Array.from({ length: 3 }, (_, i) => ({ transport: 'TLS', host: `10.0.${i}.10`, port: 5061, branch: `z9hG4bK776asdhds${i}` })),
-    contacts: ['<sips:alice@atlanta.corp.example:5061;transport=tls>'],
-    headers: {
-      'User-Agent': 'Bastion-Test/1.0',
-      'Content-Type': 'application/sdp',
-      Allow: 'INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY',
-      Supported: 'replaces, timer, 100rel',
-      ...Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`X-Trace-${i}`, `hop-${i};${'t'.repeat(60)}`])),
-      'P-Asserted-Identity': '"Alice" <sip:alice@atlanta.corp.example>',
-    },
-  },
-  peer: { ip: '192.0.2.10', port: 5061, tls_version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', calls_per_second: 4 },
-  config: { trusted_domains: ['corp.example', 'biloxi.example', 'carrier.example.net'], rate_limit: 50 },
-};
+const input = sipGatewayInput;
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
