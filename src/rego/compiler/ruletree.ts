@@ -1,7 +1,7 @@
 // OPA's rule tree (compile.go TreeNode / NewRuleTree): rules indexed by the ground prefix
 // of their full ref (`data.<package>.<head ref>`), plus the helpers that query it.
 import type { Module, Rule, Term, Value } from '../ast/types.js';
-import { isGround, stringTerm, stripLocations, compareValues } from './ast-util.js';
+import { isConstant, isGround, stringTerm, stripLocations, compareValues } from './ast-util.js';
 
 export function valueKey(v: Value): string {
   return JSON.stringify(stripLocations(v));
@@ -112,7 +112,7 @@ export function rulesDynamic(root: TreeNode, ref: Term[]): Set<Rule> {
       return;
     }
     const v = ref[i].value;
-    if (i === 0 || isConstantValue(v)) {
+    if (i === 0 || isConstant(v)) {
       const child = node.child(v);
       if (!child) return;
       child.values.forEach((r) => set.add(r));
@@ -128,19 +128,3 @@ export function rulesDynamic(root: TreeNode, ref: Term[]): Set<Rule> {
   return set;
 }
 
-function isConstantValue(v: Value): boolean {
-  switch (v.type) {
-    case 'null':
-    case 'boolean':
-    case 'number':
-    case 'string':
-      return true;
-    case 'array':
-    case 'set':
-      return v.value.every((t) => isConstantValue(t.value));
-    case 'object':
-      return v.value.every(([k, x]) => isConstantValue(k.value) && isConstantValue(x.value));
-    default:
-      return false;
-  }
-}
