@@ -4,6 +4,7 @@
 // so nested iteration becomes nested ScanStmt blocks and failure simply ends a block.
 import type { Body, Every, Expr, Location as AstLocation, Module, Rule, Term, Value, With } from '../ast/types.js';
 import type { CompiledPolicy, CompiledQuery } from '../compiler/types.js';
+import { isConstant as isConstantValue } from '../compiler/ast-util.js';
 import {
   DATA,
   FIRST_FREE_LOCAL,
@@ -1673,19 +1674,5 @@ export function planPolicy(compiled: Pick<CompiledPolicy, 'modules' | 'queries'>
 
 /** Scalars and composites of constants: no vars, refs, calls or comprehensions. */
 function isConstant(t: Term): boolean {
-  const v = t.value;
-  switch (v.type) {
-    case 'null':
-    case 'boolean':
-    case 'number':
-    case 'string':
-      return true;
-    case 'array':
-    case 'set':
-      return v.value.every(isConstant);
-    case 'object':
-      return v.value.every(([k, x]) => isConstant(k) && isConstant(x));
-    default:
-      return false;
-  }
+  return isConstantValue(t.value);
 }
