@@ -151,12 +151,12 @@ route[WITHIN_DLG] {
 `;
 }
 
-function edgeConfig(o: EdgeOptions): { cfg: string; tls: string } {
-  const cfg =
-    commonHeader(o, [`udp:127.0.0.1:${o.udpPort}`, `tls:127.0.0.1:${o.tlsPort}`]) +
-    `
-request_route {
-${reqLog(o)}
+/**
+ * The start of request_route both roles share: Max-Forwards, CANCEL, retransmission absorption,
+ * in-dialog requests by their Route set, then Record-Route for an initial request.
+ */
+function initialRequestPrelude(o: KamailioOptions): string {
+  return `${reqLog(o)}
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
   if (is_method("CANCEL")) {
     if (t_check_trans()) { route(RELAY); }
@@ -167,7 +167,15 @@ ${reqLog(o)}
     t_check_trans();
   }
   route(WITHIN_DLG);
-  record_route();
+  record_route();`;
+}
+
+function edgeConfig(o: EdgeOptions): { cfg: string; tls: string } {
+  const cfg =
+    commonHeader(o, [`udp:127.0.0.1:${o.udpPort}`, `tls:127.0.0.1:${o.tlsPort}`]) +
+    `
+request_route {
+${initialRequestPrelude(o)}
   if ($pr == "udp") {
     $du = "sip:${o.tlsNextHop.host}:${o.tlsNextHop.port};transport=tls";
   } else {
@@ -199,18 +207,7 @@ function middleConfig(o: MiddleOptions): { cfg: string; tls: string } {
     `modparam("tls", "xavp_cfg", "tls")
 
 request_route {
-${reqLog(o)}
-  if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
-  if (is_method("CANCEL")) {
-    if (t_check_trans()) { route(RELAY); }
-    exit;
-  }
-  if (!is_method("ACK")) {
-    if (t_precheck_trans()) { t_check_trans(); exit; }
-    t_check_trans();
-  }
-  route(WITHIN_DLG);
-  record_route();
+${initialRequestPrelude(o)}
 ${route}
   else { sl_send_reply("404", "No Route"); exit; }
   route(RELAY);
