@@ -120,29 +120,21 @@ export class CertificateAuthority extends IssuedCertificate {
   /** An intermediate CA signed by this one. */
   async createIntermediate(opts: CaOptions): Promise<CertificateAuthority> {
     const key = await generateKey(opts.key);
-    const { notBefore, notAfter } = validityDates(opts);
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: opts.serial ?? randomSerial(),
-      subject: dn(opts.subject),
-      issuer: this.cert.subjectName,
-      notBefore,
-      notAfter,
-      publicKey: key.keys.publicKey,
-      signingKey: this.key.keys.privateKey,
-      signingAlgorithm: this.key.signingAlgorithm,
-      extensions: [
-        ...(await caExtensions(key, opts.pathLength)),
-        await x509.AuthorityKeyIdentifierExtension.create(this.key.keys.publicKey),
-      ],
-    });
+    const cert = await this.sign(opts, key, await caExtensions(key, opts.pathLength));
     return new CertificateAuthority(cert, key, await privateKeyPem(key.keys.privateKey), [this.cert, ...this.issuers]);
   }
 
   /** A leaf (end-entity) certificate. */
   async issue(opts: IssueOptions): Promise<IssuedCertificate> {
     const key = await generateKey(opts.key);
+    const cert = await this.sign(opts, key, await leafExtensions(key, opts));
+    return new IssuedCertificate(cert, key, await privateKeyPem(key.keys.privateKey), [this.cert, ...this.issuers]);
+  }
+
+  /** A certificate for `key` signed by this CA, with its own extensions plus our key identifier. */
+  private async sign(opts: CaOptions | IssueOptions, key: KeyMaterial, extensions: x509.Extension[]): Promise<x509.X509Certificate> {
     const { notBefore, notAfter } = validityDates(opts);
-    const cert = await x509.X509CertificateGenerator.create({
+    return x509.X509CertificateGenerator.create({
       serialNumber: opts.serial ?? randomSerial(),
       subject: dn(opts.subject),
       issuer: this.cert.subjectName,
@@ -151,12 +143,8 @@ export class CertificateAuthority extends IssuedCertificate {
       publicKey: key.keys.publicKey,
       signingKey: this.key.keys.privateKey,
       signingAlgorithm: this.key.signingAlgorithm,
-      extensions: [
-        ...(await leafExtensions(key, opts)),
-        await x509.AuthorityKeyIdentifierExtension.create(this.key.keys.publicKey),
-      ],
+      extensions: [...extensions, await x509.AuthorityKeyIdentifierExtension.create(this.key.keys.publicKey)],
     });
-    return new IssuedCertificate(cert, key, await privateKeyPem(key.keys.privateKey), [this.cert, ...this.issuers]);
   }
 
   /** Marks a certificate (or hex serial) revoked; takes effect in the next `crl()`. */
