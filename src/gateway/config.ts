@@ -3,6 +3,7 @@
 // resolved against the config's folder.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
@@ -31,6 +32,8 @@ export interface GatewayConfig {
     poll_interval_ms?: number;
     entrypoint?: string;
     data?: string[];
+    /** evaluation budget (ms); a slower decision is rejected with fail_closed */
+    eval_timeout_ms?: number;
     fail_closed?: { status?: number; reason?: string };
   };
   proxy?: {
@@ -39,6 +42,7 @@ export interface GatewayConfig {
     record_route?: boolean;
     timers?: { T1?: number; T2?: number; T4?: number };
     connect_timeout_ms?: number;
+    dns?: DnsConfig;
   };
   limits?: {
     max_message_bytes?: number;
@@ -50,6 +54,15 @@ export interface GatewayConfig {
     idle_timeout_ms?: number;
   };
   log?: { level?: string; decisions?: boolean; decision_input?: boolean; mask?: string[]; file?: string };
+}
+
+/** RFC 3263 lookups: the DNS servers to ask (default: the system's) and how. */
+export interface DnsConfig {
+  servers?: string[];
+  timeout_ms?: number;
+  tries?: number;
+  prefer_tls?: boolean;
+  ipv6?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -111,7 +124,23 @@ function semanticChecks(cfg: GatewayConfig): string[] {
     if (l.port !== 0 && seen.has(key)) out.push(`/listen/${i}: ${l.transport} ${l.address ?? '127.0.0.1'}:${l.port} is listed twice`);
     seen.add(key);
   });
+  (cfg.proxy?.dns?.servers ?? []).forEach((srv, i) => {
+    if (!dnsServerAddress(srv)) out.push(`/proxy/dns/servers/${i}: "${srv}" is not an IP address with an optional port (e.g. 127.0.0.1:5353, 10.0.0.53, [::1]:53)`);
+  });
   return out;
+}
+
+/**
+ * A DNS server as node:dns setServers() takes it: "ip", "ipv4:port", "[ipv6]" or "[ipv6]:port".
+ * Returns the address and port, or undefined when it is not one.
+ */
+export function dnsServerAddress(s: string): { address: string; port: number } | undefined {
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s) ?? /^([^:\[\]]+)(?::(\d{1,5}))?$/.exec(s);
+  const [address, port] = m ? [m[1]!, m[2] === undefined ? 53 : Number(m[2])] : [s, 53];
+  if (!m && isIP(s) !== 6) return undefined; // a bare IPv6 address (no brackets, no port)
+  if (m && isIP(address) !== (s.startsWith('[') ? 6 : 4)) return undefined;
+  if (port < 1 || port > 65535) return undefined;
+  return { address, port };
 }
 
 /** The package root (where package.json lives), from src/gateway or dist/src/gateway. */

@@ -4,11 +4,11 @@ import pino, { type Logger } from 'pino';
 import { TlsContextRegistry } from '../tls/index.js';
 import { PolicyEngine, type PolicySource, type LoadResult } from '../policy/index.js';
 import { TransactionLayer } from '../sip/transaction.js';
-import { resolvePath, type LoadedConfig } from './config.js';
+import { resolvePath, type DnsConfig, type LoadedConfig } from './config.js';
 import { ensureDevPki } from './devpki.js';
 import { Proxy } from './proxy.js';
 import { Transports } from './transports.js';
-import { DnsResolver3263, type Resolver } from './nexthop.js';
+import { DnsResolver3263, type DnsOptions, type Resolver } from './nexthop.js';
 import type { ListenerInfo } from './flow.js';
 
 export interface GatewayOptions {
@@ -66,6 +66,8 @@ export class Gateway {
       source,
       entrypoint: p.entrypoint ?? 'sip/decision',
       failClosed: p.fail_closed,
+      evalTimeoutMs: p.eval_timeout_ms,
+      logger,
       // keeps the Rego toolchain's ~245 MB of compile-time state out of the gateway's heap
       compileInWorker: true,
       decisionLog: log.decisions === false ? undefined : { logger, input: log.decision_input ?? false, mask: log.mask },
@@ -100,7 +102,7 @@ export class Gateway {
     proxy = new Proxy({
       transports,
       policy,
-      resolver: opts.resolver ?? new DnsResolver3263(),
+      resolver: opts.resolver ?? new DnsResolver3263(dnsOptions(proxyCfg.dns)),
       logger,
       layer: new TransactionLayer({ timers: proxyCfg.timers }),
       localNames: proxyCfg.local_names,
@@ -142,6 +144,11 @@ function makeLogger(loaded: LoadedConfig): Logger {
   // write(2) per line cost more than building the line. Flushed on stop.
   if (log.file) return pino({ level }, pino.destination({ dest: resolvePath(loaded.baseDir, log.file), sync: false, minLength: 8 * 1024 }));
   return pino({ level });
+}
+
+function dnsOptions(dns: DnsConfig | undefined): DnsOptions {
+  if (!dns) return {};
+  return { servers: dns.servers, timeoutMs: dns.timeout_ms, tries: dns.tries, preferTls: dns.prefer_tls, ipv6: dns.ipv6 };
 }
 
 /** Drops undefined values (so that they do not override defaults when spread). */

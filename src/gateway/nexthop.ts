@@ -48,10 +48,30 @@ const bare = (h: string): string => h.replace(/^\[|\]$/g, '');
  * tested against a real DNS server), plus the proxy's synchronous fast path for IP hosts and the
  * hosts file for names DNS does not know (localhost).
  */
+export interface DnsOptions {
+  /** e.g. ["127.0.0.1:5353"]; default (absent or empty): the system's resolvers */
+  servers?: string[];
+  /** per query and try (default 2000) */
+  timeoutMs?: number;
+  tries?: number;
+  /** TLS targets first where NAPTR/SRV leave a choice (default true) */
+  preferTls?: boolean;
+  /** look up AAAA after A (default true) */
+  ipv6?: boolean;
+}
+
 export class DnsResolver3263 implements Resolver {
   private readonly sip: SipResolver;
-  constructor(servers?: string[]) {
-    this.sip = new SipResolver({ servers: servers?.length ? servers : undefined });
+  /** `opts`: the DNS options, or just the servers. */
+  constructor(opts: DnsOptions | string[] = {}) {
+    const o: DnsOptions = Array.isArray(opts) ? { servers: opts } : opts;
+    this.sip = new SipResolver({
+      servers: o.servers?.length ? o.servers : undefined,
+      timeoutMs: o.timeoutMs,
+      tries: o.tries,
+      preferTls: o.preferTls,
+      families: o.ipv6 === false ? [4] : undefined,
+    });
   }
 
   resolveNow(u: SipUri): Target[] | undefined {

@@ -13,7 +13,8 @@ export interface Decision {
   log?: Record<string, unknown>;
 }
 
-export type FailureKind = 'no_policy' | 'undefined' | 'error' | 'invalid';
+/** Why a decision failed closed; 'timeout': the evaluation took longer than its budget. */
+export type FailureKind = 'no_policy' | 'undefined' | 'error' | 'invalid' | 'timeout';
 
 export interface FailClosedOptions {
   status?: number; // default 500

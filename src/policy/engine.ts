@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import type { Logger } from 'pino';
 import { compile } from '../rego/index.js';
 import { compileIsolated } from './compile-isolated.js';
 import { readBundle, type Bundle } from './bundle.js';
@@ -30,7 +31,14 @@ export interface PolicyEngineOptions {
   /** OPA path of the decision, e.g. `sip/decision` (data.sip.decision). */
   entrypoint?: string;
   failClosed?: FailClosedOptions;
+  /**
+   * Evaluation budget in ms (default 100). A decision whose evaluation took longer is replaced by
+   * the fail-closed reject (failure kind 'timeout'). The check is post hoc, see decide().
+   */
+  evalTimeoutMs?: number;
   decisionLog?: DecisionLogOptions;
+  /** Where engine errors (over-budget evaluations) go; default: the decision log's logger. */
+  logger?: Logger;
   /** Extra host builtins, on top of the toolchain's. */
   customBuiltins?: Record<string, (...args: unknown[]) => unknown>;
   /**
@@ -84,14 +92,18 @@ function describeSource(s: PolicySource): string {
   return s.type === 'url' ? s.url : s.path;
 }
 
+export const DEFAULT_EVAL_TIMEOUT_MS = 100;
+
 export class PolicyEngine {
   readonly entrypoint: string;
+  private readonly evalBudgetNs: number;
   private current: Snapshot | undefined;
   private loading: Promise<LoadResult> = Promise.resolve({ ok: false, errors: ['not loaded'] });
   private poller: BundlePoller | undefined;
 
   constructor(private readonly opts: PolicyEngineOptions) {
     this.entrypoint = (opts.entrypoint ?? 'sip/decision').replace(/^\/+|\/+$/g, '');
+    this.evalBudgetNs = (opts.evalTimeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS) * 1e6;
   }
 
   /** The policy in force, if any. */
@@ -168,6 +180,12 @@ export class PolicyEngine {
       }
     }
     const eval_ns = Number(process.hrtime.bigint() - started);
+    // The evaluation budget is enforced after the fact: the SDK evaluates synchronously in this
+    // thread, so nothing can interrupt it midway (short of a worker per message). That bounds
+    // little in theory and enough in practice: Rego without recursion always terminates, and
+    // http.send carries its own timeout. What the check guarantees is that a slow decision (a
+    // policy or input far costlier than intended) is never applied, and that it is loud.
+    if (eval_ns > this.evalBudgetNs && snap && !failure) failure = this.overBudget(decision_id, eval_ns, snap);
     const decision = failure ? failClosedDecision(this.opts.failClosed) : normalizeDecision(value as Decision);
     const result: DecisionResult = { decision_id, decision, eval_ns, revision: snap?.info.revision };
     if (failure) result.failure = failure;
@@ -182,6 +200,21 @@ export class PolicyEngine {
       }
     }
     return result;
+  }
+
+  private overBudget(decision_id: string, eval_ns: number, snap: Snapshot): NonNullable<DecisionResult['failure']> {
+    const took = (eval_ns / 1e6).toFixed(1);
+    const budget = this.evalBudgetNs / 1e6;
+    const message = `evaluation took ${took} ms, over the ${budget} ms budget`;
+    try {
+      (this.opts.logger ?? this.opts.decisionLog?.logger)?.error(
+        { decision_id, eval_ms: Number(took), budget_ms: budget, revision: snap.info.revision, path: this.entrypoint },
+        'policy evaluation over budget; message rejected',
+      );
+    } catch {
+      // logging must never change a decision
+    }
+    return { kind: 'timeout', message };
   }
 
   // Loads are serialized: a poll and a manual reload never race to install snapshots.
@@ -233,6 +266,14 @@ export class PolicyEngine {
       policy.setData(data as object);
     } catch (e) {
       throw new PolicyLoadError([`${source}: cannot set data: ${errorText(e)}`]);
+    }
+    // One throwaway decision before the snapshot goes live: the first one pays one-time costs
+    // (compiling the decision schema validator: ~60 ms; V8's lazy WASM compilation) that must not
+    // count against the first real message's evaluation budget.
+    try {
+      checkDecision((policy.evaluate({}, this.entrypoint) as Array<{ result?: unknown }>)[0]?.result ?? { allow: false });
+    } catch {
+      // its outcome does not matter
     }
     return { policy, info: { revision, source, entrypoint: this.entrypoint, loadedAt: new Date() } };
   }
