@@ -14,6 +14,7 @@ import { CertificateAuthority } from '../tls/pki/index.js';
 import { TempDir } from '../tls/testkit.js';
 import { Gateway } from './gateway.js';
 import { parseConfig, validateConfig } from './config.js';
+import { DnsResolver3263, NextHopError, routeUri } from './nexthop.js';
 import { TlsPeerServer, UdpPeer, answer, isReq } from './testing/peer.js';
 import { compilerReady } from '../policy/testing/compiler-ready.js';
 
@@ -58,6 +59,7 @@ async function startDnsmasq(records: string[], probe: string): Promise<{ proc: C
 describe.skipIf(!DNSMASQ || !ready)('gateway: RFC 3263 next hop through dnsmasq (proxy.dns)', () => {
   let dir: TempDir;
   let dnsmasq: ChildProcess;
+  let dnsServer: string;
   let gw: Gateway;
   let biloxi: TlsPeerServer; // sbc.biloxi.test: certificate for sip:biloxi.test
   let biloxiUdp: UdpPeer; // _sip._udp.biloxi.test: reachable, but TLS is preferred
@@ -98,6 +100,7 @@ describe.skipIf(!DNSMASQ || !ready)('gateway: RFC 3263 next hop through dnsmasq 
       'sbc.biloxi.test',
     );
     dnsmasq = started.proc;
+    dnsServer = started.server;
 
     const policyDir = join(dir.path, 'policy');
     mkdirSync(policyDir);
@@ -182,6 +185,23 @@ describe.skipIf(!DNSMASQ || !ready)('gateway: RFC 3263 next hop through dnsmasq 
     const r = await finalFor('dns-4');
     expect(r.status).toBe(503);
     expect(r.reason).toBe('Next Hop Lookup Failed');
+  });
+
+  it('prefer_tls: false keeps the NAPTR order (UDP first for biloxi.test)', async () => {
+    const r = (preferTls?: boolean) => new DnsResolver3263({ servers: [dnsServer], timeoutMs: 100, tries: 1, ipv6: false, preferTls });
+    const order = async (preferTls?: boolean) => (await r(preferTls).resolve(routeUri('sip:bob@biloxi.test'))).map((t) => `${t.transport} ${t.port}`);
+    expect(await order(false)).toEqual([`udp ${biloxiUdp.port}`, `tls ${biloxi.port}`]);
+    expect(await order()).toEqual([`tls ${biloxi.port}`, `udp ${biloxiUdp.port}`]);
+  });
+
+  it('with servers configured, a name they do not know comes from the hosts file (lab.test is only in the test file)', async () => {
+    const hosts = dir.write('hosts', '# lab\n127.0.0.7 lab.test lab  # the lab box\n::1\tLAB.test\n10.0.0.1 other.test # lab.test\n');
+    const r = (ipv6: boolean) => new DnsResolver3263({ servers: [dnsServer], hostsFile: hosts, timeoutMs: 100, tries: 1, ipv6 });
+    expect(await r(false).resolve(routeUri('sip:bob@lab.test'))).toEqual([{ transport: 'udp', host: '127.0.0.7', port: 5060, expectedDomain: 'lab.test' }]);
+    expect((await r(true).resolve(routeUri('sips:bob@lab.test'))).map((t) => `${t.transport} ${t.host}:${t.port}`)).toEqual(['tls 127.0.0.7:5061', 'tls ::1:5061']);
+    const miss = await r(true).resolve(routeUri('sip:bob@nowhere.test')).catch((e: unknown) => e);
+    expect(miss).toBeInstanceOf(NextHopError);
+    expect(miss).toMatchObject({ status: 404 });
   });
 });
 

@@ -2,6 +2,7 @@
 // transport + address + port by RFC 3263 (NAPTR, SRV, A/AAAA; TLS preferred) with src/sip's resolver.
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
 import { ResolveError, SipResolver } from '../sip/resolver.js';
 import { parseUri, isSipUri, type SipUri } from '../sip/uri.js';
 import type { Transport } from './flow.js';
@@ -58,13 +59,21 @@ export interface DnsOptions {
   preferTls?: boolean;
   /** look up AAAA after A (default true) */
   ipv6?: boolean;
+  /** with servers given: the hosts file consulted for names they do not know (default /etc/hosts) */
+  hostsFile?: string;
 }
 
 export class DnsResolver3263 implements Resolver {
   private readonly sip: SipResolver;
+  private readonly hostsFile: string | undefined;
+  private readonly ipv6: boolean;
   /** `opts`: the DNS options, or just the servers. */
   constructor(opts: DnsOptions | string[] = {}) {
     const o: DnsOptions = Array.isArray(opts) ? { servers: opts } : opts;
+    // Configured servers are the only DNS asked: the fallback for names they do not know then
+    // reads the hosts file itself instead of getaddrinfo, which would ask the system's DNS.
+    this.hostsFile = o.servers?.length ? (o.hostsFile ?? '/etc/hosts') : undefined;
+    this.ipv6 = o.ipv6 !== false;
     this.sip = new SipResolver({
       servers: o.servers?.length ? o.servers : undefined,
       timeoutMs: o.timeoutMs,
@@ -95,18 +104,39 @@ export class DnsResolver3263 implements Resolver {
     return this.fromHostsFile(u);
   }
 
-  /** Names outside DNS (/etc/hosts, e.g. localhost): RFC 3263's A/AAAA step through the system resolver. */
+  /**
+   * Names outside DNS (/etc/hosts, e.g. localhost): RFC 3263's A/AAAA step through the system
+   * resolver, or only the hosts file when DNS servers are configured.
+   */
   private async fromHostsFile(u: SipUri): Promise<Target[]> {
     const host = bare(u.host);
     const t = uriTransport(u) ?? (u.scheme === 'sips' ? 'tls' : 'udp');
     try {
-      const addrs = await lookup(host, { all: true });
+      const addrs = (this.hostsFile !== undefined ? await hostsFileLookup(this.hostsFile, host) : await lookup(host, { all: true })).filter((a) => this.ipv6 || a.family === 4);
       if (addrs.length > 0) return addrs.map((a) => ({ transport: t, host: a.address, port: u.port ?? defaultPort(t), expectedDomain: host.toLowerCase() }));
     } catch {
       // not known there either
     }
     throw new NextHopError(404, 'Next Hop Not Found');
   }
+}
+
+/** The addresses /etc/hosts (or `file`) gives `name`, in file order; none when unreadable. */
+export async function hostsFileLookup(file: string, name: string): Promise<Array<{ address: string; family: number }>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const want = name.toLowerCase().replace(/\.$/, '');
+  const out: Array<{ address: string; family: number }> = [];
+  for (const line of text.split('\n')) {
+    const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/);
+    const family = address ? isIP(address) : 0;
+    if (family && names.some((n) => n.toLowerCase().replace(/\.$/, '') === want)) out.push({ address: address!, family });
+  }
+  return out;
 }
 
 /** Parses a route URI from the policy or a Route header into a SIP URI (or throws a 500/416). */
