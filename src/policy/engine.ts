@@ -184,7 +184,8 @@ export class PolicyEngine {
     // thread, so nothing can interrupt it midway (short of a worker per message). That bounds
     // little in theory and enough in practice: Rego without recursion always terminates, and
     // http.send carries its own timeout. What the check guarantees is that a slow decision (a
-    // policy or input far costlier than intended) is never applied, and that it is loud.
+    // policy or input far costlier than intended) is never applied, and that it is loud. The
+    // time is wall clock: a long GC pause counts too, hence a default (100 ms) far above both.
     if (eval_ns > this.evalBudgetNs && snap && !failure) failure = this.overBudget(decision_id, eval_ns, snap);
     const decision = failure ? failClosedDecision(this.opts.failClosed) : normalizeDecision(value as Decision);
     const result: DecisionResult = { decision_id, decision, eval_ns, revision: snap?.info.revision };
