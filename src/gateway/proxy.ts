@@ -186,7 +186,7 @@ export class Proxy implements FlowHandler {
     if (req.method === 'INVITE') {
       ctx = { server: tx, cancelled: false };
       this.invites.set(tx.key, ctx);
-      tx.on({ onTerminated: () => this.invites.delete(tx.key) });
+      this.forgetInviteOnEnd(tx);
     }
     this.forward(flow, req, fwd, d, tx, ctx);
   }
@@ -231,16 +231,16 @@ export class Proxy implements FlowHandler {
   }
 
   private sendForward(inFlow: Flow, req: SipMessage, fwd: SipMessage, tx: ServerTransaction, ctx: InviteContext | undefined, out: Outbound): void {
-    const reply = (status: number, reason: string) => {
-      if (tx.state === 'proceeding' || tx.state === 'trying') tx.respond(buildResponse(req, status, reason, { toTag: this.toTag }));
-    };
+    // The client transaction's callbacks reach the request through `tx` only: once the call is
+    // Accepted the transactions release their messages, and a closure must not keep them alive.
+    const reply = (status: number, reason: string) => this.replyIfPending(tx, status, reason);
     if (ctx?.cancelled) return; // 487 already sent
     const listener = this.opts.transports.listenerFor(out.flow.transport, out.clientDomain);
     const inDialog = req.to.params['tag'] !== undefined;
     if (this.recordRoute && !inDialog && DIALOG_CREATING.has(req.method)) this.addRecordRoute(fwd, inFlow, out.flow, listener);
     fwd.prepend('Via', this.viaValue(out.flow, listener, generateBranch()));
     const client = this.layer.sendRequest(fwd, this.handle(out.flow), {
-      onResponse: (resp, ctx2) => this.relayResponse(out.flow, resp, req, tx, ctx2),
+      onResponse: (resp) => this.relayResponse(out.flow, resp, tx),
       onTimeout: () => reply(408, 'Request Timeout'),
       onTransportError: () => reply(503, 'Service Unavailable'),
     });
@@ -253,20 +253,33 @@ export class Proxy implements FlowHandler {
   }
 
   /** Relays a response from the client transaction to the server transaction, after the policy. */
-  private relayResponse(from: Flow, resp: SipMessage, req: SipMessage, tx: ServerTransaction, _client: ClientTransaction): void {
+  private relayResponse(from: Flow, resp: SipMessage, tx: ServerTransaction): void {
     if (resp.status === 100) return; // hop by hop; our own 100 went out already
     this.stats.responses++;
     const d = this.decide(from, resp);
     if (!d.allow) {
       this.stats.rejected++;
-      if (resp.status >= 200 && (tx.state === 'proceeding' || tx.state === 'trying')) {
-        tx.respond(buildResponse(req, d.reject?.status ?? 403, d.reject?.reason ?? 'Forbidden', { toTag: this.toTag }));
-      }
+      if (resp.status >= 200) this.replyIfPending(tx, d.reject?.status ?? 403, d.reject?.reason ?? 'Forbidden');
       return;
     }
     const out = resp.clone();
     out.shiftValue('Via');
     tx.respond(out);
+    if (resp.status >= 200) this.invites.delete(tx.key); // final: nothing left to CANCEL
+  }
+
+  // (a method of its own: a closure made in onRequest would share its context and keep the
+  // request alive as long as the transaction lives)
+  private forgetInviteOnEnd(tx: ServerTransaction): void {
+    const key = tx.key;
+    tx.on({ onTerminated: () => this.invites.delete(key) });
+  }
+
+  /** A final response of our own, while the server transaction still waits for one. */
+  private replyIfPending(tx: ServerTransaction, status: number, reason: string): void {
+    if (tx.state !== 'proceeding' && tx.state !== 'trying') return;
+    tx.respond(buildResponse(tx.request, status, reason, { toTag: this.toTag }));
+    this.invites.delete(tx.key);
   }
 
   private onCancel(flow: Flow, cancel: SipMessage, tx: ServerTransaction, invite?: ServerTransaction): void {

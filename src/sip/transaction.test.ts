@@ -102,9 +102,30 @@ describe('transactions (RFC 3261 §17)', () => {
       expect(tx.state).toBe('accepted');
       expect(onResponse).toHaveBeenCalledTimes(2);
       expect(w.sent).toHaveLength(1); // no ACK for 2xx from the transaction
+      // the messages are released in Accepted (only the key matches retransmissions)
+      expect(() => tx.request).toThrow(/released/);
+      expect(tx.finalResponse).toBeNull();
       vi.advanceTimersByTime(64 * T1);
       expect(tx.state).toBe('terminated');
       expect(layer.receiveResponse(ok).type).toBe('stray');
+    });
+
+    it('relays 2xx retransmissions through an Accepted server transaction that released its messages', () => {
+      const w = wire(true);
+      const inv = request('INVITE');
+      const r = layer.receiveRequest(inv, w);
+      if (r.type !== 'request') throw new Error('expected a new transaction');
+      const ok = buildResponse(inv, 200, undefined, { toTag: 'b2' });
+      expect(r.tx.respond(ok)).toBe(true);
+      expect(r.tx.state).toBe('accepted');
+      expect(() => r.tx.request).toThrow(/released/);
+      expect(r.tx.lastResponse).toBeNull();
+      expect(layer.receiveRequest(inv, w).type).toBe('retransmission'); // absorbed, nothing sent
+      const before = w.sent.length;
+      expect(r.tx.respond(ok)).toBe(true); // a 2xx retransmission from downstream
+      expect(w.sent.length).toBe(before + 1);
+      expect(w.sent.at(-1)!.status).toBe(200);
+      expect(r.tx.respond(buildResponse(inv, 486, undefined, { toTag: 'b2' }))).toBe(false);
     });
 
     it('keeps CANCEL and its responses apart from the INVITE', () => {

@@ -91,13 +91,32 @@ export function clientKey(branch: string, cseqMethod: string): string {
 abstract class Transaction {
   protected timers = new Map<string, unknown>();
   protected readonly t: TimerConfig;
+  private req: SipMessage | null;
   constructor(
     readonly layer: TransactionLayer,
     readonly key: string,
-    readonly request: SipMessage,
+    request: SipMessage,
     readonly transport: TransportHandle,
   ) {
     this.t = layer.timers;
+    this.req = request;
+  }
+
+  /** The request that created the transaction; gone once released (Accepted state). */
+  get request(): SipMessage {
+    if (!this.req) throw new Error(`transaction ${this.key} released its messages (${this.stateName})`);
+    return this.req;
+  }
+
+  protected abstract get stateName(): string;
+
+  /**
+   * Drops the messages the transaction no longer needs. In the RFC 6026 Accepted state a
+   * transaction only matches retransmissions for 64*T1 (32 s): a call's parsed INVITE, responses
+   * and encodings would otherwise stay on the heap that long, the gateway's main memory cost.
+   */
+  protected releaseMessages(): void {
+    this.req = null;
   }
 
   protected startTimer(name: string, ms: number, fn: () => void): void {
@@ -146,7 +165,7 @@ export class ClientTransaction extends Transaction {
   readonly isInvite: boolean;
   /** the last final response received */
   finalResponse: SipMessage | null = null;
-  private readonly bytes: Buffer;
+  private bytes: Buffer | null;
   private ackBytes: Buffer | null = null;
   private ack: SipMessage | null = null;
   private interval: number;
@@ -159,9 +178,13 @@ export class ClientTransaction extends Transaction {
     this.interval = this.t.T1;
   }
 
+  protected get stateName(): string {
+    return this.state;
+  }
+
   /** Sends the request and starts the timers (called by TransactionLayer.sendRequest). */
   start(): void {
-    if (!this.write(this.bytes, this.request)) return;
+    if (!this.write(this.bytes!, this.request)) return;
     const t64 = 64 * this.t.T1;
     if (this.isInvite) {
       if (!this.transport.reliable) this.startTimer('A', this.interval, () => this.retransmit('A'));
@@ -173,7 +196,7 @@ export class ClientTransaction extends Transaction {
   }
 
   private retransmit(timer: 'A' | 'E'): void {
-    if (this.state === 'terminated') return;
+    if (this.state === 'terminated' || !this.bytes) return;
     if (!this.write(this.bytes, this.request)) return;
     if (timer === 'A') this.interval *= 2;
     else this.interval = this.state === 'proceeding' ? this.t.T2 : Math.min(this.interval * 2, this.t.T2);
@@ -201,9 +224,11 @@ export class ClientTransaction extends Transaction {
           } else if (s < 300) {
             this.stopAllTimers();
             this.state = 'accepted';
-            this.finalResponse = resp;
             this.startTimer('M', 64 * this.t.T1, () => this.terminate('normal'));
             this.handlers.onResponse(resp, this);
+            // only 2xx retransmissions are matched from here on (by key)
+            this.bytes = null;
+            this.releaseMessages();
           } else {
             this.stopAllTimers();
             this.state = 'completed';
@@ -281,6 +306,10 @@ export class ServerTransaction extends Transaction {
     this.interval = this.t.T1;
   }
 
+  protected get stateName(): string {
+    return this.state;
+  }
+
   /** Sets the TU callbacks (returns this for chaining). */
   on(handlers: ServerHandlers): this {
     this.handlers = { ...this.handlers, ...handlers };
@@ -304,7 +333,7 @@ export class ServerTransaction extends Transaction {
     if (this.state === 'accepted') {
       // RFC 6026: a proxy forwards 2xx retransmissions through the Accepted transaction.
       if (s < 200 || s >= 300) return false;
-      return this.send(resp);
+      return this.write(resp.toBuffer(), resp);
     }
     this.stopTimer('trying');
     if (!this.send(resp)) return false;
@@ -317,6 +346,10 @@ export class ServerTransaction extends Transaction {
       if (s < 300) {
         this.state = 'accepted';
         this.startTimer('L', t64, () => this.terminate('normal'));
+        // INVITE retransmissions are absorbed from here on; 2xx retransmissions pass through
+        this.lastResponse = null;
+        this.lastBytes = null;
+        this.releaseMessages();
       } else {
         this.state = 'completed';
         if (!this.transport.reliable) this.startTimer('G', this.interval, () => this.retransmitFinal());
