@@ -43,6 +43,8 @@ export interface GatewayConfig {
     timers?: { T1?: number; T2?: number; T4?: number };
     connect_timeout_ms?: number;
     dns?: DnsConfig;
+    /** methods let through to the policy; any other request is answered 405 (default DEFAULT_METHODS) */
+    methods?: string[];
   };
   limits?: {
     max_message_bytes?: number;

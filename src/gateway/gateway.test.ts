@@ -256,7 +256,7 @@ describe.skipIf(!ready)('gateway: a call across two federations over mTLS', () =
       expect(logLines.some((l) => typeof l.msg === 'string' && (l.msg as string).includes('slowloris'))).toBe(true);
     });
 
-    it('an unknown method from an untrusted UDP peer is decided by the policy, never trusted', async () => {
+    it('an unknown method from an untrusted UDP peer is answered 405 before the policy', async () => {
       const u = new UdpPeer();
       await u.bind();
       const port = gw.listener('udp').port;
@@ -265,9 +265,10 @@ describe.skipIf(!ready)('gateway: a call across two federations over mTLS', () =
         port,
       );
       const r = await u.inbox.wait((m) => m.callId === 'foo-1', 'answer');
-      expect(r.status).toBe(404); // hosted: domain not served here
-      const d = decisionsFor('foo-1')[0] as { peer: { verified: boolean } };
-      expect(d.peer.verified).toBe(false);
+      expect(r.status).toBe(405);
+      expect(r.get('allow')).toContain('INVITE');
+      expect(r.get('allow')).not.toContain('FOOBAR');
+      expect(decisionsFor('foo-1')).toHaveLength(0);
       u.close();
     });
   });

@@ -108,6 +108,7 @@ export class Gateway {
       localNames: proxyCfg.local_names,
       maxForwards: proxyCfg.max_forwards,
       recordRoute: proxyCfg.record_route,
+      methods: proxyCfg.methods,
     });
     const gw = new Gateway(loaded, logger, registry, policy, transports, proxy);
     try {

@@ -36,6 +36,8 @@ export interface ProxyOptions {
   localNames?: string[];
   maxForwards?: number;
   recordRoute?: boolean;
+  /** request methods let through to the policy (others: 405); ACK and CANCEL always pass */
+  methods?: readonly string[];
 }
 
 /** Counters for tests, the bench and operators. */
@@ -44,6 +46,8 @@ export interface ProxyStats {
   responses: number;
   rejected: number;
   badInput: number;
+  /** requests answered 405 (method not in proxy.methods) */
+  methodNotAllowed: number;
   forwarded: number;
   evalNs: number[];
 }
@@ -62,13 +66,14 @@ interface Outbound {
   clientDomain?: string;
 }
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, PRACK, SUBSCRIBE, NOTIFY, REFER, MESSAGE';
+/** The methods let through to the policy unless the config names others (proxy.methods). */
+export const DEFAULT_METHODS: readonly string[] = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'UPDATE', 'INFO', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE'];
 /** Requests that create dialogs: the gateway record-routes them. */
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 
 export class Proxy implements FlowHandler {
   readonly layer: TransactionLayer;
-  readonly stats: ProxyStats = { requests: 0, responses: 0, rejected: 0, badInput: 0, forwarded: 0, evalNs: [] };
+  readonly stats: ProxyStats = { requests: 0, responses: 0, rejected: 0, badInput: 0, methodNotAllowed: 0, forwarded: 0, evalNs: [] };
   /** keep the last N evaluation times (bench: decision latency percentiles) */
   evalSampleLimit = 100_000;
   private readonly invites = new Map<string, InviteContext>();
@@ -77,6 +82,8 @@ export class Proxy implements FlowHandler {
   private readonly maxForwards: number;
   private readonly recordRoute: boolean;
   private readonly toTag = generateTag();
+  private readonly methods: Set<string>;
+  private readonly allow: string;
 
   constructor(private readonly opts: ProxyOptions) {
     this.layer = opts.layer ?? new TransactionLayer();
@@ -84,6 +91,8 @@ export class Proxy implements FlowHandler {
     this.localNames = new Set((opts.localNames ?? []).map((n) => n.toLowerCase()));
     this.maxForwards = opts.maxForwards ?? 70;
     this.recordRoute = opts.recordRoute ?? true;
+    this.methods = new Set([...(opts.methods ?? DEFAULT_METHODS), 'ACK', 'CANCEL']);
+    this.allow = [...this.methods].join(', ');
   }
 
   // ---- entry points (FlowHandler) --------------------------------------------------------
@@ -157,6 +166,12 @@ export class Proxy implements FlowHandler {
       tx.respond(buildResponse(req, status, reason, { toTag: this.toTag, headers }));
     };
 
+    if (!this.methods.has(req.method)) {
+      // a border refuses what it was not told to carry; the policy never sees it
+      this.stats.methodNotAllowed++;
+      this.log.warn({ flow: flow.id, transport: flow.transport, remote: flow.remote, method: req.method, call_id: req.callId }, 'sip: method not allowed; answered 405');
+      return reply(405, 'Method Not Allowed', [['Allow', this.allow]]);
+    }
     const mf = req.maxForwards;
     if (mf === 0) {
       if (req.method === 'OPTIONS' && this.isSelfRequest(req)) return this.answerOptions(flow, req, tx);
@@ -462,7 +477,7 @@ export class Proxy implements FlowHandler {
       buildResponse(req, 200, 'OK', {
         toTag: this.toTag,
         headers: [
-          ['Allow', ALLOW],
+          ['Allow', this.allow],
           ['Accept', 'application/sdp'],
           ['Supported', ''],
           ['Server', 'sip-bastion'],
