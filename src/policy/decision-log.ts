@@ -2,7 +2,7 @@
 // who (peer subject/issuer/verified), what (method, Request-URI, Call-ID), which policy
 // (path, revision) and the outcome. Input logging is off by default; when on, JSON-pointer
 // masks erase sensitive parts the way OPA's decision-log masking does (`erased` lists them).
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { Decision, FailureKind } from './decision.js';
 import type { DecisionLogFields } from './encoded-input.js';
 
@@ -133,8 +133,14 @@ export function writeRecordFromFields(
   if (!cache || cache.base !== opts.logger) {
     cache = from.cache = { base: opts.logger, child: opts.logger.child({ peer: from.peer, local_domain: from.local_domain }) };
   }
+  const child = cache.child as Logger;
+  const line = plainLine(child);
+  if (line) {
+    if (child.isLevelEnabled('info')) line.stream.write(recordLine(line.head, child, base, f));
+    return;
+  }
   // pino leaves out undefined values
-  (cache.child as Logger).info(
+  child.info(
     {
       decision_id: base.decision_id,
       timestamp: new Date().toISOString(),
@@ -152,4 +158,79 @@ export function writeRecordFromFields(
     },
     'decision',
   );
+}
+
+// ---- the decision line written by hand ------------------------------------------------------
+// pino's generic serializer (a key walk with per-string escaping) cost as much as building the
+// policy input. When the logger is plain pino (its standard time, level and message keys, no
+// mixin, formatters, hooks, serializers or redaction for our keys) the line is assembled here
+// from the same parts pino uses (its level prefix and the child's pre-serialized bindings) and
+// written to its stream; any other logger gets the record through pino itself. Tests compare
+// both lines.
+const S = pino.symbols;
+interface PlainLine {
+  /** `{"level":30` */
+  head: string;
+  stream: { write(s: string): unknown };
+}
+const plainLines = new WeakMap<object, PlainLine | null>();
+const RECORD_KEYS = ['decision_id', 'timestamp', 'path', 'revision', 'source', 'decision', 'failure', 'eval_ns', 'direction', 'method', 'status', 'request_uri', 'call_id', 'msg'];
+
+function plainLine(logger: Logger): PlainLine | undefined {
+  let p = plainLines.get(logger);
+  if (p === undefined) {
+    const l = logger as unknown as Record<symbol, any>;
+    const formatters = l[S.formattersSym] ?? {};
+    const hooks = l[S.hooksSym] ?? {};
+    const serializers = l[S.serializersSym] ?? {};
+    const stringifiers = l[S.stringifiersSym] ?? {};
+    const head = l[S.lsCacheSym]?.[30];
+    const plain =
+      head === '{"level":30' &&
+      l[S.timeSym] === pino.stdTimeFunctions.epochTime &&
+      l[S.messageKeySym] === 'msg' &&
+      !l[S.mixinSym] &&
+      !l[(S as Record<string, symbol>)['msgPrefixSym']!] &&
+      !l[S.nestedKeySym] &&
+      !formatters.log &&
+      !hooks.logMethod &&
+      !hooks.streamWrite &&
+      l[S.endSym] === '}\n' &&
+      RECORD_KEYS.every((k) => !serializers[k] && !stringifiers[k]) &&
+      !stringifiers[S.wildcardFirstSym] &&
+      typeof l[S.streamSym]?.write === 'function' &&
+      typeof l[S.chindingsSym] === 'string';
+    p = plain ? { head, stream: l[S.streamSym] } : null;
+    plainLines.set(logger, p);
+  }
+  return p ?? undefined;
+}
+
+/** Whether decision lines for this logger are built by hand (tests, diagnostics). */
+export function handBuiltLines(logger: Logger): boolean {
+  return plainLine(logger) !== undefined;
+}
+
+const json = JSON.stringify;
+
+function recordLine(
+  head: string,
+  child: Logger,
+  base: Pick<DecisionLogRecord, 'decision_id' | 'path' | 'revision' | 'source' | 'decision' | 'failure' | 'eval_ns'>,
+  f: DecisionLogFields,
+): string {
+  const chindings = (child as unknown as Record<symbol, string>)[S.chindingsSym];
+  const now = Date.now();
+  let s = head + ',"time":' + now + chindings + ',"decision_id":' + json(base.decision_id) + ',"timestamp":"' + new Date(now).toISOString() + '","path":' + json(base.path);
+  if (base.revision !== undefined) s += ',"revision":' + json(base.revision);
+  if (base.source !== undefined) s += ',"source":' + json(base.source);
+  s += ',"decision":' + json(base.decision);
+  if (base.failure !== undefined) s += ',"failure":' + json(base.failure);
+  s += ',"eval_ns":' + (Number.isFinite(base.eval_ns) ? base.eval_ns : 'null');
+  if (f.direction !== undefined) s += ',"direction":' + json(f.direction);
+  if (f.method !== undefined) s += ',"method":' + json(f.method);
+  if (f.status !== undefined) s += ',"status":' + f.status;
+  if (f.request_uri !== undefined) s += ',"request_uri":' + json(f.request_uri);
+  if (f.call_id !== undefined) s += ',"call_id":' + json(f.call_id);
+  return s + ',"msg":"decision"}\n';
 }
