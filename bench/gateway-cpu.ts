@@ -8,6 +8,7 @@
 // during the measured steps (node --perf-basic-prof names the JS frames) and prints the top
 // symbols by self CPU: the V8 profile samples wall time, so a preempted write looks expensive.
 // BENCH_NODE_ARGS adds node flags to the gateway process (e.g. "--max-semi-space-size=32").
+// BENCH_LOOP_DELAY=1 prints the gateway's event-loop delay (max, p99) every 5 s.
 // Env: BENCH_RATE=200 BENCH_SECONDS=10 BENCH_REPEATS=5 BENCH_PROF=0 BENCH_PERF=0 BENCH_DECISIONS=1
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,7 @@ try {
     const gc = t.childOutput().split('\n').filter((l) => /Mark-Compact|Scavenge|Mark-Sweep/.test(l));
     console.log(`${gc.length} GC lines; major ones and the last:\n${[...gc.filter((l) => /Mark/.test(l)), ...gc.slice(-3)].join("\n")}`);
   }
+  if (process.env.BENCH_LOOP_DELAY === '1') console.log(t.childOutput().split('\n').filter((l) => l.startsWith('loop delay')).join('\n'));
   if (perfRun) {
     perfRun.kill('SIGINT');
     await new Promise((r) => perfRun!.once('exit', r));

@@ -101,7 +101,9 @@ export async function startTopology(dir: string, middle: MiddleKind, opts: Topol
     } else {
       const file = join(dir, 'bastion.json');
       writeFileSync(file, JSON.stringify({ ...cfg, log: { ...cfg.log, file: join(dir, 'bastion.log') } }, null, 2));
-      child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', join(packageRoot(), 'test', 'interop', 'run-bastion.ts'), 'run', '--config', file], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
+      // the same V8 flag as `bastion run` (bin/bastion.js re-executes itself with it)
+      const semi = (opts.nodeArgs ?? []).some((a) => a.startsWith('--max-semi-space-size')) ? [] : ['--max-semi-space-size=32'];
+      child = spawn(process.execPath, [...semi, ...(opts.nodeArgs ?? []), '--import', 'tsx', join(packageRoot(), 'test', 'interop', 'run-bastion.ts'), 'run', '--config', file], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
       child.stdout?.on('data', (d) => (out += d));
       child.stderr?.on('data', (d) => (out += d));
       // ready when both TLS listeners accept connections
