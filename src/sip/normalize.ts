@@ -1,7 +1,7 @@
 // The normalized, JSON-ready view of a message that goes into the policy input
 // (schemas/sip-message.schema.json). Everything here is derived from a validated SipMessage.
 import { LIST_HEADERS } from './header-names.js';
-import { splitList, unescapeUri, type Params } from './syntax.js';
+import { splitList, unescapeUri, VIEW_CACHE, type Params, type ViewCache } from './syntax.js';
 import { isSipUri, isTelUri, type Uri } from './uri.js';
 import type { NameAddr } from './address.js';
 import type { Via } from './via.js';
@@ -101,35 +101,20 @@ export function toPolicyMessage(msg: SipMessage): PolicyMessage {
 // ---- the policy view as JSON text ------------------------------------------------------------
 // policyMessageJson(msg) === JSON.stringify(toPolicyMessage(msg)), built from JSON fragments of
 // the parsed views. Views are frozen and shared between messages (see ParseMemo), so a repeated
-// From/To/Contact/Route/Via is encoded once and its text reused.
-const fragments = new WeakMap<object, string>();
-
-function viaJson(v: Via): string {
-  let s = fragments.get(v);
-  if (s === undefined) {
-    s = JSON.stringify({ transport: v.transport, host: v.host, port: v.port, branch: v.branch, received: v.received, rport: v.rport, params: plain(v.params) });
-    fragments.set(v, s);
-  }
+// From/To/Contact/Route/Via is encoded once and its text reused (kept in the view's cache slot).
+/** The JSON fragment of a view, cached in its slot when it has one (memoized views do). */
+function fragment<T extends object>(view: T, make: (v: T) => unknown): string {
+  const slot = (view as { [VIEW_CACHE]?: ViewCache })[VIEW_CACHE];
+  if (slot?.json !== undefined) return slot.json;
+  const s = JSON.stringify(make(view));
+  if (slot) slot.json = s;
   return s;
 }
 
-function addressJson(a: NameAddr): string {
-  let s = fragments.get(a);
-  if (s === undefined) {
-    s = JSON.stringify(policyAddress(a));
-    fragments.set(a, s);
-  }
-  return s;
-}
-
-function uriJson(u: Uri): string {
-  let s = fragments.get(u);
-  if (s === undefined) {
-    s = JSON.stringify(policyUri(u));
-    fragments.set(u, s);
-  }
-  return s;
-}
+const viaView = (v: Via) => ({ transport: v.transport, host: v.host, port: v.port, branch: v.branch, received: v.received, rport: v.rport, params: plain(v.params) });
+const viaJson = (v: Via): string => fragment(v, viaView);
+const addressJson = (a: NameAddr): string => fragment(a, policyAddress);
+const uriJson = (u: Uri): string => fragment(u, policyUri);
 
 function listJson<T>(items: readonly T[], one: (x: T) => string): string {
   if (items.length === 0) return '[]';

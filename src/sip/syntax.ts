@@ -184,8 +184,19 @@ export class ParseMemo<T> {
   }
 }
 
+/**
+ * A frozen view's one mutable slot: a cache of derived text (normalize.ts keeps the view's JSON
+ * fragment there). Symbol-keyed, so JSON.stringify, Object.values and equality checks ignore it;
+ * cheaper than a WeakMap, whose ephemeron entries every garbage collection has to process.
+ */
+export const VIEW_CACHE: unique symbol = Symbol('sip.viewCache');
+export interface ViewCache {
+  json?: string;
+}
+
 /** Object.freeze on an object and its plain-object properties (one level: params, headers). */
 export function freezeView<T extends object>(o: T): T {
   for (const v of Object.values(o)) if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) Object.freeze(v);
+  (o as { [VIEW_CACHE]?: ViewCache })[VIEW_CACHE] = {};
   return Object.freeze(o);
 }
