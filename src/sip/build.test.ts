@@ -53,5 +53,9 @@ describe('builders and helpers', () => {
     const b = generateBranch();
     expect(isRfc3261Branch(b)).toBe(true);
     expect(generateBranch()).not.toBe(b);
+    // drawn from a pooled CSPRNG: distinct across several pool refills, 12 base64url chars each
+    const many = Array.from({ length: 3000 }, generateBranch);
+    expect(new Set(many).size).toBe(3000);
+    for (const x of many) expect(x).toMatch(/^z9hG4bK[A-Za-z0-9_-]{12}$/);
   });
 });

@@ -5,12 +5,27 @@ import { SipMessage, makeField, type HeaderField } from './message.js';
 import { MAGIC_COOKIE, formatVia } from './via.js';
 import { splitList } from './syntax.js';
 
+// Branches and tags stay unpredictable (an off-path peer must not guess the branch of a client
+// transaction and forge its responses), but one CSPRNG call per message cost more than the rest of
+// building the Via: random bytes are drawn 4 KB at a time and used once each.
+let pool = Buffer.alloc(0);
+let poolPos = 0;
+function randomSlice(n: number): Buffer {
+  if (poolPos + n > pool.length) {
+    pool = randomBytes(4096);
+    poolPos = 0;
+  }
+  const b = pool.subarray(poolPos, poolPos + n);
+  poolPos += n;
+  return b;
+}
+
 export function generateBranch(): string {
-  return MAGIC_COOKIE + randomBytes(9).toString('base64url');
+  return MAGIC_COOKIE + randomSlice(9).toString('base64url');
 }
 
 export function generateTag(): string {
-  return randomBytes(6).toString('hex');
+  return randomSlice(6).toString('hex');
 }
 
 const DEFAULT_REASONS: Record<number, string> = {
