@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import type * as ir from '../ir/types.js';
 import { emitWasm } from '../wasm/index.js';
-import { L, planPolicy } from '../wasm/test-helpers.js';
+import { L, S, planPolicy } from '../wasm/test-helpers.js';
 
 interface Raw {
   roundTrip(json: string): string | null;
@@ -79,6 +79,12 @@ describe('JSON parse/dump', () => {
 
   it('dumps Rego syntax', () => {
     expect(raw.regoDump('{"b":[1,"x"],"a":{}}')).toBe('{"a": {}, "b": [1, "x"]}');
+  });
+
+  it('keeps the last of duplicate keys and dumps keys in byte order, whatever their text order', () => {
+    expect(raw.roundTrip('{"b":1,"a":2,"b":3}')).toBe('{"a":2,"b":3}');
+    expect(raw.roundTrip('{"a\\u0000":1,"a":2,"":3}')).toBe('{"":3,"a":2,"a\\u0000":1}');
+    expect(raw.roundTrip('{"abcdefgh\\u0000":1,"abcdefgh":2,"abcdefghi":3,"abcdefgg":4}')).toBe('{"abcdefgg":4,"abcdefgh":2,"abcdefgh\\u0000":1,"abcdefghi":3}');
   });
 
   it('handles thousands of keys', () => {
@@ -250,5 +256,32 @@ describe('builtins', () => {
     expect(await b('json.marshal', 1, { b: [1, 'x'], a: null })).toBe('{"a":null,"b":[1,"x"]}');
     expect(await b('json.unmarshal', 1, '{"a":[1,2]}')).toEqual({ a: [1, 2] });
     expect(await b('bits.and', 2, 12, 10)).toBe(8);
+  });
+});
+
+describe('object lookups', () => {
+  // result := input.o[input.k]: keys that share 8-byte prefixes, differ only in length or by
+  // a NUL byte, in objects small (linear scan) and large (binary search), sorted or not.
+  it('finds every key and no other, for any size and order', async () => {
+    const stmts: ir.Stmt[] = [
+      { type: 'DotStmt', source: L(0), key: S(0), target: 10 },
+      { type: 'DotStmt', source: L(0), key: S(1), target: 11 },
+      { type: 'DotStmt', source: L(10), key: L(11), target: 2 },
+    ];
+    const policy = await loadPolicy(await emitWasm(planPolicy(['o', 'k'], stmts)));
+    const keys = ['', 'a', 'a\u0000', 'b', 'abcdefgh', 'abcdefgh\u0000', 'abcdefghi', 'abcdefgi', 'abcdefghij', 'abcdefghik', 'x'.repeat(20), 'x'.repeat(21), 'é', 'ab', 'ba', 'z', 'zz', 'zzz', 'zzzz', 'y'];
+    const get = (json: string) => {
+      const rs = policy.evaluate(new TextEncoder().encode(json).buffer as ArrayBuffer) as Array<{ result: unknown }>;
+      return rs.length === 0 ? undefined : rs[0]!.result;
+    };
+    for (let n = 1; n <= keys.length; n++) {
+      for (const order of [keys.slice(0, n), keys.slice(0, n).reverse()]) {
+        const obj = '{' + order.map((k) => `${JSON.stringify(k)}:${JSON.stringify(k + '!')}`).join(',') + '}';
+        for (const k of keys) {
+          const want = keys.indexOf(k) < n ? k + '!' : undefined;
+          expect(get(`{"o":${obj},"k":${JSON.stringify(k)}}`), `${n} ${JSON.stringify(k)}`).toBe(want);
+        }
+      }
+    }
   });
 });

@@ -238,7 +238,7 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
     m.addFunction('rego$start', b.none, b.none, [], m.block(null as unknown as string, startBody, b.none));
 
     if (!m.validate()) throw new WasmCompileError('internal error: generated module does not validate');
-    const bytes = splice(tpl, m.emitBinary(), policy.funcs.length, base, data.bytes, pages);
+    const bytes = splice(tpl, m.emitBinary(), policy.funcs.length, base, data.bytes, pages, policy.funcs.map((f) => f.name));
     if (!options.optimize) return bytes;
     return optimizeModule(b, bytes);
   } finally {
@@ -252,7 +252,7 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
  * data segment added and private exports dropped. `gen` holds, in order, `nfuncs` policy
  * functions, the three hooks and the start function.
  */
-function splice(tpl: RuntimeTemplate, gen: Uint8Array, nfuncs: number, base: number, data: Uint8Array, pages: number): Uint8Array {
+function splice(tpl: RuntimeTemplate, gen: Uint8Array, nfuncs: number, base: number, data: Uint8Array, pages: number, funcNames: string[]): Uint8Array {
   const gsec = readSections(gen);
   const gpayload = (id: number) => gsec.find((s) => s.id === id)?.payload ?? new Uint8Array([0]);
   const gtypes = readTypes(gpayload(SEC.type));
@@ -310,6 +310,21 @@ function splice(tpl: RuntimeTemplate, gen: Uint8Array, nfuncs: number, base: num
     for (const d of tpl.data) s.bytes(d.raw);
     writeActiveSegment(s, base, data);
   });
+  if (tpl.funcNames) {
+    // a runtime with names (profiling): keep them, and name the policy's functions after the IR's
+    const names = new Map(tpl.funcNames);
+    funcNames.forEach((n, i) => names.set(tpl.funcTypes.length + i, `rego:${n}`));
+    names.set(startIndex, 'rego$start');
+    const sorted = [...names].sort((a, b) => a[0] - b[0]);
+    w.section(SEC.custom, (s) => {
+      s.name('name').byte(1);
+      const sub = new Writer();
+      sub.u32(sorted.length);
+      for (const [i, n] of sorted) sub.u32(i).name(n);
+      const payload = sub.finish();
+      s.u32(payload.length).bytes(payload);
+    });
+  }
   return w.finish();
 }
 

@@ -16,10 +16,12 @@ let cached: RuntimeInfo | undefined;
 export function runtimeInfo(): RuntimeInfo {
   if (cached) return cached;
   let bytes: Uint8Array;
+  // For profiling: a runtime built with asc --debug (see eval-profile.ts) keeps function names.
+  const path = process.env.REGO_RUNTIME_WASM || RUNTIME_PATH;
   try {
-    bytes = new Uint8Array(readFileSync(RUNTIME_PATH));
+    bytes = new Uint8Array(readFileSync(path));
   } catch {
-    throw new Error(`WASM runtime missing at ${RUNTIME_PATH}: run \`npm run build:runtime\``);
+    throw new Error(`WASM runtime missing at ${path}: run \`npm run build:runtime\``);
   }
   // Instantiate once with inert imports to ask the runtime where its heap begins.
   const memory = new WebAssembly.Memory({ initial: 2 });

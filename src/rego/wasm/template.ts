@@ -9,7 +9,7 @@
 import { runtimeInfo } from './runtime.js';
 import { loadBinaryen, type Binaryen } from './binaryen.js';
 import {
-  SEC, readSections, readTypes, readImports, readU32Vec, readExports, readCode, readData,
+  SEC, Reader, readSections, readTypes, readImports, readU32Vec, readExports, readCode, readData,
   type Section, type FuncType, type Import, type Export, type DataSegment,
 } from './binary.js';
 
@@ -38,6 +38,8 @@ export interface RuntimeTemplate {
   startIndex?: number;
   /** where the heap begins after the runtime's start function ran */
   heapBase: number;
+  /** function names by index, when the runtime was built with names (asc --debug, for profiling) */
+  funcNames?: Map<number, string>;
 }
 
 let cached: Promise<RuntimeTemplate> | undefined;
@@ -88,7 +90,14 @@ async function build(): Promise<RuntimeTemplate> {
       if (!have.has(`opa_builtin${n}`)) m.addFunctionImport(`opa_builtin${n}$`, 'env', `opa_builtin${n}`, b.createType(new Array(n + 2).fill(b.i32)), b.i32);
     }
     if (!m.validate()) throw new Error('runtime template does not validate');
-    bytes = m.emitBinary();
+    const named = readSections(runtimeInfo().bytes).some((s) => s.id === SEC.custom && customName(s.payload) === 'name');
+    const debugInfo = b.getDebugInfo();
+    b.setDebugInfo(named);
+    try {
+      bytes = m.emitBinary();
+    } finally {
+      b.setDebugInfo(debugInfo);
+    }
   } finally {
     m.dispose();
   }
@@ -137,8 +146,33 @@ function inlineHotCalls(b: Binaryen, m: InstanceType<Binaryen['Module']>): void 
   }
 }
 
+function customName(payload: Uint8Array): string {
+  return new Reader(payload).name();
+}
+
+/** The function names of a module's name section (subsection 1), if it has one. */
+function functionNames(all: Section[]): Map<number, string> | undefined {
+  const sec = all.find((s) => s.id === SEC.custom && customName(s.payload) === 'name');
+  if (!sec) return undefined;
+  const r = new Reader(sec.payload);
+  r.name();
+  const names = new Map<number, string>();
+  while (!r.done()) {
+    const id = r.u8();
+    const size = r.u32();
+    const end = r.pos + size;
+    if (id === 1) {
+      const sub = new Reader(sec.payload, r.pos, end);
+      for (let n = sub.u32(); n > 0; n--) names.set(sub.u32(), sub.name());
+    }
+    r.pos = end;
+  }
+  return names;
+}
+
 function describe(bytes: Uint8Array): RuntimeTemplate {
-  const sections = readSections(bytes).filter((s) => s.id !== SEC.custom);
+  const all = readSections(bytes);
+  const sections = all.filter((s) => s.id !== SEC.custom);
   const payload = (id: number) => sections.find((s) => s.id === id)?.payload;
   const types = readTypes(payload(SEC.type) ?? new Uint8Array([0]));
   const imports = readImports(payload(SEC.import) ?? new Uint8Array([0]));
@@ -176,6 +210,7 @@ function describe(bytes: Uint8Array): RuntimeTemplate {
     hasDataCount: payload(SEC.datacount) !== undefined,
     startIndex: start ? readU32Vec(new Uint8Array([1, ...start]))[0] : undefined,
     heapBase: probeHeapBase(bytes),
+    funcNames: functionNames(all),
   };
 }
 

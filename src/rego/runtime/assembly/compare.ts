@@ -46,11 +46,35 @@ export function bytesEqual(pa: usize, pb: usize, n: usize): bool {
   return true;
 }
 
+/**
+ * The first (up to) 8 bytes of the n bytes at p as a big-endian number, zero-padded: such
+ * numbers order as the bytes do, so most string comparisons are one integer compare. A short
+ * string is read with one 8-byte load (masked) when that stays inside memory.
+ */
+@inline export function prefix8(p: usize, n: usize): u64 {
+  if (n >= 8) return bswap<u64>(load<u64>(p));
+  if (n == 0) return 0;
+  let lim = <usize>memory.size() << 16; // 0 at 4 GiB: then the slow way
+  if (p + 8 <= lim && p + 8 > p) return bswap<u64>(load<u64>(p)) & ~(<u64>-1 >> (<u64>n << 3));
+  return prefix8Slow(p, n);
+}
+
+function prefix8Slow(p: usize, n: usize): u64 {
+  let x: u64 = 0;
+  for (let i: usize = 0; i < n; i++) x |= <u64>load<u8>(p + i) << (<u64>(7 - i) << 3);
+  return x;
+}
+
 @inline export function stringCompare(a: usize, b: usize): i32 {
   let la = strLen(a), lb = strLen(b);
   let pa = strPtr(a), pb = strPtr(b);
   if (pa == pb && la == lb) return 0;
-  return bytesCompare(pa, la, pb, lb);
+  let x = prefix8(pa, la), y = prefix8(pb, lb);
+  if (x != y) return x < y ? -1 : 1;
+  // equal first min(la, lb, 8) bytes (zero padding cannot tie a real byte with a missing one
+  // unless that byte is 0, where the shorter string comes first anyway)
+  if (la <= 8 || lb <= 8) return la == lb ? 0 : (la < lb ? -1 : 1);
+  return bytesCompare(pa + 8, la - 8, pb + 8, lb - 8);
 }
 
 /** Two string values hold the same bytes. */
@@ -58,7 +82,9 @@ export function bytesEqual(pa: usize, pb: usize, n: usize): bool {
   let n = strLen(a);
   if (n != strLen(b)) return false;
   let pa = strPtr(a), pb = strPtr(b);
-  return pa == pb || bytesEqual(pa, pb, n);
+  if (pa == pb) return true;
+  if (n <= 8) return prefix8(pa, n) == prefix8(pb, n);
+  return bytesEqual(pa, pb, n);
 }
 
 export function valueCompare(a: usize, b: usize): i32 {

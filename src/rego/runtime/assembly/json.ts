@@ -8,7 +8,7 @@ import {
   makeArray, arrLen, arrGet, makeColl,
   collLen, collKey, collVal, collSort, numRepr, numInt, numRefPtr, numRefLen,
 } from "./value";
-import { stringCompare, stringEqual } from "./compare";
+import { stringCompare, stringEqual, prefix8 } from "./compare";
 
 const MAX_DEPTH: i32 = 4096;
 
@@ -203,12 +203,17 @@ function parseNumber(): usize {
 // fall back to comparing the whole keys.
 
 /** The first (up to) 8 bytes of a string as a big-endian number, zero-padded. */
-function keyPrefix(k: usize): u64 {
-  let n = strLen(k), p = strPtr(k);
-  if (n >= 8) return bswap<u64>(load<u64>(p));
-  let x: u64 = 0;
-  for (let i: usize = 0; i < n; i++) x |= <u64>load<u8>(p + i) << (<u64>(7 - i) << 3);
-  return x;
+@inline function keyPrefix(k: usize): u64 {
+  return prefix8(strPtr(k), strLen(k));
+}
+
+/** Copies n 16-byte records (no memory.copy: for a few bytes it is a call out of wasm). */
+@inline function copyRecs(to: usize, from: usize, n: usize): void {
+  for (let i: usize = 0; i < n; i++) {
+    let o = i << 4;
+    store<u64>(to + o, load<u64>(from + o));
+    store<u64>(to + o, load<u64>(from + o, 8), 8);
+  }
 }
 
 @inline function recLess(a: usize, b: usize): bool {
@@ -250,11 +255,11 @@ function sortRecs(r: usize, tmp: usize, n: i32): usize {
         let a = from + (<usize>i << 4), b = from + (<usize>j << 4);
         let src = a;
         if (recLess(b, a)) { src = b; j++; } else i++;
-        memory.copy(to + (<usize>k << 4), src, 16);
+        copyRecs(to + (<usize>k << 4), src, 1);
         k++;
       }
-      if (i < mid) memory.copy(to + (<usize>k << 4), from + (<usize>i << 4), <usize>(mid - i) << 4);
-      else if (j < hi) memory.copy(to + (<usize>k << 4), from + (<usize>j << 4), <usize>(hi - j) << 4);
+      if (i < mid) copyRecs(to + (<usize>k << 4), from + (<usize>i << 4), <usize>(mid - i));
+      else if (j < hi) copyRecs(to + (<usize>k << 4), from + (<usize>j << 4), <usize>(hi - j));
     }
     let t = from; from = to; to = t;
   }
@@ -303,6 +308,10 @@ function finishObject(base: i32): usize {
     sp = base;
     return obj;
   }
+  if (n <= LAZY_MAX && smallInTextOrder(obj, base, n)) {
+    sp = base;
+    return obj;
+  }
   // records after the pairs on the stack, plus as much again for merging
   while (sp + (n << 3) > stkCap) growStack();
   let pairs = stk + (<usize>base << 2);
@@ -331,6 +340,37 @@ function finishObject(base: i32): usize {
   return obj;
 }
 
+// Small objects without duplicate keys keep the text's order (collSort puts them in OPA's
+// order, in place, if something iterates, compares or dumps them): most of an input's objects
+// are only ever looked up, which for this size is a linear scan either way.
+const LAZY_MAX: i32 = 8;
+
+/**
+ * Copies the n members waiting on the stack into obj in text order, marked sorted if they
+ * are; false (obj untouched but its entries) when two keys are equal: the sorting path then
+ * keeps the last of them, as Go does.
+ */
+function smallInTextOrder(obj: usize, base: i32, n: i32): bool {
+  let pairs = stk + (<usize>base << 2);
+  let e = <usize>load<i32>(obj, 12);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    let k = <usize>load<i32>(pairs + (<usize>i << 3));
+    let kl = strLen(k);
+    for (let j = 0; j < i; j++) {
+      let kj = <usize>load<i32>(pairs + (<usize>j << 3));
+      if (strLen(kj) == kl && stringEqual(kj, k)) return false;
+    }
+    if (sorted && i > 0 && stringCompare(<usize>load<i32>(pairs + (<usize>(i - 1) << 3)), k) > 0) sorted = false;
+    let d = e + <usize>i * 12;
+    store<i64>(d, load<i64>(pairs + (<usize>i << 3)));
+    store<u32>(d, 0, 8); // hash: computed when needed
+  }
+  store<i32>(obj, n, 4);
+  store<i32>(obj, sorted ? 1 : 0, 24);
+  return true;
+}
+
 function parseArray(depth: i32): usize {
   pos++;
   let base = sp;
@@ -348,7 +388,9 @@ function parseArray(depth: i32): usize {
   }
   let n = sp - base;
   let arr = makeArray(n);
-  memory.copy(<usize>load<i32>(arr, 12), stk + (<usize>base << 2), <usize>n << 2);
+  let dst = <usize>load<i32>(arr, 12), src = stk + (<usize>base << 2);
+  if (n <= 16) for (let i: usize = 0; i < <usize>n << 2; i += 4) store<i32>(dst + i, load<i32>(src + i));
+  else memory.copy(dst, src, <usize>n << 2);
   store<i32>(arr, n, 4);
   sp = base;
   return arr;

@@ -155,7 +155,7 @@ export function makeColl(kind: i32, cap: i32): usize {
 @inline export function collVal(v: usize, i: i32): usize { return <usize>load<i32>(entryAt(v, i), 4); }
 
 // Hashing and comparison live in compare.ts.
-import { valueHash, valueCompare, valueEqual, stringEqual, stringCompare } from "./compare";
+import { valueHash, valueCompare, valueEqual, stringEqual, stringCompare, prefix8, bytesCompare, bytesEqual } from "./compare";
 
 // Entry hashes are computed lazily: 0 in an entry's hash slot means "not yet computed"
 // (valueHash never returns 0). Collections built from JSON, and small or sorted ones, never
@@ -196,6 +196,7 @@ export function collFindKey(v: usize, key: usize): i32 {
   let len = load<i32>(v, 4);
   if (load<i32>(v, 20) != 0) return tableFind(v, key, valueHash(key));
   let entries = <usize>load<i32>(v, 12);
+  if (load<i32>(key) == STRING) return findStringKey(entries, len, len > SMALL && load<i32>(v, 24) == 1, key);
   if (len > SMALL && load<i32>(v, 24) == 1) {
     // sorted in OPA's key order: binary search
     let lo = 0, hi = len - 1;
@@ -209,6 +210,43 @@ export function collFindKey(v: usize, key: usize): i32 {
   }
   for (let i = 0; i < len; i++) {
     if (keyEquals(<usize>load<i32>(entries + <usize>i * 12), key)) return i;
+  }
+  return -1;
+}
+
+/**
+ * collFindKey for a string key (the common case: a dot lookup with a constant key): the key's
+ * 8-byte prefix (compare.ts prefix8) is computed once, so most probes are an integer compare.
+ */
+function findStringKey(entries: usize, len: i32, sorted: bool, key: usize): i32 {
+  let kl = strLen(key), kp = strPtr(key);
+  let kx = prefix8(kp, kl);
+  if (sorted) {
+    let lo = 0, hi = len - 1;
+    while (lo <= hi) {
+      let mid = (lo + hi) >>> 1;
+      let k = <usize>load<i32>(entries + <usize>mid * 12);
+      let c: i32;
+      let kind = load<i32>(k);
+      if (kind != STRING) c = kind < STRING ? -1 : 1;
+      else {
+        let l = strLen(k), p = strPtr(k);
+        let x = prefix8(p, l);
+        if (x != kx) c = x < kx ? -1 : 1;
+        else if (l <= 8 || kl <= 8) c = l == kl ? 0 : (l < kl ? -1 : 1);
+        else c = bytesCompare(p + 8, l - 8, kp + 8, kl - 8);
+      }
+      if (c == 0) return mid;
+      if (c < 0) lo = mid + 1; else hi = mid - 1;
+    }
+    return -1;
+  }
+  for (let i = 0; i < len; i++) {
+    let k = <usize>load<i32>(entries + <usize>i * 12);
+    if (k == key) return i;
+    if (load<i32>(k) != STRING || strLen(k) != kl) continue;
+    let p = strPtr(k);
+    if (kl <= 8 ? prefix8(p, kl) == kx : (p == kp || bytesEqual(p, kp, kl))) return i;
   }
   return -1;
 }
