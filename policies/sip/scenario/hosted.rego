@@ -34,6 +34,13 @@ route := {"uri": sprintf("sips:%s:%d", [input.message.ruri.host, port]), "expect
 port := input.message.ruri.port if input.message.ruri.port != null
 else := 5061
 
-is_address(host) if regex.match(`^[0-9]{1,3}(\.[0-9]{1,3}){3}$`, host)
+# The cheap in-module checks first: most hosts are names, and a regex is a host call.
+is_address(host) if {
+	lower(host) == upper(host) # no letters: an IPv4 address may follow
+	regex.match(`^[0-9]{1,3}(\.[0-9]{1,3}){3}$`, host)
+}
 
-is_address(host) if regex.match(`^\[[0-9A-Fa-f:.]+\]$`, host)
+is_address(host) if {
+	startswith(host, "[")
+	regex.match(`^\[[0-9A-Fa-f:.]+\]$`, host)
+}

@@ -29,3 +29,13 @@ test_no_expected_domain_when_to_is_an_address_too if {
 	inp := testing.tls_in("fed_a_sbc", "bye_to_unmapped_ip")
 	not hosted.route with input as inp
 }
+
+test_is_address_tells_addresses_from_names if {
+	hosted.is_address("192.0.2.20")
+	hosted.is_address("[2001:db8::20]")
+	hosted.is_address("[FE80::A]")
+	not hosted.is_address("biloxi.example")
+	not hosted.is_address("1.2.3")
+	not hosted.is_address("[not:an:address!]")
+	not hosted.is_address("2001:db8::20")
+}
