@@ -5,7 +5,7 @@ import { splitList, unescapeUri, VIEW_CACHE, type Params, type ViewCache } from 
 import { isSipUri, isTelUri, type Uri } from './uri.js';
 import type { NameAddr } from './address.js';
 import type { Via } from './via.js';
-import type { SipMessage } from './message.js';
+import type { HeaderField, SipMessage } from './message.js';
 
 export interface PolicyUri {
   uri: string;
@@ -71,12 +71,17 @@ export function policyAddress(a: NameAddr): PolicyAddress {
 }
 
 /** Builds the policy view. The message must have passed validateMessage (parseMessage does that). */
-export function toPolicyMessage(msg: SipMessage): PolicyMessage {
+function policyHeaders(msg: SipMessage): Record<string, string[]> {
   const headers: Record<string, string[]> = {};
   for (const h of msg.headers) {
     const vals = LIST_HEADERS.has(h.lname) ? splitList(h.value) : [h.value];
     (headers[h.lname] ??= []).push(...vals);
   }
+  return headers;
+}
+
+export function toPolicyMessage(msg: SipMessage): PolicyMessage {
+  const headers = policyHeaders(msg);
   const contact = msg.contact;
   return {
     kind: msg.kind,
@@ -123,13 +128,55 @@ function listJson<T>(items: readonly T[], one: (x: T) => string): string {
   return s + ']';
 }
 
+// `"name":[` per header name, or null for names that the object JSON.stringify sees would order
+// or treat differently (array-index names come first; names inherited from Object.prototype).
+const namePrefixes = new Map<string, string | null>();
+const PLAIN = {} as Record<string, unknown>;
+function namePrefix(lname: string): string | null {
+  let p = namePrefixes.get(lname);
+  if (p !== undefined) return p;
+  const c = lname.charCodeAt(0);
+  p = (c >= 0x30 && c <= 0x39) || lname in PLAIN ? null : JSON.stringify(lname) + ':[';
+  if (namePrefixes.size >= 2048) namePrefixes.clear();
+  namePrefixes.set(lname, p);
+  return p;
+}
+
+function headerValuesJson(h: HeaderField): string {
+  if (!LIST_HEADERS.has(h.lname)) return JSON.stringify(h.value);
+  const vals = splitList(h.value);
+  let s = JSON.stringify(vals[0]!);
+  for (let i = 1; i < vals.length; i++) s += ',' + JSON.stringify(vals[i]!);
+  return s;
+}
+
+/** JSON.stringify(toPolicyMessage(msg).headers) without the intermediate object. */
+function headersJson(msg: SipMessage): string {
+  const hs = msg.headers;
+  // groups in first-appearance order: prefixes[i] `"name":[`, bodies[i] the values so far
+  const names: string[] = [];
+  const prefixes: string[] = [];
+  const bodies: string[] = [];
+  for (let i = 0; i < hs.length; i++) {
+    const h = hs[i]!;
+    const prefix = namePrefix(h.lname);
+    if (prefix === null) return JSON.stringify(policyHeaders(msg));
+    const vals = headerValuesJson(h);
+    const g = names.indexOf(h.lname);
+    if (g < 0) {
+      names.push(h.lname);
+      prefixes.push(prefix);
+      bodies.push(vals);
+    } else bodies[g] += ',' + vals;
+  }
+  if (names.length === 0) return '{}';
+  let s = '{' + prefixes[0]! + bodies[0]! + ']';
+  for (let i = 1; i < names.length; i++) s += ',' + prefixes[i]! + bodies[i]! + ']';
+  return s + '}';
+}
+
 /** JSON text of toPolicyMessage(msg), byte for byte, with fragments of repeated values reused. */
 export function policyMessageJson(msg: SipMessage): string {
-  const headers: Record<string, string[]> = {};
-  for (const h of msg.headers) {
-    const vals = LIST_HEADERS.has(h.lname) ? splitList(h.value) : [h.value];
-    (headers[h.lname] ??= []).push(...vals);
-  }
   const contact = msg.contact;
   const request = msg.kind === 'request';
   const cseq = msg.cseq;
@@ -148,7 +195,7 @@ export function policyMessageJson(msg: SipMessage): string {
     ',"route":' + listJson(msg.route, addressJson) +
     ',"record_route":' + listJson(msg.recordRoute, addressJson) +
     ',"contact":' + (contact === '*' ? '"*"' : listJson(contact, addressJson)) +
-    ',"headers":' + JSON.stringify(headers) +
+    ',"headers":' + headersJson(msg) +
     ',"body_length":' + msg.body.length +
     '}'
   );

@@ -61,6 +61,14 @@ export function readQuoted(value: string, pos: number): { text: string; end: num
 
 export type Params = Record<string, string | null>;
 
+// Parameter dictionaries inherit nothing (no Object.prototype: a parameter named "constructor"
+// or "__proto__" is just a parameter), from an empty prototype object rather than from null:
+// V8 keeps Object.create(null) objects in dictionary mode, which JSON.stringify and property
+// reads handle on slow paths, while objects made from a shared prototype stay fast.
+const PARAMS_PROTO: object = Object.freeze(Object.create(null) as object);
+/** A new, empty parameter dictionary. */
+export const newParams = (): Params => Object.create(PARAMS_PROTO) as Params;
+
 /**
  * Parses `;name[=value]` generic parameters (header params). `s` starts at the first ';' (or is empty).
  * Names are lower-cased; quoted values are unquoted; a name without value maps to null.
@@ -68,9 +76,64 @@ export type Params = Record<string, string | null>;
 const GEN_VALUE_RE = /^[A-Za-z0-9\-.!%*_+`'~[\]:]+$/;
 
 export function parseParams(s: string, what: string): Params {
-  const params: Params = Object.create(null) as Params;
+  if (s === '') return newParams();
+  return scanParams(s) ?? parseParamsText(s, what);
+}
+
+// Character classes by char code (ASCII only; everything else is outside both).
+const TOKEN_CHARS = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.!%*_+`'~") TOKEN_CHARS[c.charCodeAt(0)] = 1;
+/** gen-value without quoted-string: token chars plus '[', ']', ':' (host, IPv6 references) */
+const GEN_VALUE_CHARS = TOKEN_CHARS.slice();
+for (const c of '[]:') GEN_VALUE_CHARS[c.charCodeAt(0)] = 1;
+export const isTokenChar = (c: number): boolean => c < 128 && TOKEN_CHARS[c] === 1;
+const isGenValueChar = (c: number): boolean => c < 128 && GEN_VALUE_CHARS[c] === 1;
+
+/**
+ * The common shape of parameters, scanned without intermediate strings: only SP/HTAB as
+ * whitespace, token names, unquoted gen-values. Returns null for anything else (quoted values,
+ * other whitespace, errors), which parseParamsText then parses or rejects as it always did: the
+ * strings accepted here are parsed by it to the same result.
+ */
+function scanParams(s: string): Params | null {
+  const n = s.length;
+  let i = 0;
+  while (i < n && WS(s.charCodeAt(i))) i++;
+  const params: Params = newParams();
+  while (i < n) {
+    if (s.charCodeAt(i) !== 0x3b) return null; // ';'
+    i++;
+    while (i < n && WS(s.charCodeAt(i))) i++;
+    const ns = i;
+    let upper = false;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (!isTokenChar(c)) break;
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+    }
+    const ne = i;
+    if (ne === ns) return null;
+    while (i < n && WS(s.charCodeAt(i))) i++;
+    let value: string | null = null;
+    if (i < n && s.charCodeAt(i) === 0x3d) {
+      i++;
+      while (i < n && WS(s.charCodeAt(i))) i++;
+      const vs = i;
+      while (i < n && isGenValueChar(s.charCodeAt(i))) i++;
+      if (i === vs) return null;
+      value = s.slice(vs, i);
+      while (i < n && WS(s.charCodeAt(i))) i++;
+    }
+    const name = s.slice(ns, ne);
+    params[upper ? name.toLowerCase() : name] = value;
+  }
+  return params;
+}
+
+function parseParamsText(s: string, what: string): Params {
+  const params: Params = newParams();
   if (s.indexOf('"') < 0) {
-    // fast path: no quoted strings, so ';' and '=' are always delimiters
+    // no quoted strings, so ';' and '=' are always delimiters
     const parts = s.split(';');
     if (parts[0]!.trim() !== '') throw badRequest(`Malformed parameters in ${what}`);
     for (let k = 1; k < parts.length; k++) {

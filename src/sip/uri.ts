@@ -2,7 +2,7 @@
 // opaque absolute URIs so that To/From/Contact with unusual schemes still parse (RFC 4475 §3.3.4).
 import { isIP } from 'node:net';
 import { badRequest } from './errors.js';
-import { ParseMemo, freezeView, type Params } from './syntax.js';
+import { ParseMemo, freezeView, newParams, type Params } from './syntax.js';
 
 export interface SipUri {
   scheme: 'sip' | 'sips';
@@ -102,7 +102,7 @@ export function parseHostPort(hp: string, what: string): { host: string; port: n
 }
 
 function parseUriParams(s: string, what: string): Params {
-  const params: Params = Object.create(null) as Params;
+  const params: Params = newParams();
   if (s === '') return params;
   for (const part of s.split(';')) {
     const eq = part.indexOf('=');

@@ -1,6 +1,6 @@
 // Via header values (RFC 3261 §20.42, §18.2.1; RFC 3581 rport).
 import { badRequest } from './errors.js';
-import { parseParams, splitList, formatParams, ParseMemo, freezeView, TOKEN_RE, type Params } from './syntax.js';
+import { parseParams, splitList, formatParams, ParseMemo, freezeView, isTokenChar, TOKEN_RE, type Params } from './syntax.js';
 import { parseHostPort } from './uri.js';
 
 /** RFC 3261 branch magic cookie */
@@ -30,6 +30,69 @@ export function parseVia(value: string): Via {
 }
 
 function parseViaText(value: string): Via {
+  return scanVia(value) ?? parseViaRegex(value);
+}
+
+const isWs = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/** Interned spellings of the usual sent-protocol parts (no string per Via for them). */
+function part(value: string, start: number, end: number): string {
+  switch (end - start) {
+    case 3:
+      if (value.startsWith('SIP', start)) return 'SIP';
+      if (value.startsWith('2.0', start)) return '2.0';
+      if (value.startsWith('UDP', start)) return 'UDP';
+      if (value.startsWith('TCP', start)) return 'TCP';
+      if (value.startsWith('TLS', start)) return 'TLS';
+      if (value.startsWith('WSS', start)) return 'WSS';
+      break;
+    case 2:
+      if (value.startsWith('WS', start)) return 'WS';
+      break;
+  }
+  return value.slice(start, end);
+}
+
+/**
+ * The common shape of a Via, scanned without regexes: `token/token/token` SP... `host[:port]`
+ * with no whitespace in it, then parameters. Returns null for anything else (leading or trailing
+ * whitespace, LWS around '/' or ':', other characters), which parseViaRegex then parses or
+ * rejects as it always did; what this accepts, that parses to the same Via.
+ */
+function scanVia(value: string): Via | null {
+  const n = value.length;
+  // ends in printable ASCII: nothing for trim() to remove
+  const last = n === 0 ? 0 : value.charCodeAt(n - 1);
+  if (last <= 0x20 || last >= 0x7f) return null;
+  let i = 0;
+  while (i < n && isTokenChar(value.charCodeAt(i))) i++;
+  const p1 = i;
+  if (p1 === 0 || value.charCodeAt(i) !== 0x2f) return null; // '/'
+  i++;
+  while (i < n && isTokenChar(value.charCodeAt(i))) i++;
+  const p2 = i;
+  if (p2 === p1 + 1 || value.charCodeAt(i) !== 0x2f) return null;
+  i++;
+  while (i < n && isTokenChar(value.charCodeAt(i))) i++;
+  const p3 = i;
+  if (p3 === p2 + 1 || i >= n || !isWs(value.charCodeAt(i))) return null;
+  while (i < n && isWs(value.charCodeAt(i))) i++;
+  const hs = i;
+  for (; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x3b) break; // ';'
+    if (c <= 0x20 || c >= 0x7f) return null; // whitespace of any kind (trim() would strip it)
+
+  }
+  if (i === hs) return null;
+  const { host, port } = parseHostPort(value.slice(hs, i), 'Via sent-by');
+  const params = parseParams(i < n ? value.slice(i) : '', 'Via');
+  const protocol = part(value, 0, p1);
+  const transport = part(value, p2 + 1, p3);
+  return finishVia(protocol, part(value, p1 + 1, p2), transport, host, port, params);
+}
+
+function parseViaRegex(value: string): Via {
   const m = SENT_PROTOCOL_RE.exec(value.trim());
   if (!m) throw badRequest('Malformed Via header');
   const [, protocol, version, transport, rest] = m as unknown as [string, string, string, string, string];
@@ -39,6 +102,10 @@ function parseViaText(value: string): Via {
   // LWS is allowed around the ':' of sent-by (RFC 3261 §25.1 COLON); IPv6 keeps its brackets.
   const { host, port } = parseHostPort(sentBy.replace(/[ \t]*:[ \t]*(\d+)$/, ':$1'), 'Via sent-by');
   const params = parseParams(semi < 0 ? '' : rest.slice(semi), 'Via');
+  return finishVia(protocol, version, transport, host, port, params);
+}
+
+function finishVia(protocol: string, version: string, transport: string, host: string, port: number | null, params: Params): Via {
   const branch = params['branch'];
   if (branch === '' ) throw badRequest('Empty Via branch');
   const ttl = params['ttl'];
