@@ -1,6 +1,6 @@
 // name-addr / addr-spec values (From, To, Contact, Route, Record-Route, Refer-To, ...): RFC 3261 §20.10, §25.
 import { badRequest } from './errors.js';
-import { parseParams, readQuoted, splitList, formatParams, formatDisplayName, ParseMemo, freezeView, TOKEN_RE, type Params } from './syntax.js';
+import { parseParams, readQuoted, splitList, formatParams, formatDisplayName, ParseMemo, freezeView, isTokenChar, TOKEN_RE, type Params } from './syntax.js';
 import { parseUri, type Uri } from './uri.js';
 
 export interface NameAddr {
@@ -19,7 +19,27 @@ const memo = new ParseMemo<NameAddr>();
 
 /** Parses one name-addr or addr-spec with trailing header parameters (frozen; may be shared). */
 export function parseNameAddr(value: string, what: string): NameAddr {
-  return memo.get(value) ?? memo.set(value, freezeView(parseNameAddrText(value, what)));
+  const hit = memo.get(value);
+  if (hit !== undefined) return hit;
+  const text = memo.own(value);
+  return memo.set(text, freezeView(parseNameAddrText(text, what)));
+}
+
+/**
+ * The usual unquoted display name, `v[0, end)` = tokens separated by single spaces, with
+ * trailing spaces: returned without them (what the general path makes of it). Null for
+ * anything else (tabs, runs of spaces, other characters), left to the general path.
+ */
+function plainDisplayName(v: string, end: number): string | null {
+  let e = end;
+  while (e > 0 && v.charCodeAt(e - 1) === 0x20) e--;
+  for (let k = 0; k < e; k++) {
+    const c = v.charCodeAt(k);
+    if (c === 0x20) {
+      if (k === 0 || v.charCodeAt(k - 1) === 0x20) return null;
+    } else if (!isTokenChar(c)) return null;
+  }
+  return e === 0 ? '' : v.slice(0, e);
 }
 
 function parseNameAddrText(value: string, what: string): NameAddr {
@@ -38,10 +58,15 @@ function parseNameAddrText(value: string, what: string): NameAddr {
     // A '<' before any ';' starts a bracketed URI; the text before it is a display name of tokens.
     const semi = v.indexOf(';');
     if (lt >= 0 && (semi < 0 || lt < semi)) {
-      const d = v.slice(0, lt).trim();
-      if (d !== '') {
-        for (const t of d.split(/[ \t]+/)) if (!TOKEN_RE.test(t)) throw badRequest(`Invalid display name in ${what}`);
-        display = d.replace(/[ \t]+/g, ' ');
+      const plain = plainDisplayName(v, lt);
+      if (plain !== null) {
+        if (plain !== '') display = plain;
+      } else {
+        const d = v.slice(0, lt).trim();
+        if (d !== '') {
+          for (const t of d.split(/[ \t]+/)) if (!TOKEN_RE.test(t)) throw badRequest(`Invalid display name in ${what}`);
+          display = d.replace(/[ \t]+/g, ' ');
+        }
       }
       i = lt;
     } else {

@@ -122,7 +122,10 @@ const uriMemo = new ParseMemo<Uri>();
  * result is frozen and may be shared with other messages carrying the same text.
  */
 export function parseUri(raw: string, what = 'URI'): Uri {
-  return uriMemo.get(raw) ?? uriMemo.set(raw, freezeView(parseUriText(raw, what)));
+  const hit = uriMemo.get(raw);
+  if (hit !== undefined) return hit;
+  const text = uriMemo.own(raw);
+  return uriMemo.set(text, freezeView(parseUriText(text, what)));
 }
 
 function parseUriText(raw: string, what: string): Uri {

@@ -26,7 +26,10 @@ const memo = new ParseMemo<Via>();
 
 /** Parses one Via value (frozen; may be shared with other messages carrying the same text). */
 export function parseVia(value: string): Via {
-  return memo.get(value) ?? memo.set(value, freezeView(parseViaText(value)));
+  const hit = memo.get(value);
+  if (hit !== undefined) return hit;
+  const text = memo.own(value);
+  return memo.set(text, freezeView(parseViaText(text)));
 }
 
 function parseViaText(value: string): Via {
@@ -92,7 +95,8 @@ function scanVia(value: string): Via | null {
   return finishVia(protocol, part(value, p1 + 1, p2), transport, host, port, params);
 }
 
-function parseViaRegex(value: string): Via {
+/** The general Via parser (regexes), also the reference the scanner is tested against. */
+export function parseViaRegex(value: string): Via {
   const m = SENT_PROTOCOL_RE.exec(value.trim());
   if (!m) throw badRequest('Malformed Via header');
   const [, protocol, version, transport, rest] = m as unknown as [string, string, string, string, string];
