@@ -118,7 +118,17 @@ function fragment<T extends object>(view: T, make: (v: T) => unknown): string {
 
 const viaView = (v: Via) => ({ transport: v.transport, host: v.host, port: v.port, branch: v.branch, received: v.received, rport: v.rport, params: plain(v.params) });
 const viaJson = (v: Via): string => fragment(v, viaView);
-const addressJson = (a: NameAddr): string => fragment(a, policyAddress);
+// An address is its URI's fields, then its own: the URI's fragment (often cached: peers' URIs
+// repeat while tags do not) without its closing brace, then the address's own fields.
+const addressOwn = (a: NameAddr) => ({ display: a.display, tag: a.params['tag'] ?? null, header_params: plain(a.params) });
+const addressText = (a: NameAddr): string => uriJson(a.uri).slice(0, -1) + ',' + JSON.stringify(addressOwn(a)).slice(1);
+const addressJson = (a: NameAddr): string => {
+  const slot = (a as { [VIEW_CACHE]?: ViewCache })[VIEW_CACHE];
+  if (slot?.json !== undefined) return slot.json;
+  const s = addressText(a);
+  if (slot) slot.json = s;
+  return s;
+};
 const uriJson = (u: Uri): string => fragment(u, policyUri);
 
 function listJson<T>(items: readonly T[], one: (x: T) => string): string {
@@ -142,11 +152,20 @@ function namePrefix(lname: string): string | null {
   return p;
 }
 
+/** JSON.stringify(s), without the call for the usual text that needs no escapes (printable ASCII without '"' and '\\'). */
+function strJson(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
+  }
+  return '"' + s + '"';
+}
+
 function headerValuesJson(h: HeaderField): string {
-  if (!LIST_HEADERS.has(h.lname)) return JSON.stringify(h.value);
+  if (!LIST_HEADERS.has(h.lname)) return strJson(h.value);
   const vals = splitList(h.value);
-  let s = JSON.stringify(vals[0]!);
-  for (let i = 1; i < vals.length; i++) s += ',' + JSON.stringify(vals[i]!);
+  let s = strJson(vals[0]!);
+  for (let i = 1; i < vals.length; i++) s += ',' + strJson(vals[i]!);
   return s;
 }
 
@@ -180,8 +199,9 @@ export function policyMessageJson(msg: SipMessage): string {
   const contact = msg.contact;
   const request = msg.kind === 'request';
   const cseq = msg.cseq;
+  const maxForwards = msg.maxForwards;
   return (
-    '{"kind":' + JSON.stringify(msg.kind) +
+    (request ? '{"kind":"request"' : '{"kind":' + JSON.stringify(msg.kind)) +
     ',"method":' + JSON.stringify(request ? msg.method : cseq.method) +
     ',"status":' + (request ? 'null' : JSON.stringify(msg.status)) +
     ',"reason":' + (request ? 'null' : JSON.stringify(msg.reason)) +
@@ -189,8 +209,8 @@ export function policyMessageJson(msg: SipMessage): string {
     ',"from":' + addressJson(msg.from) +
     ',"to":' + addressJson(msg.to) +
     ',"call_id":' + JSON.stringify(msg.callId) +
-    ',"cseq":' + JSON.stringify({ seq: cseq.seq, method: cseq.method }) +
-    ',"max_forwards":' + JSON.stringify(msg.maxForwards) +
+    ',"cseq":{"seq":' + JSON.stringify(cseq.seq) + ',"method":' + JSON.stringify(cseq.method) + '}' +
+    ',"max_forwards":' + (maxForwards === null ? 'null' : JSON.stringify(maxForwards)) +
     ',"via":' + listJson(msg.via, viaJson) +
     ',"route":' + listJson(msg.route, addressJson) +
     ',"record_route":' + listJson(msg.recordRoute, addressJson) +

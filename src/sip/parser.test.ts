@@ -289,4 +289,27 @@ describe('policyMessageJson', () => {
     }
     expect(n).toBe(valid.length * 2);
   });
+
+  it('matches JSON.stringify on header names and values that JSON orders or escapes (repeats, numeric names, quotes, tabs, UTF-8), and on edited messages', () => {
+    const base = `OPTIONS sip:bob@biloxi.example SIP/2.0
+Via: SIP/2.0/UDP a.example;branch=z9hG4bKj1
+X-A: say "hi" \\ there	now
+Supported: timer, "q,x"
+Max-Forwards: 70
+To: <sip:bob@biloxi.example>
+From: Ann Lee <sip:ann@a.example;user=phone>;tag=t1;9=x;Tag2="q"
+X-A: second
+X-U: héllo ☃
+Call-ID: j1@a.example
+Supported: 100rel
+CSeq: 1 OPTIONS
+`;
+    for (const extra of ['', '7: seven\nX-A: third\n']) {
+      const m = parseMessage(crlf(base + extra.replace(/\\n/g, '\n') + 'Content-Length: 0\n\n'));
+      expect(policyMessageJson(m)).toBe(JSON.stringify(toPolicyMessage(m)));
+      m.set('X-A', 'edited "value"');
+      m.append('Supported', 'path');
+      expect(policyMessageJson(m)).toBe(JSON.stringify(toPolicyMessage(m)));
+    }
+  });
 });
