@@ -21,8 +21,7 @@ const memo = new ParseMemo<NameAddr>();
 export function parseNameAddr(value: string, what: string): NameAddr {
   const hit = memo.get(value);
   if (hit !== undefined) return hit;
-  const text = memo.own(value);
-  return memo.set(text, freezeView(parseNameAddrText(text, what)));
+  return memo.set(value, freezeView(parseNameAddrText(value, what)));
 }
 
 /**

@@ -124,8 +124,7 @@ const uriMemo = new ParseMemo<Uri>();
 export function parseUri(raw: string, what = 'URI'): Uri {
   const hit = uriMemo.get(raw);
   if (hit !== undefined) return hit;
-  const text = uriMemo.own(raw);
-  return uriMemo.set(text, freezeView(parseUriText(text, what)));
+  return uriMemo.set(raw, freezeView(parseUriText(raw, what)));
 }
 
 function parseUriText(raw: string, what: string): Uri {

@@ -28,8 +28,7 @@ const memo = new ParseMemo<Via>();
 export function parseVia(value: string): Via {
   const hit = memo.get(value);
   if (hit !== undefined) return hit;
-  const text = memo.own(value);
-  return memo.set(text, freezeView(parseViaText(text)));
+  return memo.set(value, freezeView(parseViaText(value)));
 }
 
 function parseViaText(value: string): Via {
