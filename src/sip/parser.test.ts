@@ -271,6 +271,25 @@ describe('parse memo and frozen views', () => {
   });
 });
 
+describe('header values', () => {
+  it('are trimmed of whatever String.prototype.trim removes (VT, FF, NBSP as well as SP, HTAB), before UTF-8 decoding', () => {
+    const head = 'OPTIONS sip:bob@biloxi.example SIP/2.0\r\nVia: SIP/2.0/UDP a.example;branch=z9hG4bKw1\r\nMax-Forwards: 70\r\n' +
+      'To: <sip:bob@biloxi.example>\r\nFrom: <sip:a@a.example>;tag=1\r\nCall-ID: w1\r\nCSeq: 1 OPTIONS\r\n' +
+      'X-W: \x0b\x0c a  b \xa0\t\r\nX-E:\t \r\nX-U: caf\xc3\xa9 \r\nContent-Length: 0\r\n\r\n';
+    const m = parseMessage(Buffer.from(head, 'latin1'));
+    expect(m.get('x-w')).toBe('a  b');
+    expect(m.get('x-e')).toBe('');
+    expect(m.get('x-u')).toBe('caf\u00e9');
+  });
+
+  it('with a bare CR or LF are rejected, on one line or folded', () => {
+    for (const bad of ['X-B: a\rb\r\n', 'X-B: a\nb\r\n', 'X-B: a\r\n b\rc\r\n']) {
+      const raw = `OPTIONS sip:b@b.example SIP/2.0\r\nVia: SIP/2.0/UDP a.example;branch=z9hG4bKw2\r\n${bad}Call-ID: w2\r\n\r\n`;
+      expect(() => parseMessage(Buffer.from(raw, 'latin1')), JSON.stringify(bad)).toThrow(/Bare CR or LF in header field/);
+    }
+  });
+});
+
 describe('policyMessageJson', () => {
   it('is JSON.stringify(toPolicyMessage(msg)) byte for byte: every valid RFC 4475 message, requests and responses, twice (fragment reuse)', () => {
     const valid = tortureCases().filter((c) => c.expect === 'valid');

@@ -57,6 +57,18 @@ function headerName(name: string): string {
 
 const isWs = (c: number): boolean => c === 0x20 || c === 0x09;
 
+/** What String.prototype.trim removes, among latin1 chars: TAB..CR, SP, NBSP. */
+const isTrimmed = (c: number): boolean => (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0;
+
+/** s.slice(from, to).trim() without the untrimmed slice. */
+function trimmedSlice(s: string, from: number, to: number): string {
+  let a = from;
+  let b = to;
+  while (a < b && isTrimmed(s.charCodeAt(a))) a++;
+  while (b > a && isTrimmed(s.charCodeAt(b - 1))) b--;
+  return s.slice(a, b);
+}
+
 /**
  * Parses the start line and header section `buf[start, headerEnd)` (headerEnd = index of the
  * final CRLFCRLF). Returns the message without body and its declared Content-Length (or null).
@@ -90,10 +102,25 @@ export function parseHead(buf: Buffer, start: number, headerEnd: number, limits:
     while (ne > pos && isWs(head.charCodeAt(ne - 1))) ne--;
     const name = head.slice(pos, ne);
     const lname = headerName(name);
-    let value = head.slice(colon + 1, lineEnd);
-    // folded continuation lines (RFC 3261 §7.3.1): joined with one space
     let end = lineEnd;
     let next = lineEnd + 2;
+    let value: string;
+    if (next >= len || !isWs(head.charCodeAt(next))) {
+      // one line (the usual case): the checks below on the line itself, one slice for the value
+      const cr = head.indexOf('\r', colon + 1);
+      const lf = head.indexOf('\n', colon + 1);
+      if ((cr >= 0 && cr < lineEnd) || (lf >= 0 && lf < lineEnd)) throw badRequest('Bare CR or LF in header field');
+      if (end - pos > limits.maxHeaderLineBytes) throw badRequest('Header field too long');
+      value = trimmedSlice(head, colon + 1, lineEnd);
+      if (high) value = decode(value);
+      headers.push(new ParsedField(name, lname, value, buf, start + pos, start + end));
+      if (headers.length > limits.maxHeaderCount) throw badRequest('Too Many Header Fields');
+      if (lname === 'content-length') (cls ??= []).push(value);
+      pos = next;
+      continue;
+    }
+    value = head.slice(colon + 1, lineEnd);
+    // folded continuation lines (RFC 3261 §7.3.1): joined with one space
     while (next < len && isWs(head.charCodeAt(next))) {
       let e = head.indexOf('\r\n', next);
       if (e < 0) e = len;
