@@ -72,7 +72,8 @@ export function policyAddress(a: NameAddr): PolicyAddress {
 
 /** Builds the policy view. The message must have passed validateMessage (parseMessage does that). */
 function policyHeaders(msg: SipMessage): Record<string, string[]> {
-  const headers: Record<string, string[]> = {};
+  // no prototype: a peer's "Constructor:" or "__proto__:" header is a header like any other
+  const headers = Object.create(null) as Record<string, string[]>;
   for (const h of msg.headers) {
     const vals = LIST_HEADERS.has(h.lname) ? splitList(h.value) : [h.value];
     (headers[h.lname] ??= []).push(...vals);

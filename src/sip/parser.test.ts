@@ -331,4 +331,29 @@ CSeq: 1 OPTIONS
       expect(policyMessageJson(m)).toBe(JSON.stringify(toPolicyMessage(m)));
     }
   });
+
+  it('carries headers named like Object.prototype members (Constructor, __proto__, toString) as headers', () => {
+    const m = parseMessage(
+      crlf(`OPTIONS sip:bob@biloxi.example SIP/2.0
+Via: SIP/2.0/UDP a.example;branch=z9hG4bKp1
+Max-Forwards: 70
+To: <sip:bob@biloxi.example>
+From: <sip:ann@a.example>;tag=t1
+Call-ID: p1@a.example
+CSeq: 1 OPTIONS
+Constructor: one
+__proto__: two
+toString: three
+Constructor: four
+Content-Length: 0
+
+`),
+    );
+    const json = policyMessageJson(m);
+    expect(json).toBe(JSON.stringify(toPolicyMessage(m)));
+    const headers = JSON.parse(json).headers as Record<string, string[]>;
+    expect(Object.getOwnPropertyDescriptor(headers, 'constructor')?.value).toEqual(['one', 'four']);
+    expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).toEqual(['two']);
+    expect(Object.getOwnPropertyDescriptor(headers, 'tostring')?.value).toEqual(['three']);
+  });
 });
