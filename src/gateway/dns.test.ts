@@ -3,9 +3,7 @@
 // peers on 127.0.0.1: a TLS peer with a certificate for biloxi.test, a UDP peer that must not be
 // chosen (TLS is preferred), and a TLS peer whose certificate is for another domain (RFC 5922).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import { promises as dns } from 'node:dns';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import pino from 'pino';
@@ -17,44 +15,10 @@ import { parseConfig, validateConfig } from './config.js';
 import { DnsResolver3263, NextHopError, routeUri } from './nexthop.js';
 import { TlsPeerServer, UdpPeer, answer, isReq } from './testing/peer.js';
 import { compilerReady } from '../policy/testing/compiler-ready.js';
+import { DNSMASQ, startDnsmasq } from '../sip/testing/dnsmasq.js';
 
-const DNSMASQ = ['/usr/sbin/dnsmasq', '/usr/bin/dnsmasq'].find((p) => spawnSync(p, ['--version']).status === 0);
 if (!DNSMASQ) console.warn('dns.test: dnsmasq is not installed (apt-get install -y dnsmasq); skipping the gateway RFC 3263 tests');
 const ready = await compilerReady();
-
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** dnsmasq on 127.0.0.1:<ephemeral>, answering only from `records`; resolves when it answers. */
-async function startDnsmasq(records: string[], probe: string): Promise<{ proc: ChildProcess; server: string }> {
-  const port = await freeUdpPort();
-  const server = `127.0.0.1:${port}`;
-  const proc = spawn(DNSMASQ!, [
-    '--no-daemon', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
-    '--conf-file=/dev/null', '--local=/test/', '--user=root', '--pid-file=', ...records,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  process.once('exit', () => proc.kill('SIGKILL')); // even if the worker exits without afterAll
-  let log = '';
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  const r = new dns.Resolver({ timeout: 200, tries: 1 });
-  r.setServers([server]);
-  for (let i = 0; i < 50; i++) {
-    try {
-      await r.resolve4(probe);
-      return { proc, server };
-    } catch {
-      await new Promise((res) => setTimeout(res, 100));
-    }
-  }
-  proc.kill('SIGKILL');
-  throw new Error(`dnsmasq did not start: ${log}`);
-}
 
 describe.skipIf(!DNSMASQ || !ready)('gateway: RFC 3263 next hop through dnsmasq (proxy.dns)', () => {
   let dir: TempDir;

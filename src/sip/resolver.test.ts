@@ -1,20 +1,10 @@
 // RFC 3263 resolution against a real dnsmasq on 127.0.0.1 (Debian package dnsmasq; .ci/run installs it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import { promises as dns } from 'node:dns';
+import type { ChildProcess } from 'node:child_process';
 import { SipResolver, orderSrv, ResolveError } from './resolver.js';
+import { DNSMASQ, freeUdpPort, startDnsmasq } from './testing/dnsmasq.js';
 
-const DNSMASQ = ['/usr/sbin/dnsmasq', '/usr/bin/dnsmasq'].find((p) => spawnSync(p, ['--version']).status === 0);
 if (!DNSMASQ) console.warn('resolver.test: dnsmasq is not installed (apt-get install -y dnsmasq); skipping the RFC 3263 tests');
-
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const RECORDS = [
   // atlanta.test: NAPTR prefers UDP by order, but TLS is preferred by the client; two TLS servers by priority
@@ -38,31 +28,10 @@ const RECORDS = [
 describe.skipIf(!DNSMASQ)('SipResolver (RFC 3263) against dnsmasq', () => {
   let proc: ChildProcess;
   let server: string;
-  let log = '';
   const mk = (o: ConstructorParameters<typeof SipResolver>[0] = {}): SipResolver => new SipResolver({ servers: [server], timeoutMs: 1000, tries: 1, families: [4], random: () => 0.5, ...o });
 
   beforeAll(async () => {
-    const port = await freeUdpPort();
-    server = `127.0.0.1:${port}`;
-    proc = spawn(DNSMASQ!, [
-      '--no-daemon', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
-      '--conf-file=/dev/null', '--local=/test/', '--user=root', '--pid-file=', ...RECORDS,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    // stop dnsmasq even if the worker exits without running afterAll
-    process.once('exit', () => proc.kill('SIGKILL'));
-    proc.stdout!.on('data', (d) => (log += d));
-    proc.stderr!.on('data', (d) => (log += d));
-    const r = new dns.Resolver({ timeout: 200, tries: 1 });
-    r.setServers([server]);
-    for (let i = 0; i < 50; i++) {
-      try {
-        await r.resolve4('chicago.test');
-        return;
-      } catch {
-        await new Promise((res) => setTimeout(res, 100));
-      }
-    }
-    throw new Error(`dnsmasq did not start: ${log}`);
+    ({ proc, server } = await startDnsmasq(RECORDS, 'chicago.test'));
   });
 
   afterAll(() => {
