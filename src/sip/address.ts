@@ -1,6 +1,6 @@
 // name-addr / addr-spec values (From, To, Contact, Route, Record-Route, Refer-To, ...): RFC 3261 §20.10, §25.
 import { badRequest } from './errors.js';
-import { parseParams, readQuoted, splitList, formatParams, formatDisplayName, ParseMemo, freezeView, isTokenChar, TOKEN_RE, type Params } from './syntax.js';
+import { parseParams, readQuoted, splitList, formatParams, formatDisplayName, ParseMemo, isTokenChar, TOKEN_RE, type Params } from './syntax.js';
 import { parseUri, type Uri } from './uri.js';
 
 export interface NameAddr {
@@ -19,9 +19,7 @@ const memo = new ParseMemo<NameAddr>();
 
 /** Parses one name-addr or addr-spec with trailing header parameters (frozen; may be shared). */
 export function parseNameAddr(value: string, what: string): NameAddr {
-  const hit = memo.get(value);
-  if (hit !== undefined) return hit;
-  return memo.set(value, freezeView(parseNameAddrText(value, what)));
+  return memo.through(value, what, parseNameAddrText);
 }
 
 /**

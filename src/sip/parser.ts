@@ -3,7 +3,7 @@
 // RFC 4475). All failures are SipErrors.
 import { SipError, badRequest } from './errors.js';
 import { canonicalLowerName, displayName, SINGLE_HEADERS } from './header-names.js';
-import { TOKEN_RE } from './syntax.js';
+import { TOKEN_RE, isWs } from './syntax.js';
 import { withLimits, type SipLimits } from './limits.js';
 import { ParsedField, SipMessage, isValidCallId, type HeaderField } from './message.js';
 import { isSipUri } from './uri.js';
@@ -55,7 +55,6 @@ function headerName(name: string): string {
   return l;
 }
 
-const isWs = (c: number): boolean => c === 0x20 || c === 0x09;
 
 /** What String.prototype.trim removes, among latin1 chars: TAB..CR, SP, NBSP. */
 const isTrimmed = (c: number): boolean => (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0;

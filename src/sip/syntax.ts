@@ -9,7 +9,8 @@ export const isToken = (s: string): boolean => TOKEN_RE.test(s);
  *  "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}") */
 export const WORD_RE = /^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+$/;
 
-const WS = (c: number): boolean => c === 0x20 || c === 0x09;
+/** SP or HTAB (the WSP of RFC 3261's LWS). */
+export const isWs = (c: number): boolean => c === 0x20 || c === 0x09;
 
 /**
  * Splits a header value on commas that are outside quoted strings and angle brackets.
@@ -100,12 +101,12 @@ const isGenValueChar = (c: number): boolean => c < 128 && GEN_VALUE_CHARS[c] ===
 function scanParams(s: string): Params | null {
   const n = s.length;
   let i = 0;
-  while (i < n && WS(s.charCodeAt(i))) i++;
+  while (i < n && isWs(s.charCodeAt(i))) i++;
   const params: Params = newParams();
   while (i < n) {
     if (s.charCodeAt(i) !== 0x3b) return null; // ';'
     i++;
-    while (i < n && WS(s.charCodeAt(i))) i++;
+    while (i < n && isWs(s.charCodeAt(i))) i++;
     const ns = i;
     let upper = false;
     for (; i < n; i++) {
@@ -115,16 +116,16 @@ function scanParams(s: string): Params | null {
     }
     const ne = i;
     if (ne === ns) return null;
-    while (i < n && WS(s.charCodeAt(i))) i++;
+    while (i < n && isWs(s.charCodeAt(i))) i++;
     let value: string | null = null;
     if (i < n && s.charCodeAt(i) === 0x3d) {
       i++;
-      while (i < n && WS(s.charCodeAt(i))) i++;
+      while (i < n && isWs(s.charCodeAt(i))) i++;
       const vs = i;
       while (i < n && isGenValueChar(s.charCodeAt(i))) i++;
       if (i === vs) return null;
       value = s.slice(vs, i);
-      while (i < n && WS(s.charCodeAt(i))) i++;
+      while (i < n && isWs(s.charCodeAt(i))) i++;
     }
     const name = s.slice(ns, ne);
     params[upper ? name.toLowerCase() : name] = value;
@@ -156,7 +157,7 @@ export function parseParamsText(s: string, what: string): Params {
   let i = 0;
   const n = s.length;
   const skipWs = (): void => {
-    while (i < n && WS(s.charCodeAt(i))) i++;
+    while (i < n && isWs(s.charCodeAt(i))) i++;
   };
   skipWs();
   while (i < n) {
@@ -164,7 +165,7 @@ export function parseParamsText(s: string, what: string): Params {
     i++;
     skipWs();
     let j = i;
-    while (j < n && s[j] !== '=' && s[j] !== ';' && !WS(s.charCodeAt(j))) j++;
+    while (j < n && s[j] !== '=' && s[j] !== ';' && !isWs(s.charCodeAt(j))) j++;
     const name = s.slice(i, j);
     if (!isToken(name)) throw badRequest(`Empty or invalid parameter name in ${what}`);
     i = j;
@@ -179,7 +180,7 @@ export function parseParamsText(s: string, what: string): Params {
         i = q.end;
       } else {
         j = i;
-        while (j < n && s[j] !== ';' && !WS(s.charCodeAt(j))) j++;
+        while (j < n && s[j] !== ';' && !isWs(s.charCodeAt(j))) j++;
         value = s.slice(i, j);
         // gen-value = token / host / quoted-string (host covers IPv6 references)
         if (!/^[A-Za-z0-9\-.!%*_+`'~[\]:]+$/.test(value)) throw badRequest(`Invalid value of parameter ${name} in ${what}`);
@@ -270,6 +271,16 @@ export class ParseMemo<T> {
   private own(text: string): string {
     // concatenation then slice: V8 flattens the concatenation into a new string of its own
     return text.length > this.maxKeyLength ? text : (' ' + text).slice(1);
+  }
+
+  /**
+   * The memoized result for `text`, else `parse(text, what)` frozen (freezeView) and remembered.
+   * (`what` is passed through rather than bound in a closure: no allocation per lookup.)
+   */
+  through(text: string, what: string, parse: (text: string, what: string) => T & object): T {
+    const hit = this.get(text);
+    if (hit !== undefined) return hit;
+    return this.set(text, freezeView(parse(text, what)));
   }
 
   set(text: string, value: T): T {

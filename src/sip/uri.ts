@@ -2,7 +2,7 @@
 // opaque absolute URIs so that To/From/Contact with unusual schemes still parse (RFC 4475 §3.3.4).
 import { isIP } from 'node:net';
 import { badRequest } from './errors.js';
-import { ParseMemo, freezeView, newParams, type Params } from './syntax.js';
+import { ParseMemo, newParams, type Params } from './syntax.js';
 
 export interface SipUri {
   scheme: 'sip' | 'sips';
@@ -122,9 +122,7 @@ const uriMemo = new ParseMemo<Uri>();
  * result is frozen and may be shared with other messages carrying the same text.
  */
 export function parseUri(raw: string, what = 'URI'): Uri {
-  const hit = uriMemo.get(raw);
-  if (hit !== undefined) return hit;
-  return uriMemo.set(raw, freezeView(parseUriText(raw, what)));
+  return uriMemo.through(raw, what, parseUriText);
 }
 
 function parseUriText(raw: string, what: string): Uri {

@@ -1,6 +1,6 @@
 // Via header values (RFC 3261 §20.42, §18.2.1; RFC 3581 rport).
 import { badRequest } from './errors.js';
-import { parseParams, splitList, formatParams, ParseMemo, freezeView, isTokenChar, TOKEN_RE, type Params } from './syntax.js';
+import { parseParams, splitList, formatParams, ParseMemo, isTokenChar, isWs, TOKEN_RE, type Params } from './syntax.js';
 import { parseHostPort } from './uri.js';
 
 /** RFC 3261 branch magic cookie */
@@ -26,16 +26,13 @@ const memo = new ParseMemo<Via>();
 
 /** Parses one Via value (frozen; may be shared with other messages carrying the same text). */
 export function parseVia(value: string): Via {
-  const hit = memo.get(value);
-  if (hit !== undefined) return hit;
-  return memo.set(value, freezeView(parseViaText(value)));
+  return memo.through(value, 'Via', parseViaText);
 }
 
 function parseViaText(value: string): Via {
   return scanVia(value) ?? parseViaRegex(value);
 }
 
-const isWs = (c: number): boolean => c === 0x20 || c === 0x09;
 
 /** Interned spellings of the usual sent-protocol parts (no string per Via for them). */
 function part(value: string, start: number, end: number): string {
