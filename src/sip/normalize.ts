@@ -109,28 +109,23 @@ export function toPolicyMessage(msg: SipMessage): PolicyMessage {
 // the parsed views. Views are frozen and shared between messages (see ParseMemo), so a repeated
 // From/To/Contact/Route/Via is encoded once and its text reused (kept in the view's cache slot).
 /** The JSON fragment of a view, cached in its slot when it has one (memoized views do). */
-function fragment<T extends object>(view: T, make: (v: T) => unknown): string {
+function fragment<T extends object>(view: T, text: (v: T) => string): string {
   const slot = (view as { [VIEW_CACHE]?: ViewCache })[VIEW_CACHE];
   if (slot?.json !== undefined) return slot.json;
-  const s = JSON.stringify(make(view));
+  const s = text(view);
   if (slot) slot.json = s;
   return s;
 }
 
-const viaView = (v: Via) => ({ transport: v.transport, host: v.host, port: v.port, branch: v.branch, received: v.received, rport: v.rport, params: plain(v.params) });
-const viaJson = (v: Via): string => fragment(v, viaView);
+const viaText = (v: Via): string => JSON.stringify({ transport: v.transport, host: v.host, port: v.port, branch: v.branch, received: v.received, rport: v.rport, params: plain(v.params) });
+const viaJson = (v: Via): string => fragment(v, viaText);
 // An address is its URI's fields, then its own: the URI's fragment (often cached: peers' URIs
 // repeat while tags do not) without its closing brace, then the address's own fields.
 const addressOwn = (a: NameAddr) => ({ display: a.display, tag: a.params['tag'] ?? null, header_params: plain(a.params) });
 const addressText = (a: NameAddr): string => uriJson(a.uri).slice(0, -1) + ',' + JSON.stringify(addressOwn(a)).slice(1);
-const addressJson = (a: NameAddr): string => {
-  const slot = (a as { [VIEW_CACHE]?: ViewCache })[VIEW_CACHE];
-  if (slot?.json !== undefined) return slot.json;
-  const s = addressText(a);
-  if (slot) slot.json = s;
-  return s;
-};
-const uriJson = (u: Uri): string => fragment(u, policyUri);
+const addressJson = (a: NameAddr): string => fragment(a, addressText);
+const uriText = (u: Uri): string => JSON.stringify(policyUri(u));
+const uriJson = (u: Uri): string => fragment(u, uriText);
 
 function listJson<T>(items: readonly T[], one: (x: T) => string): string {
   if (items.length === 0) return '[]';
