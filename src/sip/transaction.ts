@@ -104,11 +104,11 @@ abstract class Transaction {
 
   /** The request that created the transaction; gone once released (Accepted state). */
   get request(): SipMessage {
-    if (!this.req) throw new Error(`transaction ${this.key} released its messages (${this.stateName})`);
+    if (!this.req) throw new Error(`transaction ${this.key} released its messages (${this.state})`);
     return this.req;
   }
 
-  protected abstract get stateName(): string;
+  abstract state: string;
 
   /**
    * Drops the messages the transaction no longer needs. In the RFC 6026 Accepted state a
@@ -176,10 +176,6 @@ export class ClientTransaction extends Transaction {
     this.state = this.isInvite ? 'calling' : 'trying';
     this.bytes = request.toBuffer();
     this.interval = this.t.T1;
-  }
-
-  protected get stateName(): string {
-    return this.state;
   }
 
   /** Sends the request and starts the timers (called by TransactionLayer.sendRequest). */
@@ -304,10 +300,6 @@ export class ServerTransaction extends Transaction {
     this.isInvite = request.method === 'INVITE';
     this.state = this.isInvite ? 'proceeding' : 'trying';
     this.interval = this.t.T1;
-  }
-
-  protected get stateName(): string {
-    return this.state;
   }
 
   /** Sets the TU callbacks (returns this for chaining). */
