@@ -44,11 +44,6 @@ function uriTransport(u: SipUri): Transport | undefined {
 
 const bare = (h: string): string => h.replace(/^\[|\]$/g, '');
 
-/**
- * RFC 3263 §4 (NAPTR → SRV → A/AAAA, TLS preferred) by the SIP layer's resolver (src/sip/resolver.ts,
- * tested against a real DNS server), plus the proxy's synchronous fast path for IP hosts and the
- * hosts file for names DNS does not know (localhost).
- */
 export interface DnsOptions {
   /** e.g. ["127.0.0.1:5353"]; default (absent or empty): the system's resolvers */
   servers?: string[];
@@ -63,6 +58,11 @@ export interface DnsOptions {
   hostsFile?: string;
 }
 
+/**
+ * RFC 3263 §4 (NAPTR → SRV → A/AAAA, TLS preferred) by the SIP layer's resolver (src/sip/resolver.ts,
+ * tested against a real DNS server), plus the proxy's synchronous fast path for IP hosts and the
+ * hosts file for names DNS does not know (localhost).
+ */
 export class DnsResolver3263 implements Resolver {
   private readonly sip: SipResolver;
   private readonly hostsFile: string | undefined;
