@@ -2,14 +2,8 @@
 // for INFO (a comprehension over numbers.range(1, 300000): hundreds of ms, over ten times the
 // 20 ms budget). The cheap decision is applied; the costly one is replaced by fail_closed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import pino from 'pino';
-import YAML from 'yaml';
-import { TempDir } from '../tls/testkit.js';
-import { Gateway } from './gateway.js';
-import { parseConfig, validateConfig } from './config.js';
-import { UdpPeer } from './testing/peer.js';
+import { validateConfig } from './config.js';
+import { startUdpGateway, type UdpGateway } from './testing/udp-gateway.js';
 import { compilerReady } from '../policy/testing/compiler-ready.js';
 
 const ready = await compilerReady();
@@ -25,62 +19,31 @@ decision := {"allow": false, "reject": {"status": 488, "reason": sprintf("Counte
 `;
 
 describe.skipIf(!ready)('gateway: policy.eval_timeout_ms', () => {
-  let dir: TempDir;
-  let gw: Gateway;
-  let ua: UdpPeer;
-  const logLines: Record<string, unknown>[] = [];
+  let t: UdpGateway;
 
   beforeAll(async () => {
-    dir = new TempDir();
-    const policyDir = join(dir.path, 'policy');
-    mkdirSync(policyDir);
-    writeFileSync(join(policyDir, 'decision.rego'), POLICY);
-    const yaml = YAML.stringify({
-      listen: [{ transport: 'udp', address: '127.0.0.1', port: 0 }],
-      policy: { path: policyDir, eval_timeout_ms: 20, fail_closed: { status: 503, reason: 'Policy Timeout' } },
-      log: { level: 'info', decisions: true },
-    });
-    const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(JSON.parse(s)) });
-    gw = await Gateway.start(parseConfig(yaml, 'eval-timeout.yaml', dir.path), { logger });
-    ua = new UdpPeer();
-    await ua.bind();
+    t = await startUdpGateway(POLICY, { policy: { eval_timeout_ms: 20, fail_closed: { status: 503, reason: 'Policy Timeout' } } });
   });
 
   afterAll(async () => {
-    ua?.close();
-    await gw?.stop();
-    dir?.remove();
+    await t?.stop();
   });
 
-  const request = (method: string, callId: string) =>
-    [
-      `${method} sip:bob@biloxi.test SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${ua.port};branch=z9hG4bK-${callId}`,
-      'Max-Forwards: 70',
-      'From: <sip:alice@atlanta.test>;tag=a1',
-      'To: <sip:bob@biloxi.test>',
-      `Call-ID: ${callId}`,
-      `CSeq: 1 ${method}`,
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
-
   it('applies a decision made within the budget and answers fail_closed for one over it, logged as an error', async () => {
-    ua.send(request('MESSAGE', 'evt-fast'), gw.listener('udp').port);
-    const fast = await ua.inbox.wait((m) => m.kind === 'response' && m.callId === 'evt-fast', 'answer to MESSAGE');
+    t.send(t.request('MESSAGE', 'evt-fast'));
+    const fast = await t.ua.inbox.wait((m) => m.kind === 'response' && m.callId === 'evt-fast', 'answer to MESSAGE');
     expect([fast.status, fast.reason]).toEqual([488, 'Counted 1']);
 
-    ua.send(request('INFO', 'evt-slow'), gw.listener('udp').port);
-    const slow = await ua.inbox.wait((m) => m.kind === 'response' && m.callId === 'evt-slow', 'answer to INFO');
+    t.send(t.request('INFO', 'evt-slow'));
+    const slow = await t.ua.inbox.wait((m) => m.kind === 'response' && m.callId === 'evt-slow', 'answer to INFO');
     expect([slow.status, slow.reason]).toEqual([503, 'Policy Timeout']);
 
-    const line = logLines.find((l) => l.msg === 'decision' && l.call_id === 'evt-slow') as { failure: { kind: string; message: string }; eval_ns: number };
+    const line = t.logLines.find((l) => l.msg === 'decision' && l.call_id === 'evt-slow') as { failure: { kind: string; message: string }; eval_ns: number };
     expect(line.failure).toEqual({ kind: 'timeout', message: expect.stringMatching(/^evaluation took \d+\.\d ms, over the 20 ms budget$/) });
     expect(line.eval_ns).toBeGreaterThan(20e6);
-    const err = logLines.find((l) => l.msg === 'policy evaluation over budget; message rejected');
+    const err = t.logLines.find((l) => l.msg === 'policy evaluation over budget; message rejected');
     expect(err).toMatchObject({ level: 50, budget_ms: 20 });
-    expect(logLines.find((l) => l.msg === 'decision' && l.call_id === 'evt-fast')).not.toHaveProperty('failure');
+    expect(t.logLines.find((l) => l.msg === 'decision' && l.call_id === 'evt-fast')).not.toHaveProperty('failure');
   });
 });
 
