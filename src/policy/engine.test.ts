@@ -4,12 +4,11 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { PolicyEngine, type PolicyEngineOptions } from './engine.js';
 import { writeBundle } from './bundle.js';
 import { buildConstModule, constDecisionModule } from './testing/const-wasm.js';
 import { compilerReady } from './testing/compiler-ready.js';
+import { captureLogger } from './testing/capture-logger.js';
 
 const ready = await compilerReady();
 
@@ -20,17 +19,6 @@ async function bundleOf(wasm: Uint8Array, revision: string, data: Record<string,
     modules: [],
     wasm: [{ path: 'policy.wasm', bytes: wasm }],
   });
-}
-
-function captureLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), lines };
 }
 
 const input = {

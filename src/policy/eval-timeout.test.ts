@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { DEFAULT_EVAL_TIMEOUT_MS, PolicyEngine } from './engine.js';
 import { compilerReady } from './testing/compiler-ready.js';
+import { captureLogger } from './testing/capture-logger.js';
 
 const ready = await compilerReady();
 
@@ -19,17 +18,6 @@ sevens := [x | some x in numbers.range(1, input.n); x % 7 == 0]
 
 decision := {"allow": true, "log": {"sevens": count(sevens)}}
 `;
-
-function captureLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), lines };
-}
 
 describe.skipIf(!ready)('policy evaluation budget (post hoc)', () => {
   let dir: string;
