@@ -12,6 +12,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList, Name as AsnName } from '@peculiar/asn1-x509';
 import { x509 } from './pki/crypto.js';
 import { nameInfo, serialHex, type CertInfo } from './certinfo.js';
+import { signatureHash } from './sig-hash.js';
 
 export type CrlVerdict = null | 'CERT_REVOKED' | 'CRL_SIGNATURE_FAILURE' | 'CRL_HAS_EXPIRED' | 'CRL_NOT_YET_VALID';
 
@@ -23,7 +24,8 @@ interface LoadedCrl {
   serials: Set<string>;
   tbs: Buffer;
   signature: Buffer;
-  hash: string | null;
+  /** verify()'s algorithm: a hash name, null for Ed25519, undefined when unsupported (never verifies) */
+  hash: string | null | undefined;
   /** SHA-256 fingerprints of CA certificates this CRL's signature was verified with, and failures. */
   verifiedBy: Set<string>;
   failedWith: Set<string>;
@@ -38,17 +40,6 @@ export class CrlError extends Error {
     this.name = 'CrlError';
   }
 }
-
-const SIG_HASH: Record<string, string> = {
-  '1.2.840.113549.1.1.5': 'sha1',
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-  '1.3.101.112': '', // Ed25519: no separate hash
-};
 
 export class CrlIndex {
   private readonly byIssuer = new Map<string, LoadedCrl[]>();
@@ -94,7 +85,7 @@ export class CrlIndex {
       serials: new Set((asn.tbsCertList.revokedCertificates ?? []).map((r) => serialHex(new Uint8Array(r.userCertificate)))),
       tbs: Buffer.from(tbsRaw),
       signature: Buffer.from(asn.signature),
-      hash: SIG_HASH[asn.signatureAlgorithm.algorithm] ?? null,
+      hash: signatureHash(asn.signatureAlgorithm.algorithm),
       verifiedBy: new Set(),
       failedWith: new Set(),
     };
@@ -131,11 +122,11 @@ export class CrlIndex {
 
   private signatureOk(crl: LoadedCrl, issuerDer: Uint8Array, fp: string): boolean {
     if (crl.verifiedBy.has(fp)) return true;
-    if (crl.failedWith.has(fp) || crl.hash === null) return false;
+    if (crl.failedWith.has(fp) || crl.hash === undefined) return false;
     let ok = false;
     try {
       const key = new NodeX509(Buffer.from(issuerDer)).publicKey;
-      ok = nodeVerify(crl.hash || null, crl.tbs, key, crl.signature);
+      ok = nodeVerify(crl.hash, crl.tbs, key, crl.signature);
     } catch {
       ok = false;
     }

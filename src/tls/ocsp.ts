@@ -12,6 +12,7 @@ import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { Certificate, AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { OCSPRequest, TBSRequest, Request, CertID, OCSPResponse, BasicOCSPResponse, OCSPResponseStatus, id_pkix_ocsp_basic } from '@peculiar/asn1-ocsp';
 import { certInfo } from './certinfo.js';
+import { signatureHash } from './sig-hash.js';
 
 export type OcspVerdict = null | 'CERT_REVOKED' | 'OCSP_CERT_UNKNOWN' | 'OCSP_VERIFY_FAILED' | 'OCSP_UNAVAILABLE';
 
@@ -30,16 +31,6 @@ export interface OcspConfig {
 const OID_SHA1 = '1.3.14.3.2.26';
 const OID_SHA256 = '2.16.840.1.101.3.4.2.1';
 const HASH_BY_OID: Record<string, string> = { [OID_SHA1]: 'sha1', [OID_SHA256]: 'sha256' };
-const SIG_HASH: Record<string, string | null> = {
-  '1.2.840.113549.1.1.5': 'sha1',
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-  '1.3.101.112': null, // Ed25519
-};
 const SKEW_MS = 5 * 60_000;
 
 /** The DER OCSPRequest for `leafDer` issued by `issuerDer` (SHA-1 CertID, as responders expect). */
@@ -98,7 +89,7 @@ export function checkOcspResponse(respDer: Uint8Array, leafDer: Uint8Array, issu
 }
 
 function signedByIssuerOrDelegate(basic: BasicOCSPResponse, tbs: Buffer, issuerDer: Uint8Array, now: Date): boolean {
-  const hash = SIG_HASH[basic.signatureAlgorithm.algorithm];
+  const hash = signatureHash(basic.signatureAlgorithm.algorithm);
   if (hash === undefined) return false;
   const issuer = new NodeX509(Buffer.from(issuerDer));
   const sigOk = (cert: NodeX509) => {
