@@ -2,32 +2,15 @@
 // through the CLI (same compiled-WASM path as the gateway), with 100 % coverage required; their
 // fixtures must follow the input schemas; and the gateway engine loading this folder must answer
 // schema-valid decisions.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { buildProgram } from '../src/cli/main.js';
+import { bastion } from '../src/cli/testing/run-cli.js';
 import { PolicyEngine } from '../src/policy/engine.js';
 import { compilerReady } from '../src/policy/testing/compiler-ready.js';
 
 const ready = await compilerReady();
 const here = (p: string) => new URL(p, import.meta.url).pathname;
-
-async function bastion(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
-  process.exitCode = 0;
-  try {
-    await buildProgram().exitOverride().parseAsync(['node', 'bastion', ...args]);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { stdout, stderr, code };
-}
 
 const identities = JSON.parse(await readFile(here('./fixtures/identities.json'), 'utf8')).identities as Record<string, Record<string, unknown>>;
 const messages = JSON.parse(await readFile(here('./fixtures/messages.json'), 'utf8')).messages as Record<string, Record<string, unknown>>;

@@ -1,35 +1,17 @@
 // The `bastion policy` commands, run in-process through the real commander program, the real
 // compiler and the SDK. Output shapes follow OPA's documented formats (cmd/eval, tester/reporter,
 // cover/cover.go).
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildProgram } from '../../cli/main.js';
+import { bastion } from '../../cli/testing/run-cli.js';
 import { readBundle } from '../bundle.js';
 import { PolicyEngine } from '../engine.js';
 import { compilerReady } from '../testing/compiler-ready.js';
 import { goDuration } from './common.js';
 
 const ready = await compilerReady();
-
-async function bastion(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
-  const before = process.exitCode;
-  process.exitCode = 0;
-  try {
-    await buildProgram().exitOverride().parseAsync(['node', 'bastion', ...args]);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = before;
-  return { stdout, stderr, code };
-}
 
 let dir: string;
 beforeAll(async () => {
