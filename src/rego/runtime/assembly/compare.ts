@@ -65,16 +65,20 @@ function prefix8Slow(p: usize, n: usize): u64 {
   return x;
 }
 
-@inline export function stringCompare(a: usize, b: usize): i32 {
-  let la = strLen(a), lb = strLen(b);
-  let pa = strPtr(a), pb = strPtr(b);
-  if (pa == pb && la == lb) return 0;
-  let x = prefix8(pa, la), y = prefix8(pb, lb);
-  if (x != y) return x < y ? -1 : 1;
+/** Orders the la bytes at pa and the lb bytes at pb, given their prefix8 values xa and xb. */
+@inline export function comparePrefixed(xa: u64, pa: usize, la: usize, xb: u64, pb: usize, lb: usize): i32 {
+  if (xa != xb) return xa < xb ? -1 : 1;
   // equal first min(la, lb, 8) bytes (zero padding cannot tie a real byte with a missing one
   // unless that byte is 0, where the shorter string comes first anyway)
   if (la <= 8 || lb <= 8) return la == lb ? 0 : (la < lb ? -1 : 1);
   return bytesCompare(pa + 8, la - 8, pb + 8, lb - 8);
+}
+
+@inline export function stringCompare(a: usize, b: usize): i32 {
+  let la = strLen(a), lb = strLen(b);
+  let pa = strPtr(a), pb = strPtr(b);
+  if (pa == pb && la == lb) return 0;
+  return comparePrefixed(prefix8(pa, la), pa, la, prefix8(pb, lb), pb, lb);
 }
 
 /** Two string values hold the same bytes. */

@@ -155,7 +155,7 @@ export function makeColl(kind: i32, cap: i32): usize {
 @inline export function collVal(v: usize, i: i32): usize { return <usize>load<i32>(entryAt(v, i), 4); }
 
 // Hashing and comparison live in compare.ts.
-import { valueHash, valueCompare, valueEqual, stringEqual, stringCompare, prefix8, bytesCompare, bytesEqual } from "./compare";
+import { valueHash, valueCompare, valueEqual, stringEqual, stringCompare, prefix8, comparePrefixed, bytesEqual } from "./compare";
 
 // Entry hashes are computed lazily: 0 in an entry's hash slot means "not yet computed"
 // (valueHash never returns 0). Collections built from JSON, and small or sorted ones, never
@@ -231,10 +231,7 @@ function findStringKey(entries: usize, len: i32, sorted: bool, key: usize): i32 
       if (kind != STRING) c = kind < STRING ? -1 : 1;
       else {
         let l = strLen(k), p = strPtr(k);
-        let x = prefix8(p, l);
-        if (x != kx) c = x < kx ? -1 : 1;
-        else if (l <= 8 || kl <= 8) c = l == kl ? 0 : (l < kl ? -1 : 1);
-        else c = bytesCompare(p + 8, l - 8, kp + 8, kl - 8);
+        c = comparePrefixed(prefix8(p, l), p, l, kx, kp, kl);
       }
       if (c == 0) return mid;
       if (c < 0) lo = mid + 1; else hi = mid - 1;
