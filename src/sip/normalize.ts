@@ -134,15 +134,14 @@ function listJson<T>(items: readonly T[], one: (x: T) => string): string {
   return s + ']';
 }
 
-// `"name":[` per header name, or null for names that the object JSON.stringify sees would order
-// or treat differently (array-index names come first; names inherited from Object.prototype).
+// `"name":[` per header name, or null for names that JSON.stringify of the headers object would
+// order differently (array-index names come first; any name starting with a digit is left to it).
 const namePrefixes = new Map<string, string | null>();
-const PLAIN = {} as Record<string, unknown>;
 function namePrefix(lname: string): string | null {
   let p = namePrefixes.get(lname);
   if (p !== undefined) return p;
   const c = lname.charCodeAt(0);
-  p = (c >= 0x30 && c <= 0x39) || lname in PLAIN ? null : JSON.stringify(lname) + ':[';
+  p = c >= 0x30 && c <= 0x39 ? null : JSON.stringify(lname) + ':[';
   if (namePrefixes.size >= 2048) namePrefixes.clear();
   namePrefixes.set(lname, p);
   return p;
