@@ -327,26 +327,11 @@ function keyFromSpki(der: Uint8Array, spki: Tlv): KeyInfo {
 function ipString(b: Uint8Array): string {
   if (b.length === 4) return Array.from(b).join('.');
   if (b.length !== 16) return hex(b);
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1]);
-  let bestAt = -1;
-  let bestLen = 1; // a single zero group is not compressed
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const h = groups.map((g) => g.toString(16));
-  if (bestAt < 0) return h.join(':');
-  return `${h.slice(0, bestAt).join(':')}::${h.slice(bestAt + bestLen).join(':')}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
+  // the WHATWG URL serializer writes IPv6 hosts as RFC 5952 does (lower case, the first longest
+  // run of two or more zero groups as ::)
+  return new URL(`http://[${groups.join(':')}]`).hostname.slice(1, -1);
 }
 
 function hex(b: Uint8Array): string {
