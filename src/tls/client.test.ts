@@ -2,7 +2,7 @@
 // own, and interop with Debian's openssl s_server / s_client.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tls from 'node:tls';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { CertificateAuthority, type IssuedCertificate } from './pki/index.js';
 import { TlsContextRegistry } from './registry.js';
 import { connectTls, TlsVerifyError } from './client.js';
@@ -10,7 +10,7 @@ import { createTlsServer } from './server.js';
 import { matchSipDomain } from './rfc5922.js';
 import { certInfo } from './certinfo.js';
 import { parseCnMap, CnMapError } from './cnmap.js';
-import { TempDir, listen, close } from './testkit.js';
+import { TempDir, listen, close, hasOpenssl } from './testkit.js';
 import { validateIdentity } from './schema-check.js';
 import type { PeerIdentity } from './identity.js';
 
@@ -184,15 +184,6 @@ describe('client domains over real connections', () => {
     expect(c.identity.verify_error).toMatch(/^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)$/);
   });
 });
-
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe.skipIf(!hasOpenssl)('interop with openssl', () => {
   function run(args: string[], input?: string): ChildProcess {

@@ -4,7 +4,7 @@
 // `openssl s_server -status_file`.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as http from 'node:http';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { CertificateAuthority, x509, type IssuedCertificate } from './pki/index.js';
 import { TlsContextRegistry } from './registry.js';
@@ -13,17 +13,8 @@ import { connectTls, TlsVerifyError } from './client.js';
 import { checkOcspResponse, ocspRequest, queryResponder } from './ocsp.js';
 import { certInfo } from './certinfo.js';
 import type { PeerIdentity } from './identity.js';
-import { TempDir, listen, close, rawClient } from './testkit.js';
+import { TempDir, listen, close, rawClient, hasOpenssl } from './testkit.js';
 import { validateIdentity } from './schema-check.js';
-
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 let dir: TempDir;
 let root: CertificateAuthority, other: CertificateAuthority;

@@ -1,11 +1,15 @@
 // Helpers for tests that need real TLS endpoints on 127.0.0.1 (used by src/tls tests; the SIP and
 // gateway tests may use them too). Nothing here is used at run time.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { IssuedCertificate } from './pki/authority.js';
+
+/** Whether Debian's openssl command is installed (tests against s_client/s_server/ocsp). */
+export const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 
 /** A temporary folder for PEM files; `write` returns the absolute path. */
 export class TempDir {

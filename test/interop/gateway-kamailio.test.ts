@@ -10,10 +10,10 @@ import { kamailioAvailable } from './kamailio.js';
 import { startSipp } from './sipp.js';
 import { startTopology, type Topology } from './topology.js';
 import { compilerReady } from '../../src/policy/testing/compiler-ready.js';
+import { hasOpenssl } from '../../src/tls/testkit.js';
 
 const sippAvailable = spawnSync('sipp', ['-v'], { stdio: 'ignore' }).error === undefined;
 const haveKamailio = kamailioAvailable();
-const haveOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 if (!haveKamailio || !sippAvailable) {
   console.warn(`interop: SKIPPED (kamailio ${haveKamailio ? 'found' : 'missing'}, sipp ${sippAvailable ? 'found' : 'missing'}); install kamailio, kamailio-tls-modules and sip-tester (see .ci/run)`);
 }
@@ -99,7 +99,7 @@ describe.skipIf(!ready)('interop: sipp → Kamailio atlanta → sip-bastion → 
     expect(t.biloxi.output()).not.toMatch(/REQ INVITE sip:bob@biloxi\.example from tls:[^\n]*\n[^\n]*chicago/);
   });
 
-  it.skipIf(!haveOpenssl)('a peer whose certificate chains to an unknown CA is refused (openssl s_client)', async () => {
+  it.skipIf(!hasOpenssl)('a peer whose certificate chains to an unknown CA is refused (openssl s_client)', async () => {
     // async spawn: the gateway runs in this process and must keep serving meanwhile
     const child = spawn(
       'openssl',
