@@ -9,6 +9,8 @@
 // symbols by self CPU: the V8 profile samples wall time, so a preempted write looks expensive.
 // BENCH_NODE_ARGS adds node flags to the gateway process (e.g. "--max-semi-space-size=32").
 // BENCH_LOOP_DELAY=1 prints the gateway's event-loop delay (max, p99) every 5 s.
+// BENCH_WORKERS sets policy.workers (0: evaluate in the event-loop thread); BENCH_CPUS runs the
+// gateway under `taskset -c BENCH_CPUS` (e.g. 0: one core).
 // Env: BENCH_RATE=200 BENCH_SECONDS=10 BENCH_REPEATS=5 BENCH_PROF=0 BENCH_PERF=0 BENCH_DECISIONS=1
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { startTopology } from '../test/interop/topology.js';
 import { startSipp } from '../test/interop/sipp.js';
 import { kamailioAvailable } from '../test/interop/kamailio.js';
+import { breakdown, printBreakdown } from './lib/perf-breakdown.js';
 
 const rate = Number(process.env.BENCH_RATE ?? 200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -48,7 +51,8 @@ function okCalls(file: string): { ok: number; failed: number; retrans: number } 
 
 const base = mkdtempSync(join(tmpdir(), 'bench-gwcpu-'));
 const profDir = join(base, 'prof');
-const t = await startTopology(join(base, 't'), 'bastion-process', { decisions, quiet: true, nodeArgs: [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(perf ? ['--perf-basic-prof'] : [])] });
+const workersEnv = process.env.BENCH_WORKERS;
+const t = await startTopology(join(base, 't'), 'bastion-process', { decisions, quiet: true, workers: workersEnv === undefined ? undefined : workersEnv === 'auto' ? 'auto' : Number(workersEnv), cpus: process.env.BENCH_CPUS, nodeArgs: [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(perf ? ['--perf-basic-prof'] : [])] });
 const pid = t.middlePids()[0]!;
 const figures: number[] = [];
 let perfRun: ChildProcess | undefined;
@@ -116,6 +120,7 @@ if (prof) {
   }
 }
 if (perf) {
+  printBreakdown(breakdown(join(base, 'perf.data')), undefined);
   const r = spawnSync('perf', ['report', '-i', join(base, 'perf.data'), '--no-children', '--stdio', '-g', 'none', '--percent-limit', '0.3', '--sort', 'dso,sym'], { encoding: 'utf8', maxBuffer: 64 << 20 });
   console.log(r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).slice(0, Number(process.env.BENCH_PROF_TOP ?? 60)).join('\n'));
   console.log(`perf data kept in ${base}/perf.data`);

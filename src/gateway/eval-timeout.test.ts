@@ -39,9 +39,10 @@ describe.skipIf(!ready)('gateway: policy.eval_timeout_ms', () => {
     expect([slow.status, slow.reason]).toEqual([503, 'Policy Timeout']);
 
     const line = t.logLines.find((l) => l.msg === 'decision' && l.call_id === 'evt-slow') as { failure: { kind: string; message: string }; eval_ns: number };
-    expect(line.failure).toEqual({ kind: 'timeout', message: expect.stringMatching(/^evaluation took \d+\.\d ms, over the 20 ms budget$/) });
+    // an evaluation worker's watchdog abandons it, or (if it finished first) the budget check after it rejects it
+    expect(line.failure).toEqual({ kind: 'timeout', message: expect.stringMatching(/^evaluation (took \d+\.\d ms, over|exceeded) the 20 ms budget/) });
     expect(line.eval_ns).toBeGreaterThan(20e6);
-    const err = t.logLines.find((l) => l.msg === 'policy evaluation over budget; message rejected');
+    const err = t.logLines.find((l) => String(l.msg).startsWith('policy evaluation over budget;'));
     expect(err).toMatchObject({ level: 50, budget_ms: 20 });
     expect(t.logLines.find((l) => l.msg === 'decision' && l.call_id === 'evt-fast')).not.toHaveProperty('failure');
   });

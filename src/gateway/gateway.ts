@@ -1,12 +1,13 @@
 // The gateway: config → TLS registry + policy engine + listeners + proxy. start() binds every
 // listener; reload() re-reads certificates, CRLs and the policy; stop() closes everything.
+import { availableParallelism } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { TlsContextRegistry } from '../tls/index.js';
-import { PolicyEngine, type PolicySource, type LoadResult } from '../policy/index.js';
+import { EvalPool, PolicyEngine, type PolicySource, type LoadResult } from '../policy/index.js';
 import { TransactionLayer } from '../sip/transaction.js';
 import { resolvePath, type DnsConfig, type LoadedConfig } from './config.js';
 import { ensureDevPki } from './devpki.js';
-import { Proxy, inThreadDecider } from './proxy.js';
+import { Proxy, inThreadDecider, type Decider } from './proxy.js';
 import { Transports } from './transports.js';
 import { DnsResolver3263, type DnsOptions, type Resolver } from './nexthop.js';
 import type { ListenerInfo } from './flow.js';
@@ -27,6 +28,8 @@ export class Gateway {
     readonly policy: PolicyEngine,
     readonly transports: Transports,
     readonly proxy: Proxy,
+    /** the policy evaluation workers (undefined: decisions are made in the event-loop thread) */
+    readonly pool: EvalPool | undefined,
   ) {}
 
   get listeners(): ListenerInfo[] {
@@ -78,6 +81,8 @@ export class Gateway {
       logger.error({ errors: loadedPolicy.errors }, 'policy failed to load; every message is rejected until a reload succeeds');
     }
 
+    const { decider, pool } = await startDecider(policy, p.workers, logger);
+
     const limits = config.limits ?? {};
     const proxyCfg = config.proxy ?? {};
     const transports = new Transports({
@@ -96,7 +101,7 @@ export class Gateway {
     });
     const proxy = new Proxy({
       egress: transports,
-      policy: inThreadDecider(policy),
+      policy: decider,
       resolver: opts.resolver ?? new DnsResolver3263(dnsOptions(proxyCfg.dns)),
       logger,
       layer: new TransactionLayer({ timers: proxyCfg.timers }),
@@ -106,7 +111,7 @@ export class Gateway {
       methods: proxyCfg.methods,
     });
     transports.deliverTo(proxy);
-    const gw = new Gateway(loaded, logger, registry, policy, transports, proxy);
+    const gw = new Gateway(loaded, logger, registry, policy, transports, proxy, pool);
     try {
       for (const l of config.listen) {
         const info = await transports.listen(l);
@@ -131,6 +136,21 @@ export class Gateway {
     this.policy.close();
     this.proxy.shutdown();
     await this.transports.close();
+    await this.pool?.close();
+  }
+}
+
+/** Evaluation workers (policy.workers), or the event-loop thread when there are none or they cannot start. */
+async function startDecider(policy: PolicyEngine, workers: number | 'auto' | undefined, logger: Logger): Promise<{ decider: Decider; pool?: EvalPool }> {
+  const size = workers === undefined || workers === 'auto' ? Math.max(1, availableParallelism() - 1) : workers;
+  if (size === 0) return { decider: inThreadDecider(policy) };
+  try {
+    const pool = await EvalPool.start(policy, { size });
+    logger.info({ workers: size }, 'policy evaluation workers started');
+    return { decider: pool, pool };
+  } catch (e) {
+    logger.warn({ err: { message: (e as Error).message } }, 'policy evaluation workers unavailable; evaluating in the event-loop thread (no hard evaluation timeout)');
+    return { decider: inThreadDecider(policy) };
   }
 }
 

@@ -1,13 +1,14 @@
 // The policy input for one message (schemas/input.schema.json): direction, transport, the
 // connection, the identity document of the flow (TLS only) and the normalized message.
 //
-// policyInput() builds it as an object. encodePolicyInput() gives the same document as JSON bytes
+// policyInput() builds it as an object. encodePolicyInput() gives the same document as JSON parts
 // for the engine's fast path: everything but the message is constant for a flow (the identity
-// alone is ~2/3 of the input), so it is encoded once per flow and direction and only the message
-// is serialized per evaluation. Both give the same bytes as JSON.stringify(policyInput(...)).
+// alone is ~2/3 of the input), so it is encoded once per flow and direction, and the message is
+// serialized only when an evaluation asks for it. Both give the same bytes as
+// JSON.stringify(policyInput(...)).
 import { policyMessageJson, toPolicyMessage } from '../sip/normalize.js';
 import type { SipMessage } from '../sip/message.js';
-import { EncodedInput, spliceJson, type DecisionLogPeer } from '../policy/encoded-input.js';
+import { EncodedInput, type DecisionLogPeer, type InputScope } from '../policy/encoded-input.js';
 import type { Flow } from './flow.js';
 
 type Direction = 'inbound' | 'outbound';
@@ -23,8 +24,8 @@ export function policyInput(flow: Flow, msg: SipMessage, direction: Direction = 
   return input;
 }
 
-/** The constant parts of a flow's input, encoded once. */
-interface FlowParts {
+/** The constant parts of a flow's input, encoded once; the flow's scope for the policy layer. */
+interface FlowParts extends InputScope {
   /** `{"direction":…,"transport":…,"connection":{…},"message":` per direction */
   head: Partial<Record<Direction, Buffer>>;
   /** `,"identity":{…}}` or `}` */
@@ -67,8 +68,7 @@ export function encodePolicyInput(flow: Flow, msg: SipMessage, direction: Direct
     h = p.head[direction] = Buffer.from(s.slice(0, s.length - 'null}'.length), 'utf8');
   }
   const request = msg.kind === 'request';
-  const bytes = spliceJson(h, policyMessageJson(msg), p.tail);
-  return new EncodedInput(bytes, {
+  return EncodedInput.parts(h, () => policyMessageJson(msg), p, {
     direction,
     method: request ? msg.method : msg.cseq.method,
     status: request ? undefined : msg.status,

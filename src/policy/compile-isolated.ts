@@ -3,22 +3,8 @@
 // gateway's isolate every major GC would mark it for the life of the process. In a worker it goes
 // away with the worker. When the worker cannot start (e.g. under a test runner whose TypeScript
 // transform workers do not inherit), the compile runs in this thread as before.
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import { compile, type CompileOptions, type CompileResult } from '../rego/index.js';
-
-const here = fileURLToPath(import.meta.url);
-const fromSources = here.endsWith('.ts');
-const workerFile = new URL(fromSources ? './compile-worker.ts' : './compile-worker.js', import.meta.url);
-
-/** How to start the worker: the built .js file, or (running from .ts sources) tsx first. */
-function startWorker(workerData: unknown): Worker {
-  if (!fromSources) return new Worker(workerFile, { workerData });
-  // Node 20 does not apply the parent's --import hooks to workers: register tsx in the worker.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(workerFile.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
-}
+import { startModuleWorker } from './worker-start.js';
 
 /** Set when the worker path failed to start once: later compiles go straight to this thread. */
 let workerBroken = false;
@@ -35,7 +21,7 @@ export async function compileIsolated(options: CompileOptions): Promise<CompileR
 function inWorker(options: CompileOptions): Promise<CompileResult> {
   return new Promise((resolve, reject) => {
     let done = false;
-    const w = startWorker(options);
+    const w = startModuleWorker(new URL('./compile-worker.js', import.meta.url), { workerData: options });
     w.once('message', (m: CompileResult) => {
       done = true;
       resolve(m);

@@ -23,6 +23,8 @@ export interface DecisionLogRecord {
   decision: Decision;
   failure?: { kind: FailureKind; message: string };
   eval_ns: number;
+  /** a response decision reused without evaluating (the policy declared it per connection): the decision it repeats */
+  reused_from?: string;
   direction?: string;
   method?: string;
   status?: number;
@@ -118,25 +120,41 @@ export function writeRecord(opts: DecisionLogOptions, rec: DecisionLogRecord): v
   opts.logger.info(rec, 'decision');
 }
 
+/** The record fields an evaluation gives (the rest come from the message, see DecisionLogFields). */
+export type RecordBase = Pick<DecisionLogRecord, 'decision_id' | 'path' | 'revision' | 'source' | 'decision' | 'failure' | 'eval_ns' | 'reused_from'>;
+
+/** The pino child logger of a connection: its constant fields (peer, local_domain) bound once. */
+function childFor(opts: DecisionLogOptions, from: DecisionLogFields['from']): Logger {
+  let cache = from.cache;
+  if (!cache || cache.base !== opts.logger) {
+    cache = from.cache = { base: opts.logger, child: opts.logger.child({ peer: from.peer, local_domain: from.local_domain }) };
+  }
+  return cache.child as Logger;
+}
+
+/**
+ * How decision lines of this connection can be built without pino: the line's fixed start (pino's
+ * level prefix) and the connection's pre-serialized fields, and where the line goes. undefined when
+ * they cannot (the logger is not plain pino, or input logging is on) or need not (info disabled).
+ */
+export function lineTarget(opts: DecisionLogOptions, from: DecisionLogFields['from']): { head: string; chindings: string; stream: { write(s: string): unknown } } | undefined {
+  if (opts.input) return undefined;
+  const child = childFor(opts, from);
+  const line = plainLine(child);
+  if (!line || !child.isLevelEnabled('info')) return undefined;
+  return { head: line.head, chindings: (child as unknown as Record<symbol, string>)[S.chindingsSym]!, stream: line.stream };
+}
+
 /**
  * The fast path for an EncodedInput: the record from the fields the caller gave (no walk over the
  * input), written through a pino child logger that carries the connection's constant fields
  * (peer, local_domain) pre-serialized. Same line content as buildRecord + writeRecord.
  */
-export function writeRecordFromFields(
-  opts: DecisionLogOptions,
-  base: Pick<DecisionLogRecord, 'decision_id' | 'path' | 'revision' | 'source' | 'decision' | 'failure' | 'eval_ns'>,
-  f: DecisionLogFields,
-): void {
-  const from = f.from;
-  let cache = from.cache;
-  if (!cache || cache.base !== opts.logger) {
-    cache = from.cache = { base: opts.logger, child: opts.logger.child({ peer: from.peer, local_domain: from.local_domain }) };
-  }
-  const child = cache.child as Logger;
+export function writeRecordFromFields(opts: DecisionLogOptions, base: RecordBase, f: DecisionLogFields, decisionJson?: string): void {
+  const child = childFor(opts, f.from);
   const line = plainLine(child);
   if (line) {
-    if (child.isLevelEnabled('info')) line.stream.write(recordLine(line.head, child, base, f));
+    if (child.isLevelEnabled('info')) line.stream.write(decisionLine(line.head, (child as unknown as Record<symbol, string>)[S.chindingsSym]!, base, f, decisionJson));
     return;
   }
   // pino leaves out undefined values
@@ -150,6 +168,7 @@ export function writeRecordFromFields(
       decision: base.decision,
       failure: base.failure,
       eval_ns: base.eval_ns,
+      reused_from: base.reused_from,
       direction: f.direction,
       method: f.method,
       status: f.status,
@@ -174,7 +193,7 @@ interface PlainLine {
   stream: { write(s: string): unknown };
 }
 const plainLines = new WeakMap<object, PlainLine | null>();
-const RECORD_KEYS = ['decision_id', 'timestamp', 'path', 'revision', 'source', 'decision', 'failure', 'eval_ns', 'direction', 'method', 'status', 'request_uri', 'call_id', 'msg'];
+const RECORD_KEYS = ['decision_id', 'timestamp', 'path', 'revision', 'source', 'decision', 'failure', 'eval_ns', 'reused_from', 'direction', 'method', 'status', 'request_uri', 'call_id', 'msg'];
 
 function plainLine(logger: Logger): PlainLine | undefined {
   let p = plainLines.get(logger);
@@ -213,20 +232,20 @@ export function handBuiltLines(logger: Logger): boolean {
 
 const json = JSON.stringify;
 
-function recordLine(
-  head: string,
-  child: Logger,
-  base: Pick<DecisionLogRecord, 'decision_id' | 'path' | 'revision' | 'source' | 'decision' | 'failure' | 'eval_ns'>,
-  f: DecisionLogFields,
-): string {
-  const chindings = (child as unknown as Record<symbol, string>)[S.chindingsSym];
+/**
+ * The decision line for a plain pino logger: `head` is pino's level prefix, `chindings` the
+ * child logger's bound fields. `decisionJson` may be given when the caller has
+ * JSON.stringify(base.decision) at hand. Pure (no pino): evaluation workers build lines with it.
+ */
+export function decisionLine(head: string, chindings: string, base: RecordBase, f: Omit<DecisionLogFields, 'from'>, decisionJson?: string): string {
   const now = Date.now();
   let s = head + ',"time":' + now + chindings + ',"decision_id":' + json(base.decision_id) + ',"timestamp":"' + new Date(now).toISOString() + '","path":' + json(base.path);
   if (base.revision !== undefined) s += ',"revision":' + json(base.revision);
   if (base.source !== undefined) s += ',"source":' + json(base.source);
-  s += ',"decision":' + json(base.decision);
+  s += ',"decision":' + (decisionJson ?? json(base.decision));
   if (base.failure !== undefined) s += ',"failure":' + json(base.failure);
   s += ',"eval_ns":' + (Number.isFinite(base.eval_ns) ? base.eval_ns : 'null');
+  if (base.reused_from !== undefined) s += ',"reused_from":' + json(base.reused_from);
   if (f.direction !== undefined) s += ',"direction":' + json(f.direction);
   if (f.method !== undefined) s += ',"method":' + json(f.method);
   if (f.status !== undefined) s += ',"status":' + f.status;

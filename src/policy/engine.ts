@@ -3,9 +3,17 @@
 // loaded policy said so in a schema-valid decision.
 //
 // Reload builds a complete new snapshot (module instance + data) off to the side and swaps one
-// reference. SDK evaluation is synchronous, so an evaluation that started on the old snapshot
+// reference. Evaluation is synchronous, so an evaluation that started on the old snapshot
 // finishes on it; a snapshot that fails to compile, load or verify is dropped and the last good
-// one stays in force.
+// one stays in force. Replicas (an evaluation pool's workers, see pool/) receive every snapshot
+// before it goes live and switch to it at the same moment as this engine, so that a decision is
+// made wholly by one revision and every message handed over after a reload sees the new one.
+//
+// Evaluation goes through the module's ABI (evaluator.ts: input parts written straight into the
+// module, the connection's identity resident) and the decision through a cache of interpreted
+// results (interpret.ts). A response may reuse the decision of an earlier response on the same
+// connection when, and only when, the policy declares it (data.bastion.response_decision, see
+// response-reuse.ts).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
@@ -15,9 +23,12 @@ import { compile } from '../rego/index.js';
 import { compileIsolated } from './compile-isolated.js';
 import { readBundle, type Bundle } from './bundle.js';
 import { hostBuiltins } from './builtins.js';
-import { checkDecision, failClosedDecision, normalizeDecision, type Decision, type FailClosedOptions, type FailureKind } from './decision.js';
-import { buildRecord, writeRecord, writeRecordFromFields, type DecisionLogOptions } from './decision-log.js';
-import { EncodedInput, nextDecisionId } from './encoded-input.js';
+import { checkDecision, failClosedDecision, type Decision, type FailClosedOptions, type FailureKind } from './decision.js';
+import { buildRecord, lineTarget, writeRecord, writeRecordFromFields, type DecisionLogOptions, type RecordBase } from './decision-log.js';
+import { EncodedInput, nextDecisionId, type DecisionLogFields } from './encoded-input.js';
+import { Evaluator } from './evaluator.js';
+import { ResultInterpreter, type Interpreted } from './interpret.js';
+import { ResponseDecisions, responseDecisionScope, type ResponseDecisionScope } from './response-reuse.js';
 import { loadPaths, mergeDataFiles } from './loader.js';
 import { BundlePoller } from './poller.js';
 
@@ -70,9 +81,34 @@ export interface DecisionResult {
   eval_ns: number;
 }
 
-interface Snapshot {
-  policy: LoadedPolicy;
+/** What a replica needs to rebuild a snapshot: the module, its data, and who it is. */
+export interface PolicyArtifact {
+  wasm: Uint8Array;
+  data: unknown;
   info: PolicyInfo;
+  /** what the policy declared about response decisions (data.bastion.response_decision) */
+  responses: ResponseDecisionScope;
+}
+
+/**
+ * Something that evaluates copies of the engine's policy (an evaluation pool). prepare() loads a
+ * snapshot without using it yet and resolves with the function that switches to it; the engine
+ * calls that at the moment it swaps its own. A rejected prepare() fails the load: the last good
+ * policy stays in force everywhere.
+ */
+export interface PolicyReplica {
+  prepare(artifact: PolicyArtifact): Promise<() => void>;
+}
+
+/** @internal one loaded policy; also the token that ties a reused response decision to it */
+export interface Snapshot {
+  policy: LoadedPolicy;
+  evaluator: Evaluator;
+  interpreter: ResultInterpreter;
+  info: PolicyInfo;
+  artifact: PolicyArtifact;
+  /** responses may reuse decisions (declared by the policy, and not disproved since) */
+  reuseResponses: boolean;
 }
 
 export class PolicyLoadError extends Error {
@@ -98,17 +134,66 @@ export class PolicyEngine {
   readonly entrypoint: string;
   private readonly evalBudgetNs: number;
   private current: Snapshot | undefined;
+  /** the snapshot before the last swap (decision lines of replicas still finishing on it) */
+  private previous: Snapshot | undefined;
   private loading: Promise<LoadResult> = Promise.resolve({ ok: false, errors: ['not loaded'] });
   private poller: BundlePoller | undefined;
+  private readonly replicas: PolicyReplica[] = [];
+  private readonly responses = new ResponseDecisions();
+  private readonly failClosedJson: string;
 
   constructor(private readonly opts: PolicyEngineOptions) {
     this.entrypoint = (opts.entrypoint ?? 'sip/decision').replace(/^\/+|\/+$/g, '');
     this.evalBudgetNs = (opts.evalTimeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS) * 1e6;
+    this.failClosedJson = JSON.stringify(failClosedDecision(opts.failClosed));
   }
 
   /** The policy in force, if any. */
   get info(): PolicyInfo | undefined {
     return this.current?.info;
+  }
+
+  /** @internal the snapshot in force (evaluation pool) */
+  get snapshot(): Snapshot | undefined {
+    return this.current;
+  }
+
+  /** The evaluation budget in ms. */
+  get evalTimeoutMs(): number {
+    return this.evalBudgetNs / 1e6;
+  }
+
+  /** Whether engine and replicas were given custom builtins (functions cannot reach a worker). */
+  get hasCustomBuiltins(): boolean {
+    return Object.keys(this.opts.customBuiltins ?? {}).length > 0;
+  }
+
+  /** @internal options the evaluation pool shares */
+  get options(): Readonly<PolicyEngineOptions> {
+    return this.opts;
+  }
+
+  /**
+   * Keeps `replica` in step with this engine: it prepares the policy in force now (if any), then
+   * every later one before it goes live. Resolves when the current one is prepared and switched to.
+   */
+  async replicate(replica: PolicyReplica): Promise<void> {
+    // through the load queue, so that no load swaps a snapshot while this one is prepared
+    const run = async (): Promise<LoadResult> => {
+      const snap = this.current;
+      if (snap) (await replica.prepare(snap.artifact))();
+      this.replicas.push(replica);
+      return snap ? { ok: true, changed: false, info: snap.info } : { ok: false, errors: ['not loaded'] };
+    };
+    const p = this.loading.then(run, run);
+    this.loading = p.catch((e) => ({ ok: false, errors: [errorText(e)] }) as LoadResult);
+    await p;
+  }
+
+  /** Stops keeping `replica` in step. */
+  unreplicate(replica: PolicyReplica): void {
+    const i = this.replicas.indexOf(replica);
+    if (i >= 0) this.replicas.splice(i, 1);
   }
 
   /** Load the policy (and start polling a bundle URL). Never throws: see the result. */
@@ -151,59 +236,108 @@ export class PolicyEngine {
 
   /**
    * Evaluate the decision for one message. Never throws; fails closed. `input` is the input
-   * document, or an EncodedInput (its JSON bytes and the decision-log fields: the fast path).
+   * document, or an EncodedInput (its JSON parts and the decision-log fields: the fast path).
    */
   decide(input: unknown): DecisionResult {
     const snap = this.current; // pinned for this evaluation, whatever a reload does meanwhile
-    const decision_id = nextDecisionId();
     const encoded = input instanceof EncodedInput ? input : undefined;
+    if (encoded && snap?.reuseResponses) {
+      const reused = this.reuseResponse(encoded, snap);
+      if (reused) return reused;
+    }
+    const decision_id = nextDecisionId();
     const started = process.hrtime.bigint();
-    let value: unknown;
-    let failure: DecisionResult['failure'];
-    if (!snap) {
-      failure = { kind: 'no_policy', message: 'no policy loaded' };
-    } else {
+    let out: Interpreted;
+    if (!snap) out = { ok: false, kind: 'no_policy', message: 'no policy loaded' };
+    else {
       try {
-        const rs = snap.policy.evaluate(encoded ? encoded.bytes : input, snap.info.entrypoint) as unknown;
-        if (!Array.isArray(rs) || rs.length === 0) failure = { kind: 'undefined', message: `data.${snap.info.entrypoint.replace(/\//g, '.')} is undefined` };
-        else if (rs.length > 1) failure = { kind: 'error', message: 'entrypoint returned more than one result' };
-        else value = (rs[0] as { result?: unknown }).result;
+        // (the SDK treats a falsy input as no input; so does this)
+        const text = encoded ? snap.evaluator.evaluate(encoded) : snap.evaluator.evaluateBytes(input ? Buffer.from(JSON.stringify(input), 'utf8') : new Uint8Array(0));
+        out = snap.interpreter.interpret(text);
       } catch (e) {
-        failure = { kind: 'error', message: errorText(e) };
-      }
-      if (!failure) {
-        if (value === undefined) failure = { kind: 'undefined', message: 'decision is undefined' };
-        else {
-          const problem = checkDecision(value);
-          if (problem) failure = { kind: 'invalid', message: `decision does not match decision.schema.json: ${problem}` };
-        }
+        out = { ok: false, kind: 'error', message: errorText(e) };
       }
     }
     const eval_ns = Number(process.hrtime.bigint() - started);
-    // The evaluation budget is enforced after the fact: the SDK evaluates synchronously in this
-    // thread, so nothing can interrupt it midway (short of a worker per message). That bounds
-    // little in theory and enough in practice: Rego without recursion always terminates, and
-    // http.send carries its own timeout. What the check guarantees is that a slow decision (a
-    // policy or input far costlier than intended) is never applied, and that it is loud. The
-    // time is wall clock: a long GC pause counts too, hence a default (100 ms) far above both.
-    if (eval_ns > this.evalBudgetNs && snap && !failure) failure = this.overBudget(decision_id, eval_ns, snap);
-    const decision = failure ? failClosedDecision(this.opts.failClosed) : normalizeDecision(value as Decision);
-    const result: DecisionResult = { decision_id, decision, eval_ns, revision: snap?.info.revision };
-    if (failure) result.failure = failure;
-    const log = this.opts.decisionLog;
-    if (log) {
-      try {
-        const base = { decision_id, path: this.entrypoint, revision: snap?.info.revision, source: snap?.info.source, decision, failure, eval_ns };
-        if (encoded && !log.input) writeRecordFromFields(log, base, encoded.log);
-        else writeRecord(log, buildRecord(base, encoded ? encoded.toObject() : input, log));
-      } catch {
-        // Logging must never change a decision or crash the caller.
-      }
-    }
+    // The evaluation budget is enforced after the fact here: this thread's evaluation cannot be
+    // interrupted midway. An evaluation pool (pool/) runs evaluations in workers and abandons one
+    // that overruns. The post hoc check guarantees that a slow decision (a policy or input far
+    // costlier than intended) is never applied, and that it is loud. The time is wall clock: a
+    // long GC pause counts too, hence a default (100 ms) far above both.
+    if (eval_ns > this.evalBudgetNs && snap && out.ok) out = this.overBudget(decision_id, eval_ns, snap);
+    const result = this.result(decision_id, out, eval_ns, snap);
+    this.log(result, input, encoded, out.ok ? out.json : undefined);
+    if (encoded && snap?.reuseResponses && encoded.log.status !== undefined) this.keepResponse(encoded, snap, result, out.ok ? out.json : undefined);
     return result;
   }
 
-  private overBudget(decision_id: string, eval_ns: number, snap: Snapshot): NonNullable<DecisionResult['failure']> {
+  /** @internal the DecisionResult of an interpreted evaluation (or its failure) */
+  result(decision_id: string, out: Interpreted, eval_ns: number, snap: Snapshot | undefined): DecisionResult {
+    const result: DecisionResult = out.ok
+      ? { decision_id, decision: out.decision, eval_ns, revision: snap?.info.revision }
+      : { decision_id, decision: this.failClosed(), eval_ns, revision: snap?.info.revision, failure: { kind: out.kind, message: out.message } };
+    return result;
+  }
+
+  /** @internal the decision applied when the policy cannot give one */
+  failClosed(): Decision {
+    return failClosedDecision(this.opts.failClosed);
+  }
+
+  /** @internal writes the decision-log line of a decision made here or by a replica */
+  log(result: DecisionResult, input: unknown, encoded: EncodedInput | undefined, decisionJson?: string, reused_from?: string): void {
+    const log = this.opts.decisionLog;
+    if (!log) return;
+    try {
+      const snap = this.snapshotOf(result.revision);
+      const base: RecordBase = { decision_id: result.decision_id, path: this.entrypoint, revision: result.revision, source: snap?.info.source, decision: result.decision, failure: result.failure, eval_ns: result.eval_ns, reused_from };
+      if (encoded && !log.input) writeRecordFromFields(log, base, encoded.log, decisionJson ?? (result.failure ? this.failClosedJson : undefined));
+      else writeRecord(log, buildRecord(base, encoded ? encoded.toObject() : input, log));
+    } catch {
+      // Logging must never change a decision or crash the caller.
+    }
+  }
+
+  private snapshotOf(revision: string | undefined): Snapshot | undefined {
+    const cur = this.current;
+    return cur && cur.info.revision === revision ? cur : this.previous?.info.revision === revision ? this.previous : cur;
+  }
+
+  /**
+   * @internal How a replica may write decision lines for this connection itself: the line's fixed
+   * parts, or undefined when lines must go through the engine (see decision-log lineTarget).
+   */
+  lineTarget(from: DecisionLogFields['from']): ReturnType<typeof lineTarget> {
+    const log = this.opts.decisionLog;
+    return log ? lineTarget(log, from) : undefined;
+  }
+
+  /** @internal a reused response decision (logged), or undefined: evaluate */
+  reuseResponse(input: EncodedInput, snap: Snapshot): DecisionResult | undefined {
+    if (input.log.status === undefined || !input.scope) return undefined;
+    const kept = this.responses.lookup(input, snap);
+    if (!kept) return undefined;
+    const result: DecisionResult = { decision_id: nextDecisionId(), decision: kept.decision, eval_ns: 0, revision: snap.info.revision };
+    this.log(result, input, input, kept.json, kept.decision_id);
+    return result;
+  }
+
+  /** @internal remembers an evaluated response decision; a reuse that would have differed turns reuse off */
+  keepResponse(input: EncodedInput, snap: Snapshot, result: DecisionResult, json: string | undefined): void {
+    if (input.log.status === undefined || !input.scope || result.failure || json === undefined) return;
+    const differs = this.responses.keep(input, snap, result.decision_id, result.decision, json);
+    if (differs && snap.reuseResponses) {
+      snap.reuseResponses = false;
+      const logger = this.opts.logger ?? this.opts.decisionLog?.logger;
+      logger?.error(
+        { revision: snap.info.revision, path: this.entrypoint, decision_id: result.decision_id, earlier: differs.decision_id, decision: json, earlier_decision: differs.json },
+        'policy declares response decisions per connection (data.bastion.response_decision), but two responses on one connection got different decisions; every response is evaluated from now on',
+      );
+    }
+  }
+
+  /** @internal the failure of an evaluation over budget (also logged as an error) */
+  overBudget(decision_id: string, eval_ns: number, snap: Snapshot): Interpreted & { ok: false } {
     const took = (eval_ns / 1e6).toFixed(1);
     const budget = this.evalBudgetNs / 1e6;
     const message = `evaluation took ${took} ms, over the ${budget} ms budget`;
@@ -215,7 +349,7 @@ export class PolicyEngine {
     } catch {
       // logging must never change a decision
     }
-    return { kind: 'timeout', message };
+    return { ok: false, kind: 'timeout', message };
   }
 
   // Loads are serialized: a poll and a manual reload never race to install snapshots.
@@ -225,7 +359,11 @@ export class PolicyEngine {
       try {
         const snap = await load();
         const changed = !this.current || this.current.info.revision !== snap.info.revision || this.current.info.source !== snap.info.source;
-        this.current = snap; // the atomic swap
+        const switches = await this.prepareReplicas(snap);
+        // the atomic swap: this engine and every replica, in one synchronous step
+        this.previous = this.current;
+        this.current = snap;
+        for (const s of switches) s();
         result = { ok: true, changed, info: snap.info };
       } catch (e) {
         const errors = e instanceof PolicyLoadError ? e.errors : [errorText(e)];
@@ -236,6 +374,14 @@ export class PolicyEngine {
     };
     this.loading = this.loading.then(run, run);
     return this.loading;
+  }
+
+  private async prepareReplicas(snap: Snapshot): Promise<Array<() => void>> {
+    try {
+      return await Promise.all(this.replicas.map((r) => r.prepare(snap.artifact)));
+    } catch (e) {
+      throw new PolicyLoadError([`${snap.info.source}: evaluation workers cannot load the policy: ${errorText(e)}`]);
+    }
   }
 
   private report(result: LoadResult): void {
@@ -276,7 +422,21 @@ export class PolicyEngine {
     } catch {
       // its outcome does not matter
     }
-    return { policy, info: { revision, source, entrypoint: this.entrypoint, loadedAt: new Date() } };
+    let responses: ResponseDecisionScope;
+    try {
+      responses = responseDecisionScope(data);
+    } catch (e) {
+      throw new PolicyLoadError([`${source}: ${errorText(e)}`]);
+    }
+    const info = { revision, source, entrypoint: this.entrypoint, loadedAt: new Date() };
+    return {
+      policy,
+      evaluator: new Evaluator(policy, this.entrypoint),
+      interpreter: new ResultInterpreter(this.entrypoint),
+      info,
+      artifact: { wasm, data, info, responses },
+      reuseResponses: responses === 'per_connection',
+    };
   }
 
   private async compileModules(modules: Array<{ file: string; source: string }>, source: string): Promise<Uint8Array> {

@@ -8,4 +8,7 @@ export { maskInput } from './decision-log.js';
 export { readBundle, writeBundle, BundleError } from './bundle.js';
 export type { Bundle, BundleManifest, WasmResolver } from './bundle.js';
 export { loadPaths } from './loader.js';
-export { EncodedInput, spliceJson, nextDecisionId, type DecisionLogFields, type DecisionLogPeer } from './encoded-input.js';
+export { EncodedInput, spliceJson, nextDecisionId, type DecisionLogFields, type DecisionLogPeer, type InputScope } from './encoded-input.js';
+export { EvalPool, PoolStartError, type EvalPoolOptions, type EvalPoolStats } from './pool/pool.js';
+export type { PolicyArtifact, PolicyReplica } from './engine.js';
+export { responseDecisionScope, type ResponseDecisionScope } from './response-reuse.js';

@@ -33,7 +33,7 @@ export interface Topology {
 }
 
 /** The gateway config for this topology (also written to <dir>/bastion.yaml for a child process). */
-export function bastionConfig(t: Pick<Topology, 'pki' | 'ports'>, policyDir: string, opts: { decisions?: boolean; level?: string } = {}): GatewayConfig {
+export function bastionConfig(t: Pick<Topology, 'pki' | 'ports'>, policyDir: string, opts: { decisions?: boolean; level?: string; workers?: number | 'auto' } = {}): GatewayConfig {
   const { pki, ports } = t;
   return {
     listen: [
@@ -48,7 +48,7 @@ export function bastionConfig(t: Pick<Topology, 'pki' | 'ports'>, policyDir: str
       fedA: { cert: pki.gatewayA.cert, key: pki.gatewayA.key, ca: [pki.fedA.ca], destinations: [`127.0.0.1:${ports.aTls}`] },
       fedB: { cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: [pki.fedB.ca], destinations: [`127.0.0.1:${ports.bTls}`] },
     },
-    policy: { path: policyDir },
+    policy: { path: policyDir, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) },
     proxy: { local_names: ['gw.bastion.example'] },
     log: { level: opts.level ?? 'info', decisions: opts.decisions ?? true },
   };
@@ -63,6 +63,10 @@ export interface TopologyOptions {
   nodeArgs?: string[];
   /** environment for the gateway child process */
   env?: Record<string, string>;
+  /** sip-bastion's policy.workers (default: the config default) */
+  workers?: number | 'auto';
+  /** run the gateway child process under `taskset -c <cpus>` (e.g. "0": one core) */
+  cpus?: string;
 }
 
 export async function startTopology(dir: string, middle: MiddleKind, opts: TopologyOptions = {}): Promise<Topology> {
@@ -94,7 +98,7 @@ export async function startTopology(dir: string, middle: MiddleKind, opts: Topol
     });
   } else {
     const policyDir = writeTestPolicy(join(dir, 'policy'), { host: '127.0.0.1', port: bTls });
-    const cfg = bastionConfig({ pki, ports }, policyDir, { decisions: opts.decisions });
+    const cfg = bastionConfig({ pki, ports }, policyDir, { decisions: opts.decisions, workers: opts.workers });
     if (middle === 'bastion') {
       const logger: Logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(JSON.parse(s)) });
       gateway = await Gateway.start(parseConfig(JSON.stringify(cfg), 'interop', dir), { logger });
@@ -103,7 +107,9 @@ export async function startTopology(dir: string, middle: MiddleKind, opts: Topol
       writeFileSync(file, JSON.stringify({ ...cfg, log: { ...cfg.log, file: join(dir, 'bastion.log') } }, null, 2));
       // the same V8 flag as `bastion run` (bin/bastion.js re-executes itself with it)
       const semi = (opts.nodeArgs ?? []).some((a) => a.startsWith('--max-semi-space-size')) ? [] : ['--max-semi-space-size=32'];
-      child = spawn(process.execPath, [...semi, ...(opts.nodeArgs ?? []), '--import', 'tsx', join(packageRoot(), 'test', 'interop', 'run-bastion.ts'), 'run', '--config', file], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
+      const argv = [...semi, ...(opts.nodeArgs ?? []), '--import', 'tsx', join(packageRoot(), 'test', 'interop', 'run-bastion.ts'), 'run', '--config', file];
+      const [cmd, args] = opts.cpus ? ['taskset', ['-c', opts.cpus, process.execPath, ...argv]] : [process.execPath, argv];
+      child = spawn(cmd, args, { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
       child.stdout?.on('data', (d) => (out += d));
       child.stderr?.on('data', (d) => (out += d));
       // ready when both TLS listeners accept connections

@@ -1,0 +1,651 @@
+// The evaluation pool: policy decisions made in worker threads, so that the event-loop thread
+// (sockets, TLS, SIP parsing, transactions) keeps its core, and so that an evaluation can really
+// be abandoned: a worker stuck past the budget is terminated, its message fails closed, and a new
+// worker takes over the rest of its queue.
+//
+// - Inputs go to a worker through a SharedArrayBuffer ring (ring.ts, records in protocol.ts): the
+//   small head, the message JSON and, once per connection, the connection's tail (the identity
+//   document, kept by the worker in a numbered slot and resident in its module's heap). Decisions
+//   come back through a second ring, each with its finished decision-log line when the log is
+//   plain pino; this thread writes the line to the log's stream, in order.
+// - Order: every message of one Call-ID goes to the same worker (a hash of the Call-ID), and a
+//   worker answers in the order it was given, so decisions of one Call-ID come back in hand-over
+//   order (the proxy relies on that: a CANCEL or an ACK must not overtake its INVITE).
+// - Policies: the engine compiles and loads; the pool is one of its replicas (engine.ts). Each
+//   snapshot is a numbered generation, loaded by every worker before the engine switches to it;
+//   an input names the generation in force when it was handed over, so a decision is made wholly
+//   by one revision and a reload reaches all workers at once.
+// - A response may reuse a decision without reaching a worker when the policy declares response
+//   decisions per connection (response-reuse.ts); that happens in this thread, in the engine.
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import type { Decision } from '../decision.js';
+import type { PolicyArtifact, PolicyEngine, PolicyReplica, DecisionResult, Snapshot } from '../engine.js';
+import type { EncodedInput, InputScope } from '../encoded-input.js';
+import { nextDecisionId as nextId } from '../encoded-input.js';
+import { startModuleWorker } from '../worker-start.js';
+import { Ring } from './ring.js';
+import { BUSY_SEQ, BUSY_SINCE, CONTROL, EVAL, FAILURE_KINDS, F_LINE, F_SLOT, REQ_BYTES, RES_BYTES, type Control, type ControlReply } from './protocol.js';
+import type { WorkerData } from './worker.js';
+
+export interface EvalPoolOptions {
+  /** evaluation workers (at least 1) */
+  size: number;
+  /** data bytes of each ring (a power of two; default 1 MiB) */
+  ringBytes?: number;
+  /** how long messages wait for a worker that is being restarted before they fail closed (default 5 s) */
+  restartWaitMs?: number;
+  /** how long a worker may take to start and load the policy (default 60 s) */
+  startTimeoutMs?: number;
+}
+
+export interface EvalPoolStats {
+  /** decisions made by workers */
+  evaluated: number;
+  /** response decisions reused (policy-declared), no worker involved */
+  reused: number;
+  /** evaluations abandoned past the budget (their messages failed closed) */
+  abandoned: number;
+  /** workers terminated because an evaluation stayed stuck, and replaced */
+  replaced: number;
+  /** workers that exited unexpectedly */
+  crashed: number;
+  /** workers started, first ones included */
+  started: number;
+  /** messages failed closed because no worker could take them in time */
+  unserved: number;
+}
+
+export class PoolStartError extends Error {
+  readonly code = 'POOL_START';
+}
+
+interface Pending {
+  seq: number;
+  input: EncodedInput;
+  done: (r: DecisionResult) => void;
+  snap: Snapshot;
+  gen: number;
+  target: LineTarget | undefined;
+  /** when it was handed over (ms, Date.now) */
+  at: number;
+}
+
+type LineTarget = NonNullable<ReturnType<PolicyEngine['lineTarget']>>;
+
+const SLOTS = 1024;
+/** the loads-map key of a ping's reply */
+const PING = -1;
+const DECISION_CACHE = 1024;
+
+/** One worker and its rings; replaced as a whole when the worker dies or is abandoned. */
+class Lane {
+  worker: Worker | undefined;
+  req!: Ring;
+  res!: Ring;
+  reqBuf!: Buffer;
+  resBuf!: Buffer;
+  busy!: Int32Array;
+  port: MessagePort | undefined;
+  /** handed to the worker, not answered yet, in order */
+  inflight: Pending[] = [];
+  head = 0;
+  /** waiting for room in the ring, or for a worker (down) */
+  overflow: Pending[] = [];
+  slots = new Map<InputScope, number>();
+  freeSlot = 0;
+  loads = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  /** bumps on every replacement: callbacks of an older worker are ignored */
+  epoch = 0;
+  down = false;
+  /** its result ring's waitAsync is pending */
+  armed = false;
+  restarts = 0;
+  lastError = '';
+
+  get pending(): number {
+    return this.inflight.length - this.head;
+  }
+}
+
+export class EvalPool implements PolicyReplica {
+  readonly stats: EvalPoolStats = { evaluated: 0, reused: 0, abandoned: 0, replaced: 0, crashed: 0, started: 0, unserved: 0 };
+  private readonly lanes: Lane[] = [];
+  private readonly epoch = Date.now();
+  private readonly modules = new Map<number, { module: WebAssembly.Module; artifact: PolicyArtifact }>();
+  private committed = 0;
+  private genSeq = 0;
+  private seq = 0;
+  private readonly snapOfGen = new Map<number, Snapshot>();
+  private readonly decisions = new Map<string, Decision>();
+  private readonly targets = new WeakMap<InputScope, LineTarget | null>();
+  private watchdog: NodeJS.Timeout | undefined;
+  private closed = false;
+  private starting = true;
+  private polling = false;
+  private readonly budgetMs: number;
+  private readonly restartWaitMs: number;
+  /** a worker still evaluating one input after this long is replaced */
+  private readonly killAfterMs: number;
+
+  private constructor(
+    private readonly engine: PolicyEngine,
+    private readonly opts: EvalPoolOptions,
+  ) {
+    this.budgetMs = engine.evalTimeoutMs;
+    this.restartWaitMs = opts.restartWaitMs ?? 5000;
+    this.killAfterMs = Math.max(2 * this.budgetMs, this.budgetMs + 250);
+  }
+
+  /**
+   * Starts `size` workers on the engine's policy. Rejects (PoolStartError) when workers cannot
+   * start here or cannot load the policy: callers then evaluate in their own thread.
+   */
+  static async start(engine: PolicyEngine, opts: EvalPoolOptions): Promise<EvalPool> {
+    if (engine.hasCustomBuiltins) throw new PoolStartError('custom builtins are functions of this thread: evaluation workers cannot call them');
+    const pool = new EvalPool(engine, opts);
+    for (let i = 0; i < Math.max(1, opts.size); i++) pool.lanes.push(new Lane());
+    for (const lane of pool.lanes) pool.spawn(lane);
+    try {
+      // every worker up and running (a no-op generation round trip), then the policy in force
+      await pool.withStartTimeout(Promise.all(pool.lanes.map((l) => pool.ping(l))));
+      await pool.withStartTimeout(engine.replicate(pool));
+    } catch (e) {
+      await pool.close();
+      throw e instanceof PoolStartError ? e : new PoolStartError(`evaluation workers cannot start: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    pool.starting = false;
+    pool.watchdog = setInterval(() => pool.watch(), Math.max(5, Math.min(50, pool.budgetMs / 4)));
+    pool.watchdog.unref();
+    return pool;
+  }
+
+  get size(): number {
+    return this.lanes.length;
+  }
+
+  /** Messages handed over and not decided yet. */
+  get pending(): number {
+    return this.lanes.reduce((n, l) => n + l.pending + l.overflow.length, 0);
+  }
+
+  // ---- deciding ------------------------------------------------------------------------------
+
+  /** The Decider: `done` runs later (or at once for a reused or unloaded decision), in order per Call-ID. */
+  decide(input: EncodedInput, done: (r: DecisionResult) => void): void {
+    const snap = this.engine.snapshot;
+    const gen = this.committed;
+    if (!snap || gen === 0 || this.closed) return done(this.engine.decide(input)); // fails closed: no policy
+    if (snap.reuseResponses) {
+      const r = this.engine.reuseResponse(input, snap);
+      if (r) {
+        this.stats.reused++;
+        return done(r);
+      }
+    }
+    const lane = this.lanes.length === 1 ? this.lanes[0]! : this.lanes[hash(input.log.call_id ?? '') % this.lanes.length]!;
+    const seq = (this.seq = (this.seq + 1) | 0 || 1);
+    const e: Pending = { seq, input, done, snap, gen, target: this.targetFor(input), at: Date.now() };
+    if (lane.down || lane.overflow.length > 0 || !this.write(lane, e)) lane.overflow.push(e);
+    this.schedulePoll();
+  }
+
+  private targetFor(input: EncodedInput): LineTarget | undefined {
+    const scope = input.scope;
+    if (!scope) return undefined;
+    let t = this.targets.get(scope);
+    if (t === undefined) {
+      t = this.engine.lineTarget(input.log.from) ?? null;
+      this.targets.set(scope, t);
+    }
+    return t ?? undefined;
+  }
+
+  /** Writes the request into the lane's ring; false when the ring has no room now. */
+  private write(lane: Lane, e: Pending): boolean {
+    const input = e.input;
+    const f = input.log;
+    const scope = input.scope;
+    let slot = lane.slots.get(scope!) ?? -1;
+    let flags = e.target ? F_LINE : 0;
+    const fresh = scope !== undefined && slot < 0;
+    const msg = input.message;
+    const tail = fresh ? input.tail : undefined;
+    const ch = fresh ? (e.target?.chindings ?? '') : '';
+    const method = f.method ?? '';
+    const ruri = f.request_uri ?? '';
+    const callId = f.call_id ?? '';
+    const dir = f.direction ?? '';
+    const max = REQ_BYTES + input.head.length + msg.length * 3 + (tail?.length ?? 0) + (ch.length + method.length + ruri.length + callId.length) * 3 + dir.length;
+    const o = lane.req.reserve(max);
+    if (o < 0) return false;
+    if (fresh) {
+      slot = this.assignSlot(lane, scope);
+      flags |= F_SLOT;
+    }
+    const i32 = lane.req.i32;
+    const w = o >> 2;
+    const b = lane.reqBuf;
+    let p = o + REQ_BYTES;
+    b.set(input.head, p);
+    p += input.head.length;
+    const msgLen = b.write(msg, p, 'utf8');
+    p += msgLen;
+    let tailLen = 0;
+    if (tail) {
+      b.set(tail, p);
+      p += (tailLen = tail.length);
+    }
+    const chLen = ch ? b.write(ch, p, 'utf8') : 0;
+    p += chLen;
+    const mLen = method ? b.write(method, p, 'utf8') : 0;
+    p += mLen;
+    const rLen = ruri ? b.write(ruri, p, 'utf8') : 0;
+    p += rLen;
+    const cLen = callId ? b.write(callId, p, 'utf8') : 0;
+    p += cLen;
+    const dLen = dir ? b.write(dir, p, 'latin1') : 0;
+    p += dLen;
+    i32[w] = EVAL;
+    i32[w + 1] = e.seq;
+    i32[w + 2] = e.gen;
+    i32[w + 3] = slot;
+    i32[w + 4] = flags;
+    i32[w + 5] = f.status ?? -1;
+    i32[w + 6] = input.head.length;
+    i32[w + 7] = msgLen;
+    i32[w + 8] = tailLen;
+    i32[w + 9] = chLen;
+    i32[w + 10] = mLen;
+    i32[w + 11] = rLen;
+    i32[w + 12] = cLen;
+    i32[w + 13] = dLen;
+    lane.inflight.push(e);
+    lane.req.commit(p - o);
+    return true;
+  }
+
+  private assignSlot(lane: Lane, scope: InputScope): number {
+    let slot: number;
+    if (lane.freeSlot < SLOTS) slot = lane.freeSlot++;
+    else {
+      // the oldest connection's slot (it is sent again if it comes back)
+      const [oldest, s] = lane.slots.entries().next().value as [InputScope, number];
+      lane.slots.delete(oldest);
+      slot = s;
+    }
+    lane.slots.set(scope, slot);
+    return slot;
+  }
+
+  private control(lane: Lane, m: Control): void {
+    lane.port!.postMessage(m);
+    const o = lane.req.reserve(8);
+    if (o < 0) throw new Error('evaluation worker ring full'); // control is rare and tiny: the ring is never that full
+    lane.req.i32[o >> 2] = CONTROL;
+    lane.req.commit(8);
+  }
+
+  // ---- results -------------------------------------------------------------------------------
+
+  // Picking results up. The cheap way is when this thread is awake anyway: after the I/O callbacks
+  // of a loop iteration (setImmediate), where most decisions handed over during them are ready.
+  // Only when some are still out does a lane arm its result ring's waitAsync, so that the worker's
+  // next result wakes this thread (a wake-up costs this thread more than a decision's records).
+
+  private schedulePoll(): void {
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    setImmediate(this.pollNow);
+  }
+
+  private readonly pollNow = (): void => {
+    this.polling = false;
+    for (const lane of this.lanes) {
+      if (lane.down || !lane.worker) continue;
+      this.drain(lane);
+      if (lane.pending > 0 && !lane.armed) this.arm(lane);
+    }
+  };
+
+  private arm(lane: Lane): void {
+    const epoch = lane.epoch;
+    const p = lane.res.dataAsync();
+    if (!p) {
+      // results arrived meanwhile: take them on the next poll
+      this.schedulePoll();
+      return;
+    }
+    lane.armed = true;
+    void p.then(() => {
+      if (lane.epoch !== epoch) return;
+      lane.armed = false;
+      lane.res.awake();
+      this.drain(lane);
+      if (lane.pending > 0) this.schedulePoll();
+    });
+  }
+
+  private drain(lane: Lane): void {
+    const res = lane.res;
+    const b = lane.resBuf;
+    for (;;) {
+      const o = res.peek();
+      if (o < 0) break;
+      const w = o >> 2;
+      const i32 = res.i32;
+      const seq = i32[w]!;
+      const outcome = i32[w + 1]!;
+      let p = o + RES_BYTES;
+      const json = b.toString('utf8', p, (p += i32[w + 2]!));
+      const line = i32[w + 3]! > 0 ? b.toString('utf8', p, (p += i32[w + 3]!)) : '';
+      const decision_id = b.toString('latin1', p, (p += i32[w + 4]!));
+      const fmsg = i32[w + 5]! > 0 ? b.toString('utf8', p, (p += i32[w + 5]!)) : '';
+      const eval_ns = res.f64[(o + 24) >> 3]!;
+      res.release();
+      const e = lane.inflight[lane.head];
+      if (!e || e.seq !== seq) continue; // answered already (abandoned): nothing waits for it
+      this.shift(lane);
+      this.stats.evaluated++;
+      const failure = outcome === 0 ? undefined : { kind: FAILURE_KINDS[outcome - 1]!, message: fmsg };
+      const result: DecisionResult = { decision_id, decision: failure ? this.engine.failClosed() : this.decisionOf(json), eval_ns, revision: e.snap.info.revision };
+      if (failure) result.failure = failure;
+      this.finish(e, result, line, failure ? undefined : json);
+    }
+    if (lane.overflow.length > 0 && !lane.down) this.flush(lane);
+  }
+
+  /** The decision of a worker's JSON: parsed once per distinct text, frozen, shared. */
+  private decisionOf(json: string): Decision {
+    let d = this.decisions.get(json);
+    if (!d) {
+      d = deepFreeze(JSON.parse(json) as Decision);
+      if (this.decisions.size >= DECISION_CACHE) this.decisions.clear();
+      this.decisions.set(json, d);
+    }
+    return d;
+  }
+
+  private finish(e: Pending, result: DecisionResult, line: string, json: string | undefined): void {
+    try {
+      if (line) e.target!.stream.write(line);
+      else this.engine.log(result, e.input, e.input, json);
+    } catch {
+      // logging never changes a decision
+    }
+    if (result.failure?.kind === 'timeout') this.overBudgetError(result);
+    if (json !== undefined && e.snap.reuseResponses && e.input.log.status !== undefined) this.engine.keepResponse(e.input, e.snap, result, json);
+    try {
+      e.done(result);
+    } catch {
+      // the caller's problem; the other decisions still go out
+    }
+  }
+
+  private overBudgetError(result: DecisionResult, abandoned = false): void {
+    const logger = this.engine.options.logger ?? this.engine.options.decisionLog?.logger;
+    try {
+      logger?.error(
+        { decision_id: result.decision_id, eval_ms: Number((result.eval_ns / 1e6).toFixed(1)), budget_ms: this.budgetMs, revision: result.revision, path: this.engine.entrypoint },
+        abandoned ? 'policy evaluation over budget; evaluation abandoned, message rejected' : 'policy evaluation over budget; message rejected',
+      );
+    } catch {
+      // logging never changes a decision
+    }
+  }
+
+  private shift(lane: Lane): void {
+    lane.inflight[lane.head++] = undefined as never;
+    if (lane.head > 1024 && lane.head * 2 > lane.inflight.length) {
+      lane.inflight = lane.inflight.slice(lane.head);
+      lane.head = 0;
+    }
+  }
+
+  /** Moves waiting requests into the ring as room allows. */
+  private flush(lane: Lane): void {
+    let n = 0;
+    while (n < lane.overflow.length && this.write(lane, lane.overflow[n]!)) n++;
+    if (n > 0) lane.overflow.splice(0, n);
+  }
+
+  // ---- workers ---------------------------------------------------------------------------------
+
+  private spawn(lane: Lane): void {
+    const capacity = this.opts.ringBytes ?? 1 << 20;
+    const requests = Ring.create(capacity);
+    const results = Ring.create(capacity);
+    const busy = new SharedArrayBuffer(16);
+    const { port1, port2 } = new MessageChannel();
+    lane.epoch++;
+    lane.req = new Ring(requests);
+    lane.res = new Ring(results);
+    lane.reqBuf = Buffer.from(requests);
+    lane.resBuf = Buffer.from(results);
+    lane.busy = new Int32Array(busy);
+    lane.port = port1;
+    lane.slots.clear();
+    lane.freeSlot = 0;
+    lane.down = false;
+    lane.armed = false;
+    const data: WorkerData = { requests, results, busy, port: port2, epoch: this.epoch };
+    const epoch = lane.epoch;
+    const worker = startModuleWorker(new URL('./worker.js', import.meta.url), { workerData: data, transferList: [port2] });
+    lane.worker = worker;
+    this.stats.started++;
+    worker.unref();
+    port1.unref();
+    port1.on('message', (m: ControlReply) => {
+      if (lane.epoch !== epoch) return;
+      const key = m.type === 'pong' ? PING : m.gen;
+      const l = lane.loads.get(key);
+      if (!l) return;
+      lane.loads.delete(key);
+      if (m.type === 'load-failed') l.reject(new Error(m.error));
+      else l.resolve();
+    });
+    worker.on('error', (err) => {
+      if (lane.epoch === epoch) lane.lastError = err.message;
+    });
+    worker.once('exit', (code) => {
+      if (lane.epoch !== epoch || this.closed) return;
+      if (this.starting) {
+        const why = new Error(`evaluation worker exited with ${code}${lane.lastError ? `: ${lane.lastError}` : ''}`);
+        for (const l of lane.loads.values()) l.reject(why);
+        lane.loads.clear();
+        lane.down = true;
+      } else this.crashed(lane, code);
+    });
+    this.arm(lane); // control replies come by the port; results of the first inputs wake this thread
+    // the generation in force first: every input written after it names it
+    if (this.committed !== 0) this.loadInto(lane, this.committed).catch(() => {});
+  }
+
+  /** Loads generation `gen` into the lane's worker. */
+  private loadInto(lane: Lane, gen: number): Promise<void> {
+    const m = this.modules.get(gen);
+    if (!m) return Promise.reject(new Error(`generation ${gen} is gone`));
+    return new Promise<void>((resolve, reject) => {
+      lane.loads.set(gen, { resolve, reject });
+      const a = m.artifact;
+      this.control(lane, {
+        type: 'load',
+        gen,
+        module: m.module,
+        data: a.data,
+        entrypoint: a.info.entrypoint,
+        revision: a.info.revision,
+        source: a.info.source,
+        budgetNs: this.budgetMs * 1e6,
+        failClosedJson: JSON.stringify(this.engine.failClosed()),
+      });
+    });
+  }
+
+  /** A worker answers at all (started, its loop running). */
+  private ping(lane: Lane): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      lane.loads.set(PING, { resolve, reject });
+      this.control(lane, { type: 'ping' });
+    });
+  }
+
+  private withStartTimeout<T>(p: Promise<T>): Promise<T> {
+    const ms = this.opts.startTimeoutMs ?? 60_000;
+    let t: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new PoolStartError(`evaluation workers did not start within ${ms} ms`)), ms);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+  }
+
+  /** The replica side (engine.replicate): every worker loads the generation before it goes live. */
+  async prepare(artifact: PolicyArtifact): Promise<() => void> {
+    const gen = ++this.genSeq;
+    const module = await WebAssembly.compile(artifact.wasm as Uint8Array<ArrayBuffer>);
+    this.modules.set(gen, { module, artifact });
+    try {
+      await Promise.all(this.lanes.map((l) => (l.down ? Promise.resolve() : this.loadInto(l, gen))));
+    } catch (e) {
+      this.modules.delete(gen);
+      for (const l of this.lanes) if (!l.down && l.worker) this.control(l, { type: 'drop', gen });
+      throw e;
+    }
+    return () => {
+      const snap = this.engine.snapshot;
+      this.committed = gen;
+      if (snap) this.snapOfGen.set(gen, snap);
+      for (const g of [...this.modules.keys()]) if (g < gen) this.modules.delete(g);
+      for (const g of [...this.snapOfGen.keys()]) if (g < gen) this.snapOfGen.delete(g);
+    };
+  }
+
+  /**
+   * Checks for evaluations past the budget, and for messages waiting too long for a worker. An
+   * evaluation past the budget is abandoned: its message fails closed at once. Its worker is
+   * replaced only if it is still at it a while later (a loaded machine can stall a healthy
+   * evaluation beyond the budget; a worker costs a policy load to replace).
+   */
+  private watch(): void {
+    const now = Date.now();
+    for (const lane of this.lanes) {
+      if (lane.down) {
+        while (lane.overflow.length > 0 && now - lane.overflow[0]!.at > this.restartWaitMs) this.unserved(lane.overflow.shift()!, now);
+        continue;
+      }
+      const seq = Atomics.load(lane.busy, BUSY_SEQ);
+      if (seq === 0) continue;
+      const elapsed = ((now - this.epoch - Atomics.load(lane.busy, BUSY_SINCE)) | 0) >>> 0;
+      if (elapsed <= this.budgetMs) continue;
+      this.drain(lane);
+      if (Atomics.load(lane.busy, BUSY_SEQ) !== seq) continue; // it finished meanwhile
+      const head = lane.inflight[lane.head];
+      if (head?.seq === seq) this.abandon(lane, head, elapsed);
+      if (elapsed > this.killAfterMs) this.replace(lane);
+    }
+  }
+
+  /** Answers a stuck evaluation's message: fail closed (its late result, if any, is ignored). */
+  private abandon(lane: Lane, e: Pending, elapsedMs: number): void {
+    this.stats.abandoned++;
+    this.shift(lane);
+    const result: DecisionResult = {
+      decision_id: nextId(),
+      decision: this.engine.failClosed(),
+      eval_ns: elapsedMs * 1e6,
+      revision: e.snap.info.revision,
+      failure: { kind: 'timeout', message: `evaluation exceeded the ${this.budgetMs} ms budget; abandoned` },
+    };
+    this.overBudgetError(result, true);
+    this.finish(e, result, '', undefined);
+  }
+
+  /** A worker still stuck: terminated; a new one takes over its queue, in order. */
+  private replace(lane: Lane): void {
+    this.stats.replaced++;
+    const logger = this.engine.options.logger ?? this.engine.options.decisionLog?.logger;
+    const rest = this.retire(lane, 'evaluation worker replaced');
+    logger?.error({ waiting: rest.length, budget_ms: this.budgetMs }, 'policy: evaluation worker stuck past the budget; terminated and replaced');
+    lane.overflow = [...rest, ...lane.overflow];
+    this.spawn(lane);
+    this.flush(lane);
+  }
+
+  /** A worker that exited by itself: what it was evaluating fails closed; the rest waits for its replacement. */
+  private crashed(lane: Lane, code: number): void {
+    this.stats.crashed++;
+    const seq = Atomics.load(lane.busy, BUSY_SEQ);
+    const why = `evaluation worker exited with ${code}${lane.lastError ? `: ${lane.lastError}` : ''}`;
+    const rest = this.retire(lane, why);
+    if (seq !== 0 && rest[0]?.seq === seq) {
+      const e = rest.shift()!;
+      this.finish(e, { decision_id: nextId(), decision: this.engine.failClosed(), eval_ns: 0, revision: e.snap.info.revision, failure: { kind: 'error', message: why } }, '', undefined);
+    }
+    const logger = this.engine.options.logger ?? this.engine.options.decisionLog?.logger;
+    logger?.error({ code, error: lane.lastError || undefined, waiting: rest.length }, 'policy: evaluation worker exited; starting another');
+    lane.overflow = [...rest, ...lane.overflow];
+    lane.down = true;
+    const delay = Math.min(5000, 100 * 2 ** Math.min(6, lane.restarts++));
+    setTimeout(() => {
+      if (this.closed) return;
+      this.spawn(lane);
+      this.flush(lane);
+    }, delay).unref();
+  }
+
+  /** Ends the lane's worker: results it finished are applied; returns what it had not answered. */
+  private retire(lane: Lane, why = 'evaluation worker replaced'): Pending[] {
+    this.drain(lane);
+    lane.epoch++;
+    for (const l of lane.loads.values()) l.reject(new Error(why));
+    lane.loads.clear();
+    const w = lane.worker;
+    lane.worker = undefined;
+    if (w) void w.terminate();
+    lane.port?.close();
+    const rest = lane.inflight.slice(lane.head);
+    lane.inflight = [];
+    lane.head = 0;
+    return rest;
+  }
+
+  private unserved(e: Pending, now: number): void {
+    this.stats.unserved++;
+    this.finish(
+      e,
+      { decision_id: nextId(), decision: this.engine.failClosed(), eval_ns: (now - e.at) * 1e6, revision: e.snap.info.revision, failure: { kind: 'error', message: 'no evaluation worker available' } },
+      '',
+      undefined,
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.engine.unreplicate(this);
+    await Promise.all(
+      this.lanes.map(async (lane) => {
+        lane.epoch++;
+        const w = lane.worker;
+        lane.worker = undefined;
+        lane.port?.close();
+        if (w) await w.terminate();
+      }),
+    );
+  }
+}
+
+/** FNV-1a of a string: which worker a Call-ID goes to. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
