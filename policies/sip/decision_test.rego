@@ -48,3 +48,29 @@ test_misspelt_scenario_fails_closed if {
 test_internal_udp_side_is_not_subject_to_tls_checks if {
 	sip.decision == {"allow": true} with input as testing.udp_in("options_to_gateway")
 }
+
+# data.bastion.response_decision is per_connection (policies/data.yaml): the gateway reuses the
+# first response's decision for later responses on a connection, so a response's decision must
+# depend on the connection only (who sent it, how), never on the message.
+test_response_decision_depends_on_the_connection_only if {
+	data.bastion.response_decision == "per_connection"
+	every name, _ in data.fixtures.identities {
+		same_decision_for_every_response(testing.tls_in(name, "response_200_invite"))
+	}
+	same_decision_for_every_response(testing.udp_in("response_200_invite"))
+}
+
+same_decision_for_every_response(base) if {
+	d := sip.decision with input as base
+	every variant in response_variants {
+		sip.decision == d with input as object.union(base, {"message": object.union(base.message, variant)})
+	}
+}
+
+response_variants := [
+	{"status": 180, "reason": "Ringing"},
+	{"status": 486, "reason": "Busy Here"},
+	{"status": 603, "reason": "Decline", "headers": {"alert-info": ["<http://x.example/ring>"]}},
+	{"to": {"host": "chicago.example", "tag": "t9"}, "from": {"host": "evil.example", "user": "mallory"}},
+	{"cseq": {"seq": 7, "method": "BYE"}, "call_id": "another-call"},
+]

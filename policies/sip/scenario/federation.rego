@@ -26,6 +26,8 @@ deny contains {"status": 403, "reason": "Not A Federation Member"} if {
 client_domain := domain if {
 	domain := cfg.client_domains[input.message.ruri.host]
 } else := domain if {
+	# (requests only: a response goes back on the connection it belongs to)
+	input.message.kind == "request"
 	is_string(input.message.to.tag)
 	domain := cfg.client_domains[input.message.to.host]
 }

@@ -81,6 +81,8 @@ export function writeTestPolicy(dir: string, biloxi: { host: string; port: numbe
   };
   walk(src);
   const data = {
+    // as the example policy declares it (policies/data.yaml)
+    bastion: { response_decision: 'per_connection' },
     config: {
       scenarios: ['federation', 'hosted', 'trusted_call', 'from_binding', 'unverified', 'routing'],
       enterprise: { trusted_anchors: [], reject_reason: 'Certificate Not Trusted' },

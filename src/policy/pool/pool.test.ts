@@ -78,6 +78,20 @@ describe.skipIf(!ready)('EvalPool on the example policy (2 workers)', () => {
     for (const [, seen] of order) expect(seen).toEqual(steps);
     expect(order.size).toBe(40);
   });
+
+  it('reuses a response decision the policy declares per connection, without a worker', async () => {
+    const { reused, evaluated } = pool.stats;
+    // (a connection of its own: the other tests have answered responses on the fixtures' ones)
+    const r = () => exampleInput('fed_b_sbc', 'response_200_invite', 'outbound').encoded();
+    const first = await decide(pool, r());
+    const second = await decide(pool, r());
+    expect(first.eval_ns).toBeGreaterThan(0);
+    expect(second.eval_ns).toBe(0);
+    expect(second.decision).toEqual(first.decision);
+    expect(pool.stats.reused).toBe(reused + 1);
+    expect(pool.stats.evaluated).toBe(evaluated + 1);
+    expect(pooled.lines.find((l) => l.decision_id === second.decision_id)).toMatchObject({ reused_from: first.decision_id, eval_ns: 0 });
+  });
 });
 
 const SPIN_POLICY = `package sip

@@ -68,6 +68,43 @@ interface Pending {
   target: LineTarget | undefined;
   /** when it was handed over (ms, Date.now) */
   at: number;
+  /** decided, waiting for the messages handed over before it */
+  result?: DecisionResult;
+  line?: string;
+  json?: string;
+  /** its decision-log line is written already (a reused decision) */
+  logged?: boolean;
+}
+
+/** A first-in first-out queue without Array#shift's copying. */
+class Fifo<T> {
+  private items: Array<T | undefined> = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(x: T): void {
+    this.items.push(x);
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+  shift(): T | undefined {
+    const x = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+  /** Empties the queue, giving what it held in order. */
+  take(): T[] {
+    const all = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return all;
+  }
 }
 
 type LineTarget = NonNullable<ReturnType<PolicyEngine['lineTarget']>>;
@@ -86,11 +123,12 @@ class Lane {
   resBuf!: Buffer;
   busy!: Int32Array;
   port: MessagePort | undefined;
-  /** handed to the worker, not answered yet, in order */
-  inflight: Pending[] = [];
-  head = 0;
-  /** waiting for room in the ring, or for a worker (down) */
-  overflow: Pending[] = [];
+  /** every message handed over to this lane and not answered yet, in order */
+  queue = new Fifo<Pending>();
+  /** those written into the worker's ring, in ring order: its results come in this order */
+  written = new Fifo<Pending>();
+  /** those waiting for room in the ring, or for a worker (down), in order */
+  toWrite = new Fifo<Pending>();
   slots = new Map<InputScope, number>();
   freeSlot = 0;
   loads = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -100,10 +138,11 @@ class Lane {
   /** its result ring's waitAsync is pending */
   armed = false;
   restarts = 0;
+  spawnedAt = 0;
   lastError = '';
 
   get pending(): number {
-    return this.inflight.length - this.head;
+    return this.queue.length;
   }
 }
 
@@ -165,27 +204,34 @@ export class EvalPool implements PolicyReplica {
 
   /** Messages handed over and not decided yet. */
   get pending(): number {
-    return this.lanes.reduce((n, l) => n + l.pending + l.overflow.length, 0);
+    return this.lanes.reduce((n, l) => n + l.pending, 0);
   }
 
   // ---- deciding ------------------------------------------------------------------------------
 
-  /** The Decider: `done` runs later (or at once for a reused or unloaded decision), in order per Call-ID. */
+  /**
+   * The Decider: `done` runs later, or at once for a reused decision with nothing ahead of it;
+   * always in hand-over order among the messages of one Call-ID (all of them go to one lane, and
+   * a lane answers in order).
+   */
   decide(input: EncodedInput, done: (r: DecisionResult) => void): void {
     const snap = this.engine.snapshot;
     const gen = this.committed;
     if (!snap || gen === 0 || this.closed) return done(this.engine.decide(input)); // fails closed: no policy
+    const lane = this.lanes.length === 1 ? this.lanes[0]! : this.lanes[hash(input.log.call_id ?? '') % this.lanes.length]!;
+    const seq = (this.seq = (this.seq + 1) | 0 || 1);
     if (snap.reuseResponses) {
       const r = this.engine.reuseResponse(input, snap);
       if (r) {
         this.stats.reused++;
-        return done(r);
+        if (lane.queue.length === 0) return done(r);
+        lane.queue.push({ seq, input, done, snap, gen, target: undefined, at: 0, result: r, logged: true });
+        return;
       }
     }
-    const lane = this.lanes.length === 1 ? this.lanes[0]! : this.lanes[hash(input.log.call_id ?? '') % this.lanes.length]!;
-    const seq = (this.seq = (this.seq + 1) | 0 || 1);
     const e: Pending = { seq, input, done, snap, gen, target: this.targetFor(input), at: Date.now() };
-    if (lane.down || lane.overflow.length > 0 || !this.write(lane, e)) lane.overflow.push(e);
+    lane.queue.push(e);
+    if (lane.down || lane.toWrite.length > 0 || !this.write(lane, e)) lane.toWrite.push(e);
     this.schedulePoll();
   }
 
@@ -259,7 +305,7 @@ export class EvalPool implements PolicyReplica {
     i32[w + 11] = rLen;
     i32[w + 12] = cLen;
     i32[w + 13] = dLen;
-    lane.inflight.push(e);
+    lane.written.push(e);
     lane.req.commit(p - o);
     return true;
   }
@@ -342,16 +388,27 @@ export class EvalPool implements PolicyReplica {
       const fmsg = i32[w + 5]! > 0 ? b.toString('utf8', p, (p += i32[w + 5]!)) : '';
       const eval_ns = res.f64[(o + 24) >> 3]!;
       res.release();
-      const e = lane.inflight[lane.head];
+      const e = lane.written.peek();
       if (!e || e.seq !== seq) continue; // answered already (abandoned): nothing waits for it
-      this.shift(lane);
+      lane.written.shift();
       this.stats.evaluated++;
       const failure = outcome === 0 ? undefined : { kind: FAILURE_KINDS[outcome - 1]!, message: fmsg };
       const result: DecisionResult = { decision_id, decision: failure ? this.engine.failClosed() : this.decisionOf(json), eval_ns, revision: e.snap.info.revision };
       if (failure) result.failure = failure;
-      this.finish(e, result, line, failure ? undefined : json);
+      e.result = result;
+      e.line = line;
+      e.json = failure ? undefined : json;
     }
-    if (lane.overflow.length > 0 && !lane.down) this.flush(lane);
+    this.release(lane);
+    if (lane.toWrite.length > 0 && !lane.down) this.flush(lane);
+  }
+
+  /** Answers the decided messages at the head of the lane's queue, in order. */
+  private release(lane: Lane): void {
+    for (let e = lane.queue.peek(); e?.result; e = lane.queue.peek()) {
+      lane.queue.shift();
+      this.finish(e, e.result, e.line ?? '', e.json);
+    }
   }
 
   /** The decision of a worker's JSON: parsed once per distinct text, frozen, shared. */
@@ -368,7 +425,7 @@ export class EvalPool implements PolicyReplica {
   private finish(e: Pending, result: DecisionResult, line: string, json: string | undefined): void {
     try {
       if (line) e.target!.stream.write(line);
-      else this.engine.log(result, e.input, e.input, json);
+      else if (!e.logged) this.engine.log(result, e.input, e.input, json);
     } catch {
       // logging never changes a decision
     }
@@ -393,19 +450,9 @@ export class EvalPool implements PolicyReplica {
     }
   }
 
-  private shift(lane: Lane): void {
-    lane.inflight[lane.head++] = undefined as never;
-    if (lane.head > 1024 && lane.head * 2 > lane.inflight.length) {
-      lane.inflight = lane.inflight.slice(lane.head);
-      lane.head = 0;
-    }
-  }
-
   /** Moves waiting requests into the ring as room allows. */
   private flush(lane: Lane): void {
-    let n = 0;
-    while (n < lane.overflow.length && this.write(lane, lane.overflow[n]!)) n++;
-    if (n > 0) lane.overflow.splice(0, n);
+    for (let e = lane.toWrite.peek(); e && this.write(lane, e); e = lane.toWrite.peek()) lane.toWrite.shift();
   }
 
   // ---- workers ---------------------------------------------------------------------------------
@@ -427,6 +474,7 @@ export class EvalPool implements PolicyReplica {
     lane.freeSlot = 0;
     lane.down = false;
     lane.armed = false;
+    lane.spawnedAt = Date.now();
     const data: WorkerData = { requests, results, busy, port: port2, epoch: this.epoch };
     const epoch = lane.epoch;
     const worker = startModuleWorker(new URL('./worker.js', import.meta.url), { workerData: data, transferList: [port2] });
@@ -529,7 +577,7 @@ export class EvalPool implements PolicyReplica {
     const now = Date.now();
     for (const lane of this.lanes) {
       if (lane.down) {
-        while (lane.overflow.length > 0 && now - lane.overflow[0]!.at > this.restartWaitMs) this.unserved(lane.overflow.shift()!, now);
+        while (lane.toWrite.length > 0 && now - lane.toWrite.peek()!.at > this.restartWaitMs) this.unserved(lane, lane.toWrite.shift()!, now);
         continue;
       }
       const seq = Atomics.load(lane.busy, BUSY_SEQ);
@@ -538,7 +586,7 @@ export class EvalPool implements PolicyReplica {
       if (elapsed <= this.budgetMs) continue;
       this.drain(lane);
       if (Atomics.load(lane.busy, BUSY_SEQ) !== seq) continue; // it finished meanwhile
-      const head = lane.inflight[lane.head];
+      const head = lane.written.peek();
       if (head?.seq === seq) this.abandon(lane, head, elapsed);
       if (elapsed > this.killAfterMs) this.replace(lane);
     }
@@ -547,7 +595,7 @@ export class EvalPool implements PolicyReplica {
   /** Answers a stuck evaluation's message: fail closed (its late result, if any, is ignored). */
   private abandon(lane: Lane, e: Pending, elapsedMs: number): void {
     this.stats.abandoned++;
-    this.shift(lane);
+    lane.written.shift();
     const result: DecisionResult = {
       decision_id: nextId(),
       decision: this.engine.failClosed(),
@@ -556,16 +604,16 @@ export class EvalPool implements PolicyReplica {
       failure: { kind: 'timeout', message: `evaluation exceeded the ${this.budgetMs} ms budget; abandoned` },
     };
     this.overBudgetError(result, true);
-    this.finish(e, result, '', undefined);
+    e.result = result;
+    this.release(lane);
   }
 
   /** A worker still stuck: terminated; a new one takes over its queue, in order. */
   private replace(lane: Lane): void {
     this.stats.replaced++;
     const logger = this.engine.options.logger ?? this.engine.options.decisionLog?.logger;
-    const rest = this.retire(lane, 'evaluation worker replaced');
-    logger?.error({ waiting: rest.length, budget_ms: this.budgetMs }, 'policy: evaluation worker stuck past the budget; terminated and replaced');
-    lane.overflow = [...rest, ...lane.overflow];
+    const waiting = this.retire(lane, 'evaluation worker replaced');
+    logger?.error({ waiting, budget_ms: this.budgetMs }, 'policy: evaluation worker stuck past the budget; terminated and replaced');
     this.spawn(lane);
     this.flush(lane);
   }
@@ -575,15 +623,16 @@ export class EvalPool implements PolicyReplica {
     this.stats.crashed++;
     const seq = Atomics.load(lane.busy, BUSY_SEQ);
     const why = `evaluation worker exited with ${code}${lane.lastError ? `: ${lane.lastError}` : ''}`;
-    const rest = this.retire(lane, why);
-    if (seq !== 0 && rest[0]?.seq === seq) {
-      const e = rest.shift()!;
-      this.finish(e, { decision_id: nextId(), decision: this.engine.failClosed(), eval_ns: 0, revision: e.snap.info.revision, failure: { kind: 'error', message: why } }, '', undefined);
+    const stuck = seq !== 0 && lane.written.peek()?.seq === seq ? lane.written.shift() : undefined;
+    const waiting = this.retire(lane, why);
+    if (stuck) {
+      stuck.result = { decision_id: nextId(), decision: this.engine.failClosed(), eval_ns: 0, revision: stuck.snap.info.revision, failure: { kind: 'error', message: why } };
+      this.release(lane);
     }
     const logger = this.engine.options.logger ?? this.engine.options.decisionLog?.logger;
-    logger?.error({ code, error: lane.lastError || undefined, waiting: rest.length }, 'policy: evaluation worker exited; starting another');
-    lane.overflow = [...rest, ...lane.overflow];
+    logger?.error({ code, error: lane.lastError || undefined, waiting }, 'policy: evaluation worker exited; starting another');
     lane.down = true;
+    if (Date.now() - lane.spawnedAt > 60_000) lane.restarts = 0; // it had been running fine: restart at once
     const delay = Math.min(5000, 100 * 2 ** Math.min(6, lane.restarts++));
     setTimeout(() => {
       if (this.closed) return;
@@ -592,8 +641,11 @@ export class EvalPool implements PolicyReplica {
     }, delay).unref();
   }
 
-  /** Ends the lane's worker: results it finished are applied; returns what it had not answered. */
-  private retire(lane: Lane, why = 'evaluation worker replaced'): Pending[] {
+  /**
+   * Ends the lane's worker: results it finished are taken; what it had not answered goes back to
+   * the front of the lane's write queue, in order. Returns how many wait.
+   */
+  private retire(lane: Lane, why = 'evaluation worker replaced'): number {
     this.drain(lane);
     lane.epoch++;
     for (const l of lane.loads.values()) l.reject(new Error(why));
@@ -602,20 +654,15 @@ export class EvalPool implements PolicyReplica {
     lane.worker = undefined;
     if (w) void w.terminate();
     lane.port?.close();
-    const rest = lane.inflight.slice(lane.head);
-    lane.inflight = [];
-    lane.head = 0;
-    return rest;
+    const again = [...lane.written.take(), ...lane.toWrite.take()];
+    for (const e of again) lane.toWrite.push(e);
+    return again.length;
   }
 
-  private unserved(e: Pending, now: number): void {
+  private unserved(lane: Lane, e: Pending, now: number): void {
     this.stats.unserved++;
-    this.finish(
-      e,
-      { decision_id: nextId(), decision: this.engine.failClosed(), eval_ns: (now - e.at) * 1e6, revision: e.snap.info.revision, failure: { kind: 'error', message: 'no evaluation worker available' } },
-      '',
-      undefined,
-    );
+    e.result = { decision_id: nextId(), decision: this.engine.failClosed(), eval_ns: (now - e.at) * 1e6, revision: e.snap.info.revision, failure: { kind: 'error', message: 'no evaluation worker available' } };
+    this.release(lane);
   }
 
   async close(): Promise<void> {
