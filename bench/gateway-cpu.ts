@@ -33,11 +33,18 @@ if (!kamailioAvailable()) {
   process.exit(0);
 }
 
-/** [user, system] CPU ticks of a process (clock ticks of 10 ms). */
+/** [user, system] CPU ticks of a process, all its threads (clock ticks of 10 ms). */
 function ticks(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return [Number(f[11]), Number(f[12])];
+}
+
+/** user + system CPU ticks of the process's main thread (the event loop). */
+function mainTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
 }
 
 function okCalls(file: string): { ok: number; failed: number; retrans: number } {
@@ -63,13 +70,15 @@ try {
     const uas = startSipp({ scenario: 'uas', dir, localPort: t.ports.uas, calls, timeoutS: seconds + 60 });
     await new Promise((res) => setTimeout(res, 300));
     const [u0, s0] = ticks(pid);
+    const m0 = mainTicks(pid);
     const uac = startSipp({ scenario: 'uac', dir, localPort: t.ports.uac, remote: `127.0.0.1:${t.ports.aUdp}`, calls, rate: r, limit: Math.max(200, r * 2), service: 'bob', timeoutS: seconds + 45 });
     await uac.done;
     const [u1, s1] = ticks(pid);
+    const m1 = mainTicks(pid);
     uas.stop();
     await uas.done;
     const st = okCalls(join(dir, 'uac-stat.csv'));
-    return { ...st, userUs: ((u1 - u0) * 1e4) / Math.max(1, st.ok), sysUs: ((s1 - s0) * 1e4) / Math.max(1, st.ok) };
+    return { ...st, userUs: ((u1 - u0) * 1e4) / Math.max(1, st.ok), sysUs: ((s1 - s0) * 1e4) / Math.max(1, st.ok), mainUs: ((m1 - m0) * 1e4) / Math.max(1, st.ok) };
   };
   const w = await step(50, 500, 'warmup');
   console.log(`warm-up: ok ${w.ok}/500 failed ${w.failed} retrans ${w.retrans}`);
@@ -79,7 +88,7 @@ try {
     const total = s.userUs + s.sysUs;
     figures.push(total);
     const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    console.log(`step ${i + 1}: ${rate}/s ok ${s.ok}/${rate * seconds} failed ${s.failed} retrans ${s.retrans}: gateway CPU ${total.toFixed(0)} µs/call (user ${s.userUs.toFixed(0)}, sys ${s.sysUs.toFixed(0)}), RSS ${Math.round(Number(rss) / 1024)} MB, load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
+    console.log(`step ${i + 1}: ${rate}/s ok ${s.ok}/${rate * seconds} failed ${s.failed} retrans ${s.retrans}: gateway CPU ${total.toFixed(0)} µs/call (user ${s.userUs.toFixed(0)}, sys ${s.sysUs.toFixed(0)}; event-loop thread ${s.mainUs.toFixed(0)}), RSS ${Math.round(Number(rss) / 1024)} MB, load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
   }
   if ((process.env.BENCH_NODE_ARGS ?? '').includes('--trace-gc')) {
     const gc = t.childOutput().split('\n').filter((l) => /Mark-Compact|Scavenge|Mark-Sweep/.test(l));

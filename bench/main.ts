@@ -16,8 +16,8 @@ const scripts = readdirSync(here)
 let failed = 0;
 for (const script of scripts) {
   console.log(`\n=== ${script} ===`);
-  const tsx = join(here, '..', 'node_modules', '.bin', 'tsx');
-  const r = spawnSync(tsx, [join(here, script)], { stdio: 'inherit' });
+  // node flags: the gateway's semi-space size (bin/bastion.js), and gc() for benches that settle the heap
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=32', '--expose-gc', '--import', 'tsx', join(here, script)], { stdio: 'inherit' });
   if (r.status !== 0) {
     failed++;
     console.log(`(${script} exited with ${r.status ?? r.signal})`);

@@ -35,12 +35,15 @@ export interface Breakdown {
   total: number;
   byCategory: Map<string, number>;
   byThread: Map<string, number>;
+  /** categories per thread */
+  threadCategories: Map<string, Map<string, number>>;
 }
 
 export function breakdown(perfData: string): Breakdown {
   const r = spawnSync('perf', ['script', '-i', perfData, '-F', 'comm,tid,period,ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const byCategory = new Map<string, number>();
   const byThread = new Map<string, number>();
+  const threadCategories = new Map<string, Map<string, number>>();
   let total = 0;
   for (const block of r.stdout.split('\n\n')) {
     const lines = block.split('\n').filter((l) => l.trim());
@@ -61,8 +64,11 @@ export function breakdown(perfData: string): Breakdown {
     total++;
     byCategory.set(cat, (byCategory.get(cat) ?? 0) + 1);
     byThread.set(thread, (byThread.get(thread) ?? 0) + 1);
+    let tc = threadCategories.get(thread);
+    if (!tc) threadCategories.set(thread, (tc = new Map()));
+    tc.set(cat, (tc.get(cat) ?? 0) + 1);
   }
-  return { total, byCategory, byThread };
+  return { total, byCategory, byThread, threadCategories };
 }
 
 export function printBreakdown(b: Breakdown, usPerSample?: number): void {
@@ -70,8 +76,15 @@ export function printBreakdown(b: Breakdown, usPerSample?: number): void {
   const us = (n: number) => (usPerSample ? `  ${(n * usPerSample).toFixed(0).padStart(5)} µs/call` : '');
   console.log(`CPU by category (${b.total} samples):`);
   for (const [k, v] of [...b.byCategory.entries()].sort((a, c) => c[1] - a[1])) console.log(`  ${pct(v)}${us(v)}  ${k}`);
-  console.log('CPU by thread:');
-  for (const [k, v] of [...b.byThread.entries()].sort((a, c) => c[1] - a[1])) console.log(`  ${pct(v)}${us(v)}  ${k}`);
+  console.log('CPU by thread (the two busiest: their top categories):');
+  const threads = [...b.byThread.entries()].sort((a, c) => c[1] - a[1]);
+  threads.forEach(([k, v], i) => {
+    console.log(`  ${pct(v)}${us(v)}  ${k}`);
+    if (i < 2) {
+      const cats = [...b.threadCategories.get(k)!.entries()].sort((a, c) => c[1] - a[1]).slice(0, 12);
+      console.log('      ' + cats.map(([c, n]) => `${c} ${((n / v) * 100).toFixed(0)}%`).join(', '));
+    }
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) printBreakdown(breakdown(process.argv[2]!));

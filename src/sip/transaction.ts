@@ -83,6 +83,14 @@ export function serverKey(req: SipMessage, asMethod?: string): string {
   return `2543|${req.requestUri}|${req.from.params['tag'] ?? ''}|${req.callId}|${req.cseq.seq}|${via}|${method}`;
 }
 
+/**
+ * A string of its own, for a key that lives as long as its transaction (32 s in the Accepted
+ * state): one built from slices of a message's text would keep that whole text alive.
+ */
+function flat(s: string): string {
+  return (' ' + s).slice(1);
+}
+
 /** Client transaction key (RFC 3261 §17.1.3): top Via branch + CSeq method. */
 export function clientKey(branch: string, cseqMethod: string): string {
   return `${branch}|${cseqMethod}`;
@@ -448,8 +456,8 @@ export class TransactionLayer {
       existing.receiveRetransmission();
       return { type: 'retransmission', tx: existing };
     }
-    const tx = new ServerTransaction(this, key, req, transport);
-    this.servers.set(key, tx);
+    const tx = new ServerTransaction(this, flat(key), req, transport);
+    this.servers.set(tx.key, tx);
     tx.start(this.trying);
     if (req.method === 'CANCEL') {
       const invite = this.servers.get(serverKey(req, 'INVITE'));
@@ -465,8 +473,8 @@ export class TransactionLayer {
     if (!isRfc3261Branch(branch)) throw new TypeError('client transactions need an RFC 3261 branch in the top Via');
     const key = clientKey(branch, req.method);
     if (this.clients.has(key)) throw new TypeError(`duplicate client transaction ${key}`);
-    const tx = new ClientTransaction(this, key, req, transport, handlers);
-    this.clients.set(key, tx);
+    const tx = new ClientTransaction(this, flat(key), req, transport, handlers);
+    this.clients.set(tx.key, tx);
     tx.start();
     return tx;
   }

@@ -409,6 +409,26 @@ export class EvalPool implements PolicyReplica {
       lane.queue.shift();
       this.finish(e, e.result, e.line ?? '', e.json);
     }
+    this.flushLines();
+  }
+
+  // Decision lines of one release go to the log's stream in one write: a stream that appends to a
+  // string buffer (pino's sonic-boom) measures that buffer on every write, so one write per line
+  // would cost as much again as the lines.
+  private lines = '';
+  private linesTo: LineTarget['stream'] | undefined;
+
+  private flushLines(): void {
+    if (!this.linesTo) return;
+    const stream = this.linesTo;
+    const text = this.lines;
+    this.linesTo = undefined;
+    this.lines = '';
+    try {
+      stream.write(text);
+    } catch {
+      // logging never changes a decision
+    }
   }
 
   /** The decision of a worker's JSON: parsed once per distinct text, frozen, shared. */
@@ -423,11 +443,14 @@ export class EvalPool implements PolicyReplica {
   }
 
   private finish(e: Pending, result: DecisionResult, line: string, json: string | undefined): void {
-    try {
-      if (line) e.target!.stream.write(line);
-      else if (!e.logged) this.engine.log(result, e.input, e.input, json);
-    } catch {
-      // logging never changes a decision
+    if (line) {
+      const stream = e.target!.stream;
+      if (this.linesTo !== stream) this.flushLines();
+      this.linesTo = stream;
+      this.lines += line;
+    } else if (!e.logged) {
+      this.flushLines(); // (in order)
+      this.engine.log(result, e.input, e.input, json);
     }
     if (result.failure?.kind === 'timeout') this.overBudgetError(result);
     if (json !== undefined && e.snap.reuseResponses && e.input.log.status !== undefined) this.engine.keepResponse(e.input, e.snap, result, json);
