@@ -229,11 +229,11 @@ const makeCalls = (first: number, count: number) => Array.from({ length: count }
 const dir = mkdtempSync(join(tmpdir(), 'proxy-loop-'));
 const policyDir = writeTestPolicy(join(dir, 'policy'), { host: '127.0.0.1', port: B_TLS });
 const logger = process.env.BENCH_DEBUG ? pino({ level: 'info' }) : pino({ level: 'info' }, pino.destination({ dest: join(dir, 'decisions.log'), sync: false, minLength: 8192 }));
-console.log(`${calls} calls, ${concurrency} at a time; decision log on (file)`);
+console.log(`${calls} calls, ${concurrency} at a time; decision log ${process.env.BENCH_DECISIONS === '0' ? 'off' : 'on (file)'}`);
 let callNo = 0;
 for (const kind of deciders) {
   // (a budget far above any stall of a loaded machine: a fail-closed ACK would stop the call)
-  const engine = new PolicyEngine({ source: { type: 'dir', path: policyDir }, compileInWorker: true, evalTimeoutMs: 60_000, decisionLog: { logger } });
+  const engine = new PolicyEngine({ source: { type: 'dir', path: policyDir }, compileInWorker: true, evalTimeoutMs: 60_000, decisionLog: process.env.BENCH_DECISIONS === '0' ? undefined : { logger } });
   const r = await engine.start();
   if (!r.ok) throw new Error(r.errors.join('\n'));
   const pool = kind === 'pool' ? await EvalPool.start(engine, { size: 1 }) : undefined;

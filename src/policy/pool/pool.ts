@@ -137,6 +137,12 @@ class Lane {
   down = false;
   /** its result ring's waitAsync is pending */
   armed = false;
+  /** a wake of the worker is queued (end of the current callback) */
+  wakeQueued = false;
+  readonly wakeWorker = (): void => {
+    this.wakeQueued = false;
+    this.req.wake();
+  };
   restarts = 0;
   spawnedAt = 0;
   lastError = '';
@@ -306,7 +312,12 @@ export class EvalPool implements PolicyReplica {
     i32[w + 12] = cLen;
     i32[w + 13] = dLen;
     lane.written.push(e);
-    lane.req.commit(p - o);
+    // the worker is woken once for the inputs handed over in one go (one I/O callback's messages)
+    lane.req.commit(p - o, false);
+    if (!lane.wakeQueued) {
+      lane.wakeQueued = true;
+      queueMicrotask(lane.wakeWorker);
+    }
     return true;
   }
 

@@ -95,10 +95,18 @@ export class Ring {
     return this.resOff + 8;
   }
 
-  /** Publishes the reserved record with `len` payload bytes (at most what was reserved). */
-  commit(len: number): void {
+  /**
+   * Publishes the reserved record with `len` payload bytes (at most what was reserved), and wakes
+   * a sleeping consumer unless `wake` is false (the producer then calls wake() after a batch).
+   */
+  commit(len: number, wake = true): void {
     this.i32[this.resOff >> 2] = len;
     Atomics.store(this.ctl, W, (this.resPos + 8 + align8(len)) | 0);
+    if (wake) this.wake();
+  }
+
+  /** Wakes the consumer if it sleeps (a futex call: worth saving when records come in batches). */
+  wake(): void {
     if (Atomics.load(this.ctl, WAITING) !== 0) Atomics.notify(this.ctl, W, 1);
   }
 
