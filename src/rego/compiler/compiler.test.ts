@@ -217,7 +217,7 @@ f(a, b) := a`, 'data.test.f(1, 2, x)', true)).toEqual(['rego_compile_error: unus
   });
 });
 
-describe('type checking (see check.test.ts)', () => {
+describe('type checking (see typecheck.test.ts)', () => {
   it('rejects literal arguments of the wrong kind', () => {
     const e = errs(`package test
 p := x if { x := "a" + 1 }`);

@@ -5,7 +5,6 @@ import type { Body, Module, RegoError, Rule, Term } from '../ast/types.js';
 import { RESERVED_VARS, SAFETY_PARAMS, isGenerated, isWildcard, refToString, varsOf, walkExprs, clone, isCall, operatorName } from './ast-util.js';
 import { BUILTINS } from './builtins.js';
 import {
-  buildGraph,
   checkDeprecatedBuiltins,
   checkDuplicateImports,
   checkKeywordOverrides,
@@ -14,8 +13,8 @@ import {
   checkRuleConflicts,
   checkUndefinedFuncs,
   ruleKind,
-  type Graph,
 } from './checks.js';
+import { buildGraph, type Graph } from './graph.js';
 import { COMPILE_ERR, CompileContext, LocalVarGen, error } from './context.js';
 import { headMayHaveVars, rewriteLocalVars, rewriteQueryLocalVars } from './localvars.js';
 import { normalizeRootDocs } from './normalize.js';
@@ -41,7 +40,7 @@ import {
 } from './rewrites.js';
 import { TreeNode, buildRuleTree, groundPrefix, ruleRef } from './ruletree.js';
 import { checkSafetyRuleBodies, checkSafetyRuleHeads, reorderBodyForSafety, safetyErrors } from './safety.js';
-import { checkTypes, checkQueryTypes } from './check.js';
+import { checkTypes, checkQueryTypes } from './typecheck.js';
 import type { CompileInput, CompileOutput, CompiledPolicy, CompiledQuery, RuleSet } from './types.js';
 
 export type { CompileInput, CompileOutput, CompiledPolicy, CompiledQuery, RuleSet } from './types.js';

@@ -11,7 +11,7 @@
 import type { Body, Expr, Location, RegoError, Rule, Term, Value } from '../ast/types.js';
 import { compareLocations, compareValues, isCall, isConstant, isEvery, isSome, isGround, refIsGround, refToString, termToString, valueToString } from './ast-util.js';
 import { TYPE_ERR, error, type CompileContext } from './context.js';
-import type { Graph } from './checks.js';
+import type { Graph } from './graph.js';
 import { ruleRef } from './ruletree.js';
 import { TypeEnv, TypeNode, selectConstant } from './typeenv.js';
 import {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseModule, parseQuery } from '../parser/index.js';
 import { compileModules } from './index.js';
-import { TypeChecker } from './check.js';
+import { TypeChecker } from './typecheck.js';
 import { A, N, S, arr, obj, objStatic, or, set, tuple, typeToString, union } from './typesys.js';
 
 function compile(src: string, query = 'data.test = x') {
