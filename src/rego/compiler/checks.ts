@@ -10,10 +10,11 @@ import {
   locationString,
   operatorName,
   refToString,
+  ruleKind,
   termToString,
   walkExprs,
   walkTerms,
-} from './ast-util.js';
+} from '../ast/index.js';
 import { BUILTINS, typeToString, wantString } from './builtins.js';
 import { TypeChecker } from './typecheck.js';
 import type { Graph } from './graph.js';
@@ -77,10 +78,6 @@ export function checkDuplicateImports(c: CompileContext): void {
 
 // ------------------------------------------------------------------ rule conflicts
 
-function ruleKind(r: Rule): 'single' | 'multi' {
-  return r.head.multiValue || (r.head.key !== undefined && r.head.value === undefined) ? 'multi' : 'single';
-}
-export { ruleKind };
 
 function rewriteVarsInRef(ref: Term[], rw: Map<string, string>): Term[] {
   const cpy = structuredClone(ref);

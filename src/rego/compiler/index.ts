@@ -2,7 +2,19 @@
 // OPA's compiler (v1/ast/compile.go, EvalModeIR) leaves them for OPA's planner. Stages run in
 // OPA's order and compilation stops after the first stage that reports errors.
 import type { Body, Module, RegoError, Rule, Term } from '../ast/types.js';
-import { RESERVED_VARS, SAFETY_PARAMS, isGenerated, isWildcard, refToString, varsOf, walkExprs, clone, isCall, operatorName } from './ast-util.js';
+import {
+  RESERVED_VARS,
+  SAFETY_PARAMS,
+  isGenerated,
+  isWildcard,
+  refToString,
+  varsOf,
+  walkExprs,
+  clone,
+  isCall,
+  operatorName,
+  ruleKind,
+} from '../ast/index.js';
 import { BUILTINS } from './builtins.js';
 import {
   checkDeprecatedBuiltins,
@@ -12,7 +24,6 @@ import {
   checkRootDocumentOverrides,
   checkRuleConflicts,
   checkUndefinedFuncs,
-  ruleKind,
 } from './checks.js';
 import { buildGraph, type Graph } from './graph.js';
 import { COMPILE_ERR, CompileContext, LocalVarGen, error } from './context.js';
@@ -45,7 +56,6 @@ import type { CompileInput, CompileOutput, CompiledPolicy, CompiledQuery, RuleSe
 
 export type { CompileInput, CompileOutput, CompiledPolicy, CompiledQuery, RuleSet } from './types.js';
 export { BUILTINS, lookupBuiltin, builtinArity } from './builtins.js';
-export { formatModule, formatBody, formatPolicy } from './print.js';
 
 type Stage = [name: string, run: (c: CompileContext) => void];
 

@@ -17,8 +17,8 @@ import {
   varsOf,
   walkTerms,
   refToString,
-  showVar,
-} from './ast-util.js';
+  varToString,
+} from '../ast/index.js';
 import { COMPILE_ERR, error, type CompileContext, type LocalVarGen } from './context.js';
 import type { RegoError } from '../ast/types.js';
 import { declaredVars } from './resolve.js';
@@ -120,13 +120,13 @@ type Errs = RegoError[];
 function rewriteDeclaredVar(g: LocalVarGen, stack: LocalDeclaredVars, v: string, occ: Occ): { gv?: string; err?: string } {
   switch (stack.occurrence(v)) {
     case 'seen':
-      return { err: `var ${showVar(v)} referenced above` };
+      return { err: `var ${varToString(v)} referenced above` };
     case 'assigned':
-      return { err: `var ${showVar(v)} assigned above` };
+      return { err: `var ${varToString(v)} assigned above` };
     case 'declared':
-      return { err: `var ${showVar(v)} declared above` };
+      return { err: `var ${varToString(v)} declared above` };
     case 'arg':
-      return { err: `arg ${showVar(v)} redeclared` };
+      return { err: `arg ${varToString(v)} redeclared` };
   }
   const gv = g.generate();
   stack.insert(v, gv, occ);
@@ -422,7 +422,7 @@ function checkUnusedAssignedVars(body: Body, stack: LocalDeclaredVars, used: Set
   dvs.vs.forEach((gv, k) => reversed.set(gv, k));
   for (const gv of [...unused].sort()) {
     const at = body.find((e) => varsOf(e).has(gv)) ?? body[0];
-    errs.push(error(COMPILE_ERR, `assigned var ${showVar(reversed.get(gv)!)} unused`, at?.location));
+    errs.push(error(COMPILE_ERR, `assigned var ${varToString(reversed.get(gv)!)} unused`, at?.location));
   }
 }
 
@@ -443,7 +443,7 @@ function checkUnusedDeclaredVars(body: Body, stack: LocalDeclaredVars, used: Set
     const rv = reversed.get(gv)!;
     if (isGenerated(rv)) continue;
     const at = body.find((e) => declaredVars(e).has(rv)) ?? body[0];
-    errs.push(error(COMPILE_ERR, `declared var ${showVar(rv)} unused`, at?.location));
+    errs.push(error(COMPILE_ERR, `declared var ${varToString(rv)} unused`, at?.location));
   }
 }
 

@@ -1,7 +1,7 @@
 // OPA's rule tree (compile.go TreeNode / NewRuleTree): rules indexed by the ground prefix
 // of their full ref (`data.<package>.<head ref>`), plus the helpers that query it.
 import type { Module, Rule, Term, Value } from '../ast/types.js';
-import { isConstant, isGround, stringTerm, stripLocations, compareValues } from './ast-util.js';
+import { isConstant, isGround, stringTerm, stripLocations, compareValues } from '../ast/index.js';
 
 export function valueKey(v: Value): string {
   return JSON.stringify(stripLocations(v));

@@ -9,7 +9,19 @@
 // `input` and unknown parts of `data` have type `any`, and `any` unifies with everything, so
 // only what is certain to fail is rejected (no schemas are used).
 import type { Body, Expr, Location, RegoError, Rule, Term, Value } from '../ast/types.js';
-import { compareLocations, compareValues, isCall, isConstant, isEvery, isSome, isGround, refIsGround, refToString, termToString, valueToString } from './ast-util.js';
+import {
+  compareLocations,
+  compareValues,
+  isCall,
+  isConstant,
+  isEvery,
+  isSome,
+  isGround,
+  refIsGround,
+  refToString,
+  termToString,
+  valueToString,
+} from '../ast/index.js';
 import { TYPE_ERR, error, type CompileContext } from './context.js';
 import type { Graph } from './graph.js';
 import { ruleRef } from './ruletree.js';

@@ -18,6 +18,7 @@ import type {
   Value,
   With,
 } from '../ast/types.js';
+import { refToString, termToString } from '../ast/print.js';
 import { Scanner, Tok, TOKEN_NAMES, isKeyword, isKeywordToken, type ScanPos } from './scanner.js';
 
 /** Parser state: everything that backtracking must restore. Errors/hints are copy-on-write. */
@@ -379,7 +380,7 @@ export class Parser {
     const headName = head.type === 'var' ? head.value : '';
     if (!['data', 'input', 'future', 'rego'].includes(headName)) {
       this.hint('if this is unexpected, try updating OPA');
-      this.error(path.location!, `unexpected import path, must begin with one of: {data, future, input, rego}, got: ${printTermLite(ref[0]!)}`);
+      this.error(path.location!, `unexpected import path, must begin with one of: {data, future, input, rego}, got: ${termToString(ref[0]!)}`);
       return undefined;
     }
     const imp: Import = { path, location: loc };
@@ -447,7 +448,7 @@ export class Parser {
     const path = (imp.path.value as { value: Term[] }).value;
     const p1 = path[1]?.value;
     if (path.length !== 2 || !(p1?.type === 'string' && p1.value === 'v1')) {
-      this.error(imp.path.location!, `invalid import \`${printRefLite(path)}\`, must be \`rego.v1\``);
+      this.error(imp.path.location!, `invalid import \`${refToString(path)}\`, must be \`rego.v1\``);
     }
     // `import rego.v1` is a no-op when parsing Rego v1.
   }
@@ -682,7 +683,7 @@ export class Parser {
       if (op!.value.type === 'var') r = [op!];
       else if (op!.value.type === 'ref') {
         if (op!.value.value[0]!.value.type !== 'var') {
-          this.illegal(`rule head ref ${printTermLite(op!)} invalid`);
+          this.illegal(`rule head ref ${termToString(op!)} invalid`);
           return undefined;
         }
         r = op!.value.value;
@@ -697,7 +698,7 @@ export class Parser {
       return [h, contains];
     };
 
-    const name = printRefLite(head.reference);
+    const name = refToString(head.reference);
     switch (this.cur()) {
       case Tok.Contains: {
         if (head.args) {
@@ -713,7 +714,7 @@ export class Parser {
       case Tok.Unify: {
         this.scan();
         const val = this.parseTermInfixCall();
-        if (!val) this.illegal(`expected rule value term (e.g., ${name}[${head.key ? printTermLite(head.key) : '<nil>'}] = <VALUE> { ... })`);
+        if (!val) this.illegal(`expected rule value term (e.g., ${name}[${head.key ? termToString(head.key) : '<nil>'}] = <VALUE> { ... })`);
         else head.value = val;
         break;
       }
@@ -912,7 +913,7 @@ export class Parser {
     const term = this.parseTermInfixCall();
     if (term && term.value.type === 'call') {
       const call = term.value.value;
-      const op = printTermLite(call[0]!);
+      const op = termToString(call[0]!);
       if (op === 'internal.member_2') {
         if (call.length !== 3) {
           this.illegal('illegal domain');
@@ -960,7 +961,7 @@ export class Parser {
       return undefined;
     }
     const call = term.value.value;
-    const op = printTermLite(call[0]!);
+    const op = termToString(call[0]!);
     let key: Term | undefined;
     let value: Term;
     let domain: Term;
@@ -1374,7 +1375,7 @@ export class Parser {
         this.error(expr.location!, "unexpected negation ('not') in template-string expression");
         return undefined;
       }
-      const op = Array.isArray(expr.terms) ? printTermLite(expr.terms[0]!) : '';
+      const op = Array.isArray(expr.terms) ? termToString(expr.terms[0]!) : '';
       if (op === 'eq' && (expr.terms as Term[]).length === 3) {
         this.error(expr.location!, "unexpected unification ('=') in template-string expression");
         return undefined;
@@ -1799,29 +1800,6 @@ function typeName(v: Value): string {
   return valueName(v);
 }
 
-
-/** Minimal printer for messages produced inside the parser (refs and simple terms). */
-export function printTermLite(t: Term): string {
-  const v = t.value;
-  switch (v.type) {
-    case 'var': return v.value.startsWith('$') ? '_' : v.value;
-    case 'string': return JSON.stringify(v.value);
-    case 'number': return v.value;
-    case 'boolean': return String(v.value);
-    case 'null': return 'null';
-    case 'ref': return printRefLite(v.value);
-    default: return `<${v.type}>`;
-  }
-}
-
-export function printRefLite(ref: Term[]): string {
-  let s = printTermLite(ref[0]!);
-  for (const p of ref.slice(1)) {
-    if (p.value.type === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(p.value.value) && !isKeyword(p.value.value)) s += '.' + p.value.value;
-    else s += '[' + printTermLite(p) + ']';
-  }
-  return s;
-}
 
 /** Decodes a double-quoted JSON string literal (with its quotes); undefined if invalid. */
 export function decodeJSONString(lit: string): string | undefined {
