@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseModule, parseQuery } from '../parser/index.js';
-import { compileModules } from './index.js';
+import { compileModules, MODULE_STAGES, QUERY_STAGES } from './index.js';
 import { bodyToString, moduleToString } from '../ast/index.js';
 import type { CompileOutput } from './types.js';
 
@@ -230,5 +230,48 @@ p := x if { x := "a" + 1 }`);
 p if { {1} - 1 }
 q := count(input.x)
 r := concat(",", input.y)`);
+  });
+});
+
+describe('named stages (OPA WithStageAfter)', () => {
+  const parsed = (src: string) => [{ file: 'm.rego', module: parseModule(src, 'm.rego').module! }];
+  const query = (q: string) => [{ name: 'eval', body: parseQuery(q).body! }];
+
+  it('runs the hooks after every module and query stage, in the lists order', () => {
+    const seenModule: string[] = [];
+    const seenQuery: string[] = [];
+    const out = compileModules({
+      modules: parsed('package test\np := 1'),
+      queries: query('x := data.test.p'),
+      stages: {
+        afterModuleStage: (s) => void seenModule.push(s),
+        afterQueryStage: (s) => void seenQuery.push(s),
+      },
+    });
+    expect(out.errors).toEqual([]);
+    expect(seenModule).toEqual([...MODULE_STAGES]);
+    expect(seenQuery).toEqual([...QUERY_STAGES]);
+  });
+
+  it('shows each stage its output, and a hook may fail or rewrite the query', () => {
+    let afterLocals = '';
+    const out = compileModules({
+      modules: parsed('package test\np := 1'),
+      queries: query('x := data.test.p'),
+      stages: {
+        afterQueryStage: (s, q) => {
+          if (s === 'RewriteLocalVars') afterLocals = bodyToString(q.body);
+          if (s === 'CheckSafety') q.body = parseQuery('__localq0__ = 2').body!;
+        },
+      },
+    });
+    expect(afterLocals).toBe('__localq0__ = data.test.p');
+    expect(out.policy?.queries[0]?.body.map((e) => bodyToString([e]))).toEqual(['__localq0__ = 2']);
+    const failed = compileModules({
+      modules: parsed('package test\np := 1'),
+      queries: query('true'),
+      stages: { afterModuleStage: (s) => (s === 'CheckRecursion' ? [{ code: 'rego_compile_error', message: 'stop' }] : undefined) },
+    });
+    expect(failed.errors.map((e) => e.message)).toEqual(['stop']);
   });
 });
