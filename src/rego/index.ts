@@ -1,20 +1,48 @@
-// Public surface of the Rego toolchain. Nothing here imports from the gateway: the
+// The public surface of the Rego toolchain: everything outside src/rego uses this file and
+// nothing else (an import-graph test keeps it so). Nothing here imports from the gateway: the
 // toolchain could be published on its own.
 //
-// compile(): parse (src/rego/parser) -> compile (src/rego/compiler) -> plan (src/rego/planner)
-// -> emit WASM (src/rego/wasm). Any failure of any stage comes back as `{errors}` with OPA's
-// error codes; bad policies never make compile() throw.
+//   parse    parseModule / parseQuery / parseTerm: Rego v1 source -> AST (OPA's ParseModule, ParseBody, ParseTerm)
+//   check    parse + compile modules, no planning (`opa check`)
+//   compile  parse -> compile -> plan -> WASM (`opa build -t wasm`): an OPA-ABI module for the SDK
+//   ast      the AST toolkit: node types, the printer (OPA's String() forms), walkers, value order
+//   builtins the host builtins to hand to the SDK with a compiled module
+//
+// Failures of any stage come back as `errors` with OPA's error codes: a bad policy never makes
+// check() or compile() throw.
 import type { Body, Module, RegoError, Term } from './ast/types.js';
-import type { CompileInput, CompileOutput } from './compiler/types.js';
+import { compileModules } from './compiler/index.js';
+import type { StageHooks } from './compiler/stages.js';
 import type { Policy } from './ir/types.js';
 import { parseModule, parseQuery } from './parser/index.js';
 import { PlanError, planPolicy } from './planner/planner.js';
+import { emitWasm } from './wasm/index.js';
 
-export type { RegoError } from './ast/types.js';
+export { parseModule, parseQuery, parseTerm } from './parser/index.js';
+export * as ast from './ast/index.js';
+export type { Body, Expr, Location, Module, RegoError, Rule, Term, Value } from './ast/types.js';
+export { MODULE_STAGES, QUERY_STAGES, type ModuleStageName, type QueryStageName, type StageHooks } from './compiler/stages.js';
+export { createHostBuiltins, opaRuntimeInfo, BuiltinError, type HostBuiltin, type HostBuiltinOptions, type HttpSendOptions } from './builtins/host.js';
 
 export interface SourceModule {
   file: string; // name used in error locations, e.g. `policies/sip/decision.rego`
   source: string;
+}
+
+export interface CheckOptions {
+  modules: SourceModule[];
+  /** OPA strict mode. */
+  strict?: boolean;
+  /** Code to run after named compiler stages. */
+  stages?: StageHooks;
+}
+
+export interface CheckResult {
+  errors: RegoError[];
+  /** The parsed modules (as written), in input order; absent when a module does not parse. */
+  parsed?: Array<{ file: string; module: Module }>;
+  /** The compiled modules (as OPA's compiler leaves them for its planner), in input order; absent on errors. */
+  compiled?: Module[];
 }
 
 export interface CompileOptions {
@@ -37,6 +65,14 @@ export interface CompileOptions {
   optimize?: boolean;
   /** Instrument for test coverage: calls host builtin `internal.bastion_cover(file, row)`. */
   coverage?: boolean;
+  /**
+   * Emit a module that uses the WASM exception-handling proposal (the default: builtin errors
+   * unwind with one `throw`). false: a module without it (errors are checked after each
+   * runtime builtin call instead), for WebAssembly runtimes that do not implement the proposal.
+   */
+  exceptionHandling?: boolean;
+  /** Code to run after named compiler stages. */
+  stages?: StageHooks;
 }
 
 export interface CompileResult {
@@ -44,18 +80,6 @@ export interface CompileResult {
   errors: RegoError[];
   /** Entrypoint name -> id, as the module's `entrypoints()` export reports them. */
   entrypoints?: Record<string, number>;
-}
-
-// The compiler's and back end's entry points are loaded by name so that this file does not
-// depend on their exact module layout while they are being written.
-type CompileModules = (input: CompileInput) => CompileOutput;
-type EmitWasm = (policy: Policy, opts?: { optimize?: boolean; strictBuiltinErrors?: boolean }) => Uint8Array | Promise<Uint8Array>;
-
-async function stage<T>(path: string, name: string): Promise<T> {
-  const mod = (await import(path)) as Record<string, unknown>;
-  const f = mod[name];
-  if (typeof f !== 'function') throw new Error(`${path} does not export ${name}`);
-  return f as T;
 }
 
 const ENTRYPOINT_SEGMENT = /^[^/\s]+$/;
@@ -83,7 +107,31 @@ function internalError(stageName: string, err: unknown): RegoError {
   return { code: 'rego_compile_error', message: `${stageName}: ${msg}` };
 }
 
-/** Compile Rego modules to an OPA-ABI WASM module. */
+function parseAll(sources: SourceModule[], errors: RegoError[]): Array<{ file: string; module: Module }> {
+  const modules: Array<{ file: string; module: Module }> = [];
+  for (const m of sources) {
+    const r = parseModule(m.source, m.file);
+    errors.push(...r.errors);
+    if (r.module) modules.push({ file: m.file, module: r.module });
+  }
+  return modules;
+}
+
+/** Parses and compiles modules as `opa check` does: every rule is checked, nothing is planned. */
+export function check(options: CheckOptions): CheckResult {
+  try {
+    const errors: RegoError[] = [];
+    const parsed = parseAll(options.modules, errors);
+    if (errors.length > 0) return { errors };
+    const out = compileModules({ modules: parsed, queries: [], strict: options.strict, stages: options.stages });
+    if (out.errors.length > 0 || !out.policy) return { errors: out.errors, parsed };
+    return { errors: [], parsed, compiled: out.policy.modules };
+  } catch (err) {
+    return { errors: [internalError('internal error', err)] };
+  }
+}
+
+/** Compiles Rego modules to an OPA-ABI WASM module. */
 export async function compile(options: CompileOptions): Promise<CompileResult> {
   try {
     return await compileUnsafe(options);
@@ -96,12 +144,7 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
   const errors: RegoError[] = [];
 
   // 1. parse
-  const modules: Array<{ file: string; module: Module }> = [];
-  for (const m of options.modules) {
-    const r = parseModule(m.source, m.file);
-    errors.push(...r.errors);
-    if (r.module) modules.push({ file: m.file, module: r.module });
-  }
+  const modules = parseAll(options.modules, errors);
   const queries: Array<{ name: string; body: Body }> = [];
   for (const q of options.queries ?? []) {
     const r = parseQuery(q.query);
@@ -122,8 +165,7 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
   if (errors.length > 0) return { errors };
 
   // 2. compile
-  const compileModules = await stage<CompileModules>('./compiler/index.js', 'compileModules');
-  const compiled = compileModules({ modules, queries, strict: options.strict, ...(options.coverage ? { coverage: true } : {}) } as CompileInput);
+  const compiled = compileModules({ modules, queries, strict: options.strict, stages: options.stages });
   if (compiled.errors.length > 0 || !compiled.policy) {
     return { errors: compiled.errors.length > 0 ? compiled.errors : [{ code: 'rego_compile_error', message: 'compiler produced no policy' }] };
   }
@@ -138,10 +180,13 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
   }
 
   // 4. emit
-  const emitWasm = await stage<EmitWasm>('./wasm/index.js', 'emitWasm');
   let wasm: Uint8Array;
   try {
-    wasm = await emitWasm(ir, { optimize: options.optimize, strictBuiltinErrors: options.strictBuiltinErrors === true });
+    wasm = await emitWasm(ir, {
+      optimize: options.optimize,
+      strictBuiltinErrors: options.strictBuiltinErrors === true,
+      exceptionHandling: options.exceptionHandling !== false,
+    });
   } catch (err) {
     return { errors: [internalError('wasm back end', err)] };
   }

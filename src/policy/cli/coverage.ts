@@ -1,7 +1,7 @@
 // OPA's coverage report (v1/cover/cover.go): covered rows come from the compiled module's
 // `internal.bastion_cover(file, row)` calls (see src/rego/planner/NEEDS.md); candidate rows are
 // every rule head and every expression except `some` declarations, in every module.
-import type { Module } from '../../rego/ast/types.js';
+import type { Module } from '../../rego/index.js';
 
 export interface Range {
   start: { row: number };

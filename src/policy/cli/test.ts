@@ -4,9 +4,7 @@
 // rules are reported as skipped. Exit codes: 0 all passed, 1 a test failed or errored (or the
 // coverage threshold was missed), 2 load/parse/compile errors.
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import { compile, type CompileOptions, type RegoError } from '../../rego/index.js';
-import { parseModule } from '../../rego/parser/index.js';
-import type { Location, Module, Term } from '../../rego/ast/types.js';
+import { compile, parseModule, type CompileOptions, type Location, type Module, type RegoError, type Term } from '../../rego/index.js';
 import { hostBuiltins } from '../builtins.js';
 import { buildReport, CoverageRecorder, thresholdError, type CoverageReport } from './coverage.js';
 import { errorLine, goDuration, loadErrorOf, loadSources, prettyErrors, type CliResult } from './common.js';

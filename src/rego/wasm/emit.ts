@@ -26,6 +26,11 @@ export interface EmitOptions {
    * raised when the evaluation ends. Conflict and internal errors always abort at once.
    */
   strictBuiltinErrors?: boolean;
+  /**
+   * Use the WASM exception-handling proposal for builtin errors (the default). false: a module
+   * without it (see template.ts, unwinding without exceptions), for runtimes lacking the proposal.
+   */
+  exceptionHandling?: boolean;
 }
 
 const SERVICES = [
