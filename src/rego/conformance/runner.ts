@@ -24,6 +24,8 @@ export interface RunOptions {
   exclusions?: Record<string, string>;
   /** The project's host builtins (issue 5), made for strict or OPA-default builtin errors. */
   hostBuiltins?: (strict: boolean) => Record<string, (...args: unknown[]) => unknown>;
+  /** Compile modules without the WASM exception-handling proposal (default: with). */
+  exceptionHandling?: boolean;
 }
 
 interface Expectation {
@@ -113,7 +115,7 @@ export async function runCase(c: LoadedCase, opts: RunOptions = {}): Promise<Cas
   const modules = (c.modules ?? []).map((source, i) => ({ file: `test-${i}.rego`, source }));
   let compiled;
   try {
-    compiled = await compile({ modules, queries: [{ name: 'eval', query: c.query }], strictBuiltinErrors: strict });
+    compiled = await compile({ modules, queries: [{ name: 'eval', query: c.query }], strictBuiltinErrors: strict, exceptionHandling: opts.exceptionHandling });
   } catch (err) {
     return done('errored', `compiler threw: ${describe(err)}`);
   }
