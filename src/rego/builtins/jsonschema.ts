@@ -1,13 +1,22 @@
 // json.verify_schema / json.match_schema with ajv (draft-07, formats), errors laid out as OPA's
 // gojsonschema-based implementation reports them: {error, type, field, desc}.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { builtinError, typeError } from './errors.js';
+import { lazy } from './lazy.js';
 import type { BuiltinTable } from './types.js';
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: true, logger: false });
-addFormats(ajv);
+const ajvModule = lazy<typeof import('ajv')>('ajv');
+const formatsModule = lazy<{ default: (ajv: Ajv) => Ajv }>('ajv-formats');
+let instance: Ajv | undefined;
+
+/** The validator, made on first use (loading ajv costs a cold start more than it is used). */
+function ajv(): Ajv {
+  if (!instance) {
+    instance = new (ajvModule().Ajv)({ allErrors: true, strict: false, validateSchema: true, logger: false });
+    formatsModule().default(instance);
+  }
+  return instance;
+}
 
 const cache = new Map<string, ValidateFunction | Error>();
 const PRIMITIVES = ['array', 'boolean', 'integer', 'number', 'null', 'object', 'string'];
@@ -54,7 +63,7 @@ function compileSchema(schema: unknown): ValidateFunction {
     if (bad) hit = new Error(`has a primitive type that is NOT VALID -- given: /${bad}/ Expected valid values are:[${PRIMITIVES.join(' ')}]`);
     else {
       try {
-        hit = ajv.compile(schema as object);
+        hit = ajv().compile(schema as object);
       } catch (err) {
         hit = new Error((err as Error).message);
       }
