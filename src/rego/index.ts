@@ -12,6 +12,7 @@
 // check() or compile() throw.
 import type { Body, Module, RegoError, Term } from './ast/types.js';
 import { compileModules } from './compiler/index.js';
+import { isStackOverflow, runDeep, runDeepSync } from './deep-stack.js';
 import type { StageHooks } from './compiler/stages.js';
 import type { Policy } from './ir/types.js';
 import { parseModule, parseQuery } from './parser/index.js';
@@ -119,6 +120,15 @@ function parseAll(sources: SourceModule[], errors: RegoError[]): Array<{ file: s
 
 /** Parses and compiles modules as `opa check` does: every rule is checked, nothing is planned. */
 export function check(options: CheckOptions): CheckResult {
+  return checkWithin(options, false);
+}
+
+/**
+ * check() on this thread; policies nested deeper than its stack allows are checked again on a
+ * deep stack (deep-stack.ts; not with stage hooks, which cannot be handed to another thread).
+ * `deep`: this already is that deep stack.
+ */
+export function checkWithin(options: CheckOptions, deep: boolean): CheckResult {
   try {
     const errors: RegoError[] = [];
     const parsed = parseAll(options.modules, errors);
@@ -127,15 +137,28 @@ export function check(options: CheckOptions): CheckResult {
     if (out.errors.length > 0 || !out.policy) return { errors: out.errors, parsed };
     return { errors: [], parsed, compiled: out.policy.modules };
   } catch (err) {
+    if (isStackOverflow(err) && !deep && !options.stages) {
+      const r = runDeepSync<CheckResult>({ kind: 'check', options });
+      if (r) return r;
+    }
     return { errors: [internalError('internal error', err)] };
   }
 }
 
 /** Compiles Rego modules to an OPA-ABI WASM module. */
-export async function compile(options: CompileOptions): Promise<CompileResult> {
+export function compile(options: CompileOptions): Promise<CompileResult> {
+  return compileWithin(options, false);
+}
+
+/** compile() on this thread, or on a deep stack for deeply nested policies (as checkWithin). */
+export async function compileWithin(options: CompileOptions, deep: boolean): Promise<CompileResult> {
   try {
     return await compileUnsafe(options);
   } catch (err) {
+    if (isStackOverflow(err) && !deep && !options.stages) {
+      const r = await runDeep<CompileResult & { wasm?: unknown }>({ kind: 'compile', options });
+      if (r) return { ...r, wasm: typeof r.wasm === 'string' ? new Uint8Array(Buffer.from(r.wasm, 'base64')) : undefined };
+    }
     return { errors: [internalError('internal error', err)] };
   }
 }
@@ -188,6 +211,7 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
       exceptionHandling: options.exceptionHandling !== false,
     });
   } catch (err) {
+    if (isStackOverflow(err)) throw err;
     return { errors: [internalError('wasm back end', err)] };
   }
   const entrypoints: Record<string, number> = {};

@@ -15,6 +15,7 @@ import {
   operatorName,
   ruleKind,
 } from '../ast/index.js';
+import { isStackOverflow } from '../deep-stack.js';
 import { BUILTINS } from './builtins.js';
 import {
   checkDeprecatedBuiltins,
@@ -110,12 +111,18 @@ function allBranches(r: Rule): Rule[] {
   return out;
 }
 
-/** Compiles modules, then each query against them (OPA's Compiler + QueryCompiler). */
+/**
+ * Compiles modules, then each query against them (OPA's Compiler + QueryCompiler). Errors come
+ * back as `errors`; only a JavaScript stack overflow is thrown.
+ */
 export function compileModules(input: CompileInput): CompileOutput {
   const c = new CompileContext(!!input.strict);
   try {
     return compileInner(c, input);
   } catch (err) {
+    // A JavaScript stack overflow (input nested deeper than this thread's stack) is the
+    // caller's to retry on a deeper stack (deep-stack.ts).
+    if (isStackOverflow(err)) throw err;
     // Fail closed: an internal error is a compile error, never a crash of the host.
     const msg = err instanceof Error ? err.message : String(err);
     return { errors: [...c.errors, error(COMPILE_ERR, `internal compiler error: ${msg}`)] };

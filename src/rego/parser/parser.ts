@@ -64,7 +64,11 @@ export function metaOf(h: Head): HeadMeta {
   return m;
 }
 
-export const MAX_RECURSION_DEPTH = 20000;
+/**
+ * OPA's DefaultMaxParsingRecursionDepth, counted at the same functions as OPA's parser (eight
+ * levels per parenthesis, two per array bracket), so the same input hits it.
+ */
+export const MAX_RECURSION_DEPTH = 100000;
 
 class DepthExceeded extends Error {}
 
@@ -108,8 +112,9 @@ export class Parser {
   // ---------------------------------------------------------------- driver
 
   /** Parses statements as OPA's Parser.Parse does. `skipRules` is set for queries. */
-  parseStatements(skipRules: boolean): { stmts: Statement[]; comments: Comment[]; errors: RegoError[] } {
+  parseStatements(skipRules: boolean): { stmts: Statement[]; comments: Comment[]; errors: RegoError[]; stackExhausted: boolean } {
     const stmts: Statement[] = [];
+    let stackExhausted = false;
     try {
       this.scan();
       while (!this.at(Tok.EOF)) {
@@ -148,13 +153,15 @@ export class Parser {
       }
     } catch (e) {
       if (e instanceof DepthExceeded || e instanceof RangeError) {
+        // a RangeError is this thread's stack running out before OPA's limit (see deep.ts)
+        stackExhausted = !(e instanceof DepthExceeded);
         this.error(this.loc(), 'max parsing recursion depth exceeded');
       } else throw e;
     }
     const comments: Comment[] = [];
     for (let c = this.s.comments; c; c = c.next) comments.push(c.comment);
     comments.reverse();
-    return { stmts, comments, errors: [...this.s.errors] };
+    return { stmts, comments, errors: [...this.s.errors], stackExhausted };
   }
 
   // ---------------------------------------------------------------- state

@@ -7,6 +7,7 @@
 //  3. splice(): the runtime's sections plus the generated code, hook bodies replaced, a data
 //     segment with the policy's constants (static-data.ts), private exports dropped;
 //  4. optionally binaryen's optimizer over the whole module.
+import { isStackOverflow } from '../deep-stack.js';
 import type * as ir from '../ir/types.js';
 import { loadBinaryen, discardBinaryen, isBinaryenFatal, type Binaryen } from './binaryen.js';
 import { CodeBuilder, encodeBody, I32, NONE, type Expr } from './encode.js';
@@ -69,7 +70,7 @@ export async function emitWasm(policy: ir.Policy, options: EmitOptions = {}): Pr
   try {
     return await link(policy, options);
   } catch (err) {
-    if (err instanceof WasmCompileError) throw err;
+    if (err instanceof WasmCompileError || isStackOverflow(err)) throw err;
     if (isBinaryenFatal(err)) discardBinaryen();
     throw new WasmCompileError(`internal error while linking: ${err instanceof Error ? err.message : String(err)}`);
   }
