@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseQuery, parseTerm } from '../parser/index.js';
 import { compareNumbers, compareStrings, compareTerms, sortTerms } from './compare.js';
-import { jsonToTerm, termToJSON } from './json.js';
+import { jsonToTerm, termToJSON, valueToJSONText } from './json.js';
 import { exprToString, moduleToString, quoteString, termToString } from './print.js';
 import { isConstant, isGround, SAFETY_PARAMS, someVar, varsOf } from './walk.js';
 import { parseModule } from '../parser/index.js';
@@ -45,6 +45,11 @@ describe('json', () => {
     expect(termToJSON(t('{"a": [1, 2.5, true, null], "b": {3, "x", 1}}'))).toEqual({ a: [1, 2.5, true, null], b: [1, 3, 'x'] });
     expect(termToJSON(t('set()'))).toEqual([]);
     expect(() => termToJSON(t('[x]'))).toThrow(/non-ground/);
+  });
+
+  it('writes keys that are not strings as Go writes their JSON (OPA\'s ast.JSON)', () => {
+    expect(termToJSON(t('{1: "n", {2, 1}: "s", {"b": 1, "a": [true]}: "o", null: 0}'))).toEqual({ '1': 'n', '[1,2]': 's', '{"a":[true],"b":1}': 'o', null: 0 });
+    expect(valueToJSONText(t('{"b": 1.50, "a": [1e400, "<&>"], {1}: set()}').value)).toBe('{"[1]":[],"a":[1e400,"\\u003c\\u0026\\u003e"],"b":1.50}');
   });
 
   it('converts JSON to terms and back', () => {

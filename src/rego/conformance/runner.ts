@@ -48,18 +48,19 @@ export function errorCodeOf(err: unknown): string | undefined {
   return /\b([a-z_]+_error)\b/.exec(text)?.[1];
 }
 
+/**
+ * The input as the SDK gets it. An `input_term` goes as the JSON text OPA's harness makes of
+ * it (ast.JSON: exact numbers, sets as arrays, other keys as their JSON text); Rego-only
+ * syntax (sets, unquoted keys...) is read with our parser first.
+ */
 async function inputOf(c: LoadedCase): Promise<unknown> {
   if (c.input_term === undefined) return c.input;
-  try {
-    return JSON.parse(c.input_term);
-  } catch {
-    // Rego term syntax (sets, unquoted keys...): read it with our parser.
-    const parser = await import('../parser/index.js');
-    const ast = await import('../ast/json.js');
-    const parsed = parser.parseTerm(c.input_term);
-    if (!parsed.term) throw new Error(`input_term does not parse: ${parsed.errors.map((e) => e.message).join('; ')}`);
-    return ast.termToJSON(parsed.term);
-  }
+  const parser = await import('../parser/index.js');
+  const ast = await import('../ast/json.js');
+  const parsed = parser.parseTerm(c.input_term);
+  if (!parsed.term) throw new Error(`input_term does not parse: ${parsed.errors.map((e) => e.message).join('; ')}`);
+  const bytes = new TextEncoder().encode(ast.valueToJSONText(parsed.term.value));
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
 /**
