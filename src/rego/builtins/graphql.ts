@@ -14,6 +14,7 @@ import type {
   ValueNode,
 } from 'graphql';
 import { builtinError, typeError } from './errors.js';
+import { GqlSchemaError, validateSchemaDocument } from './graphql-schema.js';
 import { lazy } from './lazy.js';
 import type { BuiltinTable } from './types.js';
 
@@ -310,10 +311,17 @@ function schemaDoc(v: unknown): DocumentNode {
 }
 
 /**
- * gqlparser's schema loading: an extension of a type that is not defined defines it; the result
- * must then validate as a schema (graphql-js rules, which match gqlparser's for these cases).
+ * OPA's convertSchema: the schema validated as gqlparser validates it (graphql-schema.ts), then
+ * built as a graphql-js schema for validating queries, without graphql-js's own schema checks
+ * (an extension of a type that is not defined defines it, as in gqlparser).
  */
 function buildSchema(doc: DocumentNode) {
+  try {
+    validateSchemaDocument(doc, (text) => graphql().parse(text));
+  } catch (err) {
+    if (err instanceof GqlSchemaError) throw new Error(`Error in gqlparser SchemaDocument to Schema conversion: input:${err.pos.line}: ${err.message}`);
+    throw err;
+  }
   const defined = new Set(doc.definitions.filter((d) => 'name' in d && !d.kind.endsWith('Extension') && d.kind !== kind().DIRECTIVE_DEFINITION).map((d) => (d as { name: { value: string } }).name.value));
   const definitions = doc.definitions.map((d) => {
     if (!d.kind.endsWith('TypeExtension')) return d;
@@ -322,11 +330,7 @@ function buildSchema(doc: DocumentNode) {
     defined.add(name);
     return { ...d, kind: d.kind.replace('Extension', 'Definition') } as DefinitionNode;
   });
-  const schema = graphql().buildASTSchema({ ...doc, definitions }, { assumeValidSDL: false });
-  // gqlparser does not require a Query root type
-  const errors = graphql().validateSchema(schema).filter((e) => e.message !== 'Query root type must be provided.');
-  if (errors.length) throw new Error(errors[0].message);
-  return schema;
+  return graphql().buildASTSchema({ ...doc, definitions }, { assumeValidSDL: true, assumeValid: true });
 }
 
 function validateQuery(query: DocumentNode, schemaNode: DocumentNode): void {
