@@ -28,6 +28,11 @@ export { createHostBuiltins, opaRuntimeInfo, BuiltinError, type HostBuiltin, typ
 export interface SourceModule {
   file: string; // name used in error locations, e.g. `policies/sip/decision.rego`
   source: string;
+  /**
+   * The module as parseModule(source, file) returned it, when the caller parsed it already
+   * (left unchanged): it is not parsed again.
+   */
+  parsed?: Module;
 }
 
 export interface CheckOptions {
@@ -108,9 +113,18 @@ function internalError(stageName: string, err: unknown): RegoError {
   return { code: 'rego_compile_error', message: `${stageName}: ${msg}` };
 }
 
+/** Modules without their parsed ASTs (a worker parses again; a deep AST would not survive the copy). */
+function sourcesOnly(modules: SourceModule[]): SourceModule[] {
+  return modules.map((m) => ({ file: m.file, source: m.source }));
+}
+
 function parseAll(sources: SourceModule[], errors: RegoError[]): Array<{ file: string; module: Module }> {
   const modules: Array<{ file: string; module: Module }> = [];
   for (const m of sources) {
+    if (m.parsed) {
+      modules.push({ file: m.file, module: m.parsed });
+      continue;
+    }
     const r = parseModule(m.source, m.file);
     errors.push(...r.errors);
     if (r.module) modules.push({ file: m.file, module: r.module });
@@ -138,7 +152,7 @@ export function checkWithin(options: CheckOptions, deep: boolean): CheckResult {
     return { errors: [], parsed, compiled: out.policy.modules };
   } catch (err) {
     if (isStackOverflow(err) && !deep && !options.stages) {
-      const r = runDeepSync<CheckResult>({ kind: 'check', options });
+      const r = runDeepSync<CheckResult>({ kind: 'check', options: { ...options, modules: sourcesOnly(options.modules) } });
       if (r) return r;
     }
     return { errors: [internalError('internal error', err)] };
@@ -156,7 +170,7 @@ export async function compileWithin(options: CompileOptions, deep: boolean): Pro
     return await compileUnsafe(options);
   } catch (err) {
     if (isStackOverflow(err) && !deep && !options.stages) {
-      const r = await runDeep<CompileResult & { wasm?: unknown }>({ kind: 'compile', options });
+      const r = await runDeep<CompileResult & { wasm?: unknown }>({ kind: 'compile', options: { ...options, modules: sourcesOnly(options.modules) } });
       if (r) return { ...r, wasm: typeof r.wasm === 'string' ? new Uint8Array(Buffer.from(r.wasm, 'base64')) : undefined };
     }
     return { errors: [internalError('internal error', err)] };

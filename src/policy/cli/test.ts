@@ -102,8 +102,9 @@ export async function runTests(opts: TestOptions): Promise<TestRun> {
     return { results, errors: [] };
   }
   const started = process.hrtime.bigint();
+  const parsedByFile = new Map(parsed.map((p) => [p.file, p.module]));
   const compileOpts: CompileOptions & { coverage?: boolean } = {
-    modules: sources.modules,
+    modules: sources.modules.map((m) => ({ ...m, parsed: parsedByFile.get(m.file) })),
     entrypoints: runnable.map((t) => t.entrypoint),
     strict: opts.strict,
     strictBuiltinErrors: opts.strictBuiltinErrors ?? true,
