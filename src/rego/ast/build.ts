@@ -37,9 +37,20 @@ export function eqExpr(a: Term, b: Term, location?: Location): Expr {
   return newExpr([operatorTerm('eq', location), a, b], location);
 }
 
-/** A deep copy (OPA's Copy()). */
+/**
+ * A deep copy (OPA's Copy()). AST nodes are plain objects and arrays, so a plain copy does it, at
+ * a fraction of structuredClone's cost (objects referenced twice are copied twice).
+ */
 export function clone<T>(x: T): T {
-  return structuredClone(x);
+  if (x === null || typeof x !== 'object') return x;
+  if (Array.isArray(x)) {
+    const a = new Array(x.length);
+    for (let i = 0; i < x.length; i++) a[i] = clone(x[i]);
+    return a as T;
+  }
+  const o: Record<string, unknown> = {};
+  for (const k in x) o[k] = clone((x as Record<string, unknown>)[k]);
+  return o as T;
 }
 
 /** A deep copy without locations (for structural comparison in tests and keys). */

@@ -4,6 +4,7 @@
 // misuse is reported with OPA's messages (`var x assigned above`, `declared var x unused`...).
 import type { Body, Every, Expr, Rule, Term, With } from '../ast/types.js';
 import {
+  clone,
   isAssignment,
   isEvery,
   isGenerated,
@@ -177,7 +178,7 @@ function rewriteDeclaredVarsInTerm(g: LocalVarGen, stack: LocalDeclaredVars, ter
       term.value = {
         type: 'object',
         value: v.value.map(([k, x]) => {
-          const kc = structuredClone(k);
+          const kc = clone(k);
           rewriteTermRecursive(g, stack, kc, errs, strict);
           rewriteTermRecursive(g, stack, x, errs, strict);
           return [kc, x] as [Term, Term];
@@ -188,7 +189,7 @@ function rewriteDeclaredVarsInTerm(g: LocalVarGen, stack: LocalDeclaredVars, ter
       term.value = {
         type: 'set',
         value: v.value.map((x) => {
-          const xc = structuredClone(x);
+          const xc = clone(x);
           rewriteTermRecursive(g, stack, xc, errs, strict);
           return xc;
         }),
@@ -308,7 +309,7 @@ function rewriteDeclaredAssignment(g: LocalVarGen, stack: LocalDeclaredVars, exp
 }
 
 function rewriteSomeDecl(g: LocalVarGen, stack: LocalDeclaredVars, expr: Expr, errs: Errs, strict: boolean): Expr | undefined {
-  const e = structuredClone(expr);
+  const e = clone(expr);
   const decl = e.terms as { type: 'some'; symbols: Term[]; location?: Expr['location'] };
   for (const sym of decl.symbols) {
     const v = sym.value;
@@ -348,7 +349,7 @@ function rewriteSomeDecl(g: LocalVarGen, stack: LocalDeclaredVars, expr: Expr, e
 }
 
 function rewriteEvery(g: LocalVarGen, stack: LocalDeclaredVars, expr: Expr, errs: Errs, strict: boolean): Expr | undefined {
-  const e = structuredClone(expr);
+  const e = clone(expr);
   const every = e.terms as Every;
   rewriteTermRecursive(g, stack, every.domain, errs, strict);
   stack.push();
@@ -469,9 +470,9 @@ function rewriteNestedHeadComprehensions(c: CompileContext, g: LocalVarGen, rule
         t.value = {
           type: 'object',
           value: v.value.map(([k, x]) => {
-            const kc = structuredClone(k);
+            const kc = clone(k);
             walkTerms(kc, visit);
-            const xc = structuredClone(x);
+            const xc = clone(x);
             walkTerms(xc, visit);
             return [kc, xc] as [Term, Term];
           }),
@@ -482,7 +483,7 @@ function rewriteNestedHeadComprehensions(c: CompileContext, g: LocalVarGen, rule
         t.value = {
           type: 'set',
           value: v.value.map((x) => {
-            const xc = structuredClone(x);
+            const xc = clone(x);
             walkTerms(xc, visit);
             return xc;
           }),
@@ -568,7 +569,7 @@ function rewriteLocalArgVars(g: LocalVarGen, stack: LocalDeclaredVars, rule: Rul
         t.value = {
           type: 'object',
           value: v.value.map(([k, x]) => {
-            const xc = structuredClone(x);
+            const xc = clone(x);
             visit(xc);
             return [k, xc] as [Term, Term];
           }),

@@ -21,6 +21,7 @@ import {
   refToString,
   termToString,
   valueToString,
+  walkTerms,
 } from '../ast/index.js';
 import { TYPE_ERR, error, type CompileContext } from './context.js';
 import type { Graph } from './graph.js';
@@ -590,8 +591,9 @@ export class TypeChecker {
     const head = rule.head;
     if (head.args && head.args.length > 0) {
       for (const arg of head.args) {
-        walkVars(arg, (v) => {
-          if (!cpy.getByValue(v)) cpy.tree.putOne(v, A);
+        // OPA's WalkVars: every var of the argument
+        walkTerms(arg, (t) => {
+          if (t.value.type === 'var' && !cpy.getByValue(t.value)) cpy.tree.putOne(t.value, A);
         });
       }
       const f: FunctionType = { kind: 'function', args: head.args.map((a) => cpy.getByValue(a.value)) };
@@ -688,29 +690,6 @@ function nestedObject(env: TypeEnv, path: Term[], tpe: T): T {
   const typeK = env.getByValue(path[0].value);
   if (!typeK) return undefined;
   return obj(typeK, typeV);
-}
-
-function walkVars(t: Term, f: (v: Value) => void): void {
-  const v = t.value;
-  switch (v.type) {
-    case 'var':
-      f(v);
-      return;
-    case 'ref':
-    case 'array':
-    case 'set':
-    case 'call':
-      v.value.forEach((x) => walkVars(x, f));
-      return;
-    case 'object':
-      for (const [k, x] of v.value) {
-        walkVars(k, f);
-        walkVars(x, f);
-      }
-      return;
-    default:
-      return;
-  }
 }
 
 // ---------------------------------------------------------------- compiler stages

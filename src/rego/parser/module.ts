@@ -41,18 +41,6 @@ function valueName(t: Term): string {
   return t.value.type;
 }
 
-function isGround(t: Term): boolean {
-  const v = t.value;
-  switch (v.type) {
-    case 'var': return false;
-    case 'ref': return v.value.slice(1).every(isGround); // the head does not count, as OPA
-    case 'array': case 'set': case 'call': return v.value.every(isGround);
-    case 'object': return v.value.every(([k, x]) => isGround(k) && isGround(x));
-    case 'arraycomprehension': case 'objectcomprehension': case 'setcomprehension': case 'templatestring': return false;
-    default: return true;
-  }
-}
-
 function ruleFromExpr(expr: Expr): Rule | string {
   if (expr.with.length > 0) return 'expressions using with keyword cannot be used for rule head';
   if (expr.negated) return 'negated expressions cannot be used for rule head';

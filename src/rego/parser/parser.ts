@@ -18,7 +18,9 @@ import type {
   Value,
   With,
 } from '../ast/types.js';
+import { clone } from '../ast/build.js';
 import { refToString, termToString } from '../ast/print.js';
+import { isGround } from '../ast/walk.js';
 import { Scanner, Tok, TOKEN_NAMES, isKeyword, isKeywordToken, type ScanPos } from './scanner.js';
 
 /** Parser state: everything that backtracking must restore. Errors/hints are copy-on-write. */
@@ -492,7 +494,7 @@ export class Parser {
     // `p[x] if ...` is a single-value rule p[x]
     if (hasIf && !usesContains && ref.length === 2) {
       const v = ref[1]!;
-      if ((!isGround(v) || v.value.type === 'ref') && !(head.args && head.args.length)) head.key = v;
+      if ((!isGround(v.value) || v.value.type === 'ref') && !(head.args && head.args.length)) head.key = v;
       if (!head.value) {
         meta.generatedValue = true;
         head.value = mk({ type: 'boolean', value: true }, head.location);
@@ -558,7 +560,7 @@ export class Parser {
       // it might just be a ref head rule starting with `else`
       if (!this.scanAheadRef()) {
         const r = head.reference;
-        if (r.length > 1 && !r.slice(1).every(isGround)) {
+        if (r.length > 1 && !r.slice(1).every((t) => isGround(t.value))) {
           this.error(this.loc(), 'else keyword cannot be used on rules with variables in head');
           return undefined;
         }
@@ -1742,26 +1744,7 @@ function refHead(ref: Term[]): Head {
 
 /** Deep copy of a head; OPA's Head.Copy drops the keywords. */
 export function copyHead(h: Head): Head {
-  const c = structuredClone(h);
-  return c;
-}
-
-function isGround(t: Term): boolean {
-  const v = t.value;
-  switch (v.type) {
-    case 'var':
-      return false;
-    case 'ref':
-      return v.value.slice(1).every(isGround); // as OPA's Ref.IsGround, the head does not count
-    case 'array': case 'set': case 'call':
-      return v.value.every(isGround);
-    case 'object':
-      return v.value.every(([k, x]) => isGround(k) && isGround(x));
-    case 'arraycomprehension': case 'objectcomprehension': case 'setcomprehension': case 'templatestring':
-      return false;
-    default:
-      return true;
-  }
+  return clone(h);
 }
 
 /** Sets `location` on every node (term, expr, head, with, some, every) under x, as OPA's setLocRecursive. */
