@@ -36,20 +36,48 @@ export function registerPolicy(program: Command): void {
 
   policy
     .command('test')
-    .description('run test_* rules through the compiled WASM (exit 0 all pass, 1 a test failed, 2 load/compile error)')
+    .description('run test_* rules through the compiled WASM, as opa test (exit 0 all passed, 2 a test failed or the coverage threshold was missed, 1 load/compile error)')
     .argument('<paths...>', 'policy and data files or directories')
-    .option('-b, --bundle <path>', 'bundle directory or .tar.gz (repeatable)', collect, [])
-    .option('-v, --verbose', 'print every test, not only failures')
-    .option('-r, --run <regex>', 'run only tests whose full name (data.pkg.test_x) matches')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
-    .option('-c, --coverage', 'print the coverage report (OPA JSON format)')
-    .option('--threshold <percent>', 'with --coverage: fail when coverage is below this', (v) => Number(v), 0)
+    .option('-b, --bundle', 'load paths as bundle files or root directories')
+    .option('-v, --verbose', 'set verbose reporting mode')
+    .option('-r, --run <regex>', 'run only test cases matching the regular expression (full name data.pkg.test_x)')
+    .addOption(new Option('-f, --format <format>', 'set output format').choices(['pretty', 'json', 'gobench']).default('pretty'))
+    .option('-c, --coverage', 'report coverage (OPA JSON format)')
+    .option('--threshold <percent>', 'set coverage threshold and exit with non-zero status if coverage is less than threshold % (turns coverage on)', (v) => Number(v), 0)
+    .option('-z, --exit-zero-on-skipped', 'skipped tests return status 0')
+    .option('--timeout <duration>', 'set test timeout (default 5s, 30s when benchmarking)')
+    .option('--count <n>', 'number of times to repeat each test', (v) => Number.parseInt(v, 10), 1)
+    .option('--ignore <names>', "set file and directory names to ignore during loading (e.g., '.*' excludes hidden files); comma-separated, repeatable", (v: string, prev: string[]) => [...prev, ...v.split(',')], [])
+    .option('--fail-on-empty', 'Whether to fail the test when no test was run')
+    .option('--bench', 'benchmark the unit tests')
     .option('--strict', 'enable compiler strict mode')
     .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
-    .action(async (paths: string[], o: { bundle: string[]; verbose?: boolean; run?: string; format: 'pretty' | 'json'; coverage?: boolean; threshold: number; strict?: boolean; strictBuiltinErrors: boolean }) => {
-      emit(await runTestCommand({ paths, bundles: o.bundle, verbose: o.verbose, run: o.run, format: o.format, coverage: o.coverage, threshold: o.threshold, strict: o.strict, strictBuiltinErrors: o.strictBuiltinErrors }));
-    });
-
+    .action(
+      async (
+        paths: string[],
+        o: { bundle?: boolean; verbose?: boolean; run?: string; format: 'pretty' | 'json' | 'gobench'; coverage?: boolean; threshold: number; exitZeroOnSkipped?: boolean; timeout?: string; count: number; ignore: string[]; failOnEmpty?: boolean; bench?: boolean; strict?: boolean; strictBuiltinErrors: boolean },
+      ) => {
+        emit(
+          await runTestCommand({
+            paths,
+            bundle: o.bundle,
+            verbose: o.verbose,
+            run: o.run,
+            format: o.format,
+            coverage: o.coverage,
+            threshold: o.threshold,
+            exitZeroOnSkipped: o.exitZeroOnSkipped,
+            timeout: o.timeout,
+            count: o.count,
+            ignore: o.ignore,
+            failOnEmpty: o.failOnEmpty,
+            bench: o.bench,
+            strict: o.strict,
+            strictBuiltinErrors: o.strictBuiltinErrors,
+          }),
+        );
+      },
+    );
   policy
     .command('check')
     .description('parse and compile policies; errors as file:line:col: code: message (exit 1 on any)')

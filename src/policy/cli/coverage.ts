@@ -40,6 +40,13 @@ export class CoverageRecorder {
     };
   }
 
+  /** Hits reported from elsewhere (the test worker). */
+  add(file: string, rows: Iterable<number>): void {
+    let s = this.hits.get(file);
+    if (!s) this.hits.set(file, (s = new Set()));
+    for (const r of rows) s.add(r);
+  }
+
   get empty(): boolean {
     return this.hits.size === 0;
   }
