@@ -13,6 +13,7 @@ import { PlanError, planPolicy } from './planner/planner.js';
 export type { RegoError } from './ast/types.js';
 export type { Body, Comment, Expr, Head, Import, Location, Module, Rule, Term, Value, With } from './ast/types.js';
 export { parseModule, parseQuery, parseTerm } from './parser/index.js';
+export { formatModule, formatSource } from './format/index.js';
 
 export interface SourceModule {
   file: string; // name used in error locations, e.g. `policies/sip/decision.rego`

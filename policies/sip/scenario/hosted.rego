@@ -32,6 +32,7 @@ expected_domain := domain if {
 route := {"uri": sprintf("sips:%s:%d", [input.message.ruri.host, port]), "expected_domain": expected_domain}
 
 port := input.message.ruri.port if input.message.ruri.port != null
+
 else := 5061
 
 # The cheap in-module checks first: most hosts are names, and a regex is a host call.

@@ -6,8 +6,17 @@ import { runCheck } from '../../policy/cli/check.js';
 import type { CliResult } from '../../policy/cli/common.js';
 import { runEval, type EvalFormat } from '../../policy/cli/eval.js';
 import { runTestCommand } from '../../policy/cli/test.js';
+import { runFmt } from '../../policy/cli/fmt.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+/** Go's strconv.ParseBool for `--flag=false` style options. */
+const goBool = (v: string | boolean | undefined): boolean => v === undefined || v === true || ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(String(v));
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 function emit(r: CliResult): void {
   if (r.stdout) process.stdout.write(r.stdout);
@@ -78,6 +87,18 @@ export function registerPolicy(program: Command): void {
         );
       },
     );
+  policy
+    .command('fmt')
+    .description("format Rego source files in OPA's canonical layout (stdin without paths)")
+    .argument('[paths...]', 'files or directories (.rego files are formatted)')
+    .option('-w, --write', 'overwrite the original source file')
+    .option('-l, --list', 'list all files who would change when formatted')
+    .option('-d, --diff', 'only display a diff of the changes')
+    .option('--fail', 'non zero exit code on reformat')
+    .option('--check-result [bool]', 'assert that the formatted code is valid and can be successfully parsed (default true)')
+    .action(async (paths: string[], o: { write?: boolean; list?: boolean; diff?: boolean; fail?: boolean; checkResult?: string | boolean }) => {
+      emit(await runFmt({ paths, write: o.write, list: o.list, diff: o.diff, fail: o.fail, checkResult: goBool(o.checkResult), stdin: readStdin }));
+    });
   policy
     .command('check')
     .description('parse and compile policies; errors as file:line:col: code: message (exit 1 on any)')

@@ -76,6 +76,12 @@ export function errorLine(e: RegoError): string {
   return e.location ? `${e.location.file}:${e.location.row}:${e.location.col}: ${e.code}: ${e.message}` : `${e.code}: ${e.message}`;
 }
 
+/** OPA's ast.Errors text: `1 error occurred: <e>` or `N errors occurred:` and one line each. */
+export function errorsText(errors: RegoError[]): string {
+  if (errors.length === 1) return `1 error occurred: ${errorLine(errors[0]!)}\n`;
+  return [`${errors.length} errors occurred:`, ...errors.map(errorLine)].join('\n') + '\n';
+}
+
 /** OPA's pretty error block: "1 error occurred:" / "N errors occurred:" then one line per error. */
 export function prettyErrors(errors: RegoError[]): string {
   const head = errors.length === 1 ? '1 error occurred:' : `${errors.length} errors occurred:`;

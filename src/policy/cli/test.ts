@@ -9,7 +9,7 @@
 import { RE2JS } from 're2js';
 import { compile, parseModule, type Module, type RegoError } from '../../rego/index.js';
 import { buildReport, CoverageRecorder, thresholdError, type CoverageReport } from './coverage.js';
-import { errorLine, loadErrorOf, loadSources, parseGoDuration, type CliResult } from './common.js';
+import { errorsText, loadErrorOf, loadSources, parseGoDuration, type CliResult } from './common.js';
 import { discoverTests, injectTestCases, renameDuplicateTests, type DiscoveredTest } from './tester/discover.js';
 import { TestEvaluator } from './tester/evaluator.js';
 import { jsonReport, prettyReport, resultString } from './tester/report.js';
@@ -155,12 +155,6 @@ function timeoutMsOf(opts: TestOptions): number | string {
   const ns = parseGoDuration(opts.timeout);
   if (typeof ns === 'string') return ns;
   return ns === 0 ? fallback : ns / 1e6;
-}
-
-/** OPA's ast.Errors text: `1 error occurred: <e>` or `N errors occurred:` and one line each. */
-export function errorsText(errors: RegoError[]): string {
-  if (errors.length === 1) return `1 error occurred: ${errorLine(errors[0]!)}\n`;
-  return [`${errors.length} errors occurred:`, ...errors.map(errorLine)].join('\n') + '\n';
 }
 
 export async function runTestCommand(opts: TestOptions): Promise<CliResult> {
