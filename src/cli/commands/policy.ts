@@ -7,6 +7,7 @@ import type { CliResult } from '../../policy/cli/common.js';
 import { runEval, type EvalFormat } from '../../policy/cli/eval.js';
 import { runTestCommand } from '../../policy/cli/test.js';
 import { runFmt } from '../../policy/cli/fmt.js';
+import { runLint } from '../../policy/cli/lint/lint.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 /** Go's strconv.ParseBool for `--flag=false` style options. */
@@ -99,6 +100,26 @@ export function registerPolicy(program: Command): void {
     .action(async (paths: string[], o: { write?: boolean; list?: boolean; diff?: boolean; fail?: boolean; checkResult?: string | boolean }) => {
       emit(await runFmt({ paths, write: o.write, list: o.list, diff: o.diff, fail: o.fail, checkResult: goBool(o.checkResult), stdin: readStdin }));
     });
+  policy
+    .command('lint')
+    .description('find mistakes that compile (rule names, categories and report formats of Regal; exit 3 on errors)')
+    .argument('<paths...>', 'policy and data files or directories')
+    .addOption(new Option('-f, --format <format>', 'set output format').choices(['pretty', 'compact', 'json', 'github']).default('pretty'))
+    .addOption(new Option('-l, --fail-level <level>', 'set level at which to fail with a non-zero exit code').choices(['error', 'warning']).default('error'))
+    .option('-d, --disable <rule>', 'disable specific rule(s) (repeatable)', collect, [])
+    .option('-D, --disable-all', 'disable all rules')
+    .option('--disable-category <category>', 'disable all rules in a category (repeatable)', collect, [])
+    .option('-e, --enable <rule>', 'enable specific rule(s) (repeatable)', collect, [])
+    .option('--enable-category <category>', 'enable all rules in a category (repeatable)', collect, [])
+    .option('--no-color', 'disable color output (the output is never coloured)')
+    .action(
+      async (
+        paths: string[],
+        o: { format: 'pretty' | 'compact' | 'json' | 'github'; failLevel: 'error' | 'warning'; disable: string[]; disableAll?: boolean; disableCategory: string[]; enable: string[]; enableCategory: string[] },
+      ) => {
+        emit(await runLint({ paths, format: o.format, failLevel: o.failLevel, disable: o.disable, disableAll: o.disableAll, disableCategory: o.disableCategory, enable: o.enable, enableCategory: o.enableCategory }));
+      },
+    );
   policy
     .command('check')
     .description('parse and compile policies; errors as file:line:col: code: message (exit 1 on any)')
