@@ -1,15 +1,24 @@
-// `bastion policy eval|test|check|build`, shaped like `opa eval|test|check|build`.
+// `bastion policy eval|test|check|build|fmt|lint|inspect|replay`, shaped like `opa eval|test|check|build|fmt|inspect`
+// (lint like Regal's `regal lint`).
 // The work is in src/policy/cli/; this file only maps flags and writes the outputs.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { runBuild } from '../../policy/cli/build.js';
 import { runCheck } from '../../policy/cli/check.js';
 import type { CliResult } from '../../policy/cli/common.js';
 import { runEval, type EvalFormat } from '../../policy/cli/eval.js';
 import { runTestCommand } from '../../policy/cli/test.js';
 import { runFmt } from '../../policy/cli/fmt.js';
+import { runInspect } from '../../policy/cli/inspect.js';
 import { runLint } from '../../policy/cli/lint/lint.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+/** `-O 2`, `-O2` and OPA's `-O=2`. */
+function optimizeLevel(v: string): number {
+  const n = Number(v.replace(/^=/, ''));
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('optimization level must be a non-negative integer');
+  return n;
+}
+
 /** Go's strconv.ParseBool for `--flag=false` style options. */
 const goBool = (v: string | boolean | undefined): boolean => v === undefined || v === true || ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(String(v));
 
@@ -124,26 +133,62 @@ export function registerPolicy(program: Command): void {
     .command('check')
     .description('parse and compile policies; errors as file:line:col: code: message (exit 1 on any)')
     .argument('<paths...>', 'policy files or directories')
-    .option('-b, --bundle <path>', 'bundle directory or .tar.gz (repeatable)', collect, [])
+    .option('-b, --bundle', 'load paths as bundle files or root directories')
     .option('-s, --strict', 'enable compiler strict mode')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
-    .action(async (paths: string[], o: { bundle: string[]; strict?: boolean; format: 'pretty' | 'json' }) => {
-      emit(await runCheck({ paths, bundles: o.bundle, strict: o.strict, format: o.format }));
+    .action(async (paths: string[], o: { bundle?: boolean; strict?: boolean; format: 'pretty' | 'json' }) => {
+      emit(await runCheck(o.bundle ? { paths: [], bundles: paths, strict: o.strict, format: o.format } : { paths, strict: o.strict, format: o.format }));
     });
 
   policy
     .command('build')
-    .description('build an OPA bundle (.manifest, /policy.wasm, data.json, sources)')
+    .description('build an OPA bundle (-t wasm: .manifest, /policy.wasm, data.json, sources; -t rego: sources and data)')
     .argument('<paths...>', 'policy and data files or directories')
-    .option('-e, --entrypoint <path>', 'entrypoint, e.g. sip/decision (repeatable)', collect, [])
-    .option('-o, --output <file>', 'output bundle file', 'bundle.tar.gz')
-    .option('-r, --revision <rev>', 'bundle revision for the .manifest')
-    .addOption(new Option('-t, --target <target>', 'wasm: compiled module; rego: sources only').choices(['wasm', 'rego']).default('wasm'))
-    .option('-b, --bundle <path>', 'bundle directory or .tar.gz as input (repeatable)', collect, [])
-    .option('-O, --optimize', 'optimize the WASM module (binaryen)')
+    .option('-e, --entrypoint <path>', 'set slash separated entrypoint path (repeatable)', collect, [])
+    .option('-o, --output <file>', 'set the output filename', 'bundle.tar.gz')
+    .option('-r, --revision <rev>', 'set output bundle revision')
+    .addOption(new Option('-t, --target <target>', 'set the output bundle target type (wasm: what the gateway runs)').choices(['wasm', 'rego']).default('wasm'))
+    .option('-b, --bundle', 'load paths as bundle files or root directories')
+    .option('-O, --optimize <level>', 'set optimization level (0: none; 1, 2: binaryen optimizes the WASM module)', (v) => optimizeLevel(v), 0)
+    .option('--ignore <names>', 'set file and directory names to ignore during loading (comma-separated, repeatable)', (v: string, prev: string[]) => [...prev, ...v.split(',')], [])
+    .option('--signing-key <key>', 'set the secret (HMAC) or path of the PEM file containing the private key (RSA and ECDSA)')
+    .option('--signing-alg <alg>', 'name of the signing algorithm', 'RS256')
+    .option('--verification-key-id <id>', 'name assigned to the key (the signature\'s kid)', 'default')
+    .option('--claims-file <file>', 'set path of JSON file containing optional claims')
     .option('--strict', 'enable compiler strict mode')
     .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
-    .action(async (paths: string[], o: { entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle: string[]; optimize?: boolean; strict?: boolean; strictBuiltinErrors: boolean }) => {
-      emit(await runBuild({ paths, bundles: o.bundle, entrypoints: o.entrypoint, output: o.output, revision: o.revision, target: o.target, optimize: o.optimize, strict: o.strict, strictBuiltinErrors: o.strictBuiltinErrors }));
+    .action(
+      async (
+        paths: string[],
+        o: { entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle?: boolean; optimize: number; ignore: string[]; signingKey?: string; signingAlg: string; verificationKeyId: string; claimsFile?: string; strict?: boolean; strictBuiltinErrors: boolean },
+      ) => {
+        emit(
+          await runBuild({
+            paths,
+            bundle: o.bundle,
+            entrypoints: o.entrypoint,
+            output: o.output,
+            revision: o.revision,
+            target: o.target,
+            optimize: o.optimize,
+            ignore: o.ignore,
+            signingKey: o.signingKey,
+            signingAlg: o.signingAlg,
+            keyId: o.verificationKeyId,
+            claimsFile: o.claimsFile,
+            strict: o.strict,
+            strictBuiltinErrors: o.strictBuiltinErrors,
+          }),
+        );
+      },
+    );
+  policy
+    .command('inspect')
+    .description("summarize a bundle (file or directory) or a .rego file: manifest, namespaces, annotations (like opa inspect)")
+    .argument('<path>', 'bundle .tar.gz, bundle directory or .rego file')
+    .addOption(new Option('-f, --format <format>', 'set output format').choices(['pretty', 'json']).default('pretty'))
+    .option('-a, --annotations', 'list annotations')
+    .action(async (path: string, o: { format: 'pretty' | 'json'; annotations?: boolean }) => {
+      emit(await runInspect({ path, format: o.format, annotations: o.annotations }));
     });
 }
