@@ -9,6 +9,7 @@ import { runEval, type EvalFormat } from '../../policy/cli/eval.js';
 import { runTestCommand } from '../../policy/cli/test.js';
 import { runFmt } from '../../policy/cli/fmt.js';
 import { runInspect } from '../../policy/cli/inspect.js';
+import { runReplay } from '../../policy/cli/replay.js';
 import { runLint } from '../../policy/cli/lint/lint.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -182,6 +183,17 @@ export function registerPolicy(program: Command): void {
         );
       },
     );
+  policy
+    .command('replay')
+    .description('decide every logged input again with a candidate policy and show the decisions that would change (exit 2 when any did)')
+    .requiredOption('--log <file>', 'gateway decision log (JSON lines; needs log.decision_input: true)')
+    .requiredOption('--policy <path>', 'candidate policy: folder of .rego files or bundle .tar.gz')
+    .option('-e, --entrypoint <path>', 'decision entrypoint', 'sip/decision')
+    .option('-n, --examples <n>', 'number of changed decisions to show', (v) => Number.parseInt(v, 10), 10)
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
+    .action(async (o: { log: string; policy: string; entrypoint: string; examples: number; format: 'pretty' | 'json' }) => {
+      emit(await runReplay({ log: o.log, policy: o.policy, entrypoint: o.entrypoint, examples: o.examples, format: o.format }));
+    });
   policy
     .command('inspect')
     .description("summarize a bundle (file or directory) or a .rego file: manifest, namespaces, annotations (like opa inspect)")
