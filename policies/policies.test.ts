@@ -50,6 +50,15 @@ describe('policy fixtures', () => {
     for (const [name, doc] of Object.entries(messages)) expect(validate('sip-message', doc), name).toBeNull();
   });
 
+  it('the complete input documents of docs/policies.md follow input.schema.json', async () => {
+    const doc = await readFile(here('../docs/policies.md'), 'utf8');
+    for (const name of ['invite', 'response']) {
+      const m = new RegExp(`<!-- input: ${name} -->\\n\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``).exec(doc);
+      expect(m, name).not.toBeNull();
+      expect(validate('input', JSON.parse(m![1]!)), name).toBeNull();
+    }
+  });
+
   it('the inputs the tests build follow input.schema.json', () => {
     expect(validate('input', tlsIn('fed_a_sbc', 'invite_atlanta_to_biloxi'))).toBeNull();
     const { identity: _drop, ...udp } = { ...tlsIn('fed_a_sbc', 'options_to_gateway'), transport: 'udp' };
@@ -92,6 +101,11 @@ describe.skipIf(!ready)('example policies (needs the compiler)', () => {
     expect(forged.decision.reject?.status).toBe(403);
     const fromMismatch = engine.decide(tlsIn('fed_a_sbc', 'invite_from_other_domain'));
     expect(fromMismatch.decision).toMatchObject({ allow: false, reject: { status: 403, reason: 'From Not Covered By Certificate' } });
+    // the documented inputs decide as docs/policies.md says: the call is tagged, the 200 OK relayed
+    const doc = await readFile(here('../docs/policies.md'), 'utf8');
+    const documented = (name: string) => JSON.parse(new RegExp(`<!-- input: ${name} -->\\n\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``).exec(doc)![1]!) as Record<string, unknown>;
+    expect(engine.decide(documented('invite')).decision).toMatchObject({ allow: true, alert_info: ['<http://www.notused.com>;info=alert-internal'] });
+    expect(engine.decide(documented('response')).decision.allow).toBe(true);
   });
 });
 
