@@ -6,6 +6,7 @@
 //   check    parse + compile modules, no planning (`opa check`)
 //   compile  parse -> compile -> plan -> WASM (`opa build -t wasm`): an OPA-ABI module for the SDK
 //   ast      the AST toolkit: node types, the printer (OPA's String() forms), walkers, value order
+//   format   formatModule / formatSource: canonical source formatting (`opa fmt`)
 //   builtins the host builtins to hand to the SDK with a compiled module
 //
 // Failures of any stage come back as `errors` with OPA's error codes: a bad policy never makes
@@ -21,7 +22,8 @@ import { emitWasm } from './wasm/index.js';
 
 export { parseModule, parseQuery, parseTerm } from './parser/index.js';
 export * as ast from './ast/index.js';
-export type { Body, Expr, Location, Module, RegoError, Rule, Term, Value } from './ast/types.js';
+export type { Body, Comment, Expr, Head, Import, Location, Module, RegoError, Rule, Term, Value, With } from './ast/types.js';
+export { formatModule, formatSource } from './format/index.js';
 export { MODULE_STAGES, QUERY_STAGES, type ModuleStageName, type QueryStageName, type StageHooks } from './compiler/stages.js';
 export { createHostBuiltins, opaRuntimeInfo, BuiltinError, type HostBuiltin, type HostBuiltinOptions, type HttpSendOptions } from './builtins/host.js';
 
@@ -29,8 +31,9 @@ export interface SourceModule {
   file: string; // name used in error locations, e.g. `policies/sip/decision.rego`
   source: string;
   /**
-   * The module as parseModule(source, file) returned it, when the caller parsed it already
-   * (left unchanged): it is not parsed again.
+   * The module already parsed from `source` (possibly rewritten by the caller, e.g. the test
+   * runner's renaming of duplicate tests): used instead of parsing `source` again. The
+   * toolchain does not change it (the compiler works on a copy).
    */
   parsed?: Module;
 }

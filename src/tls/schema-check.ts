@@ -1,17 +1,18 @@
 // Validation of identity documents against schemas/identity.schema.json (ajv, draft 2020-12).
-import { readFileSync } from 'node:fs';
+// The schemas are imported, not read at run time: the build then carries them into dist/.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
+import identitySchema from '../../schemas/identity.schema.json' with { type: 'json' };
+import tlsDomainSchema from '../../schemas/tls-domain.schema.json' with { type: 'json' };
 
-const schemaUrl = new URL('../../schemas/identity.schema.json', import.meta.url);
 let validator: ValidateFunction | undefined;
 
 function compile(): ValidateFunction {
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   const mod = addFormatsModule as unknown as { default?: (a: Ajv2020) => void } & ((a: Ajv2020) => void);
   (mod.default ?? mod)(ajv);
-  return ajv.compile(JSON.parse(readFileSync(schemaUrl, 'utf8')));
+  return ajv.compile(identitySchema);
 }
 
 /** Returns the schema violations of `doc` as readable strings (empty when valid). */
@@ -27,7 +28,7 @@ let domainValidator: ValidateFunction | undefined;
 export function validateTlsDomains(cfg: unknown): string[] {
   if (!domainValidator) {
     const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-    domainValidator = ajv.compile(JSON.parse(readFileSync(new URL('../../schemas/tls-domain.schema.json', import.meta.url), 'utf8')));
+    domainValidator = ajv.compile(tlsDomainSchema);
   }
   if (domainValidator(cfg)) return [];
   return (domainValidator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);

@@ -1,6 +1,6 @@
 // `bastion policy check <paths>`: parse and compile every module, like `opa check` (no planning:
 // every rule is checked whether an entrypoint reaches it or not).
-import { check, type RegoError } from '../../rego/index.js';
+import { check, type RegoError, type SourceModule } from '../../rego/index.js';
 import { errorLine, jsonErrors, loadErrorOf, loadSources, type CliResult } from './common.js';
 
 export interface CheckOptions {
@@ -17,7 +17,12 @@ export async function checkPaths(opts: CheckOptions): Promise<RegoError[]> {
   } catch (e) {
     return [loadErrorOf(e)];
   }
-  return check({ modules: sources.modules, strict: opts.strict }).errors;
+  return checkSources(sources.modules, opts.strict);
+}
+
+/** Compiles already-loaded modules (`parsed` used when given) and returns every error. */
+export function checkSources(sources: SourceModule[], strict?: boolean): RegoError[] {
+  return check({ modules: sources, strict }).errors;
 }
 
 export async function runCheck(opts: CheckOptions): Promise<CliResult> {
