@@ -11,7 +11,7 @@ import { ast, compile, parseModule, type Module, type RegoError } from '../../re
 import { buildReport, CoverageRecorder, thresholdError, type CoverageReport } from './coverage.js';
 import { errorsText, loadErrorOf, loadSources, parseGoDuration, type CliResult } from './common.js';
 import { discoverTests, injectTestCases, renameDuplicateTests, type DiscoveredTest } from './tester/discover.js';
-import { TestEvaluator } from './tester/evaluator.js';
+import { prewarm, TestEvaluator } from './tester/evaluator.js';
 import { jsonReport, prettyReport, resultString } from './tester/report.js';
 import { verdict, type TestResult } from './tester/results.js';
 
@@ -96,6 +96,7 @@ async function prepare(opts: TestOptions): Promise<Prepared | RegoError[]> {
   const recorder = new CoverageRecorder();
   const runnable = tests.filter((t) => !t.skip);
   if (runnable.length === 0) return { tests, parsed, recorder };
+  prewarm(); // the evaluation worker boots while the tests compile
   const started = process.hrtime.bigint();
   const out = await compile({
     modules: rewritten.map((m, i) => ({ file: m.file, source: sources.modules[i]!.source, parsed: m.module })),

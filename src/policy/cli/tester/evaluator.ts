@@ -38,6 +38,22 @@ function spawn(): Promise<Worker> {
 }
 
 const idle: Worker[] = [];
+/** Workers started ahead of need (prewarm()), still booting; undefined when one failed to start. */
+const warming: Array<Promise<Worker | undefined>> = [];
+
+/**
+ * Starts a worker now, when none is idle or starting, so that its boot (a fresh isolate loading
+ * the SDK and the host builtins) overlaps the compilation of the tests on this thread.
+ */
+export function prewarm(): void {
+  if (idle.length > 0 || warming.length > 0) return;
+  warming.push(spawn().catch(() => undefined));
+}
+
+async function nextWorker(): Promise<Worker> {
+  const w = idle.pop() ?? (warming.length > 0 ? await warming.shift()! : undefined);
+  return w ?? spawn();
+}
 
 function reply<T>(worker: Worker, send: unknown): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -63,7 +79,7 @@ export class TestEvaluator {
     if (this.worker) return this.worker;
     if (!this.isolated) return undefined;
     try {
-      const w = idle.pop() ?? (await spawn());
+      const w = await nextWorker();
       const loaded = await reply<{ loaded: boolean; message?: string }>(w, { load: this.init });
       if (!loaded.loaded) {
         void w.terminate();
