@@ -2,7 +2,7 @@
 // recursion limit, hands the result back as JSON and wakes a caller waiting on the flag.
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { encodeResult, sourcesOf, type DeepTask } from './deep-stack.js';
-import { checkWithin, compileWithin, type CheckOptions, type CompileOptions } from './index.js';
+import { checkWithin, compileWithin, type CheckOptions, type CompileOptions } from './toolchain.js';
 import { parseModule, parseQuery } from './parser/index.js';
 
 const { task, port, flag } = workerData as { task: DeepTask; port: MessagePort; flag: Int32Array };

@@ -4,7 +4,8 @@
 //  - src/rego imports nothing else of the project;
 //  - the rest of src/ reaches the toolchain through src/rego/index.ts only (tests and testing/
 //    helpers may reach further);
-//  - what the build compiles (tsconfig.build.json and everything it imports) holds no dev tool.
+//  - what the build compiles (tsconfig.build.json and everything it imports) holds no dev tool;
+//  - the package exports the toolchain as `sip-bastion/rego` (index.ts) and nothing deeper.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -117,6 +118,13 @@ describe('the import graph', () => {
     const reaching = others.flatMap((f) => importsOf(f).filter((i) => i.startsWith(rego + '/') && i !== index).map((i) => `${relative(root, f)} -> ${relative(root, i)}`));
     expect(reaching).toEqual([]);
     expect(others.some((f) => importsOf(f).includes(index))).toBe(true);
+  });
+
+  it('exports the toolchain from the package as its index (`sip-bastion/rego`) and nothing else of it', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string> };
+    const rego = Object.entries(pkg.exports).filter(([, target]) => target.startsWith('./dist/src/rego/'));
+    expect(rego).toEqual([['./rego', './dist/src/rego/index.js']]);
+    expect(Object.values(pkg.exports).every((t) => !t.includes('*'))).toBe(true);
   });
 
   it('builds no dev tool, test or testing helper into dist/', () => {
