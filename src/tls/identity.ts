@@ -166,7 +166,7 @@ const presentedCache = new Map<string, Uint8Array[]>();
 const PRESENTED_MAX = 4096;
 
 function leafKey(der: Uint8Array): string {
-  return createHash('sha256').update(der).digest('latin1');
+  return createHash('sha256').update(der).digest('base64');
 }
 
 function remember(key: string, others: Uint8Array[]): void {
