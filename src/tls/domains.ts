@@ -117,6 +117,7 @@ export interface ClientDomain extends LoadedCommon {
 
 export async function loadServerDomain(name: string, cfg: ServerDomainConfig, baseDir = '.'): Promise<ServerDomain> {
   if (!cfg.pkcs12 && (!cfg.cert || !cfg.key)) throw new TlsConfigError(name, undefined, 'a server domain needs "cert" and "key", or "pkcs12"');
+  if (cfg.partial_chain && !serverPartialChainSupported()) throw new TlsConfigError(name, undefined, 'partial_chain is not supported on server domains by this Node version');
   const common = await loadCommon(name, cfg, baseDir, cfg.session_tickets === false);
   return {
     ...common,
@@ -245,6 +246,17 @@ function readPemFile(domain: string, path: string, label: string): string {
   if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) throw new TlsConfigError(domain, path, `no PEM "${label}" block found`);
   if (!/-----END [A-Z ]*-----/.test(text)) throw new TlsConfigError(domain, path, 'truncated PEM (no END line)');
   return text;
+}
+
+let partialChainProbe: boolean | undefined;
+
+/** Whether a tls.Server's context can be given partial chains (see server.ts allowPartialChains). */
+function serverPartialChainSupported(): boolean {
+  if (partialChainProbe === undefined) {
+    const s = tls.createServer({}) as tls.Server & { _sharedCreds?: { context?: { setAllowPartialTrustChain?: unknown } } };
+    partialChainProbe = typeof s._sharedCreds?.context?.setAllowPartialTrustChain === 'function';
+  }
+  return partialChainProbe;
 }
 
 /** A domain's key and certificate chain from a PKCS#12 file, as PEM. */

@@ -15,7 +15,7 @@ import { readTlv, TAG } from './der.js';
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { CertParseError } from './certinfo.js';
-import { verifyChain, type VerifyResult } from './verify/chain.js';
+import { verifyChain, x509CheckIssued, type VerifyResult } from './verify/chain.js';
 import { parseCertificate, CertModelError, GEN, type CertModel } from './verify/model.js';
 import type { TrustStore } from './verify/store.js';
 import type { Purpose } from './verify/purpose.js';
@@ -203,7 +203,7 @@ export function verifyPresented(presented: PresentedChain, domain: IdentityDomai
   const expected = opts.expectedDomain;
   return verifyChain(leaf, {
     trust: domain.trust,
-    untrusted: () => (typeof presented.others === 'function' ? presented.others() : presented.others).map((d) => parseCertificate(d)),
+    untrusted: () => asNodeLinks(leaf, (typeof presented.others === 'function' ? presented.others() : presented.others).map((d) => parseCertificate(d)), domain.trust),
     crls: domain.crls,
     at: opts.now,
     purpose,
@@ -211,6 +211,27 @@ export function verifyPresented(presented: PresentedChain, domain: IdentityDomai
     partialChain: domain.partialChain === true,
     checkName: expected === undefined ? undefined : (m) => nameError(m, expected, domain.allowWildcard === true),
   });
+}
+
+/**
+ * The peer's other certificates as a live connection can know them: Node 20 hands over only the
+ * ones it links into an issuer chain (getPeerCertificate(true): from the peer certificate up, the
+ * first certificate X509_check_issued accepts, which includes keyCertSign in the issuer's key
+ * usage), and adds certificates of the CA list after them. The same selection is applied to the
+ * certificates of a file offline, so both paths verify the same input; CA-list certificates are
+ * left to the trust store. (Where this hides a certificate OpenSSL would have used, the verdict
+ * can only be stricter than OpenSSL's: see the README's known limits.)
+ */
+function asNodeLinks(leaf: CertModel, others: CertModel[], trust: TrustStore): CertModel[] {
+  const pool = [...others];
+  const out: CertModel[] = [];
+  for (let cur = leaf; ; ) {
+    const i = pool.findIndex((ca) => ca.sha256 !== cur.sha256 && x509CheckIssued(ca, cur));
+    if (i < 0) break;
+    cur = pool.splice(i, 1)[0];
+    out.push(cur);
+  }
+  return out.filter((c) => !trust.withSubject(c.subject.canon).some((t) => t.sha256 === c.sha256));
 }
 
 /** The expected-name check: IP SANs for an IP address (X509_check_ip), RFC 5922 for a SIP domain. */

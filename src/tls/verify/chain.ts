@@ -83,6 +83,18 @@ class InternalError extends Error {}
 /** Verification ends here (as when OpenSSL's verify callback returns 0). */
 class Stop extends Error {}
 
+/** ossl_x509_likely_issued: null when `issuer` may have issued `subject` (names, key identifiers, key type). */
+export function likelyIssued(issuer: CertModel, subject: CertModel): string | null {
+  if (issuer.subject.canon !== subject.issuer.canon) return 'SUBJECT_ISSUER_MISMATCH';
+  if (issuer.invalid || subject.invalid) return 'UNSPECIFIED';
+  return checkAkid(issuer, subject.akid) ?? sigAlgMatch(issuer.key, subject);
+}
+
+/** X509_check_issued: likely issued, and the issuer's key usage allows it to sign certificates. */
+export function x509CheckIssued(issuer: CertModel, subject: CertModel): boolean {
+  return likelyIssued(issuer, subject) === null && signingAllowed(issuer, subject) === null;
+}
+
 /** Verifies the chain that starts with `leaf`. Never throws for bad certificates. */
 export function verifyChain(leaf: CertModel, opts: VerifyOptions): VerifyResult {
   const v = new Verification(leaf, opts);
@@ -177,15 +189,8 @@ class Verification {
 
   // --- issuers ---
 
-  /** ossl_x509_likely_issued: null when `issuer` may have issued `subject`. */
-  private likelyIssued(issuer: CertModel, subject: CertModel): string | null {
-    if (issuer.subject.canon !== subject.issuer.canon) return 'SUBJECT_ISSUER_MISMATCH';
-    if (issuer.invalid || subject.invalid) return 'UNSPECIFIED';
-    return checkAkid(issuer, subject.akid) ?? sigAlgMatch(issuer.key, subject);
-  }
-
   private checkIssued(x: CertModel, issuer: CertModel): boolean {
-    return this.likelyIssued(issuer, x) === null;
+    return likelyIssued(issuer, x) === null;
   }
 
   /** X509_self_signed(x, 0): 1, 0, or an internal error (no key, invalid extensions). */
@@ -502,7 +507,7 @@ class Verification {
     let xiIdx = n;
     let xsIdx = n;
     const top = this.chain[n];
-    if (this.likelyIssued(top, top) !== null && !this.o.partialChain) {
+    if (likelyIssued(top, top) !== null && !this.o.partialChain) {
       if (n > 0) xsIdx = --n;
       else this.report('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 0);
     }
