@@ -198,9 +198,9 @@ function verifierFor(c: Case, role: Role, o: Partial<VerifyOptions> = {}) {
 }
 
 /** `openssl verify` as a client certificate; the errors it prints, in order. */
-function opensslVerify(c: Case): Promise<{ code: string; depth: number }[]> {
+function opensslVerify(c: Case, extra: string[] = []): Promise<{ code: string; depth: number }[]> {
   const f = files.get(c.id)!;
-  const args = ['verify', '-auth_level', '1', '-purpose', 'sslclient', '-verify_depth', String(c.depth ?? 9), '-no-CApath', '-no-CAstore'];
+  const args = ['verify', ...extra, '-auth_level', '1', '-purpose', 'sslclient', '-verify_depth', String(c.depth ?? 9), '-no-CApath', '-no-CAstore'];
   if (f.ca) args.push('-CAfile', f.ca);
   else args.push('-no-CAfile');
   if (f.others) args.push('-untrusted', f.others);
@@ -218,6 +218,15 @@ function opensslVerify(c: Case): Promise<{ code: string; depth: number }[]> {
       resolve(errors);
     });
   });
+}
+
+const crlsOf = (c: Case) => CrlIndex.of((c.crls ?? []).flatMap(splitCrls).map((pem) => parseCrl(new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64')))));
+
+/** The errors `openssl verify` prints for the verifier's full sequence (it stops at the first it does not tolerate). */
+function asOpensslVerifyPrints(errors: { code: string; depth: number }[]): { code: string; depth: number }[] {
+  const ours = errors.filter((e) => e.depth >= 0);
+  const stop = ours.findIndex((e) => !OPENSSL_VERIFY_CONTINUES.has(e.code));
+  return stop < 0 ? ours : ours.slice(0, stop + 1);
 }
 
 /** The document without what belongs to one connection. */
@@ -242,7 +251,6 @@ describe.skipIf(!hasOpenssl)('verifier vs OpenSSL: differential', () => {
     expect(cases.length).toBeGreaterThanOrEqual(150);
     const mismatches: string[] = [];
     const tally = new Map<string, Tally>();
-    const crlsOf = (c: Case) => CrlIndex.of((c.crls ?? []).flatMap(splitCrls).map((pem) => parseCrl(new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64')))));
     const runCase = async (c: Case) => {
       const t = tally.get(c.feature) ?? { cases: 0, verified: 0, refused: 0, liveServer: 0, liveClient: 0, crlReference: 0, opensslVerify: 0, known: 0 };
       tally.set(c.feature, t);
@@ -290,9 +298,7 @@ describe.skipIf(!hasOpenssl)('verifier vs OpenSSL: differential', () => {
       // 4. openssl verify
       const printed = await opensslVerify(c);
       t.opensslVerify++;
-      const ours = verifierFor(c, 'server', { depth: c.depth ?? 9, crls: crlsOf(c), crlCheck: c.crlMode ?? 'none' }).errors.filter((e) => e.depth >= 0);
-      const stop = ours.findIndex((e) => !OPENSSL_VERIFY_CONTINUES.has(e.code));
-      const want = stop < 0 ? ours : ours.slice(0, stop + 1);
+      const want = asOpensslVerifyPrints(verifierFor(c, 'server', { depth: c.depth ?? 9, crls: crlsOf(c), crlCheck: c.crlMode ?? 'none' }).errors);
       if (JSON.stringify(printed) !== JSON.stringify(want)) say('openssl verify errors', want, printed);
     };
     // a few cases at a time (each waits on sockets and a child process most of its time)
@@ -312,4 +318,26 @@ describe.skipIf(!hasOpenssl)('verifier vs OpenSSL: differential', () => {
       expect({ feature, live: t.liveServer + t.liveClient > 0 }).toEqual({ feature, live: true });
     }
   }, 300_000);
+
+  it('at other times (cert inspect --at): the verdicts of openssl verify -attime', async () => {
+    const DAY = 86_400_000;
+    const now = Date.now();
+    const picked = cases.filter((c) => c.feature === 'validity' || c.feature === 'CRLs');
+    const mismatches: string[] = [];
+    let compared = 0;
+    for (const c of picked) {
+      const f = files.get(c.id)!;
+      for (const at of [new Date(now - 20 * DAY), new Date(now + 3 * DAY), new Date(now + 60 * DAY)]) {
+        const printed = await opensslVerify(c, ['-attime', String(Math.floor(at.getTime() / 1000))]);
+        const ours = verifierFor(c, 'server', { at, depth: c.depth ?? 9, crls: crlsOf(c), crlCheck: c.crlMode ?? 'none' });
+        const want = asOpensslVerifyPrints(ours.errors);
+        if (JSON.stringify(printed) !== JSON.stringify(want)) mismatches.push(`${c.id} ${c.title} at ${at.toISOString()}: openssl verify ${JSON.stringify(printed)}, ours ${JSON.stringify(want)}`);
+        const doc = await inspectCertificate(c.presented.map((p) => p.der), { caPem: c.ca.length ? pemOf(c.ca.map((p) => p.der)) : undefined, crlFiles: f.crl ? [f.crl] : [], partialChain: c.partial, now: at });
+        if (doc.verify_error !== ours.error && !NODE_LINKING_LIMITS.has(c.title)) mismatches.push(`${c.id} ${c.title} at ${at.toISOString()}: inspect says ${doc.verify_error}, verifier ${ours.error}`);
+        compared++;
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(compared).toBeGreaterThanOrEqual(90);
+  }, 120_000);
 });
