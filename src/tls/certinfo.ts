@@ -246,7 +246,10 @@ function generalName(der: Uint8Array, gn: Tlv, info: CertInfo): void {
     case 0x87: // iPAddress
       info.san.ip.push(ipString(v));
       break;
-    // otherName, x400Address, directoryName, ediPartyName, registeredID: not part of the document.
+    default:
+      // otherName, x400Address, directoryName, ediPartyName, registeredID: not part of the
+      // document; anything that is not a GeneralName at all makes the SAN unreadable
+      if ((gn.tag & 0xc0) !== 0x80 || (gn.tag & 0x1f) > 8) throw new Error('SubjectAltName holds something that is not a GeneralName');
   }
 }
 

@@ -10,8 +10,8 @@ import { certInfo, type NameInfo } from './certinfo.js';
 import { CrlIndex } from './crl.js';
 import { loadCnMap, type CnMap } from './cnmap.js';
 import { TrustStore } from './verify/store.js';
-import { readPkcs12, readPasswordFile, Pkcs12Error } from './pkcs12.js';
-import { toPem } from './pki/crypto.js';
+import { readPkcs12, Pkcs12Error } from './pkcs12.js';
+import { pemBlocks, toPem, readPasswordFile, PasswordFileError } from './pem.js';
 import { OcspChecker, type OcspConfig } from './ocsp.js';
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -273,11 +273,9 @@ function readPkcs12File(domain: string, path: string, passwordFile: string | und
     return { certPem: p12.certs.map((c) => toPem(c, 'CERTIFICATE')).join(''), keyPem: p12.keyPem };
   } catch (e) {
     if (e instanceof Pkcs12Error) throw new TlsConfigError(domain, path, `PKCS#12: ${e.message}`);
+    if (e instanceof PasswordFileError) throw new TlsConfigError(domain, undefined, e.message);
     throw e;
   }
 }
 
-export function pemBlocks(text: string, label: string): string[] {
-  const re = new RegExp(`-----BEGIN ${label}-----[\\s\\S]*?-----END ${label}-----`, 'g');
-  return [...text.matchAll(re)].map((m) => m[0] + '\n');
-}
+export { pemBlocks };

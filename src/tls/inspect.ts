@@ -4,12 +4,11 @@
 // inputs a domain gives it: the CA list, CRLs, verify depth, partial chains, expected name, and the
 // purpose the handshake checks (a client certificate as our server domain sees it, by default, or
 // a server certificate as our client domain sees it), at the time given (default now).
-import { identityFromChain, type PeerIdentity } from './identity.js';
+import { identityFromChain, chainOf, markUnverified, type PeerIdentity } from './identity.js';
 import { CrlIndex } from './crl.js';
-import { pemBlocks } from './domains.js';
+import { pemBlocks } from './pem.js';
 import type { CnMap } from './cnmap.js';
 import { TrustStore } from './verify/store.js';
-import { readPkcs12, Pkcs12Error } from './pkcs12.js';
 import { readTlv, TAG } from './der.js';
 
 export interface InspectOptions {
@@ -24,6 +23,8 @@ export interface InspectOptions {
   /** CA-list certificates that are not self-signed are trust anchors too. */
   partialChain?: boolean;
   now?: Date;
+  /** A DER OCSP response about the certificate, checked as a stapled one is (see ocsp.ts). */
+  ocspResponse?: Uint8Array;
   /**
    * The role the certificate plays: 'client' (default: presented to our server domain), 'server'
    * (presented to our client domain), or 'any' (no purpose check).
@@ -46,13 +47,15 @@ function pemDers(pem: string, what: string): Uint8Array[] {
 }
 
 /** The certificates of a certificate file: PEM, or PKCS#12 (with its password). */
-export function certificatesOf(content: Buffer, password?: string): Uint8Array[] {
+export async function certificatesOf(content: Buffer, password?: string): Promise<Uint8Array[]> {
   const text = content.toString('latin1');
   if (text.includes('-----BEGIN')) return pemDers(text, 'certificate file');
   // Binary: a DER certificate (SEQUENCE { SEQUENCE tbs, ... }) or a PFX (SEQUENCE { INTEGER 3, ... }).
   const inner = derFirstChildTag(content);
   if (inner === TAG.SEQUENCE) return [new Uint8Array(content)];
   if (inner !== TAG.INTEGER) throw new InspectError('no "BEGIN CERTIFICATE" block found, and not a DER certificate or PKCS#12 file either');
+  // node-forge is loaded for PKCS#12 files only
+  const { readPkcs12, Pkcs12Error } = await import('./pkcs12.js');
   try {
     return readPkcs12(new Uint8Array(content), password ?? '').certs;
   } catch (e) {
@@ -71,7 +74,7 @@ function derFirstChildTag(b: Buffer): number | undefined {
 }
 
 export async function inspectCertificate(file: string | Buffer | Uint8Array[], opts: InspectOptions = {}): Promise<PeerIdentity> {
-  const ders = Array.isArray(file) ? file : certificatesOf(Buffer.isBuffer(file) ? file : Buffer.from(file, 'utf8'));
+  const ders = Array.isArray(file) ? file : await certificatesOf(Buffer.isBuffer(file) ? file : Buffer.from(file, 'utf8'));
   const caPems = opts.caPem ? pemBlocks(opts.caPem, 'CERTIFICATE') : [];
   if (opts.caPem && caPems.length === 0) throw new InspectError('CA file: no "BEGIN CERTIFICATE" block found');
   let trust: TrustStore;
@@ -84,10 +87,18 @@ export async function inspectCertificate(file: string | Buffer | Uint8Array[], o
   const purpose = opts.purpose ?? 'client';
   // A certificate presented as a server is seen by one of our client domains.
   const role = purpose === 'server' ? 'client' : 'server';
-  return identityFromChain(
+  const doc = identityFromChain(
     ders,
     { name: 'inspect', role, verify: true, verifyDepth: opts.verifyDepth ?? 9, crls, cnMap: opts.cnMap ?? new Map(), allowWildcard: opts.allowWildcard, trust, partialChain: opts.partialChain },
     { expectedDomain: opts.expectedDomain, now: opts.now, purpose: purpose === 'any' ? 'any' : purpose === 'client' ? 'sslclient' : 'sslserver' },
     { local: { role, domain: 'inspect' }, remote: {} },
   );
+  // As on a live connection: the OCSP answer counts for a chain that verified otherwise.
+  const chain = chainOf(doc);
+  if (opts.ocspResponse && doc.verified && chain) {
+    const { checkOcspResponse } = await import('./ocsp.js');
+    const verdict = chain.length >= 2 ? checkOcspResponse(opts.ocspResponse, chain[0], chain[1], opts.now).verdict : 'OCSP_VERIFY_FAILED';
+    if (verdict) markUnverified(doc, verdict);
+  }
+  return doc;
 }

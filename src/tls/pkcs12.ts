@@ -8,7 +8,6 @@
 // bags, an HMAC-SHA-256 MAC over the whole, which `openssl pkcs12` reads without -legacy.
 import forge from 'node-forge';
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 
 export class Pkcs12Error extends Error {
   constructor(reason: string) {
@@ -36,17 +35,6 @@ const OID = {
 
 const bin = (b: Uint8Array) => Buffer.from(b).toString('binary');
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'binary'));
-
-/** The password in a password file: its first line. */
-export function readPasswordFile(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Pkcs12Error(`password file ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return text.split(/\r?\n/)[0];
-}
 
 /** Reads a PKCS#12 file's key and certificates. Throws Pkcs12Error (bad file, wrong password...). */
 export function readPkcs12(der: Uint8Array, password: string): Pkcs12Contents {

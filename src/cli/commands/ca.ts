@@ -1,7 +1,8 @@
 // `bastion ca init|issue|revoke|crl`: a small file-based CA for tests and labs (src/tls/pki).
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { writePkcs12, readPasswordFile } from '../../tls/pkcs12.js';
+import { writePkcs12 } from '../../tls/pkcs12.js';
+import { readPasswordFile } from '../../tls/pem.js';
 import { initCa, issueInto, revokeIn, writeCrl } from '../../tls/pki/store.js';
 import { x509, type KeySpec } from '../../tls/pki/crypto.js';
 import type { UsageProfile, Validity, KeyUsageName } from '../../tls/pki/authority.js';

@@ -1,6 +1,6 @@
 // `bastion cert inspect <file> [--ca <pem>] [--crl <file>...] [--cn-map <file>] [--expected-domain d]
 // [--purpose client|server|any] [--at <RFC 3339>] [--allow-wildcard] [--partial-chain]
-// [--password-file <file>]`: the identity document a connection presenting this certificate would
+// [--password-file <file>] [--ocsp-response <der>]`: the identity document a connection presenting this certificate would
 // produce, as JSON, validated against schemas/identity.schema.json. The file is PEM (leaf first,
 // intermediates may follow) or PKCS#12.
 import { readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { inspectCertificate, certificatesOf } from '../../tls/inspect.js';
 import { loadCnMap } from '../../tls/cnmap.js';
 import { validateIdentity } from '../../tls/schema-check.js';
-import { readPasswordFile } from '../../tls/pkcs12.js';
+import { readPasswordFile } from '../../tls/pem.js';
 import { certInfo } from '../../tls/certinfo.js';
 import { parseCertificate } from '../../tls/verify/model.js';
 
@@ -58,12 +58,13 @@ export function registerCert(program: Command): void {
     .option('--allow-wildcard', 'accept a wildcard DNS SAN for --expected-domain (as a client domain with allow_wildcard)')
     .option('--partial-chain', 'CA certificates that are not self-signed are trust anchors too (as a domain with partial_chain)')
     .option('--password-file <file>', 'first line: the password of a PKCS#12 file')
+    .option('--ocsp-response <file>', 'a DER OCSP response about the certificate, checked as a stapled one')
     .action(async (file: string, o) => {
       try {
         if (!['client', 'server', 'any'].includes(o.purpose)) throw new Error(`--purpose must be client, server or any (got "${o.purpose}")`);
         if (!/^\d+$/.test(o.verifyDepth)) throw new Error(`--verify-depth must be a number >= 0 (got "${o.verifyDepth}")`);
         const now = o.at === undefined ? undefined : parseRfc3339(o.at);
-        const ders = certificatesOf(readFile(file, 'certificate'), o.passwordFile ? readPasswordFile(o.passwordFile) : undefined);
+        const ders = await certificatesOf(readFile(file, 'certificate'), o.passwordFile ? readPasswordFile(o.passwordFile) : undefined);
         const doc = await inspectCertificate(ders, {
           caPem: o.ca ? readFile(o.ca, 'CA file').toString('utf8') : undefined,
           crlFiles: o.crl,
@@ -74,6 +75,7 @@ export function registerCert(program: Command): void {
           now,
           allowWildcard: o.allowWildcard === true,
           partialChain: o.partialChain === true,
+          ocspResponse: o.ocspResponse ? new Uint8Array(readFile(o.ocspResponse, 'OCSP response')) : undefined,
         });
         const errors = validateIdentity(doc);
         if (errors.length) throw new Error(`internal: document does not match the schema: ${errors.join('; ')}`);

@@ -1,6 +1,6 @@
 // `bastion ...` in-process for tests: stdout, stderr and the exit code it set.
 import { vi } from 'vitest';
-import { buildProgram } from '../main.js';
+import { buildProgram } from '../program.js';
 
 export async function bastion(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   let stdout = '';

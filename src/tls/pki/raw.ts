@@ -7,7 +7,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, ran
 import { isIP } from 'node:net';
 import { tlv } from '../verify/der-write.js';
 import { readTlv, children } from '../der.js';
-import { toPem } from './crypto.js';
+import { toPem } from '../pem.js';
 
 export type RawKeyKind = 'ec' | 'ec384' | 'rsa' | 'rsa1024' | 'ed25519';
 

@@ -1,0 +1,16 @@
+// The whole `bastion` command line. Each subcommand lives in its own module under commands/
+// and registers itself on the program, so the folders that own them never collide.
+import { Command } from 'commander';
+import { registerRun } from './commands/run.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerCert } from './commands/cert.js';
+import { registerCa } from './commands/ca.js';
+
+export function buildProgram(): Command {
+  const program = new Command('bastion').description('sip-bastion: declarative SIP-over-TLS security gateway').version('0.1.0').showHelpAfterError();
+  registerRun(program);
+  registerPolicy(program);
+  registerCert(program);
+  registerCa(program);
+  return program;
+}
