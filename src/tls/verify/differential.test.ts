@@ -27,6 +27,7 @@ import type { PeerIdentity } from '../identity.js';
 import { CrlIndex, parseCrl } from '../crl.js';
 import { verifyChain, TrustStore, parseCertificate, errorName, errorNameOfText, OPENSSL_VERIFY_CONTINUES, type VerifyOptions } from './index.js';
 import { TempDir, listen, close, hasOpenssl } from '../testkit.js';
+import { validateIdentity } from '../schema-check.js';
 
 type Role = 'server' | 'client';
 
@@ -264,12 +265,16 @@ describe.skipIf(!hasOpenssl)('verifier vs OpenSSL: differential', () => {
           c.presented.map((p) => p.der),
           { caPem, crlFiles: f.crl ? [f.crl] : [], verifyDepth: c.depth ?? 9, partialChain: c.partial, purpose: role === 'server' ? 'client' : 'server', ...(role === 'client' ? { expectedDomain: c.expected, allowWildcard: c.allowWildcard } : {}) },
         );
+        const invalid = validateIdentity(offline);
+        if (invalid.length) say(`${role} role: offline document against the schema`, invalid, []);
         if (offline.verified) t.verified++;
         else t.refused++;
         const live = role === 'server' ? await liveServerRole(c) : await liveClientRole(c);
         if (!live) continue;
         if (role === 'server') t.liveServer++;
         else t.liveClient++;
+        const invalidLive = validateIdentity(live.identity);
+        if (invalidLive.length) say(`${role} role: live document against the schema`, invalidLive, []);
         // 1. live document == offline document
         if (JSON.stringify(portable(live.identity)) !== JSON.stringify(portable(offline))) {
           say(`${role} role: live vs offline document`, { verify_error: live.identity.verify_error, chain: live.identity.chain?.length }, { verify_error: offline.verify_error, chain: offline.chain?.length });
