@@ -6,3 +6,12 @@ export { parseCertificate, CertModelError, MAX_CERT_BYTES, type CertModel } from
 export { type Purpose } from './purpose.js';
 export { errorName, errorNameOfText, errorText, nodeErrorName, OPENSSL_VERIFY_CONTINUES } from './codes.js';
 export { sameName, nameFromDer, type Name } from './names.js';
+
+import { clearModelCache } from './model.js';
+import { clearSignatureCache } from './signature.js';
+
+/** Forgets parsed certificates and signature verdicts (benchmarks: a peer never seen before). */
+export function clearVerifierCaches(): void {
+  clearModelCache();
+  clearSignatureCache();
+}
