@@ -117,6 +117,7 @@ export interface ClientDomain extends LoadedCommon {
 
 export async function loadServerDomain(name: string, cfg: ServerDomainConfig, baseDir = '.'): Promise<ServerDomain> {
   if (!cfg.pkcs12 && (!cfg.cert || !cfg.key)) throw new TlsConfigError(name, undefined, 'a server domain needs "cert" and "key", or "pkcs12"');
+  if (cfg.pkcs12 && (cfg.cert || cfg.key)) throw new TlsConfigError(name, undefined, '"pkcs12" replaces "cert" and "key"');
   if (cfg.partial_chain && !serverPartialChainSupported()) throw new TlsConfigError(name, undefined, 'partial_chain is not supported on server domains by this Node version');
   const common = await loadCommon(name, cfg, baseDir, cfg.session_tickets === false);
   return {
@@ -131,7 +132,7 @@ export async function loadServerDomain(name: string, cfg: ServerDomainConfig, ba
 
 export async function loadClientDomain(name: string, cfg: ClientDomainConfig, baseDir = '.'): Promise<ClientDomain> {
   if (!!cfg.cert !== !!cfg.key) throw new TlsConfigError(name, undefined, '"cert" and "key" go together');
-  if (cfg.pkcs12 && cfg.cert) throw new TlsConfigError(name, undefined, '"pkcs12" replaces "cert" and "key"');
+  if (cfg.pkcs12 && (cfg.cert || cfg.key)) throw new TlsConfigError(name, undefined, '"pkcs12" replaces "cert" and "key"');
   const common = await loadCommon(name, cfg, baseDir, false);
   return {
     ...common,
