@@ -14,6 +14,7 @@ import { createTlsServer } from './server.js';
 import { connectTls } from './client.js';
 import type { PeerIdentity } from './identity.js';
 import { validateTlsDomains } from './schema-check.js';
+import { validateConfig } from '../gateway/config.js';
 import { TempDir, listen, close, hasOpenssl } from './testkit.js';
 import { bastion } from '../cli/testing/run-cli.js';
 import { bastionBin, built } from '../cli/testing/launcher.js';
@@ -158,5 +159,11 @@ describe('TLS domains from PKCS#12', () => {
     expect(validateTlsDomains({ client_domains: { c: { password_file: 'pw' } } }).join('\n')).toMatch(/\/client_domains\/c must have property pkcs12 when property password_file is present/);
     expect(validateTlsDomains({ server_domains: { d: { ca: ['x.pem'] } } }).length).toBeGreaterThan(0);
     expect(validateTlsDomains({ server_domains: { d: { pkcs12: 'a.p12', partial_chain: true } } })).toEqual([]);
+    // the gateway's config takes the same shape, with its own path-named messages
+    const base = { listen: [{ transport: 'udp', port: 5060 }], policy: { path: 'p' } };
+    expect(validateConfig({ ...base, server_domains: { d: { pkcs12: 'a.p12', password_file: 'pw', partial_chain: true } } })).toEqual([]);
+    expect(validateConfig({ ...base, client_domains: { c: { password_file: 'pw' } } })).toContain('/client_domains/c: must have property pkcs12 when property password_file is present');
+    expect(validateConfig({ ...base, server_domains: { d: { ca: ['x.pem'] } } })).toEqual(['/server_domains/d: missing property "cert"', '/server_domains/d: missing property "key"']);
+    expect(validateConfig({ ...base, server_domains: { d: { pkcs12: 'a.p12', cert: 'a.pem' } } })).toContain('/server_domains/d: unknown property "cert"');
   });
 });
