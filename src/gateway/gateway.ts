@@ -6,7 +6,7 @@ import { PolicyEngine, type PolicySource, type LoadResult } from '../policy/inde
 import { TransactionLayer } from '../sip/transaction.js';
 import { resolvePath, type DnsConfig, type LoadedConfig } from './config.js';
 import { ensureDevPki } from './devpki.js';
-import { Proxy } from './proxy.js';
+import { Proxy, inThreadDecider } from './proxy.js';
 import { Transports } from './transports.js';
 import { DnsResolver3263, type DnsOptions, type Resolver } from './nexthop.js';
 import type { ListenerInfo } from './flow.js';
@@ -80,14 +80,9 @@ export class Gateway {
 
     const limits = config.limits ?? {};
     const proxyCfg = config.proxy ?? {};
-    let proxy: Proxy | undefined;
     const transports = new Transports({
       registry,
       logger,
-      handler: {
-        onMessage: (f, m) => proxy!.onMessage(f, m),
-        onBadInput: (f, e, partial) => proxy!.onBadInput(f, e, partial),
-      },
       limits: definedOnly({
         maxMessageBytes: limits.max_message_bytes,
         maxHeaderBytes: limits.max_header_bytes,
@@ -99,9 +94,9 @@ export class Gateway {
       idleTimeoutMs: limits.idle_timeout_ms,
       connectTimeoutMs: proxyCfg.connect_timeout_ms,
     });
-    proxy = new Proxy({
-      transports,
-      policy,
+    const proxy = new Proxy({
+      egress: transports,
+      policy: inThreadDecider(policy),
       resolver: opts.resolver ?? new DnsResolver3263(dnsOptions(proxyCfg.dns)),
       logger,
       layer: new TransactionLayer({ timers: proxyCfg.timers }),
@@ -110,6 +105,7 @@ export class Gateway {
       recordRoute: proxyCfg.record_route,
       methods: proxyCfg.methods,
     });
+    transports.deliverTo(proxy);
     const gw = new Gateway(loaded, logger, registry, policy, transports, proxy);
     try {
       for (const l of config.listen) {

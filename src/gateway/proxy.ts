@@ -1,8 +1,9 @@
 // The stateful proxy (RFC 3261 §16) on src/sip's transactions. Every message, request or
-// response, is decided by the policy before anything is forwarded; the decision is applied:
-// reject → response with its status and reason; alert_info → replaces every incoming Alert-Info;
-// route → next hop (expected_domain for RFC 5922); client_domain → outbound certificate.
-// Anything the policy cannot decide fails closed (the engine answers with a reject).
+// response, is decided by the policy before anything is forwarded. actionFor() (action.ts) turns
+// the decision into reply, drop or a forward plan; this file carries the action out: Alert-Info
+// replaced, next hop from the plan's route (expected domain for RFC 5922), outbound certificate
+// from its client domain. Anything the policy cannot decide fails closed (the engine answers
+// with a reject). The proxy reaches the network only through Egress (egress.ts).
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { TransactionLayer, type ClientTransaction, type ServerTransaction, type TransportHandle } from '../sip/transaction.js';
@@ -11,23 +12,38 @@ import { MAGIC_COOKIE } from '../sip/via.js';
 import { isSipUri, type SipUri } from '../sip/uri.js';
 import type { SipMessage } from '../sip/message.js';
 import type { SipError } from '../sip/errors.js';
-import type { Decision } from '../policy/index.js';
+import type { Decision, EncodedInput } from '../policy/index.js';
 import { TlsVerifyError, TlsConfigError } from '../tls/index.js';
+import { actionFor, type Action, type ForwardPlan, type Subject } from './action.js';
+import type { Egress } from './egress.js';
 import type { Flow, FlowHandler, ListenerInfo } from './flow.js';
 import { encodePolicyInput } from './input.js';
 import { NextHopError, routeUri, type Resolver, type Target } from './nexthop.js';
-import type { Transports } from './transports.js';
+
+/** One decision as the proxy uses it. */
+export interface Decided {
+  decision: Decision;
+  eval_ns: number;
+}
 
 /**
- * What the proxy needs from the policy engine (PolicyEngine fits). The proxy hands over an
- * EncodedInput (the input's JSON bytes + decision-log fields); `toObject()` gives the document.
+ * What the proxy needs from the policy. `decide` hands over an EncodedInput (the input's JSON
+ * bytes + decision-log fields; `toObject()` gives the document) and calls `done` exactly once:
+ * at once (the in-thread engine, see inThreadDecider) or later (an evaluation pool). Messages of
+ * one Call-ID must be answered in the order they were handed over: the proxy applies decisions
+ * as they come, and a CANCEL or an ACK must not overtake its INVITE.
  */
 export interface Decider {
-  decide(input: unknown): { decision: Decision; decision_id: string; eval_ns: number };
+  decide(input: EncodedInput, done: (r: Decided) => void): void;
+}
+
+/** A Decider on a synchronous engine (PolicyEngine fits): `done` runs before decide() returns. */
+export function inThreadDecider(engine: { decide(input: unknown): Decided }): Decider {
+  return { decide: (input, done) => done(engine.decide(input)) };
 }
 
 export interface ProxyOptions {
-  transports: Transports;
+  egress: Egress;
   policy: Decider;
   resolver: Resolver;
   logger: Logger;
@@ -128,17 +144,33 @@ export class Proxy implements FlowHandler {
     return { reliable: flow.reliable, send: (data) => flow.send(data) };
   }
 
-  private decide(flow: Flow, msg: SipMessage): Decision {
-    let input: unknown;
+  /**
+   * The policy's decision on `msg`, turned into an action (action.ts) and handed to `apply`:
+   * the single path from a decision to what happens. `apply` runs at once or later (Decider).
+   */
+  private decide(flow: Flow, msg: SipMessage, apply: (a: Action) => void): void {
+    let input: EncodedInput;
     try {
       input = encodePolicyInput(flow, msg);
     } catch (e) {
       this.log.warn({ err: e, flow: flow.id }, 'proxy: cannot build policy input; failing closed');
-      return { allow: false, reject: { status: 500, reason: 'Policy Input Error' } };
+      return this.applyGuarded(flow, msg, apply, actionFor(subjectOf(msg), { allow: false, reject: { status: 500, reason: 'Policy Input Error' } }));
     }
-    const r = this.opts.policy.decide(input);
-    if (this.stats.evalNs.length < this.evalSampleLimit) this.stats.evalNs.push(r.eval_ns);
-    return r.decision;
+    this.opts.policy.decide(input, (r) => {
+      if (this.stats.evalNs.length < this.evalSampleLimit) this.stats.evalNs.push(r.eval_ns);
+      const action = actionFor(subjectOf(msg), r.decision);
+      if (action.type !== 'forward') this.stats.rejected++;
+      this.applyGuarded(flow, msg, apply, action);
+    });
+  }
+
+  /** Runs `apply`; a bug in it drops the message (fail closed), as in onMessage. */
+  private applyGuarded(flow: Flow, msg: SipMessage, apply: (a: Action) => void, action: Action): void {
+    try {
+      apply(action);
+    } catch (e) {
+      this.log.error({ err: e, flow: flow.id, method: msg.method }, 'proxy: internal error applying a decision; message dropped');
+    }
   }
 
   private onRequest(flow: Flow, req: SipMessage): void {
@@ -146,12 +178,10 @@ export class Proxy implements FlowHandler {
     if (req.method === 'ACK') {
       const r = this.layer.receiveRequest(req, this.handle(flow));
       if (r.type === 'ack-absorbed') return; // hop by hop: the ACK of a non-2xx ends here
-      const d = this.decide(flow, req);
-      if (!d.allow) {
-        this.stats.rejected++;
-        return; // an ACK cannot be answered
-      }
-      this.forwardStateless(flow, req, d);
+      // forwarded by its Route set; denied: dropped (an ACK cannot be answered)
+      this.decide(flow, req, (a) => {
+        if (a.type === 'forward') this.forwardStateless(flow, req, a.plan);
+      });
       return;
     }
     const r = this.layer.receiveRequest(req, this.handle(flow));
@@ -177,33 +207,40 @@ export class Proxy implements FlowHandler {
       if (req.method === 'OPTIONS' && this.isSelfRequest(req)) return this.answerOptions(flow, req, tx);
       return reply(483, 'Too Many Hops');
     }
-    const d = this.decide(flow, req);
-    if (!d.allow) {
-      this.stats.rejected++;
-      return reply(d.reject?.status ?? 403, d.reject?.reason ?? 'Forbidden');
-    }
-    const unsupported = proxyRequireUnsupported(req);
-    if (unsupported.length) return reply(420, 'Bad Extension', [['Unsupported', unsupported.join(', ')]]);
-
-    const fwd = req.clone();
-    this.popOwnRoutes(fwd);
-    if (fwd.route.length === 0 && !d.route && this.isSelfUri(fwd.ruri)) {
-      if (req.method === 'OPTIONS') return this.answerOptions(flow, req, tx);
-      return reply(404, 'Not Found');
-    }
-    fwd.set('Max-Forwards', String((mf ?? this.maxForwards) - 1));
-    if (d.alert_info) {
-      fwd.remove('Alert-Info');
-      for (const v of d.alert_info) fwd.append('Alert-Info', v);
-    }
-
+    // Known before the decision, so that a CANCEL arriving while it is pending finds the INVITE.
     let ctx: InviteContext | undefined;
     if (req.method === 'INVITE') {
       ctx = { server: tx, cancelled: false };
       this.invites.set(tx.key, ctx);
       this.forgetInviteOnEnd(tx);
     }
-    this.forward(flow, req, fwd, d, tx, ctx);
+    this.decide(flow, req, (a) => {
+      if (!isPending(tx) || ctx?.cancelled) return; // answered meanwhile (CANCEL → 487, transport error)
+      if (a.type === 'reply') return reply(a.status, a.reason);
+      if (a.type === 'forward') this.forwardRequest(flow, req, tx, a.plan, ctx);
+    });
+  }
+
+  /** An allowed request: checks that need no policy, then the forward plan carried out. */
+  private forwardRequest(flow: Flow, req: SipMessage, tx: ServerTransaction, plan: ForwardPlan, ctx: InviteContext | undefined): void {
+    const reply = (status: number, reason?: string, headers?: [string, string][]) => {
+      this.replyIfPending(tx, status, reason ?? '', headers);
+    };
+    const unsupported = proxyRequireUnsupported(req);
+    if (unsupported.length) return reply(420, 'Bad Extension', [['Unsupported', unsupported.join(', ')]]);
+
+    const fwd = req.clone();
+    this.popOwnRoutes(fwd);
+    if (fwd.route.length === 0 && !plan.route && this.isSelfUri(fwd.ruri)) {
+      if (req.method === 'OPTIONS') return this.answerOptions(flow, req, tx);
+      return reply(404, 'Not Found');
+    }
+    fwd.set('Max-Forwards', String((req.maxForwards ?? this.maxForwards) - 1));
+    if (plan.alertInfo) {
+      fwd.remove('Alert-Info');
+      for (const v of plan.alertInfo) fwd.append('Alert-Info', v);
+    }
+    this.forward(flow, req, fwd, plan, tx, ctx);
   }
 
   /**
@@ -211,16 +248,16 @@ export class Proxy implements FlowHandler {
    * connection is up (the steady state: no promise, no microtask per message); otherwise after
    * resolving and connecting.
    */
-  private forward(inFlow: Flow, req: SipMessage, fwd: SipMessage, d: Decision, tx: ServerTransaction, ctx?: InviteContext): void {
+  private forward(inFlow: Flow, req: SipMessage, fwd: SipMessage, plan: ForwardPlan, tx: ServerTransaction, ctx?: InviteContext): void {
     const failed = (e: unknown) => {
       this.log.error({ err: e }, 'proxy: forwarding failed');
-      if (tx.state === 'proceeding' || tx.state === 'trying') tx.respond(buildResponse(req, 500, 'Server Internal Error', { toTag: this.toTag }));
+      this.replyIfPending(tx, 500, 'Server Internal Error');
     };
     let now: Outbound | undefined;
     try {
-      now = this.outboundNow(fwd, d);
+      now = this.outboundNow(fwd, plan);
     } catch (e) {
-      return this.nextHopFailed(req, fwd, d, tx, e);
+      return this.nextHopFailed(req, fwd, plan, tx, e);
     }
     if (now) {
       try {
@@ -230,19 +267,19 @@ export class Proxy implements FlowHandler {
       }
       return;
     }
-    this.outbound(fwd, d).then(
+    this.outbound(fwd, plan).then(
       (out) => this.sendForward(inFlow, req, fwd, tx, ctx, out),
-      (e) => this.nextHopFailed(req, fwd, d, tx, e),
+      (e) => this.nextHopFailed(req, fwd, plan, tx, e),
     ).catch(failed);
   }
 
-  private nextHopFailed(req: SipMessage, fwd: SipMessage, d: Decision, tx: ServerTransaction, e: unknown): void {
+  private nextHopFailed(req: SipMessage, fwd: SipMessage, plan: ForwardPlan, tx: ServerTransaction, e: unknown): void {
     const [status, reason] = this.failureStatus(e);
     this.log.warn(
-      { err: { message: (e as Error).message, code: (e as { code?: string }).code }, call_id: req.callId, method: req.method, route: fwd.getAll('route')[0], decision_route: d.route, status },
+      { err: { message: (e as Error).message, code: (e as { code?: string }).code }, call_id: req.callId, method: req.method, route: fwd.getAll('route')[0], decision_route: plan.route, status },
       'proxy: next hop unreachable',
     );
-    if (tx.state === 'proceeding' || tx.state === 'trying') tx.respond(buildResponse(req, status, reason, { toTag: this.toTag }));
+    this.replyIfPending(tx, status, reason);
   }
 
   private sendForward(inFlow: Flow, req: SipMessage, fwd: SipMessage, tx: ServerTransaction, ctx: InviteContext | undefined, out: Outbound): void {
@@ -250,7 +287,7 @@ export class Proxy implements FlowHandler {
     // Accepted the transactions release their messages, and a closure must not keep them alive.
     const reply = (status: number, reason: string) => this.replyIfPending(tx, status, reason);
     if (ctx?.cancelled) return; // 487 already sent
-    const listener = this.opts.transports.listenerFor(out.flow.transport, out.clientDomain);
+    const listener = this.opts.egress.listenerFor(out.flow.transport, out.clientDomain);
     const inDialog = req.to.params['tag'] !== undefined;
     if (this.recordRoute && !inDialog && DIALOG_CREATING.has(req.method)) this.addRecordRoute(fwd, inFlow, out.flow, listener);
     fwd.prepend('Via', this.viaValue(out.flow, listener, generateBranch()));
@@ -271,16 +308,15 @@ export class Proxy implements FlowHandler {
   private relayResponse(from: Flow, resp: SipMessage, tx: ServerTransaction): void {
     if (resp.status === 100) return; // hop by hop; our own 100 went out already
     this.stats.responses++;
-    const d = this.decide(from, resp);
-    if (!d.allow) {
-      this.stats.rejected++;
-      if (resp.status >= 200) this.replyIfPending(tx, d.reject?.status ?? 403, d.reject?.reason ?? 'Forbidden');
-      return;
-    }
-    const out = resp.clone();
-    out.shiftValue('Via');
-    tx.respond(out);
-    if (resp.status >= 200) this.invites.delete(tx.key); // final: nothing left to CANCEL
+    this.decide(from, resp, (a) => {
+      // denied: a final response is replaced by ours, a provisional one dropped
+      if (a.type === 'reply') return this.replyIfPending(tx, a.status, a.reason);
+      if (a.type !== 'forward' || !isPending(tx)) return;
+      const out = resp.clone();
+      out.shiftValue('Via');
+      tx.respond(out);
+      if (resp.status >= 200) this.invites.delete(tx.key); // final: nothing left to CANCEL
+    });
   }
 
   // (a method of its own: a closure made in onRequest would share its context and keep the
@@ -290,20 +326,22 @@ export class Proxy implements FlowHandler {
     tx.on({ onTerminated: () => this.invites.delete(key) });
   }
 
-  /** A final response of our own, while the server transaction still waits for one. */
-  private replyIfPending(tx: ServerTransaction, status: number, reason: string): void {
-    if (tx.state !== 'proceeding' && tx.state !== 'trying') return;
-    tx.respond(buildResponse(tx.request, status, reason, { toTag: this.toTag }));
+  /** A final response of our own (reason: '' for the default phrase), while the server transaction still waits for one. */
+  private replyIfPending(tx: ServerTransaction, status: number, reason: string, headers?: [string, string][]): void {
+    if (!isPending(tx)) return;
+    tx.respond(buildResponse(tx.request, status, reason || undefined, { toTag: this.toTag, headers }));
     this.invites.delete(tx.key);
   }
 
   private onCancel(flow: Flow, cancel: SipMessage, tx: ServerTransaction, invite?: ServerTransaction): void {
-    const d = this.decide(flow, cancel);
-    if (!d.allow) {
-      this.stats.rejected++;
-      tx.respond(buildResponse(cancel, d.reject?.status ?? 403, d.reject?.reason ?? 'Forbidden', { toTag: this.toTag }));
-      return;
-    }
+    this.decide(flow, cancel, (a) => {
+      if (a.type === 'reply') return this.replyIfPending(tx, a.status, a.reason);
+      if (a.type === 'forward') this.cancelInvite(cancel, tx, invite);
+    });
+  }
+
+  /** An allowed CANCEL (hop by hop): answered here, the INVITE cancelled downstream or answered 487. */
+  private cancelInvite(cancel: SipMessage, tx: ServerTransaction, invite?: ServerTransaction): void {
     const ctx = invite ? this.invites.get(invite.key) : undefined;
     if (!invite || !ctx) {
       tx.respond(buildResponse(cancel, 481, 'Call/Transaction Does Not Exist', { toTag: this.toTag }));
@@ -318,32 +356,33 @@ export class Proxy implements FlowHandler {
         this.log.warn({ err: e }, 'proxy: cannot send CANCEL downstream');
       }
     } else if (!ctx.client) {
+      // not forwarded yet (deciding, resolving or connecting): it never will be
       ctx.cancelled = true;
-      if (invite.state === 'proceeding') invite.respond(buildResponse(invite.request, 487, 'Request Terminated', { toTag: this.toTag }));
+      if (isPending(invite)) invite.respond(buildResponse(invite.request, 487, 'Request Terminated', { toTag: this.toTag }));
     }
   }
 
   /** ACK for a 2xx (end to end): forwarded without a transaction, by its Route set. */
-  private forwardStateless(inFlow: Flow, ack: SipMessage, d: Decision): void {
+  private forwardStateless(inFlow: Flow, ack: SipMessage, plan: ForwardPlan): void {
     const fwd = ack.clone();
     this.popOwnRoutes(fwd);
-    if (fwd.route.length === 0 && !d.route && this.isSelfUri(fwd.ruri)) return;
+    if (fwd.route.length === 0 && !plan.route && this.isSelfUri(fwd.ruri)) return;
     const mf = fwd.maxForwards;
     if (mf === 0) return;
     fwd.set('Max-Forwards', String((mf ?? this.maxForwards) - 1));
     const unreachable = (e: unknown) => this.log.warn({ err: { message: (e as Error).message }, call_id: ack.callId }, 'proxy: ACK next hop unreachable; dropped');
     let now: Outbound | undefined;
     try {
-      now = this.outboundNow(fwd, d);
+      now = this.outboundNow(fwd, plan);
     } catch (e) {
       return unreachable(e);
     }
     if (now) return this.sendAck(inFlow, ack, fwd, now);
-    this.outbound(fwd, d).then((out) => this.sendAck(inFlow, ack, fwd, out), unreachable);
+    this.outbound(fwd, plan).then((out) => this.sendAck(inFlow, ack, fwd, out), unreachable);
   }
 
   private sendAck(inFlow: Flow, ack: SipMessage, fwd: SipMessage, out: Outbound): void {
-    const listener = this.opts.transports.listenerFor(out.flow.transport, out.clientDomain);
+    const listener = this.opts.egress.listenerFor(out.flow.transport, out.clientDomain);
     // Stateless branch (RFC 3261 §16.11): derived from the incoming one, so retransmissions match.
     const inBranch = ack.topVia?.branch ?? ack.callId;
     const branch = MAGIC_COOKIE + 'S' + hash64(`${inBranch}|${inFlow.id}`);
@@ -363,11 +402,11 @@ export class Proxy implements FlowHandler {
    * Request-URI (RFC 3263). In-dialog requests with a Route set follow it; the policy's route
    * then only names the domain the next hop must prove (S4: Request-URI is an address).
    */
-  private nextHop(fwd: SipMessage, d: Decision): { uri: SipUri; expected?: string } {
+  private nextHop(fwd: SipMessage, plan: ForwardPlan): { uri: SipUri; expected?: string } {
     const inDialog = fwd.to.params['tag'] !== undefined;
     const top = fwd.route[0];
-    let expected = d.route?.expected_domain;
-    if (d.route && !(inDialog && top)) return { uri: routeUri(d.route.uri), expected };
+    let expected = plan.route?.expectedDomain;
+    if (plan.route && !(inDialog && top)) return { uri: routeUri(plan.route.uri), expected };
     if (top) {
       if (!isSipUri(top.uri)) throw new NextHopError(416, 'Unsupported URI Scheme in Route');
       if (!expected && !isIP(top.uri.host.replace(/^\[|\]$/g, ''))) expected = top.uri.host;
@@ -379,28 +418,28 @@ export class Proxy implements FlowHandler {
   }
 
   /** The outbound flow without waiting: IP next hop whose pooled connection is up; else undefined. */
-  private outboundNow(fwd: SipMessage, d: Decision): Outbound | undefined {
-    const { uri, expected } = this.nextHop(fwd, d);
+  private outboundNow(fwd: SipMessage, plan: ForwardPlan): Outbound | undefined {
+    const { uri, expected } = this.nextHop(fwd, plan);
     const targets = this.opts.resolver.resolveNow?.(uri);
     const t = targets?.[0];
     if (!t) return undefined;
     const target: Target = { ...t, expectedDomain: expected ?? t.expectedDomain };
-    const clientDomain = target.transport === 'tls' ? d.client_domain : undefined;
-    const flow = this.opts.transports.connectedFlow(target, clientDomain);
+    const clientDomain = target.transport === 'tls' ? plan.clientDomain : undefined;
+    const flow = this.opts.egress.connectedFlow(target, clientDomain);
     if (!flow) return undefined;
     return { flow, target, clientDomain: flow.local.domain ?? clientDomain };
   }
 
   /** The flow a request leaves on, resolving (RFC 3263) and connecting as needed. */
-  private async outbound(fwd: SipMessage, d: Decision): Promise<Outbound> {
-    const { uri, expected } = this.nextHop(fwd, d);
+  private async outbound(fwd: SipMessage, plan: ForwardPlan): Promise<Outbound> {
+    const { uri, expected } = this.nextHop(fwd, plan);
     const targets = await this.opts.resolver.resolve(uri);
     let lastErr: unknown;
     for (const t of targets) {
       const target: Target = { ...t, expectedDomain: expected ?? t.expectedDomain };
-      const clientDomain = target.transport === 'tls' ? d.client_domain : undefined;
+      const clientDomain = target.transport === 'tls' ? plan.clientDomain : undefined;
       try {
-        const flow = await this.opts.transports.connect(target, clientDomain);
+        const flow = await this.opts.egress.connect(target, clientDomain);
         return { flow, target, clientDomain: flow.local.domain ?? clientDomain };
       } catch (e) {
         lastErr = e;
@@ -431,7 +470,7 @@ export class Proxy implements FlowHandler {
 
   /** One Record-Route, or two when the legs differ in transport or listener (domain). */
   private addRecordRoute(fwd: SipMessage, inFlow: Flow, outFlow: Flow, outListener: ListenerInfo | undefined): void {
-    const inbound = this.rrUri(inFlow, inFlow.listener ?? this.opts.transports.listenerFor(inFlow.transport, inFlow.local.domain));
+    const inbound = this.rrUri(inFlow, inFlow.listener ?? this.opts.egress.listenerFor(inFlow.transport, inFlow.local.domain));
     const outbound = this.rrUri(outFlow, outListener);
     fwd.prepend('Record-Route', inbound);
     if (outbound !== inbound) fwd.prepend('Record-Route', outbound);
@@ -440,7 +479,7 @@ export class Proxy implements FlowHandler {
   private ownHostPort(host: string, port: number | null, transport: string | undefined): boolean {
     const h = host.toLowerCase().replace(/^\[|\]$/g, '');
     const t = transport?.toLowerCase();
-    for (const l of this.opts.transports.listeners) {
+    for (const l of this.opts.egress.listeners) {
       const p = port ?? (t === 'tls' ? 5061 : 5060);
       const [ah, ap] = splitHostPort(l.hostport);
       if ((h === l.address || h === ah) && (p === l.port || p === ap)) return true;
@@ -510,6 +549,15 @@ export class Proxy implements FlowHandler {
     this.layer.shutdown();
     this.invites.clear();
   }
+}
+
+function subjectOf(msg: SipMessage): Subject {
+  return msg.kind === 'request' ? { kind: 'request', method: msg.method } : { kind: 'response', status: msg.status };
+}
+
+/** The server transaction still waits for a final response. */
+function isPending(tx: ServerTransaction): boolean {
+  return tx.state === 'proceeding' || tx.state === 'trying';
 }
 
 /**

@@ -1,5 +1,6 @@
 // Listening sockets (TLS via src/tls, TCP, UDP) and outbound connections, reused per
-// (peer, client domain, expected domain). Messages from every flow go to one FlowHandler.
+// (peer, client domain, expected domain). Messages from every flow go to one FlowHandler, attached
+// with deliverTo(); the proxy sees this class only as its Egress.
 import * as net from 'node:net';
 import * as dgram from 'node:dgram';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -9,11 +10,13 @@ import { parseDatagram } from '../sip/framing.js';
 import type { SipLimits } from '../sip/limits.js';
 import { DatagramFlow, StreamFlow, type Flow, type FlowHandler, type ListenerInfo, type Transport } from './flow.js';
 import type { ListenConfig } from './config.js';
+import type { Egress } from './egress.js';
 import type { Target } from './nexthop.js';
 
 export interface TransportsOptions {
   registry?: TlsContextRegistry;
-  handler: FlowHandler;
+  /** where messages go; or attach it later with deliverTo() (before listen/connect) */
+  handler?: FlowHandler;
   logger: Logger;
   limits?: Partial<SipLimits>;
   partialMessageTimeoutMs?: number;
@@ -27,8 +30,9 @@ interface Bound {
   udp?: dgram.Socket;
 }
 
-export class Transports {
+export class Transports implements Egress {
   readonly listeners: ListenerInfo[] = [];
+  private sink: FlowHandler | undefined;
   private readonly bound: Bound[] = [];
   private readonly outbound = new Map<string, Promise<Flow>>();
   /** established pooled flows by the request's (unresolved) selection, for the synchronous path */
@@ -36,7 +40,19 @@ export class Transports {
   private readonly streams = new Set<StreamFlow>();
   private readonly udpFlows = new Map<string, DatagramFlow>();
 
-  constructor(private readonly opts: TransportsOptions) {}
+  constructor(private readonly opts: TransportsOptions) {
+    this.sink = opts.handler;
+  }
+
+  /** Every message and every bad input from now on goes to `handler`. */
+  deliverTo(handler: FlowHandler): void {
+    this.sink = handler;
+  }
+
+  private get handler(): FlowHandler {
+    if (!this.sink) throw new Error('transports: no FlowHandler attached (deliverTo)');
+    return this.sink;
+  }
 
   private streamOpts() {
     return { limits: this.opts.limits, partialMessageTimeoutMs: this.opts.partialMessageTimeoutMs, idleTimeoutMs: this.opts.idleTimeoutMs, logger: this.opts.logger };
@@ -79,13 +95,13 @@ export class Transports {
           domain: l.server_domain,
           logger: this.opts.logger,
           onConnection: (socket, identity, domain) => {
-            this.track(new StreamFlow(socket, 'tls', this.opts.handler, this.streamOpts(), identity, domain.name, infoRef));
+            this.track(new StreamFlow(socket, 'tls', this.handler, this.streamOpts(), identity, domain.name, infoRef));
           },
         });
       } else {
         server = net.createServer((socket) => {
           socket.on('error', () => {});
-          this.track(new StreamFlow(socket, 'tcp', this.opts.handler, this.streamOpts(), undefined, undefined, infoRef));
+          this.track(new StreamFlow(socket, 'tcp', this.handler, this.streamOpts(), undefined, undefined, infoRef));
         });
       }
       await new Promise<void>((resolve, reject) => {
@@ -114,8 +130,8 @@ export class Transports {
       this.udpFlows.set(key, flow);
     }
     const r = parseDatagram(buf, { limits: this.opts.limits });
-    if (r.type === 'message') this.opts.handler.onMessage(flow, r.msg);
-    else if (r.type === 'error') this.opts.handler.onBadInput(flow, r.error, r.partial);
+    if (r.type === 'message') this.handler.onMessage(flow, r.msg);
+    else if (r.type === 'error') this.handler.onBadInput(flow, r.error, r.partial);
   }
 
   /** The listener to advertise on a leg: same transport, TLS preferring the server domain named like the client domain. */
@@ -205,7 +221,7 @@ export class Transports {
         { remote: `${target.host}:${target.port}`, client_domain: c.domain.name, expected_domain: target.expectedDomain, peer: c.identity.subject?.string },
         'tls: outbound connection up',
       );
-      return this.track(new StreamFlow(c.socket as TLSSocket, 'tls', this.opts.handler, this.streamOpts(), c.identity, c.domain.name));
+      return this.track(new StreamFlow(c.socket as TLSSocket, 'tls', this.handler, this.streamOpts(), c.identity, c.domain.name));
     }
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect({ host: target.host, port: target.port });
@@ -222,7 +238,7 @@ export class Transports {
         reject(e);
       });
     });
-    return this.track(new StreamFlow(socket, 'tcp', this.opts.handler, this.streamOpts()));
+    return this.track(new StreamFlow(socket, 'tcp', this.handler, this.streamOpts()));
   }
 
   get openStreams(): number {

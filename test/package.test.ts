@@ -1,0 +1,116 @@
+// The package as users get it: `npm pack`, installed into an empty folder from the tarball, and
+// every command run there once through the installed `bastion` launcher. Nothing here reads the
+// checkout's src/ or dist/ at run time: what the tarball lacks, these tests lack.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { TempDir } from '../src/tls/testkit.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../', import.meta.url));
+
+interface Packed {
+  filename: string;
+  files: Array<{ path: string }>;
+}
+
+let dir: TempDir;
+let app: string;
+let packed: Packed;
+
+/** Runs the installed launcher in the app folder; never throws: the exit code is part of the result. */
+async function bastion(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [join(app, 'node_modules', '.bin', 'bastion'), ...args], { cwd: app, maxBuffer: 32 << 20, env: { ...process.env, NODE_OPTIONS: '' } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === 'number' ? x.code : -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
+  }
+}
+
+beforeAll(async () => {
+  dir = new TempDir();
+  // the checkout's dist/ as built by `npm ci` (prepare); the pack itself runs no script
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir.path], { cwd: root, maxBuffer: 32 << 20 });
+  packed = (JSON.parse(stdout) as Packed[])[0]!;
+  app = join(dir.path, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'packed-bastion-app', version: '1.0.0', private: true }));
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', join(dir.path, packed.filename)], { cwd: app, maxBuffer: 32 << 20 });
+}, 300_000);
+
+afterAll(() => dir?.remove());
+
+describe('the packed package', () => {
+  it('carries its runtime files and leaves out sources, tests and test helpers', () => {
+    const paths = packed.files.map((f) => f.path);
+    for (const p of [
+      'bin/bastion.js',
+      'dist/src/cli/main.js',
+      'dist/src/rego/runtime/build/runtime.wasm',
+      'dist/schemas/identity.schema.json',
+      'schemas/config.schema.json',
+      'schemas/input.schema.json',
+      'config/default.yaml',
+      'policies/sip/decision.rego',
+      'policies/sip/decision_test.rego',
+      'policies/data.yaml',
+      'policies/fixtures/identities.json',
+      'README.md',
+    ]) {
+      expect(paths, p).toContain(p);
+    }
+    // (policies/sip/testing/ is Rego for the example policies' own tests: it ships with them)
+    const unwanted = paths.filter((p) => /^(src|test|bench|scripts)\/|\.test\.|^dist\/.*\/testing\/|testkit|\.map$|\.ts$/.test(p));
+    expect(unwanted).toEqual([]);
+  });
+
+  it('bastion --help lists the commands', async () => {
+    const r = await bastion('--help');
+    expect(r.code).toBe(0);
+    for (const c of ['run', 'policy', 'cert', 'ca']) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+  });
+
+  it('ca init, issue, revoke and crl write a PKI; cert inspect reads it and sees the revocation', async () => {
+    expect((await bastion('ca', 'init', 'pki', '--subject', 'CN=Packed Test CA')).code).toBe(0);
+    expect((await bastion('ca', 'issue', 'pki', 'peer', '--subject', 'CN=peer.example', '--dns', 'peer.example')).code).toBe(0);
+    const before = await bastion('ca', 'crl', 'pki', '--out', 'pki/before.crl');
+    expect(before.code).toBe(0);
+    const good = await bastion('cert', 'inspect', 'pki/peer.pem', '--ca', 'pki/ca.pem', '--crl', 'pki/before.crl');
+    expect(good.code, good.stderr).toBe(0);
+    const doc = JSON.parse(good.stdout) as { verified: boolean; subject: { string: string } };
+    expect(doc.verified).toBe(true);
+    expect(doc.subject.string).toContain('peer.example');
+
+    expect((await bastion('ca', 'revoke', 'pki', 'pki/peer.pem')).code).toBe(0);
+    expect((await bastion('ca', 'crl', 'pki', '--out', 'pki/after.crl')).code).toBe(0);
+    const revoked = JSON.parse((await bastion('cert', 'inspect', 'pki/peer.pem', '--ca', 'pki/ca.pem', '--crl', 'pki/after.crl')).stdout) as { verified: boolean; verify_error: string };
+    expect([revoked.verified, revoked.verify_error]).toEqual([false, 'CERT_REVOKED']);
+  });
+
+  it('policy test passes on the example policies shipped in the package', async () => {
+    const policies = join(app, 'node_modules', 'sip-bastion', 'policies');
+    const r = await bastion('policy', 'test', policies);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/PASS: \d+\/\d+/);
+  });
+
+  it('run --check accepts the embedded default config and refuses a broken one, naming the path', async () => {
+    const ok = await bastion('run', '--check');
+    expect(ok.code, ok.stderr).toBe(0);
+    writeFileSync(join(app, 'bad.yaml'), 'listen:\n  - {transport: udp, port: 70000}\npolicy: {path: p}\n');
+    const bad = await bastion('run', '--check', '--config', 'bad.yaml');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr + bad.stdout).toContain('/listen/0/port');
+  });
+
+  it('installs no file outside its own folder but the launcher link', () => {
+    expect(existsSync(join(app, 'node_modules', '.bin', 'bastion'))).toBe(true);
+    const pkg = JSON.parse(readFileSync(join(app, 'node_modules', 'sip-bastion', 'package.json'), 'utf8')) as { name: string };
+    expect(pkg.name).toBe('sip-bastion');
+  });
+});
