@@ -7,14 +7,13 @@
 // code, so offline and live documents agree. The handshake's own verdict is kept as a floor: a
 // chain OpenSSL refused is never verified.
 import type { TLSSocket, DetailedPeerCertificate } from 'node:tls';
-import { certInfo, summarize, type CertInfo, type CertSummary, type NameInfo, type SanInfo, type Fingerprints, type KeyInfo } from './certinfo.js';
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { certInfo, summarize, CertParseError, type CertInfo, type CertSummary, type NameInfo, type SanInfo, type Fingerprints, type KeyInfo } from './certinfo.js';
 import { matchSipDomain } from './rfc5922.js';
 import type { CnMap } from './cnmap.js';
 import type { CrlIndex } from './crl.js';
 import { readTlv, TAG } from './der.js';
-import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
-import { CertParseError } from './certinfo.js';
 import { verifyChain, x509CheckIssued, type VerifyResult } from './verify/chain.js';
 import { parseCertificate, CertModelError, GEN, type CertModel } from './verify/model.js';
 import type { TrustStore } from './verify/store.js';
