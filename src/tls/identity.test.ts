@@ -6,7 +6,7 @@ import * as tls from 'node:tls';
 import { CertificateAuthority, selfSigned, type IssuedCertificate } from './pki/index.js';
 import { TlsContextRegistry } from './registry.js';
 import { createTlsServer } from './server.js';
-import { buildIdentity, identityFromChain, type PeerIdentity } from './identity.js';
+import { buildIdentity, identityFromChain, reverifyIdentity, presentedOf, type PeerIdentity } from './identity.js';
 import type { ServerDomain } from './domains.js';
 import { TempDir, listen, close, rawClient, nextSession } from './testkit.js';
 import { clearCertInfoCache } from './certinfo.js';
@@ -174,5 +174,32 @@ describe('client side', () => {
     await close(server);
     expect(cheap).toEqual(full);
     expect(cns(cheap)).toEqual(['inter.id.example', 'Id Issuing', 'Id Root']);
+  });
+});
+
+describe('verifying an open connection again', () => {
+  it('after a CRL reload: the new document says CERT_REVOKED, the connection fields stay; at a later time: CERT_HAS_EXPIRED', async () => {
+    const registry = await TlsContextRegistry.load({ server_domains: { d: { cert: 'gw.pem', key: 'gw.key', ca: ['root.pem'], crl: [], verify: true, require: false } } }, { baseDir: dir.path });
+    let doc!: PeerIdentity;
+    const got = new Promise<void>((resolve) => {
+      const server = createTlsServer({ registry, domain: 'd', onConnection: (s, id) => ((doc = id), s.destroy(), void close(server).then(resolve)) });
+      void listen(server).then((port) => rawClient(port, { cert: peers.viaInter }).then((c) => c.socket?.on('error', () => {})));
+    });
+    await got;
+    expect(doc.verified).toBe(true);
+    expect(presentedOf(doc)!.length).toBeGreaterThanOrEqual(2); // the peer, the intermediate it sent (and CA-list certificates Node links)
+
+    inter.revoke(peers.viaInter);
+    dir.write('inter.crl', (await inter.crl()).pem);
+    dir.write('root.crl', (await root.crl()).pem);
+    await registry.reload({ config: { server_domains: { d: { cert: 'gw.pem', key: 'gw.key', ca: ['root.pem'], crl: ['inter.crl', 'root.crl'], verify: true, require: false } } } });
+    const again = reverifyIdentity(doc, registry.serverDomain('d'))!;
+    expect(again).toMatchObject({ verified: false, verify_error: 'CERT_REVOKED', tls: doc.tls, local: doc.local, remote: doc.remote, subject: doc.subject });
+    expect(doc.verified).toBe(true); // the old document is left alone
+    expect(validateIdentity(again)).toEqual([]);
+
+    const later = reverifyIdentity(doc, registry.serverDomain('d'), { now: new Date(Date.now() + 400 * 86_400_000) })!;
+    expect(later.verified).toBe(false);
+    expect(later.verify_error).toBe('CERT_HAS_EXPIRED');
   });
 });
