@@ -285,7 +285,7 @@ describe.skipIf(!hasOpenssl)('verifier vs OpenSSL: differential', () => {
         // 5. where the domain checks nothing OpenSSL does not, the document says what OpenSSL said
         if (!c.crls && c.depth === undefined && !(role === 'client' && c.expected)) {
           const known = NODE_LINKING_LIMITS.has(c.title);
-          if ((live.identity.verify_error !== live.openssl) !== known) say(`${role} role: document vs OpenSSL (known divergence: ${known})`, live.identity.verify_error, live.openssl);
+          if (((live.identity.verify_error ?? null) !== live.openssl) !== known) say(`${role} role: document vs OpenSSL (known divergence: ${known})`, live.identity.verify_error, live.openssl);
           if (known) t.known++;
         }
       }
@@ -338,7 +338,7 @@ describe.skipIf(!hasOpenssl)('verifier vs OpenSSL: differential', () => {
         const want = asOpensslVerifyPrints(ours.errors);
         if (JSON.stringify(printed) !== JSON.stringify(want)) mismatches.push(`${c.id} ${c.title} at ${at.toISOString()}: openssl verify ${JSON.stringify(printed)}, ours ${JSON.stringify(want)}`);
         const doc = await inspectCertificate(c.presented.map((p) => p.der), { caPem: c.ca.length ? pemOf(c.ca.map((p) => p.der)) : undefined, crlFiles: f.crl ? [f.crl] : [], partialChain: c.partial, now: at });
-        if (doc.verify_error !== ours.error && !NODE_LINKING_LIMITS.has(c.title)) mismatches.push(`${c.id} ${c.title} at ${at.toISOString()}: inspect says ${doc.verify_error}, verifier ${ours.error}`);
+        if ((doc.verify_error ?? null) !== ours.error && !NODE_LINKING_LIMITS.has(c.title)) mismatches.push(`${c.id} ${c.title} at ${at.toISOString()}: inspect says ${doc.verify_error}, verifier ${ours.error}`);
         compared++;
       }
     }
