@@ -68,6 +68,7 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
     let s = perDomain.get(domain);
     if (!s) {
       s = tls.createServer(serverOptions(domain));
+      if (domain.partialChain) allowPartialChains(s);
       if (failsWithoutCertificate(domain)) {
         // rejectUnauthorized gives OpenSSL SSL_VERIFY_FAIL_IF_NO_PEER_CERT (the alert above), but
         // Node would also silently destroy every other unverified peer before we see it. The
@@ -182,6 +183,17 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
   });
   server.on('error', (err) => log.error({ err, domain: opts.domain }, 'tls: server error'));
   return server;
+}
+
+/**
+ * Node 20's tls.Server builds its context from a fixed list of options that leaves out
+ * allowPartialTrustChain (tls.connect and createSecureContext honour it): set the flag on the
+ * server's context the way createSecureContext does. Without it OpenSSL would refuse partial
+ * chains the verifier accepts, and the identity document would say so (fail closed).
+ */
+function allowPartialChains(s: tls.Server): void {
+  const ctx = (s as tls.Server & { _sharedCreds?: { context?: { setAllowPartialTrustChain?: () => void } } })._sharedCreds?.context;
+  ctx?.setAllowPartialTrustChain?.(); // presence checked when the domain loaded (domains.ts)
 }
 
 function failsWithoutCertificate(domain: ServerDomain): boolean {
