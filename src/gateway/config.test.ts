@@ -54,6 +54,39 @@ describe('config', () => {
     }
   });
 
+  it('a UDP or TCP listener with a server_domain is refused (errors under "not" are never dropped)', () => {
+    const base = { server_domains: { d: { cert: 'c.pem', key: 'k.pem' } }, policy: { path: 'p' } };
+    expect(validateConfig({ ...base, listen: [{ transport: 'udp', port: 5060, server_domain: 'd' }] })).toEqual([
+      '/listen/0/server_domain: not allowed here (only a TLS listener takes a server_domain)',
+    ]);
+    expect(validateConfig({ ...base, listen: [{ transport: 'tls', port: 5061, server_domain: 'd' }, { transport: 'tcp', port: 5060, server_domain: 'd' }] })).toEqual([
+      '/listen/1/server_domain: not allowed here (only a TLS listener takes a server_domain)',
+    ]);
+  });
+
+  it('the admin listener: loopback may go without a token; any other address needs a token or mutual TLS', () => {
+    const base = { listen: [{ transport: 'udp', port: 5060 }], policy: { path: 'p' } };
+    expect(validateConfig({ ...base, admin: { port: 8061 } })).toEqual([]);
+    expect(validateConfig({ ...base, admin: { address: '127.0.0.1', port: 8061 } })).toEqual([]);
+    expect(validateConfig({ ...base, admin: { address: '::1', port: 8061 } })).toEqual([]);
+    const open = '/admin: an admin listener on 0.0.0.0 (not loopback) needs token_file (a bearer token) or tls with ca (mutual TLS)';
+    expect(validateConfig({ ...base, admin: { address: '0.0.0.0', port: 8061 } })).toEqual([open]);
+    // TLS without a client CA is encryption, not authentication
+    expect(validateConfig({ ...base, admin: { address: '0.0.0.0', tls: { cert: 'c', key: 'k' } } })).toEqual([open]);
+    expect(validateConfig({ ...base, admin: { address: '0.0.0.0', token_file: 'admin.token' } })).toEqual([]);
+    expect(validateConfig({ ...base, admin: { address: '10.1.2.3', tls: { cert: 'c', key: 'k', ca: ['ca.pem'] } } })).toEqual([]);
+    expect(validateConfig({ ...base, admin: { address: 'localhost' } })).toEqual(expect.arrayContaining(['/admin/address: must match format "ipv4"']));
+  });
+
+  it('decision-log settings: rotation needs a file, sampling rates are fractions, uploads need an http(s) URL', () => {
+    const base = { listen: [{ transport: 'udp', port: 5060 }], policy: { path: 'p' } };
+    expect(validateConfig({ ...base, log: { rotate: { size: '100m' } } })).toEqual(['/log/rotate: needs log.file (the file to roll)']);
+    expect(validateConfig({ ...base, log: { file: 'x.log', rotate: { size: '100m', frequency: 'daily', keep: 7 }, sample: { OPTIONS: 0.01, '*': 1 } } })).toEqual([]);
+    expect(validateConfig({ ...base, log: { sample: { OPTIONS: 2 } } })).toEqual(['/log/sample/OPTIONS: must be <= 1']);
+    expect(validateConfig({ ...base, log: { upload: { url: 'ftp://x/' } } })).toEqual([expect.stringMatching(/^\/log\/upload\/url: /)]);
+    expect(validateConfig({ ...base, log: { upload: { url: 'http://127.0.0.1:9/', min_delay_seconds: 5, max_delay_seconds: 1 } } })).toEqual(['/log/upload/max_delay_seconds: must be >= min_delay_seconds']);
+  });
+
   it('YAML syntax errors are reported as such', () => {
     expect(() => parseConfig('listen: [\n', 'bad.yaml', '.')).toThrow(/bad.yaml: invalid configuration:\n  not valid YAML/);
   });
