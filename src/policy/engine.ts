@@ -16,7 +16,7 @@ import { compileIsolated } from './compile-isolated.js';
 import { readBundle, type Bundle } from './bundle.js';
 import { hostBuiltins } from './builtins.js';
 import { checkDecision, failClosedDecision, normalizeDecision, type Decision, type FailClosedOptions, type FailureKind } from './decision.js';
-import { buildRecord, writeRecord, writeRecordFromFields, type DecisionLogOptions } from './decision-log.js';
+import { buildRecord, keepDecision, writeRecord, writeRecordFromFields, type DecisionLogOptions } from './decision-log.js';
 import { EncodedInput, nextDecisionId } from './encoded-input.js';
 import { loadPaths, mergeDataFiles } from './loader.js';
 import { BundlePoller } from './poller.js';
@@ -258,7 +258,7 @@ export class PolicyEngine {
     const result: DecisionResult = { decision_id, decision, eval_ns, revision: snap?.info.revision };
     if (failure) result.failure = failure;
     const log = this.opts.decisionLog;
-    if (log) {
+    if (log && (!log.sample || keepDecision(log, encoded ? encoded.log.method : methodOf(input), encoded ? encoded.log.call_id : callIdOf(input), decision.allow))) {
       try {
         const base = { decision_id, path: this.entrypoint, revision: snap?.info.revision, source: snap?.info.source, decision, failure, eval_ns };
         if (encoded && !log.input) writeRecordFromFields(log, base, encoded.log);
@@ -442,6 +442,17 @@ export class PolicyEngine {
     wasm ??= await this.compileModules(bundle.modules.map((m) => ({ file: m.path, source: m.source })), source);
     return this.instantiate(wasm, bundle.data, source, revision, content);
   }
+}
+
+function methodOf(input: unknown): string | undefined {
+  const m = (input as { message?: { method?: unknown; cseq?: { method?: unknown } } } | null)?.message;
+  const v = m?.method ?? m?.cseq?.method;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function callIdOf(input: unknown): string | undefined {
+  const v = (input as { message?: { call_id?: unknown } } | null)?.message?.call_id;
+  return typeof v === 'string' ? v : undefined;
 }
 
 function pollerTiming(s: Extract<PolicySource, { type: 'url' }>) {

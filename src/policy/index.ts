@@ -9,3 +9,7 @@ export { readBundle, writeBundle, BundleError } from './bundle.js';
 export type { Bundle, BundleManifest, WasmResolver } from './bundle.js';
 export { loadPaths } from './loader.js';
 export { EncodedInput, spliceJson, nextDecisionId, type DecisionLogFields, type DecisionLogPeer } from './encoded-input.js';
+export { keepDecision, maskPlan, SUMMARY_SOURCES } from './decision-log.js';
+export { openLogSink, type LogSink, type LogSinkOptions } from './log-sink.js';
+export { DecisionUploader, eventFromLine, type DecisionUploadOptions, type UploadStats, type DecisionEvent } from './log-upload.js';
+export type { PreparedPolicy } from './engine.js';
