@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig, parseConfig, validateConfig } from './config.js';
-import { Gateway } from './gateway.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Gateway, GatewayStartError } from './gateway.js';
 import { UdpPeer, isResp } from './testing/peer.js';
 
 describe('config', () => {
@@ -92,16 +94,27 @@ describe('config', () => {
   });
 });
 
-describe('fail closed', () => {
-  it('without a loadable policy every request is rejected with 500 (nothing is forwarded)', async () => {
-    const loaded = parseConfig(
-      JSON.stringify({ listen: [{ transport: 'udp', port: 0 }], policy: { path: '/nonexistent/policy' }, log: { decisions: true } }),
-      'inline',
-      '.',
+describe('honest startup', () => {
+  it('a policy that cannot be loaded stops the start, saying why', async () => {
+    const loaded = parseConfig(JSON.stringify({ listen: [{ transport: 'udp', port: 0 }], policy: { path: '/nonexistent/policy' } }), 'inline', '.');
+    const lines: Record<string, unknown>[] = [];
+    const err = await Gateway.start(loaded, { logger: pino({}, { write: (s: string) => void lines.push(JSON.parse(s)) }) }).then(
+      () => undefined,
+      (e: Error) => e,
     );
+    expect(err).toBeInstanceOf(GatewayStartError);
+    expect(err!.message).toMatch(/no policy could be loaded:\n {2}\/nonexistent\/policy: not a directory/);
+  });
+
+  it('a policy from a bundle URL: runs not ready, every request rejected with 500 (nothing forwarded), until the first bundle', async () => {
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bundle.tar.gz`;
+    const loaded = parseConfig(JSON.stringify({ listen: [{ transport: 'udp', port: 0 }], policy: { url }, log: { decisions: true } }), 'inline', '.');
     const lines: Record<string, unknown>[] = [];
     const gw = await Gateway.start(loaded, { logger: pino({}, { write: (s: string) => void lines.push(JSON.parse(s)) }) });
     try {
+      expect(gw.readiness()).toEqual({ ready: false, reasons: ['no policy in force: waiting for the first bundle from the bundle server'] });
       const u = new UdpPeer();
       await u.bind();
       const port = gw.listener('udp').port;
@@ -112,9 +125,11 @@ describe('fail closed', () => {
       const r = await u.inbox.wait(isResp(500), '500');
       expect(r.reason).toBe('Policy Error');
       expect(lines.find((l) => l.msg === 'decision')).toMatchObject({ failure: { kind: 'no_policy' }, decision: { allow: false } });
+      expect(lines.some((l) => l.msg === 'no policy yet: not ready, every message fails closed until the first bundle arrives')).toBe(true);
       u.close();
     } finally {
       await gw.stop();
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 });

@@ -380,7 +380,7 @@ export class PolicyEngine {
     // Strict builtin errors: a builtin failing on bad input makes the decision an error (a reject),
     // never an undefined check that quietly drops out of a deny rule. The CLI compiles the same way.
     const opts = { modules, entrypoints: [this.entrypoint], strictBuiltinErrors: true };
-    const out = this.opts.compileInWorker ? await compileIsolated(opts) : await compile(opts);
+    const out = this.opts.compileInWorker ? await compileIsolated(opts, { background: this.current !== undefined }) : await compile(opts);
     if (out.errors.length > 0 || !out.wasm) {
       throw new PolicyLoadError(out.errors.map(formatRegoError));
     }

@@ -31,7 +31,7 @@ export interface DecisionUploadOptions {
   timeoutMs?: number;
   /** reported in labels.version */
   version?: string;
-  /** failures are reported here (rate-limited by the upload interval) */
+  /** failures are reported here (at most one per upload attempt) */
   onError?: (message: string) => void;
 }
 
@@ -97,8 +97,11 @@ export class DecisionUploader {
   private retry = 0;
   /** uncompressed/compressed of the last body: sizes the next one */
   private ratio = 6;
+  /** where failures are reported (settable once a logger exists) */
+  onError: ((message: string) => void) | undefined;
 
   constructor(private readonly opts: DecisionUploadOptions) {
+    this.onError = opts.onError;
     this.labels = { id: randomUUID(), version: opts.version ?? '0', ...(opts.labels ?? {}) };
     this.endpoint = opts.url.replace(/\/+$/, '') + (opts.resource ?? '/logs');
     this.limit = opts.uploadSizeLimitBytes ?? 32768;
@@ -195,7 +198,7 @@ export class DecisionUploader {
         this.stats.bufferedBytes -= big.length;
         this.stats.dropped++;
         this.stats.buffered = this.queue.length;
-        this.opts.onError?.(`decision event ${big.length} bytes does not fit upload_size_limit_bytes (${this.limit}) even gzipped; dropped`);
+        this.onError?.(`decision event ${big.length} bytes does not fit upload_size_limit_bytes (${this.limit}) even gzipped; dropped`);
         return { body, count: 0 };
       }
       n = Math.max(1, Math.floor(n / 2));
@@ -210,10 +213,10 @@ export class DecisionUploader {
       await res.body?.cancel();
       if (res.status >= 200 && res.status < 300) return true;
       this.stats.failedUploads++;
-      this.opts.onError?.(`decision log upload to ${this.endpoint} failed: HTTP ${res.status}`);
+      this.onError?.(`decision log upload to ${this.endpoint} failed: HTTP ${res.status}`);
     } catch (e) {
       this.stats.failedUploads++;
-      this.opts.onError?.(`decision log upload to ${this.endpoint} failed: ${(e as Error).message}`);
+      this.onError?.(`decision log upload to ${this.endpoint} failed: ${(e as Error).message}`);
     }
     return false;
   }
