@@ -159,14 +159,12 @@ export class AdminServer {
         else res.destroy();
       });
     };
-    const server: Server = opts.tls
-      ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, ...(opts.tls.ca ? { ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, listener)
-      : createHttpServer(listener);
     const timeout = opts.requestTimeoutMs ?? 10_000;
-    server.requestTimeout = timeout;
-    server.headersTimeout = timeout;
-    server.keepAliveTimeout = 5000;
-    server.timeout = timeout; // an idle or stalled socket
+    // Node checks request and header timeouts every connectionsCheckingInterval (30 s by default)
+    const http = { requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout), keepAliveTimeout: 5000 };
+    const server: Server = opts.tls
+      ? createHttpsServer({ ...http, cert: opts.tls.cert, key: opts.tls.key, ...(opts.tls.ca ? { ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, listener)
+      : createHttpServer(http, listener);
     server.maxConnections = MAX_CONNECTIONS;
     server.maxHeadersCount = 64;
     server.on('clientError', (_err, socket) => socket.destroy());

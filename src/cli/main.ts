@@ -6,6 +6,7 @@ import { registerRun } from './commands/run.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerCert } from './commands/cert.js';
 import { registerCa } from './commands/ca.js';
+import { registerCtl } from './commands/ctl.js';
 
 export function buildProgram(): Command {
   const program = new Command('bastion')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerPolicy(program);
   registerCert(program);
   registerCa(program);
+  registerCtl(program);
   return program;
 }
 

@@ -201,7 +201,12 @@ export class GatewayMetrics {
         for (const h of self.sources?.limits?.() ?? []) this.inc({ limit: h.limit }, h.hits);
       },
     });
-    if (opts.processMetrics !== false) collectDefaultMetrics({ register: r });
+    if (opts.processMetrics !== false) {
+      collectDefaultMetrics({ register: r });
+      // gauges named like counters (promtool: non-counter metrics should not have "_total"); the
+      // same figures remain by type in nodejs_active_handles, nodejs_active_requests, nodejs_active_resources
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(name);
+    }
   }
 
   /** Attaches what the snapshot metrics read (the gateway, once started). */
