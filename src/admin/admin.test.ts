@@ -108,6 +108,7 @@ describe.skipIf(!ready)('admin API of a running gateway', () => {
     expect(text).toMatch(/^sip_bastion_tls_handshakes_total\{side="inbound",domain="fedA",result="ok"\} [1-9]/m);
     expect(text).toMatch(/^sip_bastion_connections\{transport="tls",domain="fedA",verified="true"\} [1-9]/m);
     expect(text).toMatch(/^sip_bastion_ready 1$/m);
+    expect(text).toMatch(/^sip_bastion_certificate_expiry_timestamp_seconds\{domain="fedA",role="server"\} \d{10}/m);
     expect(text).toMatch(/^process_cpu_seconds_total /m);
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.stdout + check.stderr).toBe('');

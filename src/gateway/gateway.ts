@@ -2,6 +2,7 @@
 // sink and its admin listener. start() binds every listener; reload() re-reads the config file and
 // applies it whole or not at all; stop() closes everything.
 import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { TlsContextRegistry, type TlsDomainsConfig } from '../tls/index.js';
 import { DecisionUploader, PolicyEngine, openLogSink, type DecisionLogOptions, type LoadResult, type LogSink, type PolicySource } from '../policy/index.js';
@@ -200,6 +201,7 @@ export class Gateway {
       policy: () => this.policy.info,
       ready: () => this.readiness().ready,
       upload: () => this.uploader?.stats,
+      certificates: () => ownCertificates(this.registry),
     });
     for (const l of config.listen) {
       let info: ListenerInfo;
@@ -435,6 +437,29 @@ export class Gateway {
     })();
     return this.stopping;
   }
+}
+
+const expiry = new WeakMap<object, Date | null>();
+
+/** The expiry of each TLS domain's own certificate (parsed once per loaded domain). */
+function ownCertificates(registry: TlsContextRegistry | undefined): Array<{ domain: string; role: 'server' | 'client'; notAfter: Date }> {
+  if (!registry) return [];
+  const out: Array<{ domain: string; role: 'server' | 'client'; notAfter: Date }> = [];
+  const domains = [...registry.serverDomainNames().map((n) => registry.serverDomain(n)), ...registry.clientDomainNames().map((n) => registry.clientDomain(n))];
+  for (const d of domains) {
+    let at = expiry.get(d);
+    if (at === undefined) {
+      const pem = d.contextOptions.cert;
+      try {
+        at = typeof pem === 'string' ? new Date(new X509Certificate(pem).validTo) : null;
+      } catch {
+        at = null;
+      }
+      expiry.set(d, at);
+    }
+    if (at) out.push({ domain: d.name, role: d.role, notAfter: at });
+  }
+  return out;
 }
 
 function tlsDomains(config: GatewayConfig): TlsDomainsConfig {

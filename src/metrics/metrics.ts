@@ -28,6 +28,8 @@ export interface MetricsSources {
   policy(): { revision: string; source: string } | undefined;
   ready(): boolean;
   upload?(): { uploaded: number; failedUploads: number; dropped: number; buffered: number } | undefined;
+  /** the gateway's own certificates: when each expires */
+  certificates?(): Iterable<{ domain: string; role: 'server' | 'client'; notAfter: Date }>;
   /** per-peer limit hits, once the limits exist (src/limits): plug the counters in here */
   limits?(): Iterable<LimitHitSample>;
 }
@@ -172,6 +174,16 @@ export class GatewayMetrics {
       labelNames: ['result'],
       registers: [r],
       collect: fromMap(this.dns, ['result']),
+    });
+    new Gauge({
+      name: 'sip_bastion_certificate_expiry_timestamp_seconds',
+      help: "when the gateway's own certificate of a TLS domain expires (Unix time), by domain and role (server, client)",
+      labelNames: ['domain', 'role'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const c of self.sources?.certificates?.() ?? []) this.set({ domain: c.domain, role: c.role }, c.notAfter.getTime() / 1000);
+      },
     });
     new Gauge({ name: 'sip_bastion_ready', help: '1 when /readyz answers 200', registers: [r], collect() { this.set(self.sources?.ready() ? 1 : 0); } });
     const upload = (name: string, help: string, pick: (u: NonNullable<ReturnType<NonNullable<MetricsSources['upload']>>>) => number, gauge = false) => {
