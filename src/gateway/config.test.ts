@@ -4,7 +4,7 @@ import pino from 'pino';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig, parseConfig, validateConfig } from './config.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Gateway, GatewayStartError } from './gateway.js';
+import { Gateway, GatewayStartError, restartRequired } from './gateway.js';
 import { UdpPeer, isResp } from './testing/peer.js';
 
 describe('config', () => {
@@ -91,6 +91,22 @@ describe('config', () => {
 
   it('YAML syntax errors are reported as such', () => {
     expect(() => parseConfig('listen: [\n', 'bad.yaml', '.')).toThrow(/bad.yaml: invalid configuration:\n  not valid YAML/);
+  });
+});
+
+describe('reload: what applies live', () => {
+  it('listeners, TLS domains, policy source, limits and log level apply; proxy, admin, entrypoint and log file wait for a restart', () => {
+    const a = { listen: [{ transport: 'udp' as const, port: 5060 }], policy: { path: 'p', entrypoint: 'sip/decision' }, log: { level: 'info', file: 'a.log' }, admin: { port: 8061 } };
+    expect(restartRequired(a, a)).toEqual([]);
+    expect(
+      restartRequired(a, { ...a, listen: [{ transport: 'tcp', port: 5060 }], policy: { path: 'q', entrypoint: 'sip/decision' }, limits: { max_message_bytes: 4096 }, log: { level: 'debug', file: 'a.log' } }),
+    ).toEqual([]);
+    expect(restartRequired(a, { ...a, policy: { path: 'p', entrypoint: 'other/decision' }, log: { level: 'info', file: 'b.log' }, admin: { port: 9000 }, proxy: { max_forwards: 10 } })).toEqual([
+      '/policy/entrypoint',
+      '/log/file',
+      '/admin',
+      '/proxy',
+    ]);
   });
 });
 
