@@ -4,7 +4,7 @@
 // (404, 405, 401, 413, slow clients cut off) that never hold up SIP traffic.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -173,7 +173,7 @@ describe.skipIf(!ready)('admin API of a running gateway', () => {
   it('reload: unchanged policy is not recompiled; a new listener is bound; a broken config changes nothing', async () => {
     const before = gw.policy.info;
     const same = await gw.reload();
-    expect(same).toMatchObject({ ok: true, policy: { changed: false }, listeners: { added: [], removed: [] }, restart_required: [] });
+    expect(same).toMatchObject({ ok: true, tls: { reloaded: false, domains: ['fedA'] }, policy: { changed: false }, listeners: { added: [], removed: [] }, restart_required: [] });
     expect(gw.policy.info).toBe(before);
 
     // a new UDP listener, through the admin API
@@ -210,8 +210,18 @@ describe.skipIf(!ready)('admin API of a running gateway', () => {
     writeConfig(cfg);
     const back = await gw.reload();
     expect(back).toMatchObject({ ok: true, listeners: { removed: [expect.stringMatching(/^tcp /)] } });
+    expect(back).toMatchObject({ tls: { reloaded: false } });
+
+    // certificate rotation: new file contents under the same names are loaded by the next reload
+    writeFileSync(pki.gwA.cert, readFileSync(pki.gwB.cert));
+    writeFileSync(pki.gwA.key, readFileSync(pki.gwB.key));
+    expect(await gw.reload()).toMatchObject({ ok: true, tls: { reloaded: true } });
+    const rotated = await tlsClient(gw.listener('tls', 'fedA').port, pki.text.atlanta, pki.text.fedACa);
+    expect((rotated.socket as import('node:tls').TLSSocket).getPeerCertificate().subject.O).toBe('FedB');
+    rotated.socket.destroy();
+
     const text = await (await get('/metrics')).text();
-    expect(text).toMatch(/^sip_bastion_reloads_total [4-9]/m);
+    expect(text).toMatch(/^sip_bastion_reloads_total [5-9]/m);
     expect(text).toMatch(/^sip_bastion_reloads_failed_total 2$/m);
     expect(logLines.filter((l) => l.msg === 'reload refused; the running configuration stays')).toHaveLength(2);
     expect(existsSync(file)).toBe(true);
