@@ -6,7 +6,7 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
 import { TlsContextRegistry, type TlsDomainsConfig } from '../tls/index.js';
-import { DecisionUploader, PolicyEngine, openLogSink, type DecisionLogOptions, type LoadResult, type LogSink, type PolicySource } from '../policy/index.js';
+import { DecisionUploader, PolicyEngine, openLogSink, policyOptionsFromConfig, type DecisionLogOptions, type LoadResult, type LogSink, type PolicySource } from '../policy/index.js';
 import { TransactionLayer } from '../sip/transaction.js';
 import { GatewayMetrics, countingResolver, observedDecider } from '../metrics/index.js';
 import { AdminServer, adminServerOptions, readToken, type AdminTarget } from '../admin/server.js';
@@ -172,6 +172,7 @@ export class Gateway {
       compileInWorker: true,
       decisionLog: this.decisionLog,
       onLoad: (r) => this.metrics.policyLoad(r.ok),
+      ...policyOptionsFromConfig(p, path),
     });
     const first: LoadResult = await this.policy.start();
     if (!first.ok) {
@@ -269,7 +270,7 @@ export class Gateway {
               issuer: id.issuer?.string ?? null,
               sans: san ? [...san.dns.map((d) => `DNS:${d}`), ...san.uri.map((u) => `URI:${u}`), ...san.ip.map((i) => `IP:${i}`), ...san.email.map((e) => `email:${e}`)] : [],
               verified: id.verified,
-              verify_error: id.verify_error,
+              verify_error: id.verify_error ?? null,
               not_after: id.not_after ?? null,
             }
           : null,
