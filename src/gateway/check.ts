@@ -5,7 +5,7 @@
 // without it (not ready) and waits for the first bundle.
 import { access, constants } from 'node:fs/promises';
 import { loadClientDomain, loadServerDomain, TlsConfigError, type ClientDomainConfig, type ServerDomainConfig } from '../tls/index.js';
-import { PolicyEngine } from '../policy/index.js';
+import { PolicyEngine, policyOptionsFromConfig, type PolicyConfigOptions } from '../policy/index.js';
 import { readToken } from '../admin/server.js';
 import { resolvePath, type LoadedConfig } from './config.js';
 
@@ -83,7 +83,15 @@ export async function checkConfig(loaded: LoadedConfig): Promise<CheckResult> {
   // the policy, compiled exactly as the gateway would
   const p = config.policy;
   const key = p.path !== undefined ? '/policy/path' : p.bundle !== undefined ? '/policy/bundle' : '/policy/url';
+  let extras: PolicyConfigOptions;
+  try {
+    extras = policyOptionsFromConfig(p, path);
+  } catch (e) {
+    out.problems.push(`/policy: ${(e as Error).message}`);
+    return out;
+  }
   const engine = new PolicyEngine({
+    ...extras,
     source: p.path !== undefined ? { type: 'dir', path: path(p.path), data: (p.data ?? []).map(path) } : p.bundle !== undefined ? { type: 'bundle', path: path(p.bundle) } : { type: 'url', url: p.url!, pollIntervalMs: 3_600_000 },
     entrypoint: p.entrypoint ?? 'sip/decision',
   });
