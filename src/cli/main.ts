@@ -11,6 +11,7 @@ const COMMANDS: ReadonlyArray<[name: string, load: () => Promise<Register>]> = [
   ['policy', async () => (await import('./commands/policy.js')).registerPolicy],
   ['cert', async () => (await import('./commands/cert.js')).registerCert],
   ['ca', async () => (await import('./commands/ca.js')).registerCa],
+  ['ctl', async () => (await import('./commands/ctl.js')).registerCtl],
 ];
 
 function newProgram(): Command {

@@ -61,7 +61,44 @@ export interface GatewayConfig {
     partial_message_timeout_ms?: number;
     idle_timeout_ms?: number;
   };
-  log?: { level?: string; decisions?: boolean; decision_input?: boolean; mask?: string[]; file?: string };
+  log?: LogConfig;
+  admin?: AdminConfig;
+}
+
+export interface LogConfig {
+  level?: string;
+  decisions?: boolean;
+  decision_input?: boolean;
+  mask?: string[];
+  file?: string;
+  /** roll `file` by size and/or time (pino-roll) */
+  rotate?: { size?: string; frequency?: 'daily' | 'hourly' | number; keep?: number };
+  /** fraction of allowed decisions logged per method ("*": the others) */
+  sample?: Record<string, number>;
+  /** OPA decision-log service upload */
+  upload?: {
+    url: string;
+    resource?: string;
+    token_file?: string;
+    labels?: Record<string, string>;
+    min_delay_seconds?: number;
+    max_delay_seconds?: number;
+    upload_size_limit_bytes?: number;
+    buffer_size_limit_bytes?: number;
+    timeout_ms?: number;
+  };
+}
+
+/** The admin HTTP listener (metrics, health, connections, reload). */
+export interface AdminConfig {
+  address?: string;
+  port?: number;
+  /** file whose first line is the bearer token */
+  token_file?: string;
+  /** HTTPS; with ca: mutual TLS */
+  tls?: { cert: string; key: string; ca?: string[] };
+  max_body_bytes?: number;
+  request_timeout_ms?: number;
 }
 
 /** RFC 3263 lookups: the DNS servers to ask (default: the system's) and how. */
@@ -98,9 +135,16 @@ function getValidator(): ValidateFunction {
   return validator;
 }
 
+/** What a value that is not allowed at this place means, by its path. */
+const NOT_ALLOWED: Array<[RegExp, string]> = [[/^\/listen\/\d+\/server_domain$/, 'only a TLS listener takes a server_domain']];
+
 function describe(e: ErrorObject): string {
   const path = e.instancePath === '' ? '/' : e.instancePath;
   const p = e.params as Record<string, unknown>;
+  if (e.keyword === 'false schema' || e.keyword === 'not') {
+    const hint = NOT_ALLOWED.find(([re]) => re.test(path))?.[1];
+    return `${path}: not allowed here${hint ? ` (${hint})` : ''}`;
+  }
   if (e.keyword === 'additionalProperties') return `${path}: unknown property "${String(p.additionalProperty)}"`;
   if (e.keyword === 'unevaluatedProperties') return `${path}: unknown property "${String(p.unevaluatedProperty)}"`;
   if (e.keyword === 'required') return `${path}: missing property "${String(p.missingProperty)}"`;
@@ -112,10 +156,19 @@ function describe(e: ErrorObject): string {
 export function validateConfig(doc: unknown): string[] {
   const validate = getValidator();
   if (validate(doc)) return semanticChecks(doc as GatewayConfig);
-  // oneOf/if-then noise repeats the specific errors; keep the distinct lines.
-  const lines = (validate.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'not').map(describe);
-  const oneOf = (validate.errors ?? []).find((e) => e.keyword === 'oneOf');
-  if (oneOf && oneOf.instancePath === '/policy') lines.push('/policy: give exactly one of "path", "bundle" or "url"');
+  const errors = validate.errors ?? [];
+  // The policy's oneOf and the admin listener's if/then repeat themselves through their branches
+  // (required/not/anyOf lines): one line each says what they mean.
+  const inPolicyOneOf = (e: ErrorObject) => e.instancePath === '/policy' && e.schemaPath.startsWith('#/properties/policy/oneOf');
+  const inAdminThen = (e: ErrorObject) => e.schemaPath.startsWith('#/properties/admin/then');
+  const lines = errors.filter((e) => e.keyword !== 'if' && !inPolicyOneOf(e) && !inAdminThen(e) && !(e.keyword === 'oneOf' && e.instancePath === '/policy')).map(describe);
+  if (errors.some((e) => e.keyword === 'oneOf' && e.instancePath === '/policy')) lines.push('/policy: give exactly one of "path", "bundle" or "url"');
+  if (errors.some(inAdminThen)) {
+    const address = (doc as { admin?: { address?: unknown } }).admin?.address;
+    lines.push(`/admin: an admin listener on ${String(address)} (not loopback) needs token_file (a bearer token) or tls with ca (mutual TLS)`);
+  }
+  // never a failed validation without a line
+  if (lines.length === 0) lines.push(...errors.map(describe));
   return [...new Set(lines)];
 }
 
@@ -132,6 +185,11 @@ function semanticChecks(cfg: GatewayConfig): string[] {
     if (l.port !== 0 && seen.has(key)) out.push(`/listen/${i}: ${l.transport} ${l.address ?? '127.0.0.1'}:${l.port} is listed twice`);
     seen.add(key);
   });
+  if (cfg.log?.rotate && !cfg.log.file) out.push('/log/rotate: needs log.file (the file to roll)');
+  const up = cfg.log?.upload;
+  if (up && up.min_delay_seconds !== undefined && up.max_delay_seconds !== undefined && up.max_delay_seconds < up.min_delay_seconds) {
+    out.push('/log/upload/max_delay_seconds: must be >= min_delay_seconds');
+  }
   (cfg.proxy?.dns?.servers ?? []).forEach((srv, i) => {
     if (!dnsServerAddress(srv)) out.push(`/proxy/dns/servers/${i}: "${srv}" is not an IP address with an optional port (e.g. 127.0.0.1:5353, 10.0.0.53, [::1]:53)`);
   });

@@ -58,6 +58,10 @@ export interface StreamFlowOptions {
 export class StreamFlow implements Flow {
   readonly id = newFlowId();
   readonly reliable = true;
+  /** for the admin API: when it opened, messages framed in and written out */
+  readonly openedAt = Date.now();
+  messagesIn = 0;
+  messagesOut = 0;
   readonly local: Flow['local'];
   readonly remote: Flow['remote'];
   private readonly framer: StreamFramer;
@@ -88,7 +92,10 @@ export class StreamFlow implements Flow {
       }
       for (const ev of events) {
         if (socket.destroyed) return;
-        if (ev.type === 'message') handler.onMessage(this, ev.msg);
+        if (ev.type === 'message') {
+          this.messagesIn++;
+          handler.onMessage(this, ev.msg);
+        }
         else if (ev.type === 'ping') this.trySend(PONG);
         else if (ev.type === 'error') {
           handler.onBadInput(this, ev.error, ev.partial);
@@ -124,6 +131,7 @@ export class StreamFlow implements Flow {
       this.socket.cork();
       process.nextTick(uncork, this);
     }
+    this.messagesOut++;
     this.socket.write(data);
   }
 

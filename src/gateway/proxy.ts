@@ -24,6 +24,8 @@ import { NextHopError, routeUri, type Resolver, type Target } from './nexthop.js
 export interface Decided {
   decision: Decision;
   eval_ns: number;
+  /** set when the decision failed closed (metrics count it by kind) */
+  failure?: { kind: string };
 }
 
 /**

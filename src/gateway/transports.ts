@@ -22,6 +22,13 @@ export interface TransportsOptions {
   partialMessageTimeoutMs?: number;
   idleTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** observers (metrics) */
+  events?: TransportEvents;
+}
+
+export interface TransportEvents {
+  /** a TLS handshake: `result` is ok, the peer's verify_error, or the failed handshake's error code */
+  handshake?(side: 'inbound' | 'outbound', domain: string, result: string): void;
 }
 
 interface Bound {
@@ -42,6 +49,44 @@ export class Transports implements Egress {
 
   constructor(private readonly opts: TransportsOptions) {
     this.sink = opts.handler;
+  }
+
+  private handshake(side: 'inbound' | 'outbound', domain: string, result: string): void {
+    try {
+      this.opts.events?.handshake?.(side, domain, result);
+    } catch {
+      // an observer never breaks a connection
+    }
+  }
+
+  /** Open TLS/TCP connections, inbound and outbound (admin API, metrics). */
+  get connections(): StreamFlow[] {
+    return [...this.streams];
+  }
+
+  /** Closes the connection with this flow id; false when there is none. */
+  dropConnection(id: number): boolean {
+    for (const f of this.streams) {
+      if (f.id === id) {
+        f.close();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Limits and timeouts for connections and datagrams from now on (a config reload). */
+  setLimits(o: Pick<TransportsOptions, 'limits' | 'partialMessageTimeoutMs' | 'idleTimeoutMs' | 'connectTimeoutMs'>): void {
+    Object.assign(this.opts, o);
+  }
+
+  /** Closes one listening socket (a config reload that removed it); its open connections stay. */
+  async unlisten(info: ListenerInfo): Promise<void> {
+    const i = this.bound.findIndex((b) => b.info === info);
+    if (i < 0) return;
+    const [b] = this.bound.splice(i, 1);
+    this.listeners.splice(this.listeners.indexOf(info), 1);
+    await b!.close();
   }
 
   /** Every message and every bad input from now on goes to `handler`. */
@@ -95,8 +140,11 @@ export class Transports implements Egress {
           domain: l.server_domain,
           logger: this.opts.logger,
           onConnection: (socket, identity, domain) => {
+            this.handshake('inbound', domain.name, identity.verified ? 'ok' : (identity.verify_error ?? 'unverified'));
             this.track(new StreamFlow(socket, 'tls', this.handler, this.streamOpts(), identity, domain.name, infoRef));
           },
+          onRefused: (identity, domain) => this.handshake('inbound', domain.name, identity.verify_error ?? 'refused'),
+          onHandshakeError: (err) => this.handshake('inbound', l.server_domain!, err.code ?? 'error'),
         });
       } else {
         server = net.createServer((socket) => {
@@ -209,14 +257,21 @@ export class Transports implements Egress {
   private async open(target: Target, clientDomain?: string): Promise<Flow> {
     if (target.transport === 'tls') {
       if (!this.opts.registry) throw new Error('no TLS client domains configured');
-      const c = await connectTls({
-        registry: this.opts.registry,
-        host: target.host,
-        port: target.port,
-        clientDomain,
-        expectedDomain: target.expectedDomain,
-        timeoutMs: this.opts.connectTimeoutMs,
-      });
+      let c;
+      try {
+        c = await connectTls({
+          registry: this.opts.registry,
+          host: target.host,
+          port: target.port,
+          clientDomain,
+          expectedDomain: target.expectedDomain,
+          timeoutMs: this.opts.connectTimeoutMs,
+        });
+      } catch (e) {
+        this.handshake('outbound', clientDomain ?? 'default', (e as { code?: string }).code ?? 'error');
+        throw e;
+      }
+      this.handshake('outbound', c.domain.name, c.identity.verified ? 'ok' : (c.identity.verify_error ?? 'unverified'));
       this.opts.logger.info(
         { remote: `${target.host}:${target.port}`, client_domain: c.domain.name, expected_domain: target.expectedDomain, peer: c.identity.subject?.string },
         'tls: outbound connection up',

@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 export interface DecisionLogPeer {
   peer: { subject?: string; issuer?: string; verified: boolean; presented: boolean; address?: string };
   local_domain?: string;
-  /** @internal engine cache: child logger with these fields bound, and the logger it came from */
-  cache?: { base: unknown; child: unknown };
+  /** @internal engine cache: child logger with these fields bound, the logger and mask plan it came from */
+  cache?: { base: unknown; plan?: unknown; child: unknown };
 }
 
 /** Decision-log fields of one message. */

@@ -16,7 +16,7 @@ import { compileIsolated } from './compile-isolated.js';
 import { readBundle, type Bundle } from './bundle.js';
 import { hostBuiltins } from './builtins.js';
 import { checkDecision, failClosedDecision, normalizeDecision, type Decision, type FailClosedOptions, type FailureKind } from './decision.js';
-import { buildRecord, writeRecord, writeRecordFromFields, type DecisionLogOptions } from './decision-log.js';
+import { buildRecord, keepDecision, writeRecord, writeRecordFromFields, type DecisionLogOptions } from './decision-log.js';
 import { EncodedInput, nextDecisionId } from './encoded-input.js';
 import { loadPaths, mergeDataFiles } from './loader.js';
 import { BundlePoller, type DownloadOptions } from './poller.js';
@@ -87,7 +87,14 @@ export interface DecisionResult {
 interface Snapshot {
   policy: LoadedPolicy;
   info: PolicyInfo;
+  /** digest of what it was built from (sources and data, or bundle bytes) and the entrypoint */
+  content: string;
 }
+
+/** A policy loaded off to the side by prepare(), put in force by commit(). */
+export type PreparedPolicy =
+  | { ok: true; source: PolicySource; /** @internal */ snapshot: Snapshot; /** the load already put it in force (a bundle URL poll) */ installed?: LoadResult }
+  | { ok: false; errors: string[] };
 
 export class PolicyLoadError extends Error {
   constructor(readonly errors: string[]) {
@@ -112,14 +119,18 @@ export class PolicyEngine {
   readonly entrypoint: string;
   private readonly evalBudgetNs: number;
   private current: Snapshot | undefined;
-  private loading: Promise<LoadResult> = Promise.resolve({ ok: false, errors: ['not loaded'] });
+  private loading: Promise<unknown> = Promise.resolve();
   private poller: BundlePoller | undefined;
+  private source: PolicySource;
+  /** compiles skipped because the policy had not changed (tests, metrics) */
+  unchangedLoads = 0;
   /** The shadow policy's engine (no decision log of its own). */
   readonly shadow: PolicyEngine | undefined;
 
   constructor(private readonly opts: PolicyEngineOptions) {
     this.entrypoint = (opts.entrypoint ?? 'sip/decision').replace(/^\/+|\/+$/g, '');
     this.evalBudgetNs = (opts.evalTimeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS) * 1e6;
+    this.source = opts.source;
     if (opts.shadow) {
       const path = opts.shadow.path;
       this.shadow = new PolicyEngine({
@@ -134,6 +145,11 @@ export class PolicyEngine {
     }
   }
 
+  /** Where the policy comes from (changed by commit() of a prepared other source). */
+  get policySource(): PolicySource {
+    return this.source;
+  }
+
   /** The policy in force, if any. */
   get info(): PolicyInfo | undefined {
     return this.current?.info;
@@ -142,17 +158,8 @@ export class PolicyEngine {
   /** Load the policy (and start polling a bundle URL). Never throws: see the result. */
   async start(): Promise<LoadResult> {
     if (this.shadow) await this.shadow.start().then((r) => this.reportShadow(r));
-    if (this.opts.source.type === 'url') {
-      const s = this.opts.source;
-      this.poller = new BundlePoller({
-        url: s.url,
-        headers: s.headers,
-        download: this.opts.download,
-        intervalMs: s.pollIntervalMs ?? 60_000,
-        timeoutMs: s.timeoutMs ?? 10_000,
-        onBundle: (bytes) => this.enqueue(() => this.fromBundleBytes(bytes, s.url)),
-        onError: (message) => this.report({ ok: false, errors: [message], info: this.current?.info }),
-      });
+    if (this.source.type === 'url') {
+      this.poller = this.livePoller(this.source);
       const first = await this.poller.poll();
       this.poller.start();
       if (first.kind === 'error') return { ok: false, errors: [first.message], info: this.current?.info };
@@ -164,7 +171,7 @@ export class PolicyEngine {
   /** Re-read the source now (SIGHUP, admin API). For a URL source this polls once. */
   async reload(): Promise<LoadResult> {
     if (this.shadow) await this.shadow.reload().then((r) => this.reportShadow(r));
-    const s = this.opts.source;
+    const s = this.source;
     if (s.type === 'url') {
       if (!this.poller) return this.start();
       const r = await this.poller.poll();
@@ -172,7 +179,66 @@ export class PolicyEngine {
       if (r.kind === 'not_modified') return this.current ? { ok: true, changed: false, info: this.current.info } : { ok: false, errors: ['no bundle yet'] };
       return r.result as LoadResult;
     }
-    return this.enqueue(() => (s.type === 'dir' ? this.fromDir(s.path, s.data ?? []) : this.fromBundleFile(s.path)));
+    return this.enqueue(() => this.loadFrom(s));
+  }
+
+  /**
+   * Loads `source` (default: the current one) into a policy off to the side, without putting it
+   * in force: a gateway config reload prepares everything first and commits only when all of it
+   * loaded. Content that has not changed reuses the policy in force (nothing is compiled). The
+   * current bundle URL is polled, and a new bundle from it goes in force at once, as every poll's.
+   */
+  async prepare(source: PolicySource = this.source): Promise<PreparedPolicy> {
+    if (source.type === 'url') {
+      if (this.source.type === 'url' && this.source.url === source.url && this.poller) {
+        const r = await this.reload();
+        if (!r.ok) return { ok: false, errors: r.errors };
+        return { ok: true, source, snapshot: this.current!, installed: r };
+      }
+      // another bundle server: one download, staged
+      let staged: Snapshot | undefined;
+      let failed: string[] | undefined;
+      const probe = new BundlePoller({
+        ...pollerTiming(source, this.opts.download),
+        onBundle: async (bytes) => {
+          try {
+            staged = await this.serialized(() => this.fromBundleBytes(bytes, source.url));
+            return { ok: true, changed: true, info: staged.info };
+          } catch (e) {
+            failed = loadErrors(e);
+            return { ok: false, errors: failed };
+          }
+        },
+        onError: () => {},
+      });
+      const r = await probe.poll();
+      if (r.kind === 'error') return { ok: false, errors: [r.message] };
+      if (r.kind === 'not_modified' || !staged) return { ok: false, errors: failed ?? [`${source.url}: no bundle`] };
+      return { ok: true, source, snapshot: staged };
+    }
+    try {
+      const snapshot = await this.serialized(() => this.loadFrom(source));
+      return { ok: true, source, snapshot };
+    } catch (e) {
+      return { ok: false, errors: loadErrors(e) };
+    }
+  }
+
+  /** Puts a prepared policy (and its source) in force. */
+  commit(p: Extract<PreparedPolicy, { ok: true }>): LoadResult {
+    if (p.installed) return p.installed;
+    const sameSource = sourceKey(p.source) === sourceKey(this.source);
+    if (!sameSource) {
+      this.poller?.stop();
+      this.poller = undefined;
+      this.source = p.source;
+      if (p.source.type === 'url') {
+        // the new server's poller; its first poll finds the same bundle (not recompiled: same content)
+        this.poller = this.livePoller(p.source);
+        this.poller.start();
+      }
+    }
+    return this.install(p.snapshot);
   }
 
   /** Stop polling. Evaluations keep working on the policy in force. */
@@ -261,7 +327,7 @@ export class PolicyEngine {
       }
     }
     const log = this.opts.decisionLog;
-    if (log) {
+    if (log && (!log.sample || keepDecision(log, encoded ? encoded.log.method : methodOf(input), encoded ? encoded.log.call_id : callIdOf(input), decision.allow))) {
       try {
         const base = { decision_id, path: this.entrypoint, revision: snap?.info.revision, source: snap?.info.source, decision, failure, eval_ns };
         if (encoded && !log.input) writeRecordFromFields(log, base, encoded.log);
@@ -289,23 +355,52 @@ export class PolicyEngine {
   }
 
   // Loads are serialized: a poll and a manual reload never race to install snapshots.
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.loading.then(fn, fn);
+    this.loading = run.catch(() => {});
+    return run;
+  }
+
   private enqueue(load: () => Promise<Snapshot>): Promise<LoadResult> {
-    const run = async (): Promise<LoadResult> => {
-      let result: LoadResult;
+    return this.serialized(async () => {
       try {
-        const snap = await load();
-        const changed = !this.current || this.current.info.revision !== snap.info.revision || this.current.info.source !== snap.info.source;
-        this.current = snap; // the atomic swap
-        result = { ok: true, changed, info: snap.info };
+        return this.install(await load());
       } catch (e) {
-        const errors = e instanceof PolicyLoadError ? e.errors : [errorText(e)];
-        result = { ok: false, errors, info: this.current?.info };
+        const result: LoadResult = { ok: false, errors: loadErrors(e), info: this.current?.info };
+        this.report(result);
+        return result;
       }
-      this.report(result);
-      return result;
-    };
-    this.loading = this.loading.then(run, run);
-    return this.loading;
+    });
+  }
+
+  private install(snap: Snapshot): LoadResult {
+    const changed = !this.current || this.current.info.revision !== snap.info.revision || this.current.info.source !== snap.info.source;
+    this.current = snap; // the atomic swap
+    const result: LoadResult = { ok: true, changed, info: snap.info };
+    this.report(result);
+    return result;
+  }
+
+  private loadFrom(s: Exclude<PolicySource, { type: 'url' }>): Promise<Snapshot> {
+    return s.type === 'dir' ? this.fromDir(s.path, s.data ?? []) : this.fromBundleFile(s.path);
+  }
+
+  private livePoller(s: Extract<PolicySource, { type: 'url' }>): BundlePoller {
+    return new BundlePoller({
+      ...pollerTiming(s, this.opts.download),
+      onBundle: (bytes) => this.enqueue(() => this.fromBundleBytes(bytes, s.url)),
+      onError: (message) => this.report({ ok: false, errors: [message], info: this.current?.info }),
+    });
+  }
+
+  /** The policy in force when it was built from the same content (nothing to compile or instantiate). */
+  private unchanged(content: string, source: string): Snapshot | undefined {
+    const cur = this.current;
+    if (cur && cur.content === content && cur.info.source === source) {
+      this.unchangedLoads++;
+      return cur;
+    }
+    return undefined;
   }
 
   private report(result: LoadResult): void {
@@ -321,7 +416,7 @@ export class PolicyEngine {
     }
   }
 
-  private async instantiate(wasm: Uint8Array, data: unknown, source: string, revision: string): Promise<Snapshot> {
+  private async instantiate(wasm: Uint8Array, data: unknown, source: string, revision: string, content: string): Promise<Snapshot> {
     const builtins = { ...(await hostBuiltins()), ...(this.opts.customBuiltins ?? {}) };
     let policy: LoadedPolicy;
     try {
@@ -346,7 +441,7 @@ export class PolicyEngine {
     } catch {
       // its outcome does not matter
     }
-    return { policy, info: { revision, source, entrypoint: this.entrypoint, loadedAt: new Date() } };
+    return { policy, content, info: { revision, source, entrypoint: this.entrypoint, loadedAt: new Date() } };
   }
 
   private async compileModules(modules: Array<{ file: string; source: string }>, source: string): Promise<Uint8Array> {
@@ -354,7 +449,7 @@ export class PolicyEngine {
     // Strict builtin errors: a builtin failing on bad input makes the decision an error (a reject),
     // never an undefined check that quietly drops out of a deny rule. The CLI compiles the same way.
     const opts = { modules, entrypoints: [this.entrypoint], strictBuiltinErrors: true };
-    const out = this.opts.compileInWorker ? await compileIsolated(opts) : await compile(opts);
+    const out = this.opts.compileInWorker ? await compileIsolated(opts, { background: this.current !== undefined }) : await compile(opts);
     if (out.errors.length > 0 || !out.wasm) {
       throw new PolicyLoadError(out.errors.map(formatRegoError));
     }
@@ -373,9 +468,12 @@ export class PolicyEngine {
     } catch (e) {
       throw new PolicyLoadError([errorText(e)]);
     }
+    const sources = digest([...loaded.modules.flatMap((m) => [m.file, m.source]), JSON.stringify(loaded.data)]);
+    const content = `${sources}|${loaded.manifest?.revision ?? ''}|${this.entrypoint}`;
+    const same = this.unchanged(content, dir);
+    if (same) return same;
     const wasm = await this.compileModules(loaded.modules, dir);
-    const revision = loaded.manifest?.revision || digest([...loaded.modules.flatMap((m) => [m.file, m.source]), JSON.stringify(loaded.data)]);
-    return this.instantiate(wasm, loaded.data, dir, revision);
+    return this.instantiate(wasm, loaded.data, dir, loaded.manifest?.revision || sources, content);
   }
 
   private async fromBundleFile(path: string): Promise<Snapshot> {
@@ -389,6 +487,9 @@ export class PolicyEngine {
   }
 
   private async fromBundleBytes(bytes: Uint8Array, source: string): Promise<Snapshot> {
+    const content = `${digest([bytes])}|${this.entrypoint}`;
+    const same = this.unchanged(content, source);
+    if (same) return same;
     let bundle: Bundle;
     try {
       bundle = await readBundle(bytes, { verification: this.opts.verification });
@@ -410,8 +511,32 @@ export class PolicyEngine {
     }
     // A bundle of Rego sources only (`opa build` without -t wasm) is compiled here.
     wasm ??= await this.compileModules(bundle.modules.map((m) => ({ file: m.path, source: m.source })), source);
-    return this.instantiate(wasm, bundle.data, source, revision);
+    return this.instantiate(wasm, bundle.data, source, revision, content);
   }
+}
+
+function methodOf(input: unknown): string | undefined {
+  const m = (input as { message?: { method?: unknown; cseq?: { method?: unknown } } } | null)?.message;
+  const v = m?.method ?? m?.cseq?.method;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function callIdOf(input: unknown): string | undefined {
+  const v = (input as { message?: { call_id?: unknown } } | null)?.message?.call_id;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function pollerTiming(s: Extract<PolicySource, { type: 'url' }>, download: DownloadOptions | undefined) {
+  return { url: s.url, headers: s.headers, download, intervalMs: s.pollIntervalMs ?? 60_000, timeoutMs: s.timeoutMs ?? 10_000 };
+}
+
+/** Identifies a source (two configs naming the same policy the same way give the same key). */
+function sourceKey(s: PolicySource): string {
+  return JSON.stringify(s.type === 'url' ? [s.type, s.url, s.pollIntervalMs ?? null, s.headers ?? null] : s.type === 'dir' ? [s.type, s.path, s.data ?? []] : [s.type, s.path]);
+}
+
+function loadErrors(e: unknown): string[] {
+  return e instanceof PolicyLoadError ? e.errors : [errorText(e)];
 }
 
 export function formatRegoError(e: { code: string; message: string; location?: { file: string; row: number; col: number } }): string {

@@ -13,3 +13,7 @@ export { decisionChanges, CHANGE_KINDS, type ChangeKind } from './decision-diff.
 export { signaturesFile, verifyBundleFiles, hashBundleFile, SignatureError, type VerificationConfig, type SigningOptions } from './bundle-sign.js';
 export type { DownloadOptions } from './poller.js';
 export { EncodedInput, spliceJson, nextDecisionId, type DecisionLogFields, type DecisionLogPeer } from './encoded-input.js';
+export { keepDecision, maskPlan, SUMMARY_SOURCES } from './decision-log.js';
+export { openLogSink, type LogSink, type LogSinkOptions } from './log-sink.js';
+export { DecisionUploader, eventFromLine, type DecisionUploadOptions, type UploadStats, type DecisionEvent } from './log-upload.js';
+export type { PreparedPolicy } from './engine.js';
