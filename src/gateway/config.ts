@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ClientDomainConfig, ServerDomainConfig } from '../tls/index.js';
+import { exemptEntryProblem, type PeerLimitsConfig } from '../limits/index.js';
 import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
 import tlsDomainSchema from '../../schemas/tls-domain.schema.json' with { type: 'json' };
 
@@ -54,6 +55,12 @@ export interface GatewayConfig {
     max_header_line_bytes?: number;
     partial_message_timeout_ms?: number;
     idle_timeout_ms?: number;
+    /** slow readers: bytes queued for one connection's peer before it is closed */
+    write_queue_bytes?: number;
+    /** slow readers: queued bytes without progress this long close the connection */
+    send_timeout_ms?: number;
+    /** per-peer limits (defaults apply to what is left out) */
+    peers?: PeerLimitsConfig;
   };
   log?: { level?: string; decisions?: boolean; decision_input?: boolean; mask?: string[]; file?: string };
 }
@@ -125,6 +132,10 @@ function semanticChecks(cfg: GatewayConfig): string[] {
     const key = `${l.transport === 'udp' ? 'udp' : 'tcp'}:${l.address ?? '127.0.0.1'}:${l.port}`;
     if (l.port !== 0 && seen.has(key)) out.push(`/listen/${i}: ${l.transport} ${l.address ?? '127.0.0.1'}:${l.port} is listed twice`);
     seen.add(key);
+  });
+  (cfg.limits?.peers?.exempt ?? []).forEach((e, i) => {
+    const problem = exemptEntryProblem(e);
+    if (problem) out.push(`/limits/peers/exempt/${i}: ${problem}`);
   });
   (cfg.proxy?.dns?.servers ?? []).forEach((srv, i) => {
     if (!dnsServerAddress(srv)) out.push(`/proxy/dns/servers/${i}: "${srv}" is not an IP address with an optional port (e.g. 127.0.0.1:5353, 10.0.0.53, [::1]:53)`);

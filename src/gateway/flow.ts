@@ -10,6 +10,7 @@ import type { SipLimits } from '../sip/limits.js';
 import type { SipMessage } from '../sip/message.js';
 import type { SipError } from '../sip/errors.js';
 import type { PeerIdentity } from '../tls/index.js';
+import type { WriteGuard } from '../limits/index.js';
 
 export type Transport = 'tls' | 'tcp' | 'udp';
 
@@ -43,6 +44,8 @@ export interface FlowHandler {
   onMessage(flow: Flow, msg: SipMessage): void;
   /** bad input: the flow answers (when it can) and/or closes itself; the handler logs */
   onBadInput(flow: Flow, error: SipError, partial?: SipMessage): void;
+  /** a stream flow closed (its transactions can no longer send or receive on it) */
+  onFlowClosed?(flow: Flow): void;
 }
 
 let nextId = 1;
@@ -53,6 +56,8 @@ export interface StreamFlowOptions {
   partialMessageTimeoutMs?: number;
   idleTimeoutMs?: number;
   logger: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  /** the slow-reader guard of a connection (write-queue limit, send timeout) */
+  guardWrites?: (socket: Socket, flow: StreamFlow) => WriteGuard;
 }
 
 export class StreamFlow implements Flow {
@@ -63,6 +68,7 @@ export class StreamFlow implements Flow {
   private readonly framer: StreamFramer;
   private stopGuard: () => void = () => {};
   private corked = false;
+  private readonly writes: WriteGuard | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -76,6 +82,7 @@ export class StreamFlow implements Flow {
     this.local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0, ...(localDomain ? { domain: localDomain } : {}) };
     this.remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     this.framer = new StreamFramer({ limits: opts.limits });
+    this.writes = opts.guardWrites?.(socket, this);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       let events: FrameEvent[];
@@ -98,7 +105,11 @@ export class StreamFlow implements Flow {
       }
     });
     socket.on('error', (err) => opts.logger.debug({ err: { message: err.message }, flow: this.id }, 'sip: connection error'));
-    socket.once('close', () => this.stopGuard());
+    socket.once('close', () => {
+      this.stopGuard();
+      this.writes?.stop();
+      handler.onFlowClosed?.(this);
+    });
     if (opts.partialMessageTimeoutMs || opts.idleTimeoutMs) {
       this.stopGuard = startStreamGuard(
         this.framer,
@@ -125,12 +136,14 @@ export class StreamFlow implements Flow {
       process.nextTick(uncork, this);
     }
     this.socket.write(data);
+    this.writes?.wrote(data.length);
   }
 
   /** @internal the end of a tick's batch */
   flush(): void {
     this.corked = false;
     this.socket.uncork();
+    this.writes?.check();
   }
 
   private trySend(data: Buffer): void {

@@ -10,6 +10,8 @@ import { Proxy, inThreadDecider } from './proxy.js';
 import { Transports } from './transports.js';
 import { DnsResolver3263, type DnsOptions, type Resolver } from './nexthop.js';
 import type { ListenerInfo } from './flow.js';
+import { Border } from './border.js';
+import { DEFAULT_WRITE_LIMITS, resolvePeerLimits } from '../limits/index.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -27,6 +29,8 @@ export class Gateway {
     readonly policy: PolicyEngine,
     readonly transports: Transports,
     readonly proxy: Proxy,
+    /** per-peer limits, request counts and slow readers: `border.limiter.snapshot()` has the counters */
+    readonly border: Border,
   ) {}
 
   get listeners(): ListenerInfo[] {
@@ -80,7 +84,15 @@ export class Gateway {
 
     const limits = config.limits ?? {};
     const proxyCfg = config.proxy ?? {};
+    let ownSockets: ListenerInfo[] = [];
+    const border = new Border({
+      limits: resolvePeerLimits(limits.peers),
+      write: { maxQueueBytes: limits.write_queue_bytes ?? DEFAULT_WRITE_LIMITS.maxQueueBytes, sendTimeoutMs: limits.send_timeout_ms ?? DEFAULT_WRITE_LIMITS.sendTimeoutMs },
+      logger,
+      isOwnSocket: (address, port) => ownSockets.some((l) => l.port === port && l.address === address),
+    });
     const transports = new Transports({
+      border,
       registry,
       logger,
       limits: definedOnly({
@@ -105,8 +117,9 @@ export class Gateway {
       recordRoute: proxyCfg.record_route,
       methods: proxyCfg.methods,
     });
-    transports.deliverTo(proxy);
-    const gw = new Gateway(loaded, logger, registry, policy, transports, proxy);
+    transports.deliverTo(border.front(proxy));
+    ownSockets = transports.listeners;
+    const gw = new Gateway(loaded, logger, registry, policy, transports, proxy, border);
     try {
       for (const l of config.listen) {
         const info = await transports.listen(l);
@@ -131,6 +144,7 @@ export class Gateway {
     this.policy.close();
     this.proxy.shutdown();
     await this.transports.close();
+    this.border.close();
   }
 }
 

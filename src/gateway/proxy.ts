@@ -93,6 +93,7 @@ export class Proxy implements FlowHandler {
   /** keep the last N evaluation times (bench: decision latency percentiles) */
   evalSampleLimit = 100_000;
   private readonly invites = new Map<string, InviteContext>();
+  private readonly handles = new WeakMap<Flow, TransportHandle>();
   private readonly log: Logger;
   private readonly localNames: Set<string>;
   private readonly maxForwards: number;
@@ -140,8 +141,19 @@ export class Proxy implements FlowHandler {
 
   // ---- requests --------------------------------------------------------------------------
 
+  /** The transactions' handle of a flow: one per flow, so that its transactions can be found when it closes. */
   private handle(flow: Flow): TransportHandle {
-    return { reliable: flow.reliable, send: (data) => flow.send(data) };
+    let h = this.handles.get(flow);
+    if (!h) this.handles.set(flow, (h = { reliable: flow.reliable, send: (data) => flow.send(data) }));
+    return h;
+  }
+
+  /** A connection closed: its transactions fail as on a transport error (client side: 503 upstream). */
+  onFlowClosed(flow: Flow): void {
+    const h = this.handles.get(flow);
+    if (!h) return;
+    const n = this.layer.transportClosed(h, Object.assign(new Error(`flow ${flow.id} closed`), { code: 'ECONNRESET' }));
+    if (n > 0) this.log.info({ flow: flow.id, transport: flow.transport, remote: flow.remote, transactions: n }, 'proxy: connection closed; its transactions failed');
   }
 
   /**

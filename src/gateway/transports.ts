@@ -12,6 +12,8 @@ import { DatagramFlow, StreamFlow, type Flow, type FlowHandler, type ListenerInf
 import type { ListenConfig } from './config.js';
 import type { Egress } from './egress.js';
 import type { Target } from './nexthop.js';
+import { Verdict } from '../limits/index.js';
+import type { Border } from './border.js';
 
 export interface TransportsOptions {
   registry?: TlsContextRegistry;
@@ -22,6 +24,8 @@ export interface TransportsOptions {
   partialMessageTimeoutMs?: number;
   idleTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** per-peer limits and the slow-reader guard (border.ts) */
+  border?: Border;
 }
 
 interface Bound {
@@ -55,7 +59,14 @@ export class Transports implements Egress {
   }
 
   private streamOpts() {
-    return { limits: this.opts.limits, partialMessageTimeoutMs: this.opts.partialMessageTimeoutMs, idleTimeoutMs: this.opts.idleTimeoutMs, logger: this.opts.logger };
+    const border = this.opts.border;
+    return {
+      limits: this.opts.limits,
+      partialMessageTimeoutMs: this.opts.partialMessageTimeoutMs,
+      idleTimeoutMs: this.opts.idleTimeoutMs,
+      logger: this.opts.logger,
+      guardWrites: border && ((socket: net.Socket, flow: StreamFlow) => border.writeGuard(socket, () => ({ flow: flow.id, transport: flow.transport, remote: flow.remote }))),
+    };
   }
 
   private track(flow: StreamFlow): StreamFlow {
@@ -94,6 +105,7 @@ export class Transports implements Egress {
           registry: this.opts.registry,
           domain: l.server_domain,
           logger: this.opts.logger,
+          admit: this.opts.border && ((raw) => this.opts.border!.admitConnection(raw, true)),
           onConnection: (socket, identity, domain) => {
             this.track(new StreamFlow(socket, 'tls', this.handler, this.streamOpts(), identity, domain.name, infoRef));
           },
@@ -101,6 +113,7 @@ export class Transports implements Egress {
       } else {
         server = net.createServer((socket) => {
           socket.on('error', () => {});
+          if (this.opts.border && !this.opts.border.admitConnection(socket, false)) return;
           this.track(new StreamFlow(socket, 'tcp', this.handler, this.streamOpts(), undefined, undefined, infoRef));
         });
       }
@@ -122,6 +135,9 @@ export class Transports implements Egress {
   }
 
   private onDatagram(sock: dgram.Socket, info: ListenerInfo, buf: Buffer, rinfo: dgram.RemoteInfo): void {
+    // per-peer limits before any parsing: a flood costs a table lookup per datagram
+    const verdict = this.opts.border ? this.opts.border.screenDatagram(buf, rinfo.address, rinfo.port) : Verdict.Pass;
+    if (verdict === Verdict.Drop) return;
     const key = `${info.port}|${rinfo.address}|${rinfo.port}`;
     let flow = this.udpFlows.get(key);
     if (!flow) {
@@ -130,8 +146,10 @@ export class Transports implements Egress {
       this.udpFlows.set(key, flow);
     }
     const r = parseDatagram(buf, { limits: this.opts.limits });
-    if (r.type === 'message') this.handler.onMessage(flow, r.msg);
-    else if (r.type === 'error') this.handler.onBadInput(flow, r.error, r.partial);
+    if (r.type === 'message') {
+      if (verdict === Verdict.Pass) this.handler.onMessage(flow, r.msg);
+      else this.opts.border!.refuse(flow, r.msg, verdict);
+    } else if (r.type === 'error') this.handler.onBadInput(flow, r.error, r.partial);
   }
 
   /** The listener to advertise on a leg: same transport, TLS preferring the server domain named like the client domain. */
