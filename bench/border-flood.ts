@@ -11,8 +11,10 @@
 // (the same config with `limits.peers.enabled: false`: the gateway as it was before them).
 // A reference run with Kamailio (pike + sl on UDP) follows when it is installed.
 // Every peer runs in a process of its own. Env: BENCH_SECONDS=10 BENCH_HANDSHAKES=2000
-// BENCH_MODES=off,on BENCH_PROF=1 (cpu profile of the gateway during the UDP flood, top self time).
-import { spawn, type ChildProcess } from 'node:child_process';
+// BENCH_MODES=off,on BENCH_PERF=1 (`perf record` of the gateway's CPU during the UDP flood, top
+// symbols by self time; node --perf-basic-prof names the JS frames) BENCH_PROF=1 (V8 CPU profile
+// of the gateway, only the samples of the UDP flood counted, top functions by self time).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +27,9 @@ import { kamailioAvailable } from '../test/interop/kamailio.js';
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const handshakes = Number(process.env.BENCH_HANDSHAKES ?? 2000);
 const modes = (process.env.BENCH_MODES ?? 'off,on').split(',').filter(Boolean);
-const prof = process.env.BENCH_PROF === '1';
+const perf = process.env.BENCH_PERF === '1';
+const cpuProf = process.env.BENCH_PROF === '1';
+const prof = perf || cpuProf;
 const root = packageRoot();
 const base = mkdtempSync(join(tmpdir(), 'bench-border-'));
 const children = new Set<ChildProcess>();
@@ -90,7 +94,7 @@ async function startGateway(mode: string): Promise<Running> {
   writeFileSync(file, YAML.stringify(cfg));
   const log = join(dir, 'stdout.log');
   const fd = openSync(log, 'w');
-  const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`] : [];
+  const profArgs = perf ? ['--perf-basic-prof'] : cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`] : [];
   const child = spawn(process.execPath, ['--max-semi-space-size=32', ...profArgs, '--import', 'tsx', join(root, 'test', 'interop', 'run-bastion.ts'), 'run', '--config', file], { cwd: root, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   children.add(child);
@@ -105,11 +109,14 @@ async function startGateway(mode: string): Promise<Running> {
   return { pid: child.pid!, udp, tls, log, child };
 }
 
-async function stopGateway(g: Running): Promise<void> {
+/** Stops the gateway; returns its limit counters (logged at stop). */
+async function stopGateway(g: Running): Promise<Record<string, number>> {
   if (g.child.exitCode === null) {
     g.child.kill('SIGTERM');
     await new Promise((r) => g.child.once('exit', r));
   }
+  const line = readFileSync(g.log, 'utf8').split('\n').find((l) => l.includes('"msg":"limits: totals"'));
+  return line ? (JSON.parse(line).limits as Record<string, number>) : {};
 }
 
 /** Samples RSS every 250 ms until stopped; returns [start, max, last]. */
@@ -156,32 +163,39 @@ try {
     let logLines0 = readFileSync(g.log, 'utf8').split('\n').length;
     let rss = rssSampler(g.pid);
     let cpu0 = cpuMs(g.pid);
+    const perfData = join(base, `perf-${mode}.data`);
+    const perfRun = perf ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '1000', '-g', '-p', String(g.pid), '-o', perfData], { stdio: 'ignore' }) : undefined;
     const [flood, legit] = await Promise.all([
       peer<FloodResult>({ kind: 'udpFlood', from: '127.0.0.2', port: g.udp, seconds }),
       peer<LegitResult>({ kind: 'legitUdp', from: '127.0.0.3', port: g.udp, rate: 20, seconds }),
     ]);
     let cpu = cpuMs(g.pid) - cpu0;
+    if (perfRun) {
+      perfRun.kill('SIGINT');
+      await new Promise((r) => perfRun.once('exit', r));
+    }
     let [r0, rmax, rend] = rss();
     const floodAnswered = Object.values(flood.replies).reduce((a, b) => a + b, 0);
-    console.log(`UDP flood from 127.0.0.2: ${flood.sent} requests in ${flood.seconds.toFixed(1)} s (${Math.round(flood.sent / flood.seconds)}/s); final responses received ${floodAnswered} ${JSON.stringify(flood.replies)}; ${flood.sent - floodAnswered} unanswered (dropped or lost)`);
+    console.log(`UDP flood from 127.0.0.2: ${flood.sent} requests in ${flood.seconds.toFixed(1)} s (${Math.round(flood.sent / flood.seconds)}/s, flooder CPU ${((flood.cpuMs * 1000) / flood.sent).toFixed(1)} µs per request sent); final responses received ${floodAnswered} ${JSON.stringify(flood.replies)}; ${flood.sent - floodAnswered} unanswered (dropped or lost)`);
     console.log(legitLine(legit));
     const logLines = readFileSync(g.log, 'utf8').split('\n').length - logLines0;
     const ll = limitLines(g.log);
     console.log(`gateway: CPU ${(cpu / 1000).toFixed(1)} s over the flood, RSS ${r0.toFixed(0)} → max ${rmax.toFixed(0)} → ${rend.toFixed(0)} MB; ${logLines} log lines (${ll.lines} limit lines ${JSON.stringify(ll.byLimit)})`);
     summary.push(`limits ${mode.padEnd(3)} UDP flood: legitimate answered within 1 s ${((legit.within1s / legit.sent) * 100).toFixed(1)} % (first try ${((legit.firstTry / legit.sent) * 100).toFixed(1)} %), flooder ${Math.round(flood.sent / flood.seconds)}/s answered ${floodAnswered} ${JSON.stringify(flood.replies)}, RSS max ${rmax.toFixed(0)} MB`);
-    if (prof) {
-      await stopGateway(g);
-      const pdir = join(base, mode, 'prof');
-      const file = existsSync(pdir) ? readdirSync(pdir).find((f) => f.endsWith('.cpuprofile')) : undefined;
-      if (file) printProfile(join(pdir, file));
-      g = await startGateway(mode + '-tls');
+    const floodEnd = Date.now();
+    if (perf) {
+      const r = spawnSync('perf', ['report', '-i', perfData, '--no-children', '--stdio', '-g', 'none', '--percent-limit', '0.5', '--sort', 'dso,sym'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      console.log(r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).slice(0, 45).join('\n'));
     }
 
     // 2. TLS handshake flood (a fresh gateway: the UDP flood's leftovers do not count)
-    if (!prof) {
-      await stopGateway(g);
-      g = await startGateway(mode + '-tls');
+    const stoppedAt = Date.now();
+    const totals = await stopGateway(g);
+    if (cpuProf) printProfile(join(base, mode, 'prof'), (stoppedAt - floodEnd + 500) * 1000, (stoppedAt - floodEnd + seconds * 1000 + 500) * 1000);
+    if (totals.requests_checked) {
+      console.log(`gateway limit counters: ${JSON.stringify(totals)}; CPU per request checked ${((cpu * 1000) / totals.requests_checked).toFixed(1)} µs`);
     }
+    g = await startGateway(mode + '-tls');
     await peer<LegitResult>({ kind: 'legitTls', from: '127.0.0.3', port: g.tls, rate: 50, seconds: 1, graceMs: 2000 });
     logLines0 = readFileSync(g.log, 'utf8').split('\n').length;
     rss = rssSampler(g.pid);
@@ -196,8 +210,8 @@ try {
     console.log(legitLine(legitT) + (legitT.connectionLost ? ' (connection lost!)' : ''));
     const ll2 = limitLines(g.log);
     console.log(`gateway: CPU ${(cpu / 1000).toFixed(1)} s, RSS ${r0.toFixed(0)} → max ${rmax.toFixed(0)} → ${rend.toFixed(0)} MB; ${readFileSync(g.log, 'utf8').split('\n').length - logLines0} log lines (${ll2.lines} limit lines ${JSON.stringify(ll2.byLimit)})`);
+    console.log(`gateway limit counters: ${JSON.stringify(await stopGateway(g))}`);
     summary.push(`limits ${mode.padEnd(3)} TLS flood: legitimate answered within 1 s ${((legitT.within1s / legitT.sent) * 100).toFixed(1)} %, ${hs.completed}/${hs.attempted} handshakes completed in ${hs.seconds.toFixed(1)} s, gateway CPU ${(cpu / 1000).toFixed(1)} s, RSS max ${rmax.toFixed(0)} MB`);
-    await stopGateway(g);
   }
   if (kamailioAvailable() && process.env.BENCH_KAMAILIO !== '0') {
     const { kamailioFlood } = await import('./border/kamailio-flood.js');
@@ -206,24 +220,37 @@ try {
 } finally {
   console.log('\n' + summary.join('\n'));
   if (!prof && process.env.BENCH_KEEP !== '1') rmSync(base, { recursive: true, force: true });
-  else console.log(`profiles kept in ${base}`);
+  else console.log(`kept ${base}`);
 }
 
-function printProfile(file: string): void {
-  interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
-  const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[] };
+
+/**
+ * Top self time of the gateway's V8 profile, counting only samples taken between `fromEndUs`
+ * and `toEndUs` before the profile's end (the flood; the gateway is stopped right after it).
+ */
+function printProfile(dir: string, fromEndUs: number, toEndUs: number): void {
+  const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+  if (!file) return void console.log('no profile written');
+  interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }
+  const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
+  const times: number[] = [];
+  let t = p.startTime;
+  for (const d of p.timeDeltas) times.push((t += d));
   let total = 0;
-  for (const n of p.nodes) {
-    const h = n.hitCount ?? 0;
-    total += h;
+  for (let i = 0; i < p.samples.length; i++) {
+    const before = p.endTime - times[i]!;
+    if (before < fromEndUs || before > toEndUs) continue;
+    const n = byId.get(p.samples[i]!)!;
     const url = n.callFrame.url.replace(/^.*\/(node_modules|src)\//, '$1/');
     const k = `${n.callFrame.functionName || '(anon)'} ${url}:${n.callFrame.lineNumber + 1}`;
-    self.set(k, (self.get(k) ?? 0) + h);
+    self.set(k, (self.get(k) ?? 0) + 1);
+    total++;
   }
-  const idle = [...self.entries()].filter(([k]) => k.startsWith('(idle)')).reduce((s, [, v]) => s + v, 0);
-  console.log(`profile: ${total} samples, busy ${(((total - idle) / total) * 100).toFixed(1)} %; top self time (% of busy):`);
-  for (const [k, v] of [...self.entries()].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, 30)) {
-    console.log(`${((v / (total - idle)) * 100).toFixed(2).padStart(6)} %  ${k}`);
+  const idle = self.get('(idle) :0') ?? 0;
+  console.log(`profile of the flood: ${total} samples, busy ${(((total - idle) / Math.max(1, total)) * 100).toFixed(1)} %; top self time (% of busy):`);
+  for (const [k, v] of [...self.entries()].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+    console.log(`${((v / Math.max(1, total - idle)) * 100).toFixed(2).padStart(6)} %  ${k}`);
   }
 }

@@ -77,7 +77,7 @@ export class Border {
     }
     if (verdict === Verdict.Drop && flow.reliable) {
       this.opts.logger.warn({ flow: flow.id, transport: flow.transport, remote: flow.remote, identity: byIdentity }, 'limit: peer over its request limit and 503 budget; closing connection');
-      flow.close();
+      flow.close({ afterWrites: true }); // the 503s written before it still go out
     }
   }
 
@@ -123,6 +123,8 @@ class BorderFront implements FlowHandler {
   ) {}
 
   onMessage(flow: Flow, msg: SipMessage): void {
+    // the rest of a batch read with a request that closed its connection
+    if (flow.closed) return;
     if (msg.kind === 'request') {
       const b = this.border;
       const identity = b.identityOf(flow);

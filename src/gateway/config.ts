@@ -106,6 +106,8 @@ function describe(e: ErrorObject): string {
   if (e.keyword === 'unevaluatedProperties') return `${path}: unknown property "${String(p.unevaluatedProperty)}"`;
   if (e.keyword === 'required') return `${path}: missing property "${String(p.missingProperty)}"`;
   if (e.keyword === 'enum') return `${path}: must be one of ${JSON.stringify(p.allowedValues)}`;
+  // a limit that may be switched off: `false` (then) or its settings (else)
+  if (e.keyword === 'const' && p.allowedValue === false) return `${path}: must be false or an object`;
   return `${path}: ${e.message ?? 'is invalid'}`;
 }
 

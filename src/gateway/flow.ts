@@ -37,7 +37,8 @@ export interface Flow {
   /** writes bytes; throws when the flow is closed */
   send(data: Buffer): void;
   get closed(): boolean;
-  close(): void;
+  /** closes at once, or (`afterWrites`) once what was written is sent (streams) */
+  close(opts?: { afterWrites?: boolean }): void;
 }
 
 export interface FlowHandler {
@@ -154,8 +155,14 @@ export class StreamFlow implements Flow {
     }
   }
 
-  close(): void {
-    this.socket.destroy();
+  close(opts?: { afterWrites?: boolean }): void {
+    if (!opts?.afterWrites || this.socket.destroyed) return void this.socket.destroy();
+    if (this.corked) this.flush();
+    this.socket.end();
+    // a peer that does not read what is left must not keep the connection
+    const t = setTimeout(() => this.socket.destroy(), 2000);
+    t.unref();
+    this.socket.once('close', () => clearTimeout(t));
   }
 }
 

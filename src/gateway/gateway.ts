@@ -145,6 +145,7 @@ export class Gateway {
     this.proxy.shutdown();
     await this.transports.close();
     this.border.close();
+    this.logger.info({ limits: this.border.limiter.snapshot() }, 'limits: totals');
   }
 }
 

@@ -26,6 +26,8 @@ export type ConnectionVerdict = 'ok' | 'connections_per_ip' | 'open_connections_
 
 /** Plain counters for metrics (read with snapshot()). */
 export interface LimitCounters {
+  /** requests checked against the per-address limit */
+  requests_checked: number;
   /** requests answered 503 by a per-address or per-identity limit */
   requests_rejected: number;
   /** requests discarded (UDP) past the 503 budget */
@@ -54,6 +56,7 @@ const monotonic = (): number => performance.now();
 
 export class PeerLimiter {
   readonly counters: LimitCounters = {
+    requests_checked: 0,
     requests_rejected: 0,
     requests_dropped: 0,
     connections_closed: 0,
@@ -102,6 +105,9 @@ export class PeerLimiter {
    */
   request(address: string, port: number, reliable: boolean): Verdict {
     if (this.requests === null) return Verdict.Pass;
+    // the gateway's own sockets share their address with other peers: they must not use up its budget
+    if (this.opts.isOwnSocket?.(address, port)) return Verdict.Pass;
+    this.counters.requests_checked++;
     const now = this.now();
     if (this.requests.take(address, now)) return Verdict.Pass;
     return this.overLimit('requests_per_ip', address, address, port, reliable, now);

@@ -9,6 +9,8 @@ import { StreamFramer, parseDatagram } from '../../sip/framing.js';
 
 export interface FloodResult {
   sent: number;
+  /** CPU this process used while flooding (ms) */
+  cpuMs: number;
   /** final responses received, by status */
   replies: Record<string, number>;
   seconds: number;
@@ -43,7 +45,7 @@ function bindUdp(address: string): Promise<dgram.Socket> {
  * Sends OPTIONS and INVITE (alternating, each a new transaction) to `port` as fast as the socket
  * takes them, for `seconds` or until `maxMessages` were sent. Never answers (no ACK).
  */
-export async function udpFlood(o: { from: string; host?: string; port: number; seconds: number; maxMessages?: number; ruri?: string; inFlight?: number }): Promise<FloodResult> {
+export async function udpFlood(o: { from: string; host?: string; port: number; seconds: number; maxMessages?: number; ruri?: string; inFlight?: number; rate?: number }): Promise<FloodResult> {
   const host = o.host ?? '127.0.0.1';
   const sock = await bindUdp(o.from);
   const via = `UDP ${o.from}:${sock.address().port}`;
@@ -57,31 +59,51 @@ export async function udpFlood(o: { from: string; host?: string; port: number; s
   });
   const max = o.maxMessages ?? Infinity;
   const inFlightMax = o.inFlight ?? 64;
+  const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   const deadline = t0 + o.seconds * 1000;
   let sent = 0;
   let inFlight = 0;
-  await new Promise<void>((resolve) => {
-    const pump = () => {
-      while (inFlight < inFlightMax && sent < max) {
-        if ((sent & 255) === 0 && Date.now() >= deadline) break;
-        const n = sent++;
-        const method = n & 1 ? 'INVITE' : 'OPTIONS';
-        const ruri = o.ruri ?? (method === 'INVITE' ? 'sip:bob@biloxi.example' : `sip:${host}:${o.port}`);
-        inFlight++;
-        sock.send(options(`${host}:${o.port}`, via, `flood-${n}@${o.from}`, `f${n}`, method, ruri), o.port, host, () => {
-          inFlight--;
-          if (inFlight === 0) setImmediate(pump);
-        });
-      }
-      if ((sent >= max || Date.now() >= deadline) && inFlight === 0) resolve();
-    };
-    pump();
-  });
+  const sendOne = (cb?: () => void) => {
+    const n = sent++;
+    const method = n & 1 ? 'INVITE' : 'OPTIONS';
+    const ruri = o.ruri ?? (method === 'INVITE' ? 'sip:bob@biloxi.example' : `sip:${host}:${o.port}`);
+    sock.send(options(`${host}:${o.port}`, via, `flood-${n}@${o.from}`, `f${n}`, method, ruri), o.port, host, cb);
+  };
+  if (o.rate) {
+    // paced: `rate` per second, sent in 10 ms batches
+    const rate = o.rate;
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        const due = Math.min(max, Math.floor(((Date.now() - t0) * rate) / 1000));
+        while (sent < due) sendOne();
+        if (sent >= max || Date.now() >= deadline) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 10);
+    });
+  } else {
+    await new Promise<void>((resolve) => {
+      const pump = () => {
+        while (inFlight < inFlightMax && sent < max) {
+          if ((sent & 255) === 0 && Date.now() >= deadline) break;
+          inFlight++;
+          sendOne(() => {
+            inFlight--;
+            if (inFlight === 0) setImmediate(pump);
+          });
+        }
+        if ((sent >= max || Date.now() >= deadline) && inFlight === 0) resolve();
+      };
+      pump();
+    });
+  }
   const seconds = (Date.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await new Promise((r) => setTimeout(r, 500)); // late replies
   sock.close();
-  return { sent, replies, seconds };
+  return { sent, replies, seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 export interface LegitResult {
