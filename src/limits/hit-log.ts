@@ -20,16 +20,16 @@ export class HitLog {
     private readonly maxEntries = 10_000,
   ) {}
 
-  /** One hit of `limit` by `peer` (an address or an identity). */
-  hit(limit: LimitName, peer: string, action: LimitAction, now: number): void {
+  /** `n` hits of `limit` by `peer` (an address or an identity). */
+  hit(limit: LimitName, peer: string, action: LimitAction, now: number, n = 1): void {
     const key = limit + '|' + peer;
     const e = this.last.get(key);
     if (e && now - e.loggedAt < this.intervalMs) {
-      e.hits++;
+      e.hits += n;
       return;
     }
     if (!e && this.last.size >= this.maxEntries) this.sweep(now, true);
-    const hits = e ? e.hits + 1 : 1;
+    const hits = e ? e.hits + n : n;
     this.last.set(key, { loggedAt: now, hits: 0 });
     this.logger.warn({ limit, peer, action, hits, interval_s: this.intervalMs / 1000 }, `limit: ${limit} exceeded`);
   }

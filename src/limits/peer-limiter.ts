@@ -11,7 +11,7 @@
 // gateway started.
 import { BlockList, isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { BucketTable } from './token-bucket.js';
+import { BucketTable, type Bucket } from './token-bucket.js';
 import { HitLog, type LimitName } from './hit-log.js';
 import type { PeerLimits } from './config.js';
 
@@ -104,21 +104,29 @@ export class PeerLimiter {
    * where the last resort is closing the connection).
    */
   request(address: string, port: number, reliable: boolean): Verdict {
-    if (this.requests === null) return Verdict.Pass;
+    const table = this.requests;
+    if (table === null) return Verdict.Pass;
     // the gateway's own sockets share their address with other peers: they must not use up its budget
     if (this.opts.isOwnSocket?.(address, port)) return Verdict.Pass;
     this.counters.requests_checked++;
     const now = this.now();
-    if (this.requests.take(address, now)) return Verdict.Pass;
-    return this.overLimit('requests_per_ip', address, address, port, reliable, now);
+    const b = table.entry(address, now);
+    // a flood: blocked peers cost a lookup and a comparison per request
+    if (b.until > now) return this.droppedWhileBlocked(b, reliable);
+    if (table.takeFrom(b, now)) return Verdict.Pass;
+    return this.overLimit('requests_per_ip', address, address, port, reliable, now, table, b);
   }
 
   /** A request on a flow whose peer has the verified identity `key` (subject or fingerprint). */
   identityRequest(key: string, address: string, port: number, reliable: boolean): Verdict {
-    if (this.identities === null) return Verdict.Pass;
+    const table = this.identities;
+    if (table === null) return Verdict.Pass;
     const now = this.now();
-    if (this.identities.take(key, now)) return Verdict.Pass;
-    const v = this.overLimit('requests_per_identity', key, address, port, reliable, now);
+    const b = table.entry(key, now);
+    let v: Verdict;
+    if (b.until > now) v = this.droppedWhileBlocked(b, reliable);
+    else if (table.takeFrom(b, now)) return Verdict.Pass;
+    else v = this.overLimit('requests_per_identity', key, address, port, reliable, now, table, b);
     if (v !== Verdict.Pass) this.counters.identity_limited++;
     return v;
   }
@@ -130,16 +138,28 @@ export class PeerLimiter {
     return table ? table.retryAfter(peer, this.now()) : 1;
   }
 
-  private overLimit(limit: LimitName, peer: string, address: string, port: number, reliable: boolean, now: number): Verdict {
+  private droppedWhileBlocked(b: Bucket, reliable: boolean): Verdict {
+    b.dropped++;
+    if (reliable) this.counters.connections_closed++;
+    else this.counters.requests_dropped++;
+    return Verdict.Drop;
+  }
+
+  private overLimit(limit: LimitName, peer: string, address: string, port: number, reliable: boolean, now: number, table: BucketTable, b: Bucket): Verdict {
     if (this.isExempt(address, port)) return Verdict.Pass;
-    if (this.replies.take(address, now)) {
+    const hits = 1 + b.dropped;
+    b.dropped = 0;
+    const r = this.replies.entry(address, now);
+    if (this.replies.takeFrom(r, now)) {
       this.counters.requests_rejected++;
-      this.log.hit(limit, peer, 'reply_503', now);
+      this.log.hit(limit, peer, 'reply_503', now, hits);
       return Verdict.Reject;
     }
     if (reliable) this.counters.connections_closed++;
     else this.counters.requests_dropped++;
-    this.log.hit(limit, peer, reliable ? 'close' : 'drop', now);
+    this.log.hit(limit, peer, reliable ? 'close' : 'drop', now, hits);
+    // nothing passes and nothing is answered until the peer has a token of either kind again
+    b.until = now + Math.min(table.msToToken(b, now), this.replies.msToToken(r, now));
     return Verdict.Drop;
   }
 
@@ -201,8 +221,8 @@ export class PeerLimiter {
 
   private sweep(): void {
     const now = this.now();
-    this.requests?.sweep(now);
-    this.identities?.sweep(now);
+    this.requests?.sweep(now, (peer, n) => this.log.hit('requests_per_ip', peer, 'drop', now, n));
+    this.identities?.sweep(now, (peer, n) => this.log.hit('requests_per_identity', peer, 'drop', now, n));
     this.replies.sweep(now);
     this.connections?.sweep(now);
     this.handshakes?.sweep(now);
@@ -211,6 +231,7 @@ export class PeerLimiter {
 
   close(): void {
     clearInterval(this.sweeper);
+    this.sweep();
     this.log.sweep(this.now(), true);
   }
 }
