@@ -11,6 +11,7 @@
 // (the same config with `limits.peers.enabled: false`: the gateway as it was before them).
 // A reference run with Kamailio (pike + sl on UDP) follows when it is installed.
 // Every peer runs in a process of its own. Env: BENCH_SECONDS=10 BENCH_HANDSHAKES=2000
+// BENCH_PER_IP=rate[/burst] (requests_per_ip of the "on" mode instead of the default config's)
 // BENCH_MODES=off,on BENCH_PERF=1 (`perf record` of the gateway's CPU during the UDP flood, top
 // symbols by self time; node --perf-basic-prof names the JS frames) BENCH_PROF=1 (V8 CPU profile
 // of the gateway, only the samples of the UDP flood counted, top functions by self time).
@@ -44,10 +45,25 @@ const rssMb = (pid: number): number => {
     return 0;
   }
 };
-const cpuMs = (pid: number): number => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
+const ticksOf = (stat: string): number => {
+  const x = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(x[11]) + Number(x[12])) * 10;
+};
+const cpuMs = (pid: number): number => ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+/** CPU ms of the main thread (tid = pid) and of the process's other threads (GC, compiler, libuv pool). */
+const threadCpuMs = (pid: number): [number, number] => {
+  let main = 0;
+  let other = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const t = ticksOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      if (Number(tid) === pid) main += t;
+      else other += t;
+    } catch {
+      // thread gone
+    }
+  }
+  return [main, other];
 };
 
 function peer<T>(o: Record<string, unknown>): Promise<T> {
@@ -71,8 +87,8 @@ interface Running {
   child: ChildProcess;
 }
 
-async function startGateway(mode: string): Promise<Running> {
-  const dir = join(base, mode);
+async function startGateway(mode: string, name = mode): Promise<Running> {
+  const dir = join(base, name);
   mkdirSync(dir, { recursive: true });
   const [udp, tls] = [await freePort(), await freePort()];
   const cfg = YAML.parse(readFileSync(join(root, 'config', 'default.yaml'), 'utf8')) as Record<string, any>;
@@ -90,6 +106,10 @@ async function startGateway(mode: string): Promise<Running> {
   }
   cfg.policy.path = join(root, 'policies');
   if (mode === 'off') cfg.limits = { ...cfg.limits, peers: { enabled: false } };
+  else if (process.env.BENCH_PER_IP) {
+    const [rate, burst] = process.env.BENCH_PER_IP.split('/').map(Number);
+    cfg.limits.peers = { ...cfg.limits.peers, requests_per_ip: { rate, burst: burst ?? rate * 2 } };
+  }
   const file = join(dir, 'bastion.yaml');
   writeFileSync(file, YAML.stringify(cfg));
   const log = join(dir, 'stdout.log');
@@ -158,11 +178,15 @@ try {
     console.log(`\n--- limits ${mode} ---`);
     // 1. UDP flood
     let g = await startGateway(mode);
-    // warm-up: the policy's first evaluations, the JIT
+    // warm-up: the policy's first evaluations, the JIT; then the CPU of a quiet legitimate request
     await peer<LegitResult>({ kind: 'legitUdp', from: '127.0.0.3', port: g.udp, rate: 50, seconds: 2, graceMs: 2000 });
+    const w0 = cpuMs(g.pid);
+    const quiet = await peer<LegitResult>({ kind: 'legitUdp', from: '127.0.0.4', port: g.udp, rate: 50, seconds: 4, graceMs: 2000 });
+    console.log(`no flood: ${quiet.answered}/${quiet.sent} answered, gateway CPU ${((cpuMs(g.pid) - w0) / quiet.sent).toFixed(2)} ms per OPTIONS (idle time included), load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
     let logLines0 = readFileSync(g.log, 'utf8').split('\n').length;
     let rss = rssSampler(g.pid);
     let cpu0 = cpuMs(g.pid);
+    const threads0 = threadCpuMs(g.pid);
     const perfData = join(base, `perf-${mode}.data`);
     const perfRun = perf ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '1000', '-g', '-p', String(g.pid), '-o', perfData], { stdio: 'ignore' }) : undefined;
     const [flood, legit] = await Promise.all([
@@ -170,6 +194,7 @@ try {
       peer<LegitResult>({ kind: 'legitUdp', from: '127.0.0.3', port: g.udp, rate: 20, seconds }),
     ]);
     let cpu = cpuMs(g.pid) - cpu0;
+    const threads1 = threadCpuMs(g.pid);
     if (perfRun) {
       perfRun.kill('SIGINT');
       await new Promise((r) => perfRun.once('exit', r));
@@ -180,7 +205,7 @@ try {
     console.log(legitLine(legit));
     const logLines = readFileSync(g.log, 'utf8').split('\n').length - logLines0;
     const ll = limitLines(g.log);
-    console.log(`gateway: CPU ${(cpu / 1000).toFixed(1)} s over the flood, RSS ${r0.toFixed(0)} → max ${rmax.toFixed(0)} → ${rend.toFixed(0)} MB; ${logLines} log lines (${ll.lines} limit lines ${JSON.stringify(ll.byLimit)})`);
+    console.log(`gateway: CPU ${(cpu / 1000).toFixed(1)} s over the flood (main thread ${((threads1[0] - threads0[0]) / 1000).toFixed(1)} s, other threads ${((threads1[1] - threads0[1]) / 1000).toFixed(1)} s), load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}, RSS ${r0.toFixed(0)} → max ${rmax.toFixed(0)} → ${rend.toFixed(0)} MB; ${logLines} log lines (${ll.lines} limit lines ${JSON.stringify(ll.byLimit)})`);
     summary.push(`limits ${mode.padEnd(3)} UDP flood: legitimate answered within 1 s ${((legit.within1s / legit.sent) * 100).toFixed(1)} % (first try ${((legit.firstTry / legit.sent) * 100).toFixed(1)} %), flooder ${Math.round(flood.sent / flood.seconds)}/s answered ${floodAnswered} ${JSON.stringify(flood.replies)}, RSS max ${rmax.toFixed(0)} MB`);
     const floodEnd = Date.now();
     if (perf) {
@@ -195,7 +220,7 @@ try {
     if (totals.requests_checked) {
       console.log(`gateway limit counters: ${JSON.stringify(totals)}; CPU per request checked ${((cpu * 1000) / totals.requests_checked).toFixed(1)} µs`);
     }
-    g = await startGateway(mode + '-tls');
+    g = await startGateway(mode, mode + '-tls');
     await peer<LegitResult>({ kind: 'legitTls', from: '127.0.0.3', port: g.tls, rate: 50, seconds: 1, graceMs: 2000 });
     logLines0 = readFileSync(g.log, 'utf8').split('\n').length;
     rss = rssSampler(g.pid);

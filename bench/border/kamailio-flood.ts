@@ -1,7 +1,7 @@
 // The flood benchmark's reference: Kamailio with pike (per-address request density) in front of
 // a stateless answer, flooded and used the same way as the gateway (same peers, same figures).
 // OPTIONS are answered 200, anything else 403; pike drops what is over the density.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../test/interop/ports.js';
@@ -36,6 +36,7 @@ mpath="${MODULES_DIR}"
 loadmodule "sl.so"
 loadmodule "pike.so"
 loadmodule "maxfwd.so"
+loadmodule "textops.so"
 # the gateway's default: 100 requests/s per address (pike counts per 2 s unit)
 modparam("pike", "sampling_time_unit", 2)
 modparam("pike", "reqs_density_per_unit", 200)
@@ -50,6 +51,8 @@ request_route {
 `;
   const file = join(dir, 'kamailio.cfg');
   writeFileSync(file, cfg);
+  const check = spawnSync('kamailio', ['-c', '-f', file], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`kamailio -c ${file} failed:\n${check.stderr}`);
   const k = spawn('kamailio', ['-f', file, '-DD', '-E', '-Y', dir, '-P', join(dir, 'k.pid'), '-m', '256', '-x', 'tlsf', '-w', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     await new Promise((r) => setTimeout(r, 2000));

@@ -46,7 +46,7 @@ describe.skipIf(!ready)('per-peer limits', () => {
     udpPort = gw.listener('udp').port;
     tlsPort = gw.listener('tls', 'fedA').port;
     tcpPort = gw.listener('tcp').port;
-  });
+  }, 300_000); // the policy compiles at start: slow on a busy machine
 
   afterAll(async () => {
     await gw?.stop();

@@ -36,6 +36,11 @@ export class Border {
     this.identityKey = opts.limits.identityKey;
   }
 
+  /** Admitted datagrams are queued per source and processed fairly between reads (fair-queue.ts). */
+  get queuesDatagrams(): boolean {
+    return this.opts.limits.enabled;
+  }
+
   /** The FlowHandler the transports deliver to: counts and limits, then hands over to `next`. */
   front(next: FlowHandler): FlowHandler {
     return new BorderFront(this, next);

@@ -46,6 +46,8 @@ export interface GatewayConfig {
     dns?: DnsConfig;
     /** methods let through to the policy; any other request is answered 405 (default DEFAULT_METHODS) */
     methods?: string[];
+    /** secret of the topology-hiding tokens (default: random per start) */
+    topology_hiding_key_file?: string;
   };
   limits?: {
     max_message_bytes?: number;
@@ -135,6 +137,13 @@ function semanticChecks(cfg: GatewayConfig): string[] {
     if (l.port !== 0 && seen.has(key)) out.push(`/listen/${i}: ${l.transport} ${l.address ?? '127.0.0.1'}:${l.port} is listed twice`);
     seen.add(key);
   });
+  if (cfg.proxy?.record_route === false) {
+    for (const [kind, domains] of [['server_domains', cfg.server_domains], ['client_domains', cfg.client_domains]] as const) {
+      for (const [name, d] of Object.entries(domains ?? {})) {
+        if (d.topology_hiding) out.push(`/${kind}/${name}/topology_hiding: needs proxy.record_route (the hidden side routes its in-dialog requests back through the gateway's Record-Route)`);
+      }
+    }
+  }
   (cfg.limits?.peers?.exempt ?? []).forEach((e, i) => {
     const problem = exemptEntryProblem(e);
     if (problem) out.push(`/limits/peers/exempt/${i}: ${problem}`);

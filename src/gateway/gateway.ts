@@ -10,7 +10,10 @@ import { Proxy, inThreadDecider } from './proxy.js';
 import { Transports } from './transports.js';
 import { DnsResolver3263, type DnsOptions, type Resolver } from './nexthop.js';
 import type { ListenerInfo } from './flow.js';
+import type { SipUri } from '../sip/uri.js';
 import { Border } from './border.js';
+import { TopologyHiding } from './topology-hiding.js';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_WRITE_LIMITS, resolvePeerLimits } from '../limits/index.js';
 
 export interface GatewayOptions {
@@ -59,6 +62,22 @@ export class Gateway {
       registry = await TlsContextRegistry.load({ server_domains: config.server_domains, client_domains: config.client_domains }, { baseDir });
     }
 
+    const hidden = (ds: Record<string, { topology_hiding?: boolean }> | undefined) => Object.entries(ds ?? {}).filter(([, d]) => d.topology_hiding).map(([n]) => n);
+    const [hiddenServers, hiddenClients] = [hidden(config.server_domains), hidden(config.client_domains)];
+    let ownRoute: (u: SipUri) => boolean = () => false;
+    let topologyHiding: TopologyHiding | undefined;
+    if (hiddenServers.length + hiddenClients.length > 0) {
+      let secret: Buffer | undefined;
+      if (config.proxy?.topology_hiding_key_file) {
+        try {
+          secret = readFileSync(path(config.proxy?.topology_hiding_key_file));
+        } catch (e) {
+          throw new GatewayStartError(`proxy.topology_hiding_key_file: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+        if (secret.length < 32) throw new GatewayStartError('proxy.topology_hiding_key_file: needs at least 32 bytes of secret');
+      }
+      topologyHiding = new TopologyHiding({ serverDomains: hiddenServers, clientDomains: hiddenClients, secret, isOwn: (u) => ownRoute(u) });
+    }
     const p = config.policy;
     const source: PolicySource = p.path
       ? { type: 'dir', path: path(p.path), data: (p.data ?? []).map(path) }
@@ -107,6 +126,7 @@ export class Gateway {
       connectTimeoutMs: proxyCfg.connect_timeout_ms,
     });
     const proxy = new Proxy({
+      topologyHiding,
       egress: transports,
       policy: inThreadDecider(policy),
       resolver: opts.resolver ?? new DnsResolver3263(dnsOptions(proxyCfg.dns)),
@@ -117,6 +137,7 @@ export class Gateway {
       recordRoute: proxyCfg.record_route,
       methods: proxyCfg.methods,
     });
+    ownRoute = (u) => proxy.isOwnRoute(u);
     transports.deliverTo(border.front(proxy));
     ownSockets = transports.listeners;
     const gw = new Gateway(loaded, logger, registry, policy, transports, proxy, border);

@@ -19,6 +19,7 @@ import type { Egress } from './egress.js';
 import type { Flow, FlowHandler, ListenerInfo } from './flow.js';
 import { encodePolicyInput } from './input.js';
 import { NextHopError, routeUri, type Resolver, type Target } from './nexthop.js';
+import type { Leg, TopologyHiding } from './topology-hiding.js';
 
 /** One decision as the proxy uses it. */
 export interface Decided {
@@ -54,6 +55,8 @@ export interface ProxyOptions {
   recordRoute?: boolean;
   /** request methods let through to the policy (others: 405); ACK and CANCEL always pass */
   methods?: readonly string[];
+  /** topology hiding towards the TLS domains that ask for it (topology-hiding.ts) */
+  topologyHiding?: TopologyHiding;
 }
 
 /** Counters for tests, the bench and operators. */
@@ -242,6 +245,7 @@ export class Proxy implements FlowHandler {
     if (unsupported.length) return reply(420, 'Bad Extension', [['Unsupported', unsupported.join(', ')]]);
 
     const fwd = req.clone();
+    this.opts.topologyHiding?.inboundRequest(fwd);
     this.popOwnRoutes(fwd);
     if (fwd.route.length === 0 && !plan.route && this.isSelfUri(fwd.ruri)) {
       if (req.method === 'OPTIONS') return this.answerOptions(flow, req, tx);
@@ -301,10 +305,12 @@ export class Proxy implements FlowHandler {
     if (ctx?.cancelled) return; // 487 already sent
     const listener = this.opts.egress.listenerFor(out.flow.transport, out.clientDomain);
     const inDialog = req.to.params['tag'] !== undefined;
-    if (this.recordRoute && !inDialog && DIALOG_CREATING.has(req.method)) this.addRecordRoute(fwd, inFlow, out.flow, listener);
+    const inListener = inFlow.listener ?? this.opts.egress.listenerFor(inFlow.transport, inFlow.local.domain);
+    const ownRR = this.recordRoute && !inDialog && DIALOG_CREATING.has(req.method) ? this.addRecordRoute(fwd, inFlow, out.flow, listener) : 0;
     fwd.prepend('Via', this.viaValue(out.flow, listener, generateBranch()));
+    const leg = this.opts.topologyHiding?.outboundRequest(fwd, inFlow, out.flow, listener, inListener, ownRR);
     const client = this.layer.sendRequest(fwd, this.handle(out.flow), {
-      onResponse: (resp) => this.relayResponse(out.flow, resp, tx),
+      onResponse: (resp) => this.relayResponse(out.flow, resp, tx, leg, inFlow),
       onTimeout: () => reply(408, 'Request Timeout'),
       onTransportError: () => reply(503, 'Service Unavailable'),
     });
@@ -317,7 +323,7 @@ export class Proxy implements FlowHandler {
   }
 
   /** Relays a response from the client transaction to the server transaction, after the policy. */
-  private relayResponse(from: Flow, resp: SipMessage, tx: ServerTransaction): void {
+  private relayResponse(from: Flow, resp: SipMessage, tx: ServerTransaction, leg?: Leg, to?: Flow): void {
     if (resp.status === 100) return; // hop by hop; our own 100 went out already
     this.stats.responses++;
     this.decide(from, resp, (a) => {
@@ -326,6 +332,7 @@ export class Proxy implements FlowHandler {
       if (a.type !== 'forward' || !isPending(tx)) return;
       const out = resp.clone();
       out.shiftValue('Via');
+      if (leg && to) this.opts.topologyHiding!.outboundResponse(out, leg, to);
       tx.respond(out);
       if (resp.status >= 200) this.invites.delete(tx.key); // final: nothing left to CANCEL
     });
@@ -377,6 +384,7 @@ export class Proxy implements FlowHandler {
   /** ACK for a 2xx (end to end): forwarded without a transaction, by its Route set. */
   private forwardStateless(inFlow: Flow, ack: SipMessage, plan: ForwardPlan): void {
     const fwd = ack.clone();
+    this.opts.topologyHiding?.inboundRequest(fwd);
     this.popOwnRoutes(fwd);
     if (fwd.route.length === 0 && !plan.route && this.isSelfUri(fwd.ruri)) return;
     const mf = fwd.maxForwards;
@@ -399,6 +407,7 @@ export class Proxy implements FlowHandler {
     const inBranch = ack.topVia?.branch ?? ack.callId;
     const branch = MAGIC_COOKIE + 'S' + hash64(`${inBranch}|${inFlow.id}`);
     fwd.prepend('Via', this.viaValue(out.flow, listener, branch));
+    this.opts.topologyHiding?.outboundRequest(fwd, inFlow, out.flow, listener, undefined, 0);
     try {
       out.flow.send(fwd.toBuffer());
       this.stats.forwarded++;
@@ -480,12 +489,14 @@ export class Proxy implements FlowHandler {
     return `<sip:${hp};transport=${flow.transport};lr>`;
   }
 
-  /** One Record-Route, or two when the legs differ in transport or listener (domain). */
-  private addRecordRoute(fwd: SipMessage, inFlow: Flow, outFlow: Flow, outListener: ListenerInfo | undefined): void {
+  /** One Record-Route, or two when the legs differ in transport or listener (domain); returns how many. */
+  private addRecordRoute(fwd: SipMessage, inFlow: Flow, outFlow: Flow, outListener: ListenerInfo | undefined): number {
     const inbound = this.rrUri(inFlow, inFlow.listener ?? this.opts.egress.listenerFor(inFlow.transport, inFlow.local.domain));
     const outbound = this.rrUri(outFlow, outListener);
     fwd.prepend('Record-Route', inbound);
-    if (outbound !== inbound) fwd.prepend('Record-Route', outbound);
+    if (outbound === inbound) return 1;
+    fwd.prepend('Record-Route', outbound);
+    return 2;
   }
 
   private ownHostPort(host: string, port: number | null, transport: string | undefined): boolean {
@@ -500,7 +511,8 @@ export class Proxy implements FlowHandler {
     return false;
   }
 
-  private isOwnRoute(u: SipUri): boolean {
+  /** A Route/Record-Route URI naming this gateway. */
+  isOwnRoute(u: SipUri): boolean {
     return this.ownHostPort(u.host, u.port, u.scheme === 'sips' ? 'tls' : (u.params['transport'] ?? undefined));
   }
 

@@ -36,7 +36,7 @@ describe.skipIf(!ready)('slow readers', () => {
     const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(JSON.parse(s)) });
     gw = await Gateway.start(loaded, { logger });
     atlanta = await tlsClient(gw.listener('tls', 'fedA').port, pki.text.atlanta, pki.text.fedACa);
-  });
+  }, 300_000); // the policy compiles at start: slow on a busy machine
 
   afterAll(async () => {
     atlanta?.socket.destroy();

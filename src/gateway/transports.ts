@@ -12,7 +12,7 @@ import { DatagramFlow, StreamFlow, type Flow, type FlowHandler, type ListenerInf
 import type { ListenConfig } from './config.js';
 import type { Egress } from './egress.js';
 import type { Target } from './nexthop.js';
-import { Verdict } from '../limits/index.js';
+import { FairQueue, Verdict } from '../limits/index.js';
 import type { Border } from './border.js';
 
 export interface TransportsOptions {
@@ -26,6 +26,13 @@ export interface TransportsOptions {
   connectTimeoutMs?: number;
   /** per-peer limits and the slow-reader guard (border.ts) */
   border?: Border;
+}
+
+interface Datagram {
+  sock: dgram.Socket;
+  info: ListenerInfo;
+  buf: Buffer;
+  rinfo: dgram.RemoteInfo;
 }
 
 interface Bound {
@@ -43,9 +50,13 @@ export class Transports implements Egress {
   private readonly ready = new Map<string, Flow>();
   private readonly streams = new Set<StreamFlow>();
   private readonly udpFlows = new Map<string, DatagramFlow>();
+  /** admitted datagrams, processed fairly across sources between reads (border protection) */
+  private readonly udpQueue: FairQueue<Datagram> | undefined;
 
   constructor(private readonly opts: TransportsOptions) {
     this.sink = opts.handler;
+    const border = opts.border;
+    if (border?.queuesDatagrams) this.udpQueue = new FairQueue<Datagram>((d) => this.deliverDatagram(d.sock, d.info, d.buf, d.rinfo, Verdict.Pass), undefined, () => border.limiter.queueDropped());
   }
 
   /** Every message and every bad input from now on goes to `handler`. */
@@ -138,6 +149,14 @@ export class Transports implements Egress {
     // per-peer limits before any parsing: a flood costs a table lookup per datagram
     const verdict = this.opts.border ? this.opts.border.screenDatagram(buf, rinfo.address, rinfo.port) : Verdict.Pass;
     if (verdict === Verdict.Drop) return;
+    if (verdict === Verdict.Pass && this.udpQueue) {
+      this.udpQueue.push(rinfo.address, { sock, info, buf, rinfo });
+      return;
+    }
+    this.deliverDatagram(sock, info, buf, rinfo, verdict);
+  }
+
+  private deliverDatagram(sock: dgram.Socket, info: ListenerInfo, buf: Buffer, rinfo: dgram.RemoteInfo, verdict: Verdict): void {
     const key = `${info.port}|${rinfo.address}|${rinfo.port}`;
     let flow = this.udpFlows.get(key);
     if (!flow) {
@@ -264,6 +283,7 @@ export class Transports implements Egress {
   }
 
   async close(): Promise<void> {
+    this.udpQueue?.clear();
     const closing = this.bound.map((b) => b.close());
     for (const f of [...this.streams]) f.close();
     await Promise.all(closing);

@@ -7,3 +7,4 @@ export { BucketTable, type RateLimit } from './token-bucket.js';
 export { RecentCount } from './recent-count.js';
 export { HitLog, type LimitName, type LimitAction } from './hit-log.js';
 export { DEFAULT_PEER_LIMITS, DEFAULT_WRITE_LIMITS, resolvePeerLimits, type PeerLimits, type PeerLimitsConfig, type WriteLimits } from './config.js';
+export { FairQueue, DEFAULT_FAIR_QUEUE, type FairQueueOptions } from './fair-queue.js';

@@ -2,7 +2,7 @@
 // exemptions, connection limits, one log line per peer and interval, the slow-reader guard.
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { BucketTable, HitLog, PeerLimiter, RecentCount, Verdict, WriteGuard, exemptEntryProblem, resolvePeerLimits, DEFAULT_PEER_LIMITS } from './index.js';
+import { BucketTable, FairQueue, HitLog, PeerLimiter, RecentCount, Verdict, WriteGuard, exemptEntryProblem, resolvePeerLimits, DEFAULT_PEER_LIMITS } from './index.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -222,5 +222,34 @@ describe('WriteGuard', () => {
     await new Promise((r) => setTimeout(r, 80));
     expect(stalls).toHaveLength(0);
     g.stop();
+  });
+});
+
+describe('FairQueue', () => {
+  it('serves sources round-robin, keeps each source in order, and bounds each source', async () => {
+    const done: string[] = [];
+    const q = new FairQueue<string>((x) => done.push(x), { maxPerSource: 10, maxTotal: 1000, sliceMs: 1000, busySliceMs: 1000, busyBatch: 32 });
+    for (let i = 0; i < 50; i++) q.push('192.0.2.2', `flood-${i}`);
+    q.push('192.0.2.3', 'legit-0');
+    q.push('192.0.2.3', 'legit-1');
+    expect(q.dropped).toBe(40);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    // the legitimate peer's two are served in the first two rounds, not after the flooder's ten
+    expect(done.slice(0, 4)).toEqual(['flood-0', 'legit-0', 'flood-1', 'legit-1']);
+    expect(done.filter((x) => x.startsWith('flood'))).toEqual(Array.from({ length: 10 }, (_, i) => `flood-${i}`));
+    expect(q.length).toBe(0);
+  });
+
+  it('yields between short slices while reading is backlogged', async () => {
+    let t = 0;
+    const done: number[] = [];
+    const q = new FairQueue<number>((x) => (done.push(x), (t += 1)), { maxPerSource: 100, maxTotal: 1000, sliceMs: 50, busySliceMs: 2, busyBatch: 32, now: () => t });
+    for (let i = 0; i < 40; i++) q.push(`192.0.2.${i}`, i); // 40 sources at once: backlogged
+    await new Promise((r) => setImmediate(r));
+    expect(done.length).toBe(40); // one full round at least, whatever the budget
+    for (let i = 0; i < 10; i++) q.push('192.0.2.1', 100 + i);
+    await new Promise((r) => setImmediate(r));
+    expect(done.length).toBe(50); // not backlogged: the long slice takes them all
   });
 });

@@ -42,6 +42,8 @@ export interface LimitCounters {
   handshakes_refused: number;
   /** connections closed because their peer stopped reading */
   slow_readers_closed: number;
+  /** admitted datagrams dropped because their source's processing queue was full */
+  datagrams_queue_dropped: number;
 }
 
 export interface PeerLimiterOptions {
@@ -65,6 +67,7 @@ export class PeerLimiter {
     connections_refused_open: 0,
     handshakes_refused: 0,
     slow_readers_closed: 0,
+    datagrams_queue_dropped: 0,
   };
   readonly now: () => number;
   private readonly requests: BucketTable | null;
@@ -209,6 +212,10 @@ export class PeerLimiter {
   /** open connections from `address` (tests, diagnostics) */
   openFrom(address: string): number {
     return this.open.get(address) ?? 0;
+  }
+
+  queueDropped(): void {
+    this.counters.datagrams_queue_dropped++;
   }
 
   slowReaderClosed(): void {

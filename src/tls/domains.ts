@@ -31,6 +31,8 @@ interface CommonDomainConfig {
   cn_map?: string;
   /** OCSP status of the peer certificate (see ocsp.ts). Off when absent. */
   ocsp?: OcspConfig;
+  /** Topology hiding towards this domain's peers (applied by the gateway's proxy, not here). */
+  topology_hiding?: boolean;
 }
 
 export interface ServerDomainConfig extends CommonDomainConfig {

@@ -42,8 +42,9 @@ function bindUdp(address: string): Promise<dgram.Socket> {
 }
 
 /**
- * Sends OPTIONS and INVITE (alternating, each a new transaction) to `port` as fast as the socket
- * takes them, for `seconds` or until `maxMessages` were sent. Never answers (no ACK).
+ * Sends OPTIONS and INVITE (alternating, each a new transaction, addressed to the gateway itself
+ * unless `ruri` says otherwise: no DNS lookups) to `port` as fast as the socket takes them (or
+ * at `rate` per second), for `seconds` or until `maxMessages` were sent. Never answers (no ACK).
  */
 export async function udpFlood(o: { from: string; host?: string; port: number; seconds: number; maxMessages?: number; ruri?: string; inFlight?: number; rate?: number }): Promise<FloodResult> {
   const host = o.host ?? '127.0.0.1';
@@ -67,7 +68,7 @@ export async function udpFlood(o: { from: string; host?: string; port: number; s
   const sendOne = (cb?: () => void) => {
     const n = sent++;
     const method = n & 1 ? 'INVITE' : 'OPTIONS';
-    const ruri = o.ruri ?? (method === 'INVITE' ? 'sip:bob@biloxi.example' : `sip:${host}:${o.port}`);
+    const ruri = o.ruri ?? (method === 'INVITE' ? `sip:bob@${host}:${o.port}` : `sip:${host}:${o.port}`);
     sock.send(options(`${host}:${o.port}`, via, `flood-${n}@${o.from}`, `f${n}`, method, ruri), o.port, host, cb);
   };
   if (o.rate) {
@@ -131,7 +132,7 @@ interface Pending {
 /** RFC 3261 Timer E for a non-INVITE over UDP: T1, 2·T1, … capped at T2, until a final response or Timer F. */
 function retransmit(p: Pending, send: (b: Buffer) => void, interval: number, giveUpAt: number): void {
   p.timer = setTimeout(() => {
-    if (p.done || Date.now() >= giveUpAt) return;
+    if (p.done || performance.now() >= giveUpAt) return;
     p.tries++;
     send(p.text);
     retransmit(p, send, Math.min(interval * 2, 4000), giveUpAt);
