@@ -139,7 +139,8 @@ describe.skipIf(!ready)('topology hiding towards federation B', () => {
         'CSeq: 1 ACK',
       ]),
     );
-    const ack = await biloxi.inbox.wait((m) => isReq('ACK')(m) && m.callId === callId, 'ACK at biloxi');
+    // (a new connection: the ACK's next hop is an address, the INVITE's was validated as biloxi.example)
+    const ack = await biloxi.inbox.wait((m) => isReq('ACK')(m) && m.callId === callId, 'ACK at biloxi', 30_000);
     seesNothingOfAtlanta(ack);
     expect(ack.via).toHaveLength(1);
 
@@ -157,7 +158,7 @@ describe.skipIf(!ready)('topology hiding towards federation B', () => {
       ]),
     );
     // decoded: to atlanta's proxy (its Record-Route), for atlanta's UA (its Contact)
-    const bye = await atlantaSrv.inbox.wait((m) => isReq('BYE')(m) && m.callId === callId, 'BYE at atlanta');
+    const bye = await atlantaSrv.inbox.wait((m) => isReq('BYE')(m) && m.callId === callId, 'BYE at atlanta', 30_000);
     expect(bye.requestUri).toBe('sip:alice@127.0.0.1:5998');
     expect(bye.getAll('route')).toEqual([aProxyRR]);
     atlantaSrv.peerOf(bye).send(answer(bye, 200, 'OK'));
@@ -179,13 +180,13 @@ describe.skipIf(!ready)('topology hiding towards federation B', () => {
           'To: <sip:alice@atlanta.example>',
           `Call-ID: ${callId}`,
           'CSeq: 1 INVITE',
-          'Contact: <sip:bob@127.0.0.1:6998;transport=tls>',
+          `Contact: <sip:bob@127.0.0.1:${biloxi.port};transport=tls>`,
         ]),
       );
-      const inv = await atlantaSrv.inbox.wait((m) => isReq('INVITE')(m) && m.callId === callId, 'INVITE at atlanta');
+      const inv = await atlantaSrv.inbox.wait((m) => isReq('INVITE')(m) && m.callId === callId, 'INVITE at atlanta', 30_000);
       // towards atlanta nothing is hidden: biloxi's Via and Contact are there
       expect(inv.via).toHaveLength(2);
-      expect(contactOf(inv)).toBe('sip:bob@127.0.0.1:6998;transport=tls');
+      expect(contactOf(inv)).toBe(`sip:bob@127.0.0.1:${biloxi.port};transport=tls`);
       const rrA = inv.getAll('record-route');
       expect(rrA).toEqual([`<sip:127.0.0.1:${portA};transport=tls;lr>`, `<sip:127.0.0.1:${portB};transport=tls;lr>`]);
       // atlanta's proxy record-routes itself, its UA answers
@@ -225,12 +226,12 @@ describe.skipIf(!ready)('topology hiding towards federation B', () => {
           ...extra,
         ]);
       b.send(inDialog('ACK', 1));
-      const ack = await atlantaSrv.inbox.wait((m) => isReq('ACK')(m) && m.callId === callId, 'ACK at atlanta');
+      const ack = await atlantaSrv.inbox.wait((m) => isReq('ACK')(m) && m.callId === callId, 'ACK at atlanta', 30_000);
       expect(ack.requestUri).toBe('sip:alice@127.0.0.1:5998');
       expect(ack.getAll('route')).toEqual([aRR]);
 
       // a re-INVITE from biloxi: its answer's new Contact is hidden again
-      b.send(inDialog('INVITE', 2, ['Contact: <sip:bob@127.0.0.1:6998;transport=tls>']));
+      b.send(inDialog('INVITE', 2, [`Contact: <sip:bob@127.0.0.1:${biloxi.port};transport=tls>`]));
       const reinv = await atlantaSrv.inbox.wait((m) => isReq('INVITE')(m) && m.callId === callId && m.cseq.seq === 2, 're-INVITE at atlanta');
       expect(reinv.getAll('route')).toEqual([aRR]);
       a.send(
@@ -248,10 +249,10 @@ describe.skipIf(!ready)('topology hiding towards federation B', () => {
       seesNothingOfAtlanta(reok);
       expect(reok.getAll('contact')[0]).not.toContain(':5997');
 
-      // atlanta hangs up towards biloxi: through the gateway, biloxi sees only the gateway's Via
+      // atlanta hangs up towards biloxi (its Contact is biloxi's proxy): biloxi sees only the gateway's Via
       a.send(
         sip([
-          'BYE sip:bob@127.0.0.1:6998;transport=tls SIP/2.0',
+          `BYE sip:bob@127.0.0.1:${biloxi.port};transport=tls SIP/2.0`,
           `Via: SIP/2.0/TLS 127.0.0.1:5996;branch=z9hG4bK-abye-${callId}`,
           `Route: ${rrA[0]}, ${rrA[1]}`,
           'Max-Forwards: 70',
@@ -261,11 +262,11 @@ describe.skipIf(!ready)('topology hiding towards federation B', () => {
           'CSeq: 3 BYE',
         ]),
       );
-      const bye = await b.inbox.wait((m) => isReq('BYE')(m) && m.callId === callId, 'BYE at biloxi');
+      const bye = await biloxi.inbox.wait((m) => isReq('BYE')(m) && m.callId === callId, 'BYE at biloxi', 30_000);
       seesNothingOfAtlanta(bye);
       expect(bye.via).toHaveLength(1);
-      b.send(answer(bye, 200, 'OK'));
-      const byeOk = await a.inbox.wait((m) => isResp(200, 'BYE')(m) && m.callId === callId, '200 for the BYE at atlanta');
+      biloxi.peerOf(bye).send(answer(bye, 200, 'OK'));
+      const byeOk = await a.inbox.wait((m) => isResp(200, 'BYE')(m) && m.callId === callId, '200 for the BYE at atlanta', 30_000);
       expect(byeOk.getAll('via')).toEqual([`SIP/2.0/TLS 127.0.0.1:5996;branch=z9hG4bK-abye-${callId}`]);
     } finally {
       b.socket.destroy();
@@ -286,8 +287,8 @@ describe.skipIf(!ready)('topology hiding towards federation B', () => {
           'CSeq: 1 BYE',
         ]),
       );
-      const r = await b.inbox.wait((m) => m.kind === 'response' && m.callId === 'th-forged', 'answer');
-      expect(r.status).toBe(404); // to the gateway itself: nobody there
+      const r = await b.inbox.wait((m) => m.kind === 'response' && m.status >= 200 && m.callId === 'th-forged', 'answer', 30_000);
+      expect(r.status).toBeGreaterThanOrEqual(400); // not decoded: addressed to the gateway itself
       expect(atlantaSrv.inbox.messages.some((m) => m.callId === 'th-forged')).toBe(false);
     } finally {
       b.socket.destroy();

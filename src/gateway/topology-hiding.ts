@@ -93,15 +93,11 @@ export class TopologyHiding {
     const back = this.hides(inFlow) ? (inListener ?? inFlow.listener) : undefined;
     if (!this.hides(out)) return back ? { back } : undefined;
     const vias = fwd.getAll('via');
-    fwd.remove('Via');
-    fwd.prepend('Via', vias[0]!);
+    fwd.set('Via', vias[0]!);
     const rr = fwd.getAll('record-route');
-    if (rr.length > 0) {
-      fwd.remove('Record-Route');
-      // the request's own entries after the gateway's (an in-dialog request's entries change no
-      // route set, RFC 3261 §12.2: dropped)
-      if (ownRecordRoutes > 0) fwd.prepend('Record-Route', this.withToken(rr[0]!, rr.slice(ownRecordRoutes)));
-    }
+    // the request's own entries after the gateway's (an in-dialog request's entries change no
+    // route set, RFC 3261 §12.2: dropped)
+    if (rr.length > 0) fwd.set('Record-Route', ownRecordRoutes > 0 ? this.withToken(rr[0]!, rr.slice(ownRecordRoutes)) : undefined);
     this.encodeContacts(fwd, out, outListener);
     return { hidden: { vias: vias.slice(1), recordRoutes: rr }, ...(back ? { back } : {}) };
   }
@@ -161,7 +157,7 @@ export class TopologyHiding {
         this.setRecordRoutes(resp, [this.withToken(rr[last]!, rr.slice(0, first).reverse()), ...rr.slice(last + 1)]);
       } else if (rr.length > 0) {
         // no entry of ours (a response within a dialog): the other side's entries change no route set
-        resp.remove('Record-Route');
+        resp.set('Record-Route', undefined);
       }
       this.encodeContacts(resp, to, leg.back);
     }
@@ -169,9 +165,14 @@ export class TopologyHiding {
 
   // ---- encoding ----------------------------------------------------------------------------
 
+  /** Replaces a list header's values, where its first field was. */
+  private setAll(msg: SipMessage, name: string, values: string[]): void {
+    msg.set(name, values[0]);
+    for (let i = 1; i < values.length; i++) msg.append(name, values[i]!);
+  }
+
   private setRecordRoutes(msg: SipMessage, values: string[]): void {
-    msg.remove('Record-Route');
-    for (const v of values) msg.append('Record-Route', v);
+    this.setAll(msg, 'Record-Route', values);
   }
 
   /** A Record-Route value of ours with the token of `routes` in its URI. */
@@ -205,8 +206,7 @@ export class TopologyHiding {
       const uri = `${secure ? 'sips' : 'sip'}:${hp}${secure ? '' : `;transport=${flow.transport}`};${PARAM}=${this.encode('C', [c.uri.raw])}`;
       return formatNameAddr({ display: c.display, uri, params: c.params });
     });
-    msg.remove('Contact');
-    for (const v of values) msg.append('Contact', v);
+    this.setAll(msg, 'Contact', values);
   }
 
   /** AES-256-GCM of the kind and the values (newline-separated), base64url: nonce ‖ ciphertext ‖ tag. */

@@ -9,7 +9,8 @@
 // address, and processes them round-robin across sources in short slices between reads. A peer
 // sending a handful of requests is served on time however busy another peer keeps the gateway;
 // a source whose queue is full loses its newest datagram (counted). While the socket has more
-// to read (a full batch arrived since the last slice) the slices are shorter.
+// to read (a full batch arrived since the last slice) a slice processes one datagram: reading
+// comes first, processing gets the CPU reading leaves.
 
 export interface FairQueueOptions {
   /** datagrams queued per source address (beyond: dropped) */
@@ -18,7 +19,7 @@ export interface FairQueueOptions {
   maxTotal: number;
   /** processing time per slice (ms) when the socket is not backlogged */
   sliceMs: number;
-  /** processing time per slice (ms) while reading is backlogged */
+  /** processing time per slice (ms) while reading is backlogged (0: one datagram) */
   busySliceMs: number;
   /** datagrams read since the last slice that mean "backlogged" (libuv reads up to 32 per wake-up) */
   busyBatch: number;
@@ -26,7 +27,7 @@ export interface FairQueueOptions {
   now?: () => number;
 }
 
-export const DEFAULT_FAIR_QUEUE: Readonly<FairQueueOptions> = Object.freeze({ maxPerSource: 256, maxTotal: 20_000, sliceMs: 4, busySliceMs: 0.5, busyBatch: 32 });
+export const DEFAULT_FAIR_QUEUE: Readonly<FairQueueOptions> = Object.freeze({ maxPerSource: 256, maxTotal: 20_000, sliceMs: 4, busySliceMs: 0, busyBatch: 32 });
 
 export class FairQueue<T> {
   /** per source, in round-robin order (a Map iterates in insertion order) */
@@ -72,24 +73,30 @@ export class FairQueue<T> {
     return true;
   }
 
-  /** @internal one slice: round-robin across sources until the slice's time is used up */
+  /**
+   * @internal One slice. Backlogged (a full batch read since the last slice): one datagram, so
+   * that reading keeps up and processing gets what reading leaves. Otherwise: datagrams until the
+   * slice's time is used up. Either way round-robin across sources: the source served goes to
+   * the back of the line.
+   */
   slice(): void {
     this.scheduled = false;
-    const budget = this.sinceSlice >= this.opts.busyBatch ? this.opts.busySliceMs : this.opts.sliceMs;
+    const busy = this.sinceSlice >= this.opts.busyBatch;
+    const budget = busy ? this.opts.busySliceMs : this.opts.sliceMs;
     this.sinceSlice = 0;
     const t0 = this.now();
-    // at least one round: every waiting source gets one datagram per slice
     do {
-      for (const [source, q] of this.queues) {
-        const item = q.shift();
-        if (q.length === 0) this.queues.delete(source);
-        if (item === undefined) continue;
-        this.size--;
-        try {
-          this.process(item);
-        } catch {
-          // the processor handles its own errors; a throw must not stall the queue
-        }
+      const next = this.queues.entries().next();
+      if (next.done) break;
+      const [source, q] = next.value;
+      const item = q.shift()!;
+      this.queues.delete(source);
+      if (q.length > 0) this.queues.set(source, q);
+      this.size--;
+      try {
+        this.process(item);
+      } catch {
+        // the processor handles its own errors; a throw must not stall the queue
       }
     } while (this.size > 0 && this.now() - t0 < budget);
     if (this.size > 0 && !this.scheduled) {
