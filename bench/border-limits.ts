@@ -3,7 +3,9 @@
 //     counting a request for input.connection.stats and writing the stats into the policy input;
 //  2. on the wire: CPU of this process per datagram received from a paced flooder child, for a
 //     bare dgram socket with an empty handler (Node's floor) and for the gateway's Transports
-//     with the border dropping every datagram (limit exceeded), at BENCH_RATE datagrams/s.
+//     with the border dropping every datagram (limit exceeded), at BENCH_RATE datagrams/s;
+//  3. topology hiding: CPU per INVITE hidden (tokens new, and cached as within a dialog), per
+//     in-dialog request decoded, and the bytes it adds.
 // Env: BENCH_RATE=10000 BENCH_SECONDS=5
 import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
@@ -16,6 +18,7 @@ import { DatagramFlow, type Flow, type FlowHandler } from '../src/gateway/flow.j
 import { resolvePeerLimits, DEFAULT_WRITE_LIMITS, RequestStats, requestStatsJson } from '../src/limits/index.js';
 import { parseMessage } from '../src/sip/parser.js';
 import { packageRoot } from '../src/gateway/config.js';
+import { TopologyHiding } from '../src/gateway/topology-hiding.js';
 
 const rate = Number(process.env.BENCH_RATE ?? 10_000);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -66,6 +69,44 @@ console.log('\n1. per call, CPU (median of 7 rounds)');
   shut.close();
   stats.close();
   sock.close();
+}
+
+console.log('\n3. topology hiding (per message, CPU)');
+{
+  const th = new TopologyHiding({ serverDomains: [], clientDomains: ['hidden'], isOwn: () => true, secret: Buffer.alloc(32, 1) });
+  const listener = { transport: 'tls' as const, address: '127.0.0.1', port: 5061, hostport: '127.0.0.1:5061' };
+  const fakeFlow = (domain: string | undefined, inbound: boolean): Flow => ({
+    id: 1, transport: 'tls', reliable: true, local: { address: '127.0.0.1', port: 5061, ...(domain ? { domain } : {}) }, remote: { address: '192.0.2.9', port: 5061 },
+    ...(inbound ? { listener } : {}), send() {}, get closed() { return false; }, close() {},
+  });
+  const inFlow = fakeFlow('open', true);
+  const out = fakeFlow('hidden', false);
+  const invite = (i: number) =>
+    parseMessage(Buffer.from(
+      `INVITE sip:bob@biloxi.example SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5062;branch=z9hG4bK-gw${i}\r\nVia: SIP/2.0/TLS 10.1.1.1:5061;branch=z9hG4bK-a${i}\r\nVia: SIP/2.0/UDP 10.1.2.3:5060;branch=z9hG4bK-ua${i}\r\n` +
+      `Record-Route: <sip:127.0.0.1:5062;transport=tls;lr>\r\nRecord-Route: <sip:127.0.0.1:5061;transport=tls;lr>\r\nRecord-Route: <sip:10.1.1.1:5061;transport=tls;lr;ftag=x>\r\n` +
+      `Max-Forwards: 69\r\nFrom: <sip:alice@atlanta.example>;tag=a${i}\r\nTo: <sip:bob@biloxi.example>\r\nCall-ID: c${i}\r\nCSeq: 1 INVITE\r\nContact: <sip:alice@10.1.2.3:5060>\r\nContent-Length: 0\r\n\r\n`,
+    ));
+  const fresh = Array.from({ length: 256 }, (_, i) => invite(i));
+  let n = 0;
+  const before = invite(0).toBuffer().length;
+  const sample = invite(0);
+  th.outboundRequest(sample, inFlow, out, listener, listener, 2);
+  const after = sample.toBuffer().length;
+  bench('INVITE hidden (clone + Via, Record-Route, Contact; tokens cached)', () => th.outboundRequest(fresh[n++ & 255]!.clone(), inFlow, out, listener, listener, 2), 20_000);
+  bench('the same, clone only (the part that is not hiding)', () => fresh[n++ & 255]!.clone(), 20_000);
+  let k = 0;
+  bench('INVITE hidden, new tokens (AES-256-GCM each)', () => {
+    const m = fresh[n++ & 255]!.clone();
+    m.set('Contact', `<sip:alice@10.1.2.${k++ & 255}:${5000 + (k % 1000)}>`);
+    m.append('Record-Route', `<sip:10.9.${k & 255}.${(k >> 8) & 255}:5061;lr>`);
+    return th.outboundRequest(m, inFlow, out, listener, listener, 2);
+  }, 20_000);
+  const rr = sample.getAll('record-route')[0]!;
+  const contact = sample.getAll('contact')[0]!.replace(/^<|>.*$/g, '');
+  const bye = parseMessage(Buffer.from(`BYE ${contact} SIP/2.0\r\nVia: SIP/2.0/TLS 192.0.2.9:5061;branch=z9hG4bK-b\r\nRoute: ${rr}\r\nMax-Forwards: 70\r\nFrom: <sip:bob@biloxi.example>;tag=b\r\nTo: <sip:alice@atlanta.example>;tag=a0\r\nCall-ID: c0\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`));
+  bench('in-dialog request decoded (Route + Request-URI, cached)', () => th.inboundRequest(bye.clone()), 20_000);
+  console.log(`bytes: the hidden INVITE ${after} vs ${before} as it came (Record-Route token ${/bth=([^;>]+)/.exec(sample.getAll('record-route')[0]!)![1]!.length} chars, Contact token ${/bth=([^;>]+)/.exec(sample.getAll('contact')[0]!)![1]!.length} chars)`);
 }
 
 console.log(`\n2. on the wire: CPU of the receiving process per datagram, flooder at ${rate}/s for ${seconds} s`);
