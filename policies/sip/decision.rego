@@ -18,23 +18,23 @@ import data.sip.scenario.routing
 import data.sip.scenario.trusted_call
 import data.sip.scenario.unverified
 
-decision.allow := allowed
+decision["allow"] := allowed
 
-decision.reject := {"status": first[0], "reason": first[1]} if not allowed
+decision["reject"] := {"status": first[0], "reason": first[1]} if not allowed
 
-decision.alert_info := trusted_call.alert_info if {
+decision["alert_info"] := trusted_call.alert_info if {
 	allowed
 	"trusted_call" in config.scenarios
 }
 
-decision.route := route if allowed
+decision["route"] := route if allowed
 
-decision.client_domain := federation.client_domain if {
+decision["client_domain"] := federation.client_domain if {
 	allowed
 	"federation" in config.scenarios
 }
 
-decision.log := log if count(log) > 0
+decision["log"] := log if count(log) > 0
 
 allowed := count(denials) == 0
 

@@ -2,6 +2,7 @@
 // validated against schemas/config.schema.json with errors naming the path, relative file names
 // resolved against the config's folder.
 import { existsSync, readFileSync } from 'node:fs';
+import type { PolicyConfigExtras } from '../policy/config.js';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -36,6 +37,11 @@ export interface GatewayConfig {
     /** evaluation budget (ms); a slower decision is rejected with fail_closed */
     eval_timeout_ms?: number;
     fail_closed?: { status?: number; reason?: string };
+    /** bundle signature verification, credentials/TLS of bundle downloads, a shadow policy: see src/policy/config.ts */
+    verification?: PolicyConfigExtras['verification'];
+    credentials?: PolicyConfigExtras['credentials'];
+    tls?: PolicyConfigExtras['tls'];
+    shadow?: string;
   };
   proxy?: {
     local_names?: string[];

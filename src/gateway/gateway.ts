@@ -2,7 +2,7 @@
 // listener; reload() re-reads certificates, CRLs and the policy; stop() closes everything.
 import pino, { type Logger } from 'pino';
 import { TlsContextRegistry } from '../tls/index.js';
-import { PolicyEngine, type PolicySource, type LoadResult } from '../policy/index.js';
+import { PolicyEngine, policyOptionsFromConfig, type PolicySource, type LoadResult } from '../policy/index.js';
 import { TransactionLayer } from '../sip/transaction.js';
 import { resolvePath, type DnsConfig, type LoadedConfig } from './config.js';
 import { ensureDevPki } from './devpki.js';
@@ -94,6 +94,7 @@ export class Gateway {
       // keeps the Rego toolchain's ~245 MB of compile-time state out of the gateway's heap
       compileInWorker: true,
       decisionLog: log.decisions === false ? undefined : { logger, input: log.decision_input ?? false, mask: log.mask },
+      ...policyOptionsFromConfig(p, path),
     });
     const loadedPolicy: LoadResult = await policy.start();
     if (!loadedPolicy.ok) {

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { TransactionLayer, type ClientTransaction, type ServerTransaction, type TransportHandle } from '../sip/transaction.js';
-import { buildCancel, buildResponse, generateBranch, generateTag, proxyRequireUnsupported } from '../sip/build.js';
+import { buildCancel, buildResponse, generateBranch, generateTag, proxyRequireUnsupported, stampReceived } from '../sip/build.js';
 import { MAGIC_COOKIE } from '../sip/via.js';
 import { isSipUri, type SipUri } from '../sip/uri.js';
 import type { SipMessage } from '../sip/message.js';
@@ -190,6 +190,9 @@ export class Proxy implements FlowHandler {
 
   private onRequest(flow: Flow, req: SipMessage): void {
     this.stats.requests++;
+    // RFC 3261 §18.2.1, RFC 3581 §4: received/rport on the top Via before anything copies it, so
+    // that our responses and the request we forward carry them (and the policy sees them)
+    stampReceived(req, flow.remote.address, flow.remote.port);
     if (req.method === 'ACK') {
       const r = this.layer.receiveRequest(req, this.handle(flow));
       if (r.type === 'ack-absorbed') return; // hop by hop: the ACK of a non-2xx ends here
@@ -484,15 +487,24 @@ export class Proxy implements FlowHandler {
     return `SIP/2.0/${flow.transport.toUpperCase()} ${hp};branch=${branch}`;
   }
 
-  private rrUri(flow: Flow, listener: ListenerInfo | undefined): string {
+  /**
+   * This gateway's Record-Route entry for one leg. A SIPS request (RFC 3261 §16.6 step 4) gets a
+   * SIPS URI on its TLS legs (`sips:` means TLS, so no transport parameter); anything else, and a
+   * non-TLS leg, a SIP URI naming the transport.
+   */
+  private rrUri(flow: Flow, listener: ListenerInfo | undefined, sips: boolean): string {
     const hp = listener?.hostport ?? `${flow.local.address}:${flow.local.port}`;
+    if (sips && flow.transport === 'tls') return `<sips:${hp};lr>`;
     return `<sip:${hp};transport=${flow.transport};lr>`;
   }
 
   /** One Record-Route, or two when the legs differ in transport or listener (domain); returns how many. */
   private addRecordRoute(fwd: SipMessage, inFlow: Flow, outFlow: Flow, outListener: ListenerInfo | undefined): number {
-    const inbound = this.rrUri(inFlow, inFlow.listener ?? this.opts.egress.listenerFor(inFlow.transport, inFlow.local.domain));
-    const outbound = this.rrUri(outFlow, outListener);
+    // the request as forwarded: our own Route entries are gone, so the top Route is the next one's
+    const top = fwd.route[0];
+    const sips = fwd.ruri.scheme === 'sips' || (top !== undefined && top.uri.scheme === 'sips');
+    const inbound = this.rrUri(inFlow, inFlow.listener ?? this.opts.egress.listenerFor(inFlow.transport, inFlow.local.domain), sips);
+    const outbound = this.rrUri(outFlow, outListener, sips);
     fwd.prepend('Record-Route', inbound);
     if (outbound === inbound) return 1;
     fwd.prepend('Record-Route', outbound);
@@ -562,6 +574,11 @@ export class Proxy implements FlowHandler {
   private sendStateless(flow: Flow, req: SipMessage, status: number, reason: string): boolean {
     try {
       if (req.fields('via').length === 0) return false;
+      try {
+        stampReceived(req, flow.remote.address, flow.remote.port); // a request refused before onRequest
+      } catch {
+        // an unreadable top Via: echoed as it came
+      }
       flow.send(buildResponse(req, status, reason, { toTag: this.toTag }).toBuffer());
       return true;
     } catch {

@@ -19,7 +19,9 @@ import { checkDecision, failClosedDecision, normalizeDecision, type Decision, ty
 import { buildRecord, writeRecord, writeRecordFromFields, type DecisionLogOptions } from './decision-log.js';
 import { EncodedInput, nextDecisionId } from './encoded-input.js';
 import { loadPaths, mergeDataFiles } from './loader.js';
-import { BundlePoller } from './poller.js';
+import { BundlePoller, type DownloadOptions } from './poller.js';
+import type { VerificationConfig } from './bundle-sign.js';
+import { decisionChanges } from './decision-diff.js';
 
 export type PolicySource =
   | { type: 'dir'; path: string; /** extra data files merged at the root */ data?: string[] }
@@ -48,6 +50,18 @@ export interface PolicyEngineOptions {
   compileInWorker?: boolean;
   /** Called after every load attempt (start, reload, poll). */
   onLoad?: (result: LoadResult) => void;
+  /**
+   * Bundle signature verification (OPA's verification config). When set, a bundle (file or URL)
+   * is activated only if it is signed by one of the keys and no file was changed, added or removed.
+   */
+  verification?: VerificationConfig;
+  /** Credentials and TLS of bundle downloads (URL sources). */
+  download?: DownloadOptions;
+  /**
+   * A candidate policy (folder or bundle file) evaluated beside this one for every decision; its
+   * disagreements are logged (`shadow decision differs`), never applied.
+   */
+  shadow?: { path: string };
 }
 
 export interface PolicyInfo {
@@ -100,10 +114,24 @@ export class PolicyEngine {
   private current: Snapshot | undefined;
   private loading: Promise<LoadResult> = Promise.resolve({ ok: false, errors: ['not loaded'] });
   private poller: BundlePoller | undefined;
+  /** The shadow policy's engine (no decision log of its own). */
+  readonly shadow: PolicyEngine | undefined;
 
   constructor(private readonly opts: PolicyEngineOptions) {
     this.entrypoint = (opts.entrypoint ?? 'sip/decision').replace(/^\/+|\/+$/g, '');
     this.evalBudgetNs = (opts.evalTimeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS) * 1e6;
+    if (opts.shadow) {
+      const path = opts.shadow.path;
+      this.shadow = new PolicyEngine({
+        source: /\.(tar\.gz|tgz)$/.test(path) ? { type: 'bundle', path } : { type: 'dir', path },
+        entrypoint: this.entrypoint,
+        failClosed: opts.failClosed,
+        evalTimeoutMs: opts.evalTimeoutMs,
+        customBuiltins: opts.customBuiltins,
+        compileInWorker: opts.compileInWorker,
+        logger: opts.logger ?? opts.decisionLog?.logger,
+      });
+    }
   }
 
   /** The policy in force, if any. */
@@ -113,11 +141,13 @@ export class PolicyEngine {
 
   /** Load the policy (and start polling a bundle URL). Never throws: see the result. */
   async start(): Promise<LoadResult> {
+    if (this.shadow) await this.shadow.start().then((r) => this.reportShadow(r));
     if (this.opts.source.type === 'url') {
       const s = this.opts.source;
       this.poller = new BundlePoller({
         url: s.url,
         headers: s.headers,
+        download: this.opts.download,
         intervalMs: s.pollIntervalMs ?? 60_000,
         timeoutMs: s.timeoutMs ?? 10_000,
         onBundle: (bytes) => this.enqueue(() => this.fromBundleBytes(bytes, s.url)),
@@ -133,6 +163,7 @@ export class PolicyEngine {
 
   /** Re-read the source now (SIGHUP, admin API). For a URL source this polls once. */
   async reload(): Promise<LoadResult> {
+    if (this.shadow) await this.shadow.reload().then((r) => this.reportShadow(r));
     const s = this.opts.source;
     if (s.type === 'url') {
       if (!this.poller) return this.start();
@@ -147,6 +178,38 @@ export class PolicyEngine {
   /** Stop polling. Evaluations keep working on the policy in force. */
   close(): void {
     this.poller?.stop();
+    this.shadow?.close();
+  }
+
+  private reportShadow(r: LoadResult): void {
+    const logger = this.opts.logger ?? this.opts.decisionLog?.logger;
+    try {
+      if (r.ok) logger?.info({ shadow: { source: r.info.source, revision: r.info.revision } }, 'shadow policy loaded');
+      else logger?.error({ shadow: { errors: r.errors } }, 'shadow policy failed to load; no shadow decisions');
+    } catch {
+      // logging must not break loading
+    }
+  }
+
+  /** Evaluates the shadow policy on the same input and logs a disagreement; never changes `live`. */
+  private compareShadow(input: unknown, live: DecisionResult, encoded: EncodedInput | undefined): void {
+    const shadow = this.shadow!;
+    if (!shadow.info) return;
+    const r = shadow.decide(encoded ?? input);
+    const changes = decisionChanges(live.decision, r.decision);
+    if (changes.length === 0 && (live.failure?.kind ?? null) === (r.failure?.kind ?? null)) return;
+    const logger = this.opts.logger ?? this.opts.decisionLog?.logger;
+    if (!logger) return;
+    const log = this.opts.decisionLog;
+    const rec = buildRecord(
+      { decision_id: live.decision_id, path: this.entrypoint, revision: live.revision, source: this.current?.info.source, decision: live.decision, failure: live.failure, eval_ns: live.eval_ns },
+      encoded ? encoded.toObject() : input,
+      { input: log?.input ?? false, mask: log?.mask },
+    );
+    logger.warn(
+      { ...rec, changes, shadow: { revision: r.revision, source: shadow.info.source, decision: r.decision, ...(r.failure ? { failure: r.failure } : {}), eval_ns: r.eval_ns } },
+      'shadow decision differs',
+    );
   }
 
   /**
@@ -190,6 +253,13 @@ export class PolicyEngine {
     const decision = failure ? failClosedDecision(this.opts.failClosed) : normalizeDecision(value as Decision);
     const result: DecisionResult = { decision_id, decision, eval_ns, revision: snap?.info.revision };
     if (failure) result.failure = failure;
+    if (this.shadow) {
+      try {
+        this.compareShadow(input, result, encoded);
+      } catch {
+        // the shadow policy must never change or break a live decision
+      }
+    }
     const log = this.opts.decisionLog;
     if (log) {
       try {
@@ -294,6 +364,8 @@ export class PolicyEngine {
   private async fromDir(dir: string, extraData: string[]): Promise<Snapshot> {
     const st = await stat(dir).catch(() => undefined);
     if (!st?.isDirectory()) throw new PolicyLoadError([`${dir}: not a directory`]);
+    // Signatures belong to bundles: with verification keys set, a folder is never trusted.
+    if (this.opts.verification) throw new PolicyLoadError([`${dir}: bundle signature verification is configured, but a folder is not a signed bundle (use policy.bundle or policy.url)`]);
     let loaded;
     try {
       loaded = await loadPaths([dir], 'bundle');
@@ -319,7 +391,7 @@ export class PolicyEngine {
   private async fromBundleBytes(bytes: Uint8Array, source: string): Promise<Snapshot> {
     let bundle: Bundle;
     try {
-      bundle = await readBundle(bytes);
+      bundle = await readBundle(bytes, { verification: this.opts.verification });
     } catch (e) {
       throw new PolicyLoadError([`${source}: ${errorText(e)}`]);
     }

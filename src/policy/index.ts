@@ -8,4 +8,8 @@ export { maskInput } from './decision-log.js';
 export { readBundle, writeBundle, BundleError } from './bundle.js';
 export type { Bundle, BundleManifest, WasmResolver } from './bundle.js';
 export { loadPaths } from './loader.js';
+export { policyOptionsFromConfig, type PolicyConfigExtras, type PolicyConfigOptions } from './config.js';
+export { decisionChanges, CHANGE_KINDS, type ChangeKind } from './decision-diff.js';
+export { signaturesFile, verifyBundleFiles, hashBundleFile, SignatureError, type VerificationConfig, type SigningOptions } from './bundle-sign.js';
+export type { DownloadOptions } from './poller.js';
 export { EncodedInput, spliceJson, nextDecisionId, type DecisionLogFields, type DecisionLogPeer } from './encoded-input.js';

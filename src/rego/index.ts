@@ -11,10 +11,18 @@ import { parseModule, parseQuery } from './parser/index.js';
 import { PlanError, planPolicy } from './planner/planner.js';
 
 export type { RegoError } from './ast/types.js';
+export type { Body, Comment, Expr, Head, Import, Location, Module, Rule, Term, Value, With } from './ast/types.js';
+export { parseModule, parseQuery, parseTerm } from './parser/index.js';
+export { formatModule, formatSource } from './format/index.js';
 
 export interface SourceModule {
   file: string; // name used in error locations, e.g. `policies/sip/decision.rego`
   source: string;
+  /**
+   * The module already parsed from `source` (and possibly rewritten by the caller, e.g. the test
+   * runner's renaming of duplicate tests); used instead of parsing `source` again.
+   */
+  parsed?: Module;
 }
 
 export interface CompileOptions {
@@ -98,7 +106,7 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
   // 1. parse
   const modules: Array<{ file: string; module: Module }> = [];
   for (const m of options.modules) {
-    const r = parseModule(m.source, m.file);
+    const r = m.parsed ? { module: m.parsed, errors: [] } : parseModule(m.source, m.file);
     errors.push(...r.errors);
     if (r.module) modules.push({ file: m.file, module: r.module });
   }

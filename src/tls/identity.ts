@@ -14,8 +14,11 @@ import { readTlv, TAG } from './der.js';
 export interface PeerIdentity {
   presented: boolean;
   verified: boolean;
-  /** OpenSSL verify code name (e.g. CERT_HAS_EXPIRED), CERT_REVOKED, NO_PEER_CERTIFICATE, ... or null. */
-  verify_error: string | null;
+  /**
+   * OpenSSL verify code name (e.g. CERT_HAS_EXPIRED), CERT_REVOKED, NO_PEER_CERTIFICATE, ...;
+   * absent when verified (`not input.identity.verify_error` holds then).
+   */
+  verify_error?: string;
   subject?: NameInfo;
   issuer?: NameInfo;
   san?: SanInfo;
@@ -165,7 +168,7 @@ function identityFromParsed(
   const doc: PeerIdentity = {
     presented: true,
     verified: error === null,
-    verify_error: error,
+    ...(error !== null ? { verify_error: error } : {}),
     subject: leaf.subject,
     issuer: leaf.issuer,
     san: leaf.san,

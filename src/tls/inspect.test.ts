@@ -39,7 +39,7 @@ async function liveAsClient(c: IssuedCertificate): Promise<string | null> {
     void listen(srv).then((port) => rawClient(port, { cert: c }).then((r) => r.socket?.on('error', () => {})));
   });
   await seen;
-  return id.verify_error;
+  return id.verify_error ?? null;
 }
 
 async function liveAsServer(c: IssuedCertificate): Promise<string | null | 'no handshake'> {
@@ -50,7 +50,7 @@ async function liveAsServer(c: IssuedCertificate): Promise<string | null | 'no h
   try {
     const conn = await connectTls({ registry, host: '127.0.0.1', port });
     conn.socket.destroy();
-    return conn.identity.verify_error;
+    return conn.identity.verify_error ?? null;
   } catch {
     return 'no handshake';
   } finally {
@@ -62,7 +62,7 @@ describe('cert inspect --purpose agrees with live handshakes', () => {
   it('as a client certificate (the default)', async () => {
     const verdicts: Record<string, [string | null, string | null]> = {};
     for (const [name, c] of Object.entries(certs)) {
-      const offline = (await inspectCertificate(c.chainPem, { caPem: root.certPem })).verify_error;
+      const offline = (await inspectCertificate(c.chainPem, { caPem: root.certPem })).verify_error ?? null;
       verdicts[name] = [offline, await liveAsClient(c)];
     }
     for (const [name, [offline, live]] of Object.entries(verdicts)) expect({ name, offline }).toEqual({ name, offline: live });
@@ -79,7 +79,7 @@ describe('cert inspect --purpose agrees with live handshakes', () => {
       const live = await liveAsServer(c);
       if (live === 'no handshake') continue; // OpenSSL would not even serve with it
       compared++;
-      expect({ name, offline: offline.verify_error }).toEqual({ name, offline: live });
+      expect({ name, offline: offline.verify_error ?? null }).toEqual({ name, offline: live });
     }
     expect(compared).toBeGreaterThanOrEqual(6);
     expect((await inspectCertificate(certs.clientOnly.chainPem, { caPem: root.certPem, purpose: 'server' })).verify_error).toBe('INVALID_PURPOSE');

@@ -26,7 +26,7 @@ deny contains {"status": 403, "reason": "Not A Federation Member"} if {
 client_domain := domain if {
 	domain := cfg.client_domains[input.message.ruri.host]
 } else := domain if {
-	is_string(input.message.to.tag)
+	input.message.to.tag
 	domain := cfg.client_domains[input.message.to.host]
 }
 

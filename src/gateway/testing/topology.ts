@@ -124,7 +124,9 @@ export function topologyConfig(pki: TestPki, policyDir: string, destinations: { 
       fedA: { cert: pki.gwA.cert, key: pki.gwA.key, ca: [pki.fedACa], destinations: destinations.fedA ?? [] },
       fedB: { cert: pki.gwB.cert, key: pki.gwB.key, ca: [pki.fedBCa], destinations: destinations.fedB ?? [] },
     },
-    policy: { path: policyDir },
+    // the budget is wall-clock time checked after the evaluation: on a loaded test machine a
+    // descheduled evaluation would exceed 100 ms and the message (an ACK, say) be dropped
+    policy: { path: policyDir, eval_timeout_ms: 10_000 },
     proxy: { local_names: ['gw.bastion.example'] },
     limits: { partial_message_timeout_ms: 400 },
     log: { level: 'info', decisions: true },

@@ -19,17 +19,22 @@ export async function checkPaths(opts: CheckOptions): Promise<RegoError[]> {
   } catch (e) {
     return [loadErrorOf(e)];
   }
+  return checkSources(sources.modules, opts.strict);
+}
+
+/** Compile already-loaded modules (`parsed` used when given) and return every error. */
+export function checkSources(sources: Array<{ file: string; source: string; parsed?: Module }>, strict?: boolean): RegoError[] {
   const errors: RegoError[] = [];
   const modules: Array<{ file: string; module: Module }> = [];
-  for (const m of sources.modules) {
-    const r = parseModule(m.source, m.file);
+  for (const m of sources) {
+    const r = m.parsed ? { module: m.parsed, errors: [] } : parseModule(m.source, m.file);
     errors.push(...r.errors);
     if (r.module) modules.push({ file: m.file, module: r.module });
   }
   if (errors.length > 0) return errors;
   const body = parseQuery('true').body!;
   try {
-    return compileModules({ modules, queries: [{ name: 'check', body }], strict: opts.strict }).errors;
+    return compileModules({ modules, queries: [{ name: 'check', body }], strict }).errors;
   } catch (e) {
     return [{ code: 'rego_compile_error', message: `internal error: ${(e as Error).message}` }];
   }
