@@ -23,7 +23,11 @@ function tlsIn(identity: string, message: string): Record<string, unknown> {
   return {
     direction: 'inbound',
     transport: 'tls',
-    connection: { local: { address: '127.0.0.1', port: 5061, domain: 'default' }, remote: { address: '127.0.0.1', port: (id.remote as { port: number }).port } },
+    connection: {
+      local: { address: '127.0.0.1', port: 5061, domain: 'default' },
+      remote: { address: '127.0.0.1', port: (id.remote as { port: number }).port },
+      stats: { flow: { last_second: 1, last_minute: 1 }, identity: { last_second: 1, last_minute: 1 } },
+    },
     identity: id,
     message: messages[message],
   };
@@ -64,6 +68,8 @@ describe('policy fixtures', () => {
     const { identity: _drop, ...udp } = { ...tlsIn('fed_a_sbc', 'options_to_gateway'), transport: 'udp' };
     expect(validate('input', udp)).toBeNull();
     expect(validate('input', { ...udp, transport: 'tls' })).toMatch(/identity/); // TLS needs an identity
+    const { stats: _none, ...noStats } = udp.connection as Record<string, unknown>;
+    expect(validate('input', { ...udp, connection: noStats })).toMatch(/stats/); // the gateway always counts
   });
 });
 
@@ -101,6 +107,10 @@ describe.skipIf(!ready)('example policies (needs the compiler)', () => {
     expect(forged.decision.reject?.status).toBe(403);
     const fromMismatch = engine.decide(tlsIn('fed_a_sbc', 'invite_from_other_domain'));
     expect(fromMismatch.decision).toMatchObject({ allow: false, reject: { status: 403, reason: 'From Not Covered By Certificate' } });
+    // the partner's rate, from the gateway's request counts (data.yaml: atlanta may send 200/s)
+    const busy = tlsIn('fed_a_sbc', 'invite_atlanta_to_biloxi');
+    (busy.connection as { stats: unknown }).stats = { flow: { last_second: 1, last_minute: 1 }, identity: { last_second: 201, last_minute: 201 } };
+    expect(engine.decide(busy).decision).toMatchObject({ allow: false, reject: { status: 503, reason: 'Partner Rate Exceeded' } });
     // the documented inputs decide as docs/policies.md says: the call is tagged, the 200 OK relayed
     const doc = await readFile(here('../docs/policies.md'), 'utf8');
     const documented = (name: string) => JSON.parse(new RegExp(`<!-- input: ${name} -->\\n\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``).exec(doc)![1]!) as Record<string, unknown>;

@@ -48,3 +48,11 @@ test_misspelt_scenario_fails_closed if {
 test_internal_udp_side_is_not_subject_to_tls_checks if {
 	sip.decision == {"allow": true} with input as testing.udp_in("options_to_gateway")
 }
+
+test_partner_over_its_rate_is_refused_503_and_logged if {
+	busy := object.union(testing.tls_in("fed_a_sbc", "invite_atlanta_to_biloxi"), {"connection": {"stats": {"identity": {"last_second": 201, "last_minute": 201}}}})
+	d := sip.decision with input as busy
+	d.allow == false
+	d.reject == {"status": 503, "reason": "Partner Rate Exceeded"}
+	d.log.partner_rate == {"per_second": 201, "per_minute": 201}
+}

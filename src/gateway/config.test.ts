@@ -89,6 +89,25 @@ describe('config', () => {
     expect(validateConfig({ ...base, log: { upload: { url: 'http://127.0.0.1:9/', min_delay_seconds: 5, max_delay_seconds: 1 } } })).toEqual(['/log/upload/max_delay_seconds: must be >= min_delay_seconds']);
   });
 
+  it('per-peer limits: malformed entries are schema errors naming the path', () => {
+    const base = { listen: [{ transport: 'udp', port: 5060 }], policy: { path: 'p' } };
+    const peers = (p: unknown, more: Record<string, unknown> = {}) => validateConfig({ ...base, limits: { peers: p, ...more } });
+    expect(peers({ requests_per_ip: { rate: 50, burst: 100 }, requests_per_identity: false, exempt: ['10.0.0.0/8'] }, { write_queue_bytes: 65536, send_timeout_ms: 2000 })).toEqual([]);
+    expect(peers({ requests_per_ip: { rate: 0, burst: 5 } })).toEqual(['/limits/peers/requests_per_ip/rate: must be > 0']);
+    expect(peers({ requests_per_ip: { rate: 5 } })).toEqual(['/limits/peers/requests_per_ip: missing property "burst"']);
+    expect(peers({ requests_per_ip: true })).toEqual(['/limits/peers/requests_per_ip: must be false or an object']);
+    expect(peers({ requests_per_identity: { rate: 1, burst: 1, key: 'cn' } })).toEqual([expect.stringMatching(/^\/limits\/peers\/requests_per_identity\/key: must be one of \["subject","fingerprint"\]/)]);
+    expect(peers({ connections_per_ip: { rate: 1, burst: 1, max_open: 0 } })).toEqual(['/limits/peers/connections_per_ip/max_open: must be >= 1']);
+    expect(peers({ tls_handshakes_per_ip: { rate: 1, burst: 1.5 } })).toEqual(['/limits/peers/tls_handshakes_per_ip/burst: must be integer']);
+    expect(peers({ replies_per_ip: false })).toEqual(['/limits/peers/replies_per_ip: must be object']);
+    expect(peers({ requests_per_second: 5 })).toEqual(['/limits/peers: unknown property "requests_per_second"']);
+    expect(peers({ exempt: ['10.0.0.0/33', 'gw.example'] })).toEqual([
+      '/limits/peers/exempt/0: "10.0.0.0/33" has an invalid prefix length',
+      '/limits/peers/exempt/1: "gw.example" is not an IP address or CIDR block',
+    ]);
+    expect(peers({}, { write_queue_bytes: 10 })).toEqual(['/limits/write_queue_bytes: must be >= 4096']);
+  });
+
   it('YAML syntax errors are reported as such', () => {
     expect(() => parseConfig('listen: [\n', 'bad.yaml', '.')).toThrow(/bad.yaml: invalid configuration:\n  not valid YAML/);
   });

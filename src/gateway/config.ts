@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ClientDomainConfig, ServerDomainConfig } from '../tls/index.js';
+import { exemptEntryProblem, type PeerLimitsConfig } from '../limits/index.js';
 import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
 import tlsDomainSchema from '../../schemas/tls-domain.schema.json' with { type: 'json' };
 
@@ -51,6 +52,8 @@ export interface GatewayConfig {
     dns?: DnsConfig;
     /** methods let through to the policy; any other request is answered 405 (default DEFAULT_METHODS) */
     methods?: string[];
+    /** secret of the topology-hiding tokens (default: random per start) */
+    topology_hiding_key_file?: string;
   };
   limits?: {
     max_message_bytes?: number;
@@ -60,6 +63,12 @@ export interface GatewayConfig {
     max_header_line_bytes?: number;
     partial_message_timeout_ms?: number;
     idle_timeout_ms?: number;
+    /** slow readers: bytes queued for one connection's peer before it is closed */
+    write_queue_bytes?: number;
+    /** slow readers: queued bytes without progress this long close the connection */
+    send_timeout_ms?: number;
+    /** per-peer limits (defaults apply to what is left out) */
+    peers?: PeerLimitsConfig;
   };
   log?: LogConfig;
   admin?: AdminConfig;
@@ -149,6 +158,8 @@ function describe(e: ErrorObject): string {
   if (e.keyword === 'unevaluatedProperties') return `${path}: unknown property "${String(p.unevaluatedProperty)}"`;
   if (e.keyword === 'required') return `${path}: missing property "${String(p.missingProperty)}"`;
   if (e.keyword === 'enum') return `${path}: must be one of ${JSON.stringify(p.allowedValues)}`;
+  // a limit that may be switched off: `false` (then) or its settings (else)
+  if (e.keyword === 'const' && p.allowedValue === false) return `${path}: must be false or an object`;
   return `${path}: ${e.message ?? 'is invalid'}`;
 }
 
@@ -190,6 +201,17 @@ function semanticChecks(cfg: GatewayConfig): string[] {
   if (up && up.min_delay_seconds !== undefined && up.max_delay_seconds !== undefined && up.max_delay_seconds < up.min_delay_seconds) {
     out.push('/log/upload/max_delay_seconds: must be >= min_delay_seconds');
   }
+  if (cfg.proxy?.record_route === false) {
+    for (const [kind, domains] of [['server_domains', cfg.server_domains], ['client_domains', cfg.client_domains]] as const) {
+      for (const [name, d] of Object.entries(domains ?? {})) {
+        if (d.topology_hiding) out.push(`/${kind}/${name}/topology_hiding: needs proxy.record_route (the hidden side routes its in-dialog requests back through the gateway's Record-Route)`);
+      }
+    }
+  }
+  (cfg.limits?.peers?.exempt ?? []).forEach((e, i) => {
+    const problem = exemptEntryProblem(e);
+    if (problem) out.push(`/limits/peers/exempt/${i}: ${problem}`);
+  });
   (cfg.proxy?.dns?.servers ?? []).forEach((srv, i) => {
     if (!dnsServerAddress(srv)) out.push(`/proxy/dns/servers/${i}: "${srv}" is not an IP address with an optional port (e.g. 127.0.0.1:5353, 10.0.0.53, [::1]:53)`);
   });

@@ -17,6 +17,10 @@ import { Transports, type TransportsOptions } from './transports.js';
 import { DnsResolver3263, type DnsOptions, type Resolver } from './nexthop.js';
 import type { ListenerInfo } from './flow.js';
 import { VERSION } from './version.js';
+import type { SipUri } from '../sip/uri.js';
+import { Border } from './border.js';
+import { TopologyHiding } from './topology-hiding.js';
+import { DEFAULT_WRITE_LIMITS, resolvePeerLimits } from '../limits/index.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -64,6 +68,8 @@ export interface ConnectionInfo {
 const RELOADABLE = new Set(['listen', 'server_domains', 'client_domains', 'policy', 'limits', 'log']);
 const LOG_RELOADABLE = new Set(['level', 'decisions', 'decision_input', 'mask', 'sample']);
 const POLICY_RELOADABLE = new Set(['path', 'bundle', 'url', 'poll_interval_ms', 'data']);
+/** message-size limits and timeouts apply to what is read next; per-peer limits and the write guard wait for a restart */
+const LIMITS_RELOADABLE = new Set(['max_message_bytes', 'max_header_bytes', 'max_body_bytes', 'max_header_count', 'max_header_line_bytes', 'partial_message_timeout_ms', 'idle_timeout_ms']);
 
 export class Gateway {
   readonly metrics: GatewayMetrics;
@@ -71,6 +77,8 @@ export class Gateway {
   policy!: PolicyEngine;
   transports!: Transports;
   proxy!: Proxy;
+  /** per-peer limits, request counts and slow readers: `border.limiter.snapshot()` has the counters */
+  border!: Border;
   admin: AdminServer | undefined;
   /** where the log goes when the gateway made its own logger (none with GatewayOptions.logger) */
   logSink: LogSink | undefined;
@@ -159,6 +167,8 @@ export class Gateway {
       this.registry = await TlsContextRegistry.load(tlsDomains(config), { baseDir });
     }
 
+    let ownRoute: (u: SipUri) => boolean = () => false;
+    const topologyHiding = makeTopologyHiding(config, path, (u) => ownRoute(u));
     const p = config.policy;
     const log = config.log ?? {};
     this.decisionLog = log.decisions === false ? undefined : { logger, input: log.decision_input ?? false, mask: log.mask, sample: log.sample };
@@ -181,7 +191,15 @@ export class Gateway {
     }
 
     const proxyCfg = config.proxy ?? {};
+    const limits = config.limits ?? {};
+    this.border = new Border({
+      limits: resolvePeerLimits(limits.peers),
+      write: { maxQueueBytes: limits.write_queue_bytes ?? DEFAULT_WRITE_LIMITS.maxQueueBytes, sendTimeoutMs: limits.send_timeout_ms ?? DEFAULT_WRITE_LIMITS.sendTimeoutMs },
+      logger,
+      isOwnSocket: (address, port) => this.listeners.some((l) => l.port === port && l.address === address),
+    });
     this.transports = new Transports({
+      border: this.border,
       registry: this.registry,
       logger,
       ...transportLimits(config),
@@ -189,6 +207,7 @@ export class Gateway {
       events: { handshake: (side, domain, result) => this.metrics.handshake(side, domain, result) },
     });
     this.proxy = new Proxy({
+      topologyHiding,
       egress: this.transports,
       policy: observedDecider(inThreadDecider(this.policy), this.metrics),
       resolver: countingResolver(opts.resolver ?? new DnsResolver3263(dnsOptions(proxyCfg.dns)), this.metrics),
@@ -199,7 +218,9 @@ export class Gateway {
       recordRoute: proxyCfg.record_route,
       methods: proxyCfg.methods,
     });
-    this.transports.deliverTo(this.proxy);
+    const proxy = this.proxy;
+    ownRoute = (u) => proxy.isOwnRoute(u);
+    this.transports.deliverTo(this.border.front(proxy));
     this.metrics.attach({
       connections: () => this.transports.connections.map((f) => ({ transport: f.transport, domain: f.local.domain, verified: f.identity?.verified })),
       transactions: () => this.proxy.layer.size,
@@ -208,6 +229,8 @@ export class Gateway {
       ready: () => this.readiness().ready,
       upload: () => this.uploader?.stats,
       certificates: () => ownCertificates(this.registry),
+      // every counter of the limiter but the requests it merely checked
+      limits: () => Object.entries(this.border.limiter.snapshot()).filter(([k]) => k !== 'requests_checked').map(([limit, hits]) => ({ limit, hits })),
     });
     for (const l of config.listen) {
       let info: ListenerInfo;
@@ -439,6 +462,10 @@ export class Gateway {
       this.policy?.close();
       this.proxy?.shutdown();
       await this.transports?.close();
+      if (this.border) {
+        this.border.close();
+        this.logger.info({ limits: this.border.limiter.snapshot() }, 'limits: totals');
+      }
       await this.admin?.close();
       await this.uploader?.stop();
       this.logger.info('stopped');
@@ -491,6 +518,24 @@ async function tlsFingerprint(config: GatewayConfig, baseDir: string): Promise<s
   return h.digest('hex');
 }
 
+/** Topology hiding for the domains that ask for it (none: undefined). */
+function makeTopologyHiding(config: GatewayConfig, path: (p: string) => string, isOwn: (u: SipUri) => boolean): TopologyHiding | undefined {
+  const hidden = (ds: Record<string, { topology_hiding?: boolean }> | undefined) => Object.entries(ds ?? {}).filter(([, d]) => d.topology_hiding).map(([n]) => n);
+  const [serverDomains, clientDomains] = [hidden(config.server_domains), hidden(config.client_domains)];
+  if (serverDomains.length + clientDomains.length === 0) return undefined;
+  let secret: Buffer | undefined;
+  const keyFile = config.proxy?.topology_hiding_key_file;
+  if (keyFile) {
+    try {
+      secret = readFileSync(path(keyFile));
+    } catch (e) {
+      throw new GatewayStartError(`proxy.topology_hiding_key_file: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (secret.length < 32) throw new GatewayStartError('proxy.topology_hiding_key_file: needs at least 32 bytes of secret');
+  }
+  return new TopologyHiding({ serverDomains, clientDomains, secret, isOwn });
+}
+
 function tlsDomains(config: GatewayConfig): TlsDomainsConfig {
   return { server_domains: config.server_domains, client_domains: config.client_domains };
 }
@@ -531,7 +576,7 @@ export function restartRequired(before: GatewayConfig, after: GatewayConfig): st
       out.push(`/${k}`);
       continue;
     }
-    const live = k === 'log' ? LOG_RELOADABLE : k === 'policy' ? POLICY_RELOADABLE : undefined;
+    const live = k === 'log' ? LOG_RELOADABLE : k === 'policy' ? POLICY_RELOADABLE : k === 'limits' ? LIMITS_RELOADABLE : undefined;
     if (!live) continue;
     for (const sub of new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})])) {
       if (!live.has(sub) && !same(a?.[sub], b?.[sub])) out.push(`/${k}/${sub}`);
@@ -550,7 +595,7 @@ function keepRestartRequired(running: GatewayConfig, next: GatewayConfig): Gatew
       else delete out[k];
     }
   }
-  const keepSub = (k: 'log' | 'policy', live: Set<string>) => {
+  const keepSub = (k: 'log' | 'policy' | 'limits', live: Set<string>) => {
     const a = (run[k] ?? {}) as Record<string, unknown>;
     const b = { ...((out[k] ?? {}) as Record<string, unknown>) };
     for (const sub of new Set([...Object.keys(a), ...Object.keys(b)])) {
@@ -562,6 +607,7 @@ function keepRestartRequired(running: GatewayConfig, next: GatewayConfig): Gatew
   };
   keepSub('log', LOG_RELOADABLE);
   keepSub('policy', POLICY_RELOADABLE);
+  keepSub('limits', LIMITS_RELOADABLE);
   return out as unknown as GatewayConfig;
 }
 

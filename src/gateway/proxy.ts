@@ -19,6 +19,7 @@ import type { Egress } from './egress.js';
 import type { Flow, FlowHandler, ListenerInfo } from './flow.js';
 import { encodePolicyInput } from './input.js';
 import { NextHopError, routeUri, type Resolver, type Target } from './nexthop.js';
+import type { Leg, TopologyHiding } from './topology-hiding.js';
 
 /** One decision as the proxy uses it. */
 export interface Decided {
@@ -56,6 +57,8 @@ export interface ProxyOptions {
   recordRoute?: boolean;
   /** request methods let through to the policy (others: 405); ACK and CANCEL always pass */
   methods?: readonly string[];
+  /** topology hiding towards the TLS domains that ask for it (topology-hiding.ts) */
+  topologyHiding?: TopologyHiding;
 }
 
 /** Counters for tests, the bench and operators. */
@@ -95,6 +98,7 @@ export class Proxy implements FlowHandler {
   /** keep the last N evaluation times (bench: decision latency percentiles) */
   evalSampleLimit = 100_000;
   private readonly invites = new Map<string, InviteContext>();
+  private readonly handles = new WeakMap<Flow, TransportHandle>();
   private readonly log: Logger;
   private readonly localNames: Set<string>;
   private readonly maxForwards: number;
@@ -142,8 +146,19 @@ export class Proxy implements FlowHandler {
 
   // ---- requests --------------------------------------------------------------------------
 
+  /** The transactions' handle of a flow: one per flow, so that its transactions can be found when it closes. */
   private handle(flow: Flow): TransportHandle {
-    return { reliable: flow.reliable, send: (data) => flow.send(data) };
+    let h = this.handles.get(flow);
+    if (!h) this.handles.set(flow, (h = { reliable: flow.reliable, send: (data) => flow.send(data) }));
+    return h;
+  }
+
+  /** A connection closed: its transactions fail as on a transport error (client side: 503 upstream). */
+  onFlowClosed(flow: Flow): void {
+    const h = this.handles.get(flow);
+    if (!h) return;
+    const n = this.layer.transportClosed(h, Object.assign(new Error(`flow ${flow.id} closed`), { code: 'ECONNRESET' }));
+    if (n > 0) this.log.info({ flow: flow.id, transport: flow.transport, remote: flow.remote, transactions: n }, 'proxy: connection closed; its transactions failed');
   }
 
   /**
@@ -235,6 +250,7 @@ export class Proxy implements FlowHandler {
     if (unsupported.length) return reply(420, 'Bad Extension', [['Unsupported', unsupported.join(', ')]]);
 
     const fwd = req.clone();
+    this.opts.topologyHiding?.inboundRequest(fwd);
     this.popOwnRoutes(fwd);
     if (fwd.route.length === 0 && !plan.route && this.isSelfUri(fwd.ruri)) {
       if (req.method === 'OPTIONS') return this.answerOptions(flow, req, tx);
@@ -294,10 +310,12 @@ export class Proxy implements FlowHandler {
     if (ctx?.cancelled) return; // 487 already sent
     const listener = this.opts.egress.listenerFor(out.flow.transport, out.clientDomain);
     const inDialog = req.to.params['tag'] !== undefined;
-    if (this.recordRoute && !inDialog && DIALOG_CREATING.has(req.method)) this.addRecordRoute(fwd, inFlow, out.flow, listener);
+    const inListener = inFlow.listener ?? this.opts.egress.listenerFor(inFlow.transport, inFlow.local.domain);
+    const ownRR = this.recordRoute && !inDialog && DIALOG_CREATING.has(req.method) ? this.addRecordRoute(fwd, inFlow, out.flow, listener) : 0;
     fwd.prepend('Via', this.viaValue(out.flow, listener, generateBranch()));
+    const leg = this.opts.topologyHiding?.outboundRequest(fwd, inFlow, out.flow, listener, inListener, ownRR);
     const client = this.layer.sendRequest(fwd, this.handle(out.flow), {
-      onResponse: (resp) => this.relayResponse(out.flow, resp, tx),
+      onResponse: (resp) => this.relayResponse(out.flow, resp, tx, leg, inFlow),
       onTimeout: () => reply(408, 'Request Timeout'),
       onTransportError: () => reply(503, 'Service Unavailable'),
     });
@@ -310,7 +328,7 @@ export class Proxy implements FlowHandler {
   }
 
   /** Relays a response from the client transaction to the server transaction, after the policy. */
-  private relayResponse(from: Flow, resp: SipMessage, tx: ServerTransaction): void {
+  private relayResponse(from: Flow, resp: SipMessage, tx: ServerTransaction, leg?: Leg, to?: Flow): void {
     if (resp.status === 100) return; // hop by hop; our own 100 went out already
     this.stats.responses++;
     this.decide(from, resp, (a) => {
@@ -319,6 +337,7 @@ export class Proxy implements FlowHandler {
       if (a.type !== 'forward' || !isPending(tx)) return;
       const out = resp.clone();
       out.shiftValue('Via');
+      if (leg && to) this.opts.topologyHiding!.outboundResponse(out, leg, to);
       tx.respond(out);
       if (resp.status >= 200) this.invites.delete(tx.key); // final: nothing left to CANCEL
     });
@@ -370,6 +389,7 @@ export class Proxy implements FlowHandler {
   /** ACK for a 2xx (end to end): forwarded without a transaction, by its Route set. */
   private forwardStateless(inFlow: Flow, ack: SipMessage, plan: ForwardPlan): void {
     const fwd = ack.clone();
+    this.opts.topologyHiding?.inboundRequest(fwd);
     this.popOwnRoutes(fwd);
     if (fwd.route.length === 0 && !plan.route && this.isSelfUri(fwd.ruri)) return;
     const mf = fwd.maxForwards;
@@ -392,6 +412,7 @@ export class Proxy implements FlowHandler {
     const inBranch = ack.topVia?.branch ?? ack.callId;
     const branch = MAGIC_COOKIE + 'S' + hash64(`${inBranch}|${inFlow.id}`);
     fwd.prepend('Via', this.viaValue(out.flow, listener, branch));
+    this.opts.topologyHiding?.outboundRequest(fwd, inFlow, out.flow, listener, undefined, 0);
     try {
       out.flow.send(fwd.toBuffer());
       this.stats.forwarded++;
@@ -479,15 +500,17 @@ export class Proxy implements FlowHandler {
     return `<sip:${hp};transport=${flow.transport};lr>`;
   }
 
-  /** One Record-Route, or two when the legs differ in transport or listener (domain). */
-  private addRecordRoute(fwd: SipMessage, inFlow: Flow, outFlow: Flow, outListener: ListenerInfo | undefined): void {
+  /** One Record-Route, or two when the legs differ in transport or listener (domain); returns how many. */
+  private addRecordRoute(fwd: SipMessage, inFlow: Flow, outFlow: Flow, outListener: ListenerInfo | undefined): number {
     // the request as forwarded: our own Route entries are gone, so the top Route is the next one's
     const top = fwd.route[0];
     const sips = fwd.ruri.scheme === 'sips' || (top !== undefined && top.uri.scheme === 'sips');
     const inbound = this.rrUri(inFlow, inFlow.listener ?? this.opts.egress.listenerFor(inFlow.transport, inFlow.local.domain), sips);
     const outbound = this.rrUri(outFlow, outListener, sips);
     fwd.prepend('Record-Route', inbound);
-    if (outbound !== inbound) fwd.prepend('Record-Route', outbound);
+    if (outbound === inbound) return 1;
+    fwd.prepend('Record-Route', outbound);
+    return 2;
   }
 
   private ownHostPort(host: string, port: number | null, transport: string | undefined): boolean {
@@ -502,7 +525,8 @@ export class Proxy implements FlowHandler {
     return false;
   }
 
-  private isOwnRoute(u: SipUri): boolean {
+  /** A Route/Record-Route URI naming this gateway. */
+  isOwnRoute(u: SipUri): boolean {
     return this.ownHostPort(u.host, u.port, u.scheme === 'sips' ? 'tls' : (u.params['transport'] ?? undefined));
   }
 

@@ -39,6 +39,8 @@ interface CommonDomainConfig {
   partial_chain?: boolean;
   /** OCSP status of the peer certificate (see ocsp.ts). Off when absent. */
   ocsp?: OcspConfig;
+  /** Topology hiding towards this domain's peers (applied by the gateway's proxy, not here). */
+  topology_hiding?: boolean;
 }
 
 export interface ServerDomainConfig extends CommonDomainConfig {

@@ -34,6 +34,8 @@ export interface TlsServerOptions {
   /** Server domain of this listening socket (used without SNI or with an unknown SNI name). */
   domain: string;
   onConnection: (socket: tls.TLSSocket, identity: PeerIdentity, domain: ServerDomain) => void;
+  /** Called for each accepted TCP connection before any TLS: false refuses it (the callee destroys it). */
+  admit?: (socket: net.Socket) => boolean;
   /** Called for each refused connection (after the handshake), e.g. for a decision log. */
   onRefused?: (identity: PeerIdentity, domain: ServerDomain) => void;
   /** Called for each failed handshake (garbage, timeout, no shared cipher, bad certificate alert...). */
@@ -93,6 +95,7 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
   };
 
   server.on('connection', (raw: net.Socket) => {
+    if (opts.admit && !opts.admit(raw)) return;
     const listenerDomain = safeDomain(registry, opts.domain) ?? initial;
     readClientHello(raw, listenerDomain.handshakeTimeoutMs, (outcome, bytes) => {
       if (outcome === 'timeout' || outcome === 'closed') {
