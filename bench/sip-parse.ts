@@ -1,7 +1,7 @@
 // SIP message layer benchmark: parse (+ validation) and serialize µs per typical INVITE, plus a
 // proxy-style edit (Via push, Max-Forwards, Alert-Info replace, Record-Route) and the policy view.
 // Figures are printed, never asserted.  Run: npx tsx bench/sip-parse.ts
-import { parseMessage, toPolicyMessage, StreamFramer } from '../src/sip/index.js';
+import { parseMessage, toPolicyMessage, policyMessageJson, stampReceived, StreamFramer } from '../src/sip/index.js';
 
 const SDP = 'v=0\r\no=alice 2890844526 2890844526 IN IP4 pc33.atlanta.example.com\r\ns=-\r\nc=IN IP4 192.0.2.33\r\nt=0 0\r\nm=audio 49172 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 const inviteText = (branch: string, tag: string, callId: string) =>
@@ -69,6 +69,14 @@ bench('parse + proxy edits + serialize', () => {
 bench('parse + policy view (toPolicyMessage)', () => toPolicyMessage(parseMessage(INVITE)));
 let k = 0;
 bench('parse + validate, new call each time (branch, tag)', () => parseMessage(FRESH[k++ & 4095]!));
+// the gateway's per-message path: the policy view as JSON text (policyMessageJson), a new call
+// each time (its top Via, From and Call-ID are encoded afresh; peers' URIs come from the cache)
+bench('parse + policy JSON, new call each time', () => policyMessageJson(parseMessage(FRESH[k++ & 4095]!)));
+// RFC 3581 on receipt: the top Via asks for rport (stamped) or names the source (left alone)
+const RPORT = FRESH.map((b) => Buffer.from(b.toString('latin1').replace(/;received=192\.0\.2\.101;rport=5061/, ';rport'), 'latin1'));
+bench('parse + stamp received/rport (top Via asks rport)', () => stampReceived(parseMessage(RPORT[k++ & 4095]!), '192.0.2.101', 40000));
+const PLAIN = FRESH.map((b) => Buffer.from(b.toString('latin1').replace(/;received=192\.0\.2\.101;rport=5061/, ''), 'latin1'));
+bench('parse + stamp received/rport (nothing to stamp)', () => stampReceived(parseMessage(PLAIN[k++ & 4095]!), 'sbc.atlanta.example.com', 5061));
 const stream = Buffer.concat(Array.from({ length: 100 }, () => INVITE));
 const chunk = bench('stream framing + parse, one chunk of 100 INVITEs', () => new StreamFramer().push(stream), 200);
 console.log(`${'  = per INVITE'.padEnd(50)} cpu ${(chunk / 100).toFixed(2).padStart(8)} µs`);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 if (process.argv[2] === 'run' && process.env.BASTION_NO_REEXEC !== '1' && !process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) {
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, ['--max-semi-space-size=32', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1)));
 } else {
   const entry = new URL('../dist/src/cli/main.js', import.meta.url);

@@ -3,7 +3,10 @@
 // fixtures must follow the input schemas; and the gateway engine loading this folder must answer
 // schema-valid decisions.
 import { describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { createRequire } from 'node:module';
 import { bastion } from '../src/cli/testing/run-cli.js';
 import { PolicyEngine } from '../src/policy/engine.js';
@@ -20,7 +23,11 @@ function tlsIn(identity: string, message: string): Record<string, unknown> {
   return {
     direction: 'inbound',
     transport: 'tls',
-    connection: { local: { address: '127.0.0.1', port: 5061, domain: 'default' }, remote: { address: '127.0.0.1', port: (id.remote as { port: number }).port } },
+    connection: {
+      local: { address: '127.0.0.1', port: 5061, domain: 'default' },
+      remote: { address: '127.0.0.1', port: (id.remote as { port: number }).port },
+      stats: { flow: { last_second: 1, last_minute: 1 }, identity: { last_second: 1, last_minute: 1 } },
+    },
     identity: id,
     message: messages[message],
   };
@@ -47,11 +54,22 @@ describe('policy fixtures', () => {
     for (const [name, doc] of Object.entries(messages)) expect(validate('sip-message', doc), name).toBeNull();
   });
 
+  it('the complete input documents of docs/policies.md follow input.schema.json', async () => {
+    const doc = await readFile(here('../docs/policies.md'), 'utf8');
+    for (const name of ['invite', 'response']) {
+      const m = new RegExp(`<!-- input: ${name} -->\\n\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``).exec(doc);
+      expect(m, name).not.toBeNull();
+      expect(validate('input', JSON.parse(m![1]!)), name).toBeNull();
+    }
+  });
+
   it('the inputs the tests build follow input.schema.json', () => {
     expect(validate('input', tlsIn('fed_a_sbc', 'invite_atlanta_to_biloxi'))).toBeNull();
     const { identity: _drop, ...udp } = { ...tlsIn('fed_a_sbc', 'options_to_gateway'), transport: 'udp' };
     expect(validate('input', udp)).toBeNull();
     expect(validate('input', { ...udp, transport: 'tls' })).toMatch(/identity/); // TLS needs an identity
+    const { stats: _none, ...noStats } = udp.connection as Record<string, unknown>;
+    expect(validate('input', { ...udp, connection: noStats })).toMatch(/stats/); // the gateway always counts
   });
 });
 
@@ -89,5 +107,75 @@ describe.skipIf(!ready)('example policies (needs the compiler)', () => {
     expect(forged.decision.reject?.status).toBe(403);
     const fromMismatch = engine.decide(tlsIn('fed_a_sbc', 'invite_from_other_domain'));
     expect(fromMismatch.decision).toMatchObject({ allow: false, reject: { status: 403, reason: 'From Not Covered By Certificate' } });
+    // the partner's rate, from the gateway's request counts (data.yaml: atlanta may send 200/s)
+    const busy = tlsIn('fed_a_sbc', 'invite_atlanta_to_biloxi');
+    (busy.connection as { stats: unknown }).stats = { flow: { last_second: 1, last_minute: 1 }, identity: { last_second: 201, last_minute: 201 } };
+    expect(engine.decide(busy).decision).toMatchObject({ allow: false, reject: { status: 503, reason: 'Partner Rate Exceeded' } });
+    // the documented inputs decide as docs/policies.md says: the call is tagged, the 200 OK relayed
+    const doc = await readFile(here('../docs/policies.md'), 'utf8');
+    const documented = (name: string) => JSON.parse(new RegExp(`<!-- input: ${name} -->\\n\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``).exec(doc)![1]!) as Record<string, unknown>;
+    expect(engine.decide(documented('invite')).decision).toMatchObject({ allow: true, alert_info: ['<http://www.notused.com>;info=alert-internal'] });
+    expect(engine.decide(documented('response')).decision.allow).toBe(true);
+  });
+});
+
+describe.skipIf(!ready)('replaying a recorded decision log against the next version of the example policy', () => {
+  it('bastion policy replay shows what the change would change, by kind and by example; exit 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bastion-replay-'));
+    try {
+      // 1. The gateway's engine on today's policies/, logging every decision with its input.
+      const logFile = join(dir, 'decisions.log');
+      const dest = pino.destination({ dest: logFile, sync: true });
+      const engine = new PolicyEngine({ source: { type: 'dir', path: here('.') }, decisionLog: { logger: pino({ level: 'info' }, dest), input: true, mask: ['/message/headers/authorization'] } });
+      expect((await engine.start()).ok).toBe(true);
+      const traffic: Array<[string, string]> = [
+        ['fed_a_sbc', 'invite_atlanta_to_biloxi'],
+        ['fed_a_sbc', 'invite_from_other_domain'],
+        ['rogue_peer', 'invite_atlanta_to_biloxi'],
+        ['fed_a_sbc', 'options_to_gateway'],
+      ];
+      const live = traffic.map(([id, msg]) => engine.decide(tlsIn(id, msg)));
+      engine.close();
+      dest.flushSync();
+
+      // 2. Tomorrow's version: a new ring tone for Polycom phones, and trusted calls only from the company CA.
+      const next = join(dir, 'next');
+      await cp(here('.'), next, { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
+      const data = (await readFile(join(next, 'data.yaml'), 'utf8'))
+        .replace('polycom: "<http://www.notused.com>;info=alert-internal"', 'polycom: "<http://ring.example/polycom-v2.wav>"')
+        .replace('scenarios: [federation, hosted, trusted_call, from_binding, unverified, routing]', 'scenarios: [enterprise, federation, hosted, trusted_call, from_binding, unverified, routing]');
+      await writeFile(join(next, 'data.yaml'), data);
+
+      const r = await bastion('policy', 'replay', '--log', logFile, '--policy', next, '-f', 'json');
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(2);
+      const report = JSON.parse(r.stdout) as { decisions: number; replayed: number; changed: number; by_kind: Record<string, number>; examples: Array<{ decision_id: string; changes: string[]; before: unknown; after: { allow: boolean; reject?: { status: number } } }> };
+      expect(report).toMatchObject({ decisions: traffic.length, replayed: traffic.length });
+      // FedA peers are not company-CA peers: enterprise (S1) now rejects the call that was allowed
+      const allowedBefore = live.filter((d) => d.decision.allow).length;
+      expect(allowedBefore).toBeGreaterThan(0);
+      expect(report.by_kind.allow_to_reject).toBe(allowedBefore);
+      // ... and answers the others with its own rejection (Certificate Not Trusted)
+      expect(report.by_kind.reject_changed).toBe(traffic.length - allowedBefore);
+      expect(report.changed).toBe(traffic.length);
+      const first = report.examples[0]!;
+      expect(first.decision_id).toBe(live[0]!.decision_id);
+      expect(first.before).toEqual(live[0]!.decision);
+      expect(first.after).toMatchObject({ allow: false, reject: { status: 403 } });
+
+      // Only the ring tone: the allowed call keeps going, with the new Alert-Info.
+      await writeFile(join(next, 'data.yaml'), data.replace('scenarios: [enterprise, ', 'scenarios: ['));
+      const tone = await bastion('policy', 'replay', '--log', logFile, '--policy', next);
+      expect(tone.code).toBe(2);
+      expect(tone.stdout).toMatch(/CHANGES:\n {2}alert_info_changed: 1\n/);
+      expect(tone.stdout).toContain('after:  {"alert_info":["<http://ring.example/polycom-v2.wav>"],"allow":true');
+
+      // The same policy changes nothing.
+      const same = await bastion('policy', 'replay', '--log', logFile, '--policy', here('.'));
+      expect(same.code).toBe(0);
+      expect(same.stdout).toMatch(/replayed: 4, skipped \(no input\): 0, changed: 0\n$/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

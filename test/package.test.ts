@@ -72,7 +72,7 @@ describe('the packed package', () => {
   it('bastion --help lists the commands', async () => {
     const r = await bastion('--help');
     expect(r.code).toBe(0);
-    for (const c of ['run', 'policy', 'cert', 'ca']) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+    for (const c of ['run', 'policy', 'cert', 'ca', 'ctl']) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
   });
 
   it('ca init, issue, revoke and crl write a PKI; cert inspect reads it and sees the revocation', async () => {
@@ -106,6 +106,29 @@ describe('the packed package', () => {
     const bad = await bastion('run', '--check', '--config', 'bad.yaml');
     expect(bad.code).not.toBe(0);
     expect(bad.stderr + bad.stdout).toContain('/listen/0/port');
+  });
+
+  it('run --check names a missing certificate and a policy that does not compile by their config paths', async () => {
+    mkdirSync(join(app, 'badpolicy'), { recursive: true });
+    writeFileSync(join(app, 'badpolicy', 'p.rego'), 'package sip\n\ndecision := {"allow": x}\n');
+    writeFileSync(
+      join(app, 'broken.yaml'),
+      'listen:\n  - {transport: tls, port: 5061, server_domain: d}\nserver_domains:\n  d: {cert: nope.pem, key: nope.key}\npolicy: {path: badpolicy}\n',
+    );
+    const r = await bastion('run', '--check', '--config', 'broken.yaml');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('/server_domains/d/cert: cannot read nope.pem: ENOENT');
+    expect(r.stderr).toContain('/server_domains/d/key: cannot read nope.key: ENOENT');
+    expect(r.stderr).toMatch(/\/policy\/path: .*p\.rego:3:\d+: rego_unsafe_var_error/);
+  });
+
+  it('ctl lists its commands and says when the admin API cannot be reached', async () => {
+    const help = await bastion('ctl', '--help');
+    expect(help.code).toBe(0);
+    for (const c of ['status', 'connections', 'drop', 'reload', 'metrics']) expect(help.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+    const r = await bastion('ctl', '--url', 'http://127.0.0.1:1', 'status');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot reach the admin API at http:\/\/127\.0\.0\.1:1: ECONNREFUSED/);
   });
 
   it('installs no file outside its own folder but the launcher link', () => {

@@ -13,27 +13,28 @@ import data.sip.scenario.enterprise
 import data.sip.scenario.federation
 import data.sip.scenario.from_binding
 import data.sip.scenario.hosted
+import data.sip.scenario.partner_rate
 import data.sip.scenario.routing
 import data.sip.scenario.trusted_call
 import data.sip.scenario.unverified
 
-decision.allow := allowed
+decision["allow"] := allowed
 
-decision.reject := {"status": first[0], "reason": first[1]} if not allowed
+decision["reject"] := {"status": first[0], "reason": first[1]} if not allowed
 
-decision.alert_info := trusted_call.alert_info if {
+decision["alert_info"] := trusted_call.alert_info if {
 	allowed
 	"trusted_call" in config.scenarios
 }
 
-decision.route := route if allowed
+decision["route"] := route if allowed
 
-decision.client_domain := federation.client_domain if {
+decision["client_domain"] := federation.client_domain if {
 	allowed
 	"federation" in config.scenarios
 }
 
-decision.log := log if count(log) > 0
+decision["log"] := log if count(log) > 0
 
 allowed := count(denials) == 0
 
@@ -49,6 +50,7 @@ denials_of := {
 	"from_binding": from_binding.deny,
 	"unverified": unverified.deny,
 	"routing": set(),
+	"partner_rate": partner_rate.deny,
 }
 
 denials contains denial if {
@@ -84,4 +86,9 @@ log[key] := value if {
 log[key] := value if {
 	"unverified" in config.scenarios
 	some key, value in unverified.log
+}
+
+log[key] := value if {
+	"partner_rate" in config.scenarios
+	some key, value in partner_rate.log
 }

@@ -74,3 +74,11 @@ response_variants := [
 	{"to": {"host": "chicago.example", "tag": "t9"}, "from": {"host": "evil.example", "user": "mallory"}},
 	{"cseq": {"seq": 7, "method": "BYE"}, "call_id": "another-call"},
 ]
+
+test_partner_over_its_rate_is_refused_503_and_logged if {
+	busy := object.union(testing.tls_in("fed_a_sbc", "invite_atlanta_to_biloxi"), {"connection": {"stats": {"identity": {"last_second": 201, "last_minute": 201}}}})
+	d := sip.decision with input as busy
+	d.allow == false
+	d.reject == {"status": 503, "reason": "Partner Rate Exceeded"}
+	d.log.partner_rate == {"per_second": 201, "per_minute": 201}
+}

@@ -1,26 +1,36 @@
 // The `bastion` command line. Each subcommand lives in its own module under commands/
-// and registers itself on the program, so the folders that own them never collide.
+// and registers itself on the program, so the folders that own them never collide. Only the
+// module of the command being run is loaded (a short command should not load the gateway).
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { registerRun } from './commands/run.js';
-import { registerPolicy } from './commands/policy.js';
-import { registerCert } from './commands/cert.js';
-import { registerCa } from './commands/ca.js';
 
-export function buildProgram(): Command {
-  const program = new Command('bastion')
+type Register = (program: Command) => void;
+
+const COMMANDS: ReadonlyArray<[name: string, load: () => Promise<Register>]> = [
+  ['run', async () => (await import('./commands/run.js')).registerRun],
+  ['policy', async () => (await import('./commands/policy.js')).registerPolicy],
+  ['cert', async () => (await import('./commands/cert.js')).registerCert],
+  ['ca', async () => (await import('./commands/ca.js')).registerCa],
+  ['ctl', async () => (await import('./commands/ctl.js')).registerCtl],
+];
+
+function newProgram(): Command {
+  return new Command('bastion')
     .description('sip-bastion: declarative SIP-over-TLS security gateway')
     .version('0.1.0')
     .showHelpAfterError();
-  registerRun(program);
-  registerPolicy(program);
-  registerCert(program);
-  registerCa(program);
+}
+
+/** The program with the commands named (all when none is: help, version, an unknown command). */
+export async function buildProgram(only?: string): Promise<Command> {
+  const program = newProgram();
+  const chosen = COMMANDS.filter(([name]) => name === only);
+  for (const [, load] of chosen.length > 0 ? chosen : COMMANDS) (await load())(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  await buildProgram().parseAsync(argv);
+  await (await buildProgram(argv[2])).parseAsync(argv);
 }
 
 // Run directly (`tsx src/cli/main.ts ...`), not only through bin/bastion.js.

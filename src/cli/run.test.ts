@@ -1,8 +1,12 @@
 // `bastion run` through the real launcher (bin/bastion.js → dist/): the embedded default config's
 // shape on ephemeral ports, a development PKI generated on first start, an OPTIONS answered over
-// UDP, the server process re-executed with larger semi-spaces, and a clean stop on SIGINT.
+// UDP, the server process re-executed with larger semi-spaces, `bastion ctl` against its admin
+// listener (status, connections with a TLS peer's subject, drop, reload, metrics that promtool
+// accepts), and a clean stop on SIGINT.
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import * as tls from 'node:tls';
+import { promisify } from 'node:util';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -11,6 +15,18 @@ import { TempDir } from '../tls/testkit.js';
 import { UdpPeer, isResp } from '../gateway/testing/peer.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const promtool = spawnSync('promtool', ['--version']).status === 0;
+
+/** `bastion ctl ...` through the launcher; never throws: the exit code is part of the result. */
+async function ctl(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, [join(root, 'bin', 'bastion.js'), 'ctl', ...args], { cwd });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === 'number' ? x.code : -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
+  }
+}
 const built = existsSync(join(root, 'dist', 'src', 'cli', 'main.js'));
 
 /** pids whose parent is `pid` (Linux /proc). */
@@ -34,6 +50,7 @@ describe.skipIf(!built)('bastion run (bin/bastion.js, dist/)', () => {
     try {
       const cfg = YAML.parse(readFileSync(join(root, 'config', 'default.yaml'), 'utf8'));
       for (const l of cfg.listen) l.port = 0;
+      cfg.admin.port = 0;
       const file = join(dir.path, 'bastion.yaml');
       writeFileSync(file, YAML.stringify({ ...cfg, policy: { ...cfg.policy, path: join(root, 'policies') } }));
       const p = spawn(process.execPath, [join(root, 'bin', 'bastion.js'), 'run', '--config', file], { cwd: dir.path, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,6 +91,48 @@ describe.skipIf(!built)('bastion run (bin/bastion.js, dist/)', () => {
       const r = await ua.inbox.wait(isResp(200, 'OPTIONS'), '200 OK');
       expect(r.get('server')).toBe('sip-bastion');
       ua.close();
+
+      // bastion ctl against the admin listener
+      const url = (lines.find((l) => l.msg === 'admin listening') as { url: string }).url;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      const status = await ctl(dir.path, '--url', url, 'status');
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(/^ready\s+yes$/m);
+
+      const tlsPort = (lines.find((l) => l.msg === 'listening' && l.transport === 'tls') as { port: number }).port;
+      const pki = join(dir.path, '.state', 'pki');
+      const peer = tls.connect({ host: '127.0.0.1', port: tlsPort, cert: readFileSync(join(pki, 'gateway.pem')), key: readFileSync(join(pki, 'gateway.key')), ca: readFileSync(join(pki, 'ca.pem')), servername: 'localhost' });
+      peer.on('error', () => {});
+      await new Promise((res) => peer.once('secureConnect', res));
+      const peerClosed = new Promise((res) => peer.once('close', res));
+      let table = '';
+      for (let i = 0; i < 100 && !table.includes('CN=localhost'); i++) {
+        table = (await ctl(dir.path, '--url', url, 'connections')).stdout;
+        if (!table.includes('CN=localhost')) await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(table).toMatch(/^ID\s+PROTO\s+DIR\s+LOCAL\s+REMOTE\s+DOMAIN\s+VERIFIED\s+SUBJECT/m);
+      expect(table).toMatch(new RegExp(`^\\d+\\s+tls\\s+in\\s+127\\.0\\.0\\.1:${tlsPort}\\s+127\\.0\\.0\\.1:${peer.localPort}\\s+default\\s+yes\\s+CN=localhost,O=sip-bastion dev`, 'm'));
+      const listed = JSON.parse((await ctl(dir.path, '--url', url, '--json', 'connections')).stdout) as Array<{ id: number; remote: string }>;
+      const id = listed.find((c) => c.remote === `127.0.0.1:${peer.localPort}`)!.id;
+      const drop = await ctl(dir.path, '--url', url, 'drop', String(id));
+      expect([drop.code, drop.stdout.trim()]).toEqual([0, `connection ${id} dropped`]);
+      await peerClosed;
+      expect((await ctl(dir.path, '--url', url, 'drop', String(id))).code).toBe(1);
+
+      const reload = await ctl(dir.path, '--url', url, 'reload');
+      expect(reload.code, reload.stderr).toBe(0);
+      expect(reload.stdout).toMatch(/^policy\s+sha256:[0-9a-f]+ \(unchanged\)$/m);
+
+      const metrics = await ctl(dir.path, '--url', url, 'metrics');
+      expect(metrics.code).toBe(0);
+      expect(metrics.stdout).toMatch(/^sip_bastion_reloads_total 1$/m);
+      if (promtool) {
+        const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics.stdout, encoding: 'utf8' });
+        expect(check.stdout + check.stderr).toBe('');
+        expect(check.status).toBe(0);
+      }
+      expect((await ctl(dir.path, '--url', 'http://127.0.0.1:1', 'status')).code).toBe(2);
 
       p.kill('SIGINT');
       expect(await exited).toBe(0);

@@ -10,6 +10,7 @@ import type { SipLimits } from '../sip/limits.js';
 import type { SipMessage } from '../sip/message.js';
 import type { SipError } from '../sip/errors.js';
 import type { PeerIdentity } from '../tls/index.js';
+import type { WriteGuard } from '../limits/index.js';
 
 export type Transport = 'tls' | 'tcp' | 'udp';
 
@@ -36,13 +37,16 @@ export interface Flow {
   /** writes bytes; throws when the flow is closed */
   send(data: Buffer): void;
   get closed(): boolean;
-  close(): void;
+  /** closes at once, or (`afterWrites`) once what was written is sent (streams) */
+  close(opts?: { afterWrites?: boolean }): void;
 }
 
 export interface FlowHandler {
   onMessage(flow: Flow, msg: SipMessage): void;
   /** bad input: the flow answers (when it can) and/or closes itself; the handler logs */
   onBadInput(flow: Flow, error: SipError, partial?: SipMessage): void;
+  /** a stream flow closed (its transactions can no longer send or receive on it) */
+  onFlowClosed?(flow: Flow): void;
 }
 
 let nextId = 1;
@@ -53,16 +57,23 @@ export interface StreamFlowOptions {
   partialMessageTimeoutMs?: number;
   idleTimeoutMs?: number;
   logger: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  /** the slow-reader guard of a connection (write-queue limit, send timeout) */
+  guardWrites?: (socket: Socket, flow: StreamFlow) => WriteGuard;
 }
 
 export class StreamFlow implements Flow {
   readonly id = newFlowId();
   readonly reliable = true;
+  /** for the admin API: when it opened, messages framed in and written out */
+  readonly openedAt = Date.now();
+  messagesIn = 0;
+  messagesOut = 0;
   readonly local: Flow['local'];
   readonly remote: Flow['remote'];
   private readonly framer: StreamFramer;
   private stopGuard: () => void = () => {};
   private corked = false;
+  private readonly writes: WriteGuard | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -76,6 +87,7 @@ export class StreamFlow implements Flow {
     this.local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0, ...(localDomain ? { domain: localDomain } : {}) };
     this.remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     this.framer = new StreamFramer({ limits: opts.limits });
+    this.writes = opts.guardWrites?.(socket, this);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       let events: FrameEvent[];
@@ -88,7 +100,10 @@ export class StreamFlow implements Flow {
       }
       for (const ev of events) {
         if (socket.destroyed) return;
-        if (ev.type === 'message') handler.onMessage(this, ev.msg);
+        if (ev.type === 'message') {
+          this.messagesIn++;
+          handler.onMessage(this, ev.msg);
+        }
         else if (ev.type === 'ping') this.trySend(PONG);
         else if (ev.type === 'error') {
           handler.onBadInput(this, ev.error, ev.partial);
@@ -98,7 +113,11 @@ export class StreamFlow implements Flow {
       }
     });
     socket.on('error', (err) => opts.logger.debug({ err: { message: err.message }, flow: this.id }, 'sip: connection error'));
-    socket.once('close', () => this.stopGuard());
+    socket.once('close', () => {
+      this.stopGuard();
+      this.writes?.stop();
+      handler.onFlowClosed?.(this);
+    });
     if (opts.partialMessageTimeoutMs || opts.idleTimeoutMs) {
       this.stopGuard = startStreamGuard(
         this.framer,
@@ -124,13 +143,16 @@ export class StreamFlow implements Flow {
       this.socket.cork();
       process.nextTick(uncork, this);
     }
+    this.messagesOut++;
     this.socket.write(data);
+    this.writes?.wrote(data.length);
   }
 
   /** @internal the end of a tick's batch */
   flush(): void {
     this.corked = false;
     this.socket.uncork();
+    this.writes?.check();
   }
 
   private trySend(data: Buffer): void {
@@ -141,8 +163,14 @@ export class StreamFlow implements Flow {
     }
   }
 
-  close(): void {
-    this.socket.destroy();
+  close(opts?: { afterWrites?: boolean }): void {
+    if (!opts?.afterWrites || this.socket.destroyed) return void this.socket.destroy();
+    if (this.corked) this.flush();
+    this.socket.end();
+    // a peer that does not read what is left must not keep the connection
+    const t = setTimeout(() => this.socket.destroy(), 2000);
+    t.unref();
+    this.socket.once('close', () => clearTimeout(t));
   }
 }
 

@@ -130,6 +130,74 @@ describe.skipIf(!ready)('gateway: a call across two federations over mTLS', () =
     expect(first.revision).toMatch(/^sha256:/);
   });
 
+  it('RFC 3261 §16.6 step 4: a SIPS Request-URI gets SIPS Record-Route on both legs, and the SIPS Route set comes back through both', async () => {
+    const callId = 'call-sips';
+    atlanta.send(
+      sip([
+        'INVITE sips:bob@biloxi.example SIP/2.0',
+        'Via: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bK-' + callId,
+        `Route: <sips:127.0.0.1:${portA};lr>`,
+        'Max-Forwards: 70',
+        `From: "Alice" <sips:alice@atlanta.example>;tag=a-${callId}`,
+        'To: <sips:bob@biloxi.example>',
+        `Call-ID: ${callId}`,
+        'CSeq: 1 INVITE',
+        `Contact: <sips:alice@127.0.0.1:${atlantaSrv.port}>`,
+      ]),
+    );
+    const inv = await biloxi.inbox.wait((m) => isReq('INVITE')(m) && m.callId === callId, 'INVITE at biloxi');
+    const portB = gw.listener('tls', 'fedB').port;
+    // the leg towards biloxi (fedB listener) on top, the leg towards atlanta below: both SIPS
+    const rr = [`<sips:127.0.0.1:${portB};lr>`, `<sips:127.0.0.1:${portA};lr>`];
+    expect(inv.getAll('record-route')).toEqual(rr);
+    expect(inv.route).toHaveLength(0); // our own SIPS Route entry was recognised and removed
+    const peer = biloxi.peerOf(inv);
+    peer.send(answer(inv, 200, 'OK', { toTag: 'b-sips', contact: `<sips:bob@127.0.0.1:${biloxi.port}>` }));
+    const ok = await atlanta.inbox.wait((m) => isResp(200, 'INVITE')(m) && m.callId === callId, '200');
+    expect(ok.getAll('record-route')).toEqual(rr);
+
+    // the callee's BYE by its route set (Record-Route in order): the gateway consumes both entries
+    peer.send(
+      sip([
+        `BYE sips:alice@127.0.0.1:${atlantaSrv.port} SIP/2.0`,
+        'Via: SIP/2.0/TLS 127.0.0.1:6999;branch=z9hG4bK-bye-' + callId,
+        `Route: ${rr[0]}, ${rr[1]}`,
+        'Max-Forwards: 70',
+        'From: <sips:bob@biloxi.example>;tag=b-sips',
+        `To: "Alice" <sips:alice@atlanta.example>;tag=a-${callId}`,
+        `Call-ID: ${callId}`,
+        'CSeq: 1 BYE',
+      ]),
+    );
+    const bye = await atlantaSrv.inbox.wait((m) => isReq('BYE')(m) && m.callId === callId, 'BYE at atlanta');
+    expect(bye.route).toHaveLength(0);
+    expect(bye.requestUri).toBe(`sips:alice@127.0.0.1:${atlantaSrv.port}`);
+    atlantaSrv.peerOf(bye).send(answer(bye, 200, 'OK'));
+    await peer.inbox.wait((m) => isResp(200, 'BYE')(m) && m.callId === callId, '200 for BYE at biloxi');
+  });
+
+  it('RFC 3261 §16.6 step 4: a SIPS top Route (after our own) makes the Record-Route SIPS too, for a sip: Request-URI', async () => {
+    const callId = 'call-sips-route';
+    atlanta.send(
+      sip([
+        'INVITE sip:carol@chicago.example SIP/2.0', // no next hop in the policy: the Route set decides
+        'Via: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bK-' + callId,
+        `Route: <sip:127.0.0.1:${portA};transport=tls;lr>, <sips:127.0.0.1:${biloxi.port};lr>`,
+        'Max-Forwards: 70',
+        `From: "Alice" <sip:alice@atlanta.example>;tag=a-${callId}`,
+        'To: <sip:carol@chicago.example>',
+        `Call-ID: ${callId}`,
+        'CSeq: 1 INVITE',
+        `Contact: <sip:alice@127.0.0.1:${atlantaSrv.port};transport=tls>`,
+      ]),
+    );
+    const inv = await biloxi.inbox.wait((m) => isReq('INVITE')(m) && m.callId === callId, 'INVITE at biloxi');
+    expect(inv.getAll('route')).toEqual([`<sips:127.0.0.1:${biloxi.port};lr>`]);
+    expect(inv.getAll('record-route')).toEqual([`<sips:127.0.0.1:${gw.listener('tls', 'fedB').port};lr>`, `<sips:127.0.0.1:${portA};lr>`]);
+    biloxi.peerOf(inv).send(answer(inv, 486, 'Busy Here', { toTag: 'c-1' }));
+    await atlanta.inbox.wait((m) => isResp(486)(m) && m.callId === callId, '486');
+  });
+
   it('S7: a From the certificate does not cover is rejected with 403 and never forwarded', async () => {
     atlanta.send(invite('call-s7', 'mallory@chicago.example'));
     const r = await atlanta.inbox.wait((m) => m.kind === 'response' && m.status >= 300 && m.callId === 'call-s7', 'final response');

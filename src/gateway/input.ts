@@ -1,24 +1,27 @@
 // The policy input for one message (schemas/input.schema.json): direction, transport, the
-// connection, the identity document of the flow (TLS only) and the normalized message.
+// connection (with its request counts), the identity document of the flow (TLS only) and the
+// normalized message.
 //
 // policyInput() builds it as an object. encodePolicyInput() gives the same document as JSON parts
-// for the engine's fast path: everything but the message is constant for a flow (the identity
-// alone is ~2/3 of the input), so it is encoded once per flow and direction, and the message is
-// serialized only when an evaluation asks for it. Both give the same bytes as
-// JSON.stringify(policyInput(...)).
+// for the engine's fast path: everything but the message and the connection's request counts is
+// constant for a flow (the identity alone is ~2/3 of the input), so it is encoded once per flow
+// and direction. Per message, the counts (a few dozen bytes, taken when the message is encoded)
+// and the message are the middle part; the message is serialized only when an evaluation asks
+// for it. Both give the same bytes as JSON.stringify(policyInput(...)).
 import { policyMessageJson, toPolicyMessage } from '../sip/normalize.js';
 import type { SipMessage } from '../sip/message.js';
 import { EncodedInput, type DecisionLogPeer, type InputScope } from '../policy/encoded-input.js';
+import { requestStats, requestStatsJson } from '../limits/index.js';
 import type { Flow } from './flow.js';
 
 type Direction = 'inbound' | 'outbound';
 
-function head(flow: Flow, direction: Direction): Record<string, unknown> {
-  return { direction, transport: flow.transport, connection: { local: { ...flow.local }, remote: { ...flow.remote } } };
+function head(flow: Flow, direction: Direction, stats: unknown): Record<string, unknown> {
+  return { direction, transport: flow.transport, connection: { local: { ...flow.local }, remote: { ...flow.remote }, stats } };
 }
 
 export function policyInput(flow: Flow, msg: SipMessage, direction: Direction = 'inbound'): Record<string, unknown> {
-  const input = head(flow, direction);
+  const input = head(flow, direction, requestStats(flow));
   input.message = toPolicyMessage(msg);
   if (flow.transport === 'tls' && flow.identity) input.identity = flow.identity;
   return input;
@@ -26,7 +29,7 @@ export function policyInput(flow: Flow, msg: SipMessage, direction: Direction = 
 
 /** The constant parts of a flow's input, encoded once; the flow's scope for the policy layer. */
 interface FlowParts extends InputScope {
-  /** `{"direction":…,"transport":…,"connection":{…},"message":` per direction */
+  /** `{"direction":…,"transport":…,"connection":{"local":…,"remote":…,"stats":` per direction */
   head: Partial<Record<Direction, Buffer>>;
   /** `,"identity":{…}}` or `}` */
   tail: Buffer;
@@ -64,11 +67,12 @@ export function encodePolicyInput(flow: Flow, msg: SipMessage, direction: Direct
   const p = flowParts(flow);
   let h = p.head[direction];
   if (!h) {
-    const s = JSON.stringify({ ...head(flow, direction), message: null });
-    h = p.head[direction] = Buffer.from(s.slice(0, s.length - 'null}'.length), 'utf8');
+    const s = JSON.stringify({ ...head(flow, direction, null), message: null });
+    h = p.head[direction] = Buffer.from(s.slice(0, s.length - 'null},"message":null}'.length), 'utf8');
   }
   const request = msg.kind === 'request';
-  return EncodedInput.parts(h, () => policyMessageJson(msg), p, {
+  const stats = requestStatsJson(flow);
+  return EncodedInput.parts(h, () => stats + MESSAGE_KEY + policyMessageJson(msg), p, {
     direction,
     method: request ? msg.method : msg.cseq.method,
     status: request ? undefined : msg.status,
@@ -77,3 +81,5 @@ export function encodePolicyInput(flow: Flow, msg: SipMessage, direction: Direct
     from: p.peer,
   });
 }
+
+const MESSAGE_KEY = '},"message":';

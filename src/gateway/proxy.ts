@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { TransactionLayer, type ClientTransaction, type ServerTransaction, type TransportHandle } from '../sip/transaction.js';
-import { buildCancel, buildResponse, generateBranch, generateTag, proxyRequireUnsupported } from '../sip/build.js';
+import { buildCancel, buildResponse, generateBranch, generateTag, proxyRequireUnsupported, stampReceived } from '../sip/build.js';
 import { MAGIC_COOKIE } from '../sip/via.js';
 import { isSipUri, type SipUri } from '../sip/uri.js';
 import type { SipMessage } from '../sip/message.js';
@@ -19,11 +19,14 @@ import type { Egress } from './egress.js';
 import type { Flow, FlowHandler, ListenerInfo } from './flow.js';
 import { encodePolicyInput } from './input.js';
 import { NextHopError, routeUri, type Resolver, type Target } from './nexthop.js';
+import type { Leg, TopologyHiding } from './topology-hiding.js';
 
 /** One decision as the proxy uses it. */
 export interface Decided {
   decision: Decision;
   eval_ns: number;
+  /** set when the decision failed closed (metrics count it by kind) */
+  failure?: { kind: string };
 }
 
 /**
@@ -54,6 +57,8 @@ export interface ProxyOptions {
   recordRoute?: boolean;
   /** request methods let through to the policy (others: 405); ACK and CANCEL always pass */
   methods?: readonly string[];
+  /** topology hiding towards the TLS domains that ask for it (topology-hiding.ts) */
+  topologyHiding?: TopologyHiding;
 }
 
 /** Counters for tests, the bench and operators. */
@@ -93,6 +98,7 @@ export class Proxy implements FlowHandler {
   /** keep the last N evaluation times (bench: decision latency percentiles) */
   evalSampleLimit = 100_000;
   private readonly invites = new Map<string, InviteContext>();
+  private readonly handles = new WeakMap<Flow, TransportHandle>();
   private readonly log: Logger;
   private readonly localNames: Set<string>;
   private readonly maxForwards: number;
@@ -140,8 +146,19 @@ export class Proxy implements FlowHandler {
 
   // ---- requests --------------------------------------------------------------------------
 
+  /** The transactions' handle of a flow: one per flow, so that its transactions can be found when it closes. */
   private handle(flow: Flow): TransportHandle {
-    return { reliable: flow.reliable, send: (data) => flow.send(data) };
+    let h = this.handles.get(flow);
+    if (!h) this.handles.set(flow, (h = { reliable: flow.reliable, send: (data) => flow.send(data) }));
+    return h;
+  }
+
+  /** A connection closed: its transactions fail as on a transport error (client side: 503 upstream). */
+  onFlowClosed(flow: Flow): void {
+    const h = this.handles.get(flow);
+    if (!h) return;
+    const n = this.layer.transportClosed(h, Object.assign(new Error(`flow ${flow.id} closed`), { code: 'ECONNRESET' }));
+    if (n > 0) this.log.info({ flow: flow.id, transport: flow.transport, remote: flow.remote, transactions: n }, 'proxy: connection closed; its transactions failed');
   }
 
   /**
@@ -175,6 +192,9 @@ export class Proxy implements FlowHandler {
 
   private onRequest(flow: Flow, req: SipMessage): void {
     this.stats.requests++;
+    // RFC 3261 §18.2.1, RFC 3581 §4: received/rport on the top Via before anything copies it, so
+    // that our responses and the request we forward carry them (and the policy sees them)
+    stampReceived(req, flow.remote.address, flow.remote.port);
     if (req.method === 'ACK') {
       const r = this.layer.receiveRequest(req, this.handle(flow));
       if (r.type === 'ack-absorbed') return; // hop by hop: the ACK of a non-2xx ends here
@@ -230,6 +250,7 @@ export class Proxy implements FlowHandler {
     if (unsupported.length) return reply(420, 'Bad Extension', [['Unsupported', unsupported.join(', ')]]);
 
     const fwd = req.clone();
+    this.opts.topologyHiding?.inboundRequest(fwd);
     this.popOwnRoutes(fwd);
     if (fwd.route.length === 0 && !plan.route && this.isSelfUri(fwd.ruri)) {
       if (req.method === 'OPTIONS') return this.answerOptions(flow, req, tx);
@@ -289,10 +310,12 @@ export class Proxy implements FlowHandler {
     if (ctx?.cancelled) return; // 487 already sent
     const listener = this.opts.egress.listenerFor(out.flow.transport, out.clientDomain);
     const inDialog = req.to.params['tag'] !== undefined;
-    if (this.recordRoute && !inDialog && DIALOG_CREATING.has(req.method)) this.addRecordRoute(fwd, inFlow, out.flow, listener);
+    const inListener = inFlow.listener ?? this.opts.egress.listenerFor(inFlow.transport, inFlow.local.domain);
+    const ownRR = this.recordRoute && !inDialog && DIALOG_CREATING.has(req.method) ? this.addRecordRoute(fwd, inFlow, out.flow, listener) : 0;
     fwd.prepend('Via', this.viaValue(out.flow, listener, generateBranch()));
+    const leg = this.opts.topologyHiding?.outboundRequest(fwd, inFlow, out.flow, listener, inListener, ownRR);
     const client = this.layer.sendRequest(fwd, this.handle(out.flow), {
-      onResponse: (resp) => this.relayResponse(out.flow, resp, tx),
+      onResponse: (resp) => this.relayResponse(out.flow, resp, tx, leg, inFlow),
       onTimeout: () => reply(408, 'Request Timeout'),
       onTransportError: () => reply(503, 'Service Unavailable'),
     });
@@ -305,7 +328,7 @@ export class Proxy implements FlowHandler {
   }
 
   /** Relays a response from the client transaction to the server transaction, after the policy. */
-  private relayResponse(from: Flow, resp: SipMessage, tx: ServerTransaction): void {
+  private relayResponse(from: Flow, resp: SipMessage, tx: ServerTransaction, leg?: Leg, to?: Flow): void {
     if (resp.status === 100) return; // hop by hop; our own 100 went out already
     this.stats.responses++;
     this.decide(from, resp, (a) => {
@@ -314,6 +337,7 @@ export class Proxy implements FlowHandler {
       if (a.type !== 'forward' || !isPending(tx)) return;
       const out = resp.clone();
       out.shiftValue('Via');
+      if (leg && to) this.opts.topologyHiding!.outboundResponse(out, leg, to);
       tx.respond(out);
       if (resp.status >= 200) this.invites.delete(tx.key); // final: nothing left to CANCEL
     });
@@ -365,6 +389,7 @@ export class Proxy implements FlowHandler {
   /** ACK for a 2xx (end to end): forwarded without a transaction, by its Route set. */
   private forwardStateless(inFlow: Flow, ack: SipMessage, plan: ForwardPlan): void {
     const fwd = ack.clone();
+    this.opts.topologyHiding?.inboundRequest(fwd);
     this.popOwnRoutes(fwd);
     if (fwd.route.length === 0 && !plan.route && this.isSelfUri(fwd.ruri)) return;
     const mf = fwd.maxForwards;
@@ -387,6 +412,7 @@ export class Proxy implements FlowHandler {
     const inBranch = ack.topVia?.branch ?? ack.callId;
     const branch = MAGIC_COOKIE + 'S' + hash64(`${inBranch}|${inFlow.id}`);
     fwd.prepend('Via', this.viaValue(out.flow, listener, branch));
+    this.opts.topologyHiding?.outboundRequest(fwd, inFlow, out.flow, listener, undefined, 0);
     try {
       out.flow.send(fwd.toBuffer());
       this.stats.forwarded++;
@@ -463,17 +489,28 @@ export class Proxy implements FlowHandler {
     return `SIP/2.0/${flow.transport.toUpperCase()} ${hp};branch=${branch}`;
   }
 
-  private rrUri(flow: Flow, listener: ListenerInfo | undefined): string {
+  /**
+   * This gateway's Record-Route entry for one leg. A SIPS request (RFC 3261 §16.6 step 4) gets a
+   * SIPS URI on its TLS legs (`sips:` means TLS, so no transport parameter); anything else, and a
+   * non-TLS leg, a SIP URI naming the transport.
+   */
+  private rrUri(flow: Flow, listener: ListenerInfo | undefined, sips: boolean): string {
     const hp = listener?.hostport ?? `${flow.local.address}:${flow.local.port}`;
+    if (sips && flow.transport === 'tls') return `<sips:${hp};lr>`;
     return `<sip:${hp};transport=${flow.transport};lr>`;
   }
 
-  /** One Record-Route, or two when the legs differ in transport or listener (domain). */
-  private addRecordRoute(fwd: SipMessage, inFlow: Flow, outFlow: Flow, outListener: ListenerInfo | undefined): void {
-    const inbound = this.rrUri(inFlow, inFlow.listener ?? this.opts.egress.listenerFor(inFlow.transport, inFlow.local.domain));
-    const outbound = this.rrUri(outFlow, outListener);
+  /** One Record-Route, or two when the legs differ in transport or listener (domain); returns how many. */
+  private addRecordRoute(fwd: SipMessage, inFlow: Flow, outFlow: Flow, outListener: ListenerInfo | undefined): number {
+    // the request as forwarded: our own Route entries are gone, so the top Route is the next one's
+    const top = fwd.route[0];
+    const sips = fwd.ruri.scheme === 'sips' || (top !== undefined && top.uri.scheme === 'sips');
+    const inbound = this.rrUri(inFlow, inFlow.listener ?? this.opts.egress.listenerFor(inFlow.transport, inFlow.local.domain), sips);
+    const outbound = this.rrUri(outFlow, outListener, sips);
     fwd.prepend('Record-Route', inbound);
-    if (outbound !== inbound) fwd.prepend('Record-Route', outbound);
+    if (outbound === inbound) return 1;
+    fwd.prepend('Record-Route', outbound);
+    return 2;
   }
 
   private ownHostPort(host: string, port: number | null, transport: string | undefined): boolean {
@@ -488,7 +525,8 @@ export class Proxy implements FlowHandler {
     return false;
   }
 
-  private isOwnRoute(u: SipUri): boolean {
+  /** A Route/Record-Route URI naming this gateway. */
+  isOwnRoute(u: SipUri): boolean {
     return this.ownHostPort(u.host, u.port, u.scheme === 'sips' ? 'tls' : (u.params['transport'] ?? undefined));
   }
 
@@ -538,6 +576,11 @@ export class Proxy implements FlowHandler {
   private sendStateless(flow: Flow, req: SipMessage, status: number, reason: string): boolean {
     try {
       if (req.fields('via').length === 0) return false;
+      try {
+        stampReceived(req, flow.remote.address, flow.remote.port); // a request refused before onRequest
+      } catch {
+        // an unreadable top Via: echoed as it came
+      }
       flow.send(buildResponse(req, status, reason, { toTag: this.toTag }).toBuffer());
       return true;
     } catch {

@@ -12,6 +12,8 @@ import { DatagramFlow, StreamFlow, type Flow, type FlowHandler, type ListenerInf
 import type { ListenConfig } from './config.js';
 import type { Egress } from './egress.js';
 import type { Target } from './nexthop.js';
+import { FairQueue, Verdict } from '../limits/index.js';
+import type { Border } from './border.js';
 
 export interface TransportsOptions {
   registry?: TlsContextRegistry;
@@ -22,6 +24,22 @@ export interface TransportsOptions {
   partialMessageTimeoutMs?: number;
   idleTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** observers (metrics) */
+  events?: TransportEvents;
+  /** per-peer limits and the slow-reader guard (border.ts) */
+  border?: Border;
+}
+
+export interface TransportEvents {
+  /** a TLS handshake: `result` is ok, the peer's verify_error, or the failed handshake's error code */
+  handshake?(side: 'inbound' | 'outbound', domain: string, result: string): void;
+}
+
+interface Datagram {
+  sock: dgram.Socket;
+  info: ListenerInfo;
+  buf: Buffer;
+  rinfo: dgram.RemoteInfo;
 }
 
 interface Bound {
@@ -39,9 +57,51 @@ export class Transports implements Egress {
   private readonly ready = new Map<string, Flow>();
   private readonly streams = new Set<StreamFlow>();
   private readonly udpFlows = new Map<string, DatagramFlow>();
+  /** admitted datagrams, processed fairly across sources between reads (border protection) */
+  private readonly udpQueue: FairQueue<Datagram> | undefined;
 
   constructor(private readonly opts: TransportsOptions) {
     this.sink = opts.handler;
+    const border = opts.border;
+    if (border?.queuesDatagrams) this.udpQueue = new FairQueue<Datagram>((d) => this.deliverDatagram(d.sock, d.info, d.buf, d.rinfo, Verdict.Pass), undefined, () => border.limiter.queueDropped());
+  }
+
+  private handshake(side: 'inbound' | 'outbound', domain: string, result: string): void {
+    try {
+      this.opts.events?.handshake?.(side, domain, result);
+    } catch {
+      // an observer never breaks a connection
+    }
+  }
+
+  /** Open TLS/TCP connections, inbound and outbound (admin API, metrics). */
+  get connections(): StreamFlow[] {
+    return [...this.streams];
+  }
+
+  /** Closes the connection with this flow id; false when there is none. */
+  dropConnection(id: number): boolean {
+    for (const f of this.streams) {
+      if (f.id === id) {
+        f.close();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Limits and timeouts for connections and datagrams from now on (a config reload). */
+  setLimits(o: Pick<TransportsOptions, 'limits' | 'partialMessageTimeoutMs' | 'idleTimeoutMs' | 'connectTimeoutMs'>): void {
+    Object.assign(this.opts, o);
+  }
+
+  /** Closes one listening socket (a config reload that removed it); its open connections stay. */
+  async unlisten(info: ListenerInfo): Promise<void> {
+    const i = this.bound.findIndex((b) => b.info === info);
+    if (i < 0) return;
+    const [b] = this.bound.splice(i, 1);
+    this.listeners.splice(this.listeners.indexOf(info), 1);
+    await b!.close();
   }
 
   /** Every message and every bad input from now on goes to `handler`. */
@@ -55,7 +115,14 @@ export class Transports implements Egress {
   }
 
   private streamOpts() {
-    return { limits: this.opts.limits, partialMessageTimeoutMs: this.opts.partialMessageTimeoutMs, idleTimeoutMs: this.opts.idleTimeoutMs, logger: this.opts.logger };
+    const border = this.opts.border;
+    return {
+      limits: this.opts.limits,
+      partialMessageTimeoutMs: this.opts.partialMessageTimeoutMs,
+      idleTimeoutMs: this.opts.idleTimeoutMs,
+      logger: this.opts.logger,
+      guardWrites: border && ((socket: net.Socket, flow: StreamFlow) => border.writeGuard(socket, () => ({ flow: flow.id, transport: flow.transport, remote: flow.remote }))),
+    };
   }
 
   private track(flow: StreamFlow): StreamFlow {
@@ -94,13 +161,18 @@ export class Transports implements Egress {
           registry: this.opts.registry,
           domain: l.server_domain,
           logger: this.opts.logger,
+          admit: this.opts.border && ((raw) => this.opts.border!.admitConnection(raw, true)),
           onConnection: (socket, identity, domain) => {
+            this.handshake('inbound', domain.name, identity.verified ? 'ok' : (identity.verify_error ?? 'unverified'));
             this.track(new StreamFlow(socket, 'tls', this.handler, this.streamOpts(), identity, domain.name, infoRef));
           },
+          onRefused: (identity, domain) => this.handshake('inbound', domain.name, identity.verify_error ?? 'refused'),
+          onHandshakeError: (err) => this.handshake('inbound', l.server_domain!, err.code ?? 'error'),
         });
       } else {
         server = net.createServer((socket) => {
           socket.on('error', () => {});
+          if (this.opts.border && !this.opts.border.admitConnection(socket, false)) return;
           this.track(new StreamFlow(socket, 'tcp', this.handler, this.streamOpts(), undefined, undefined, infoRef));
         });
       }
@@ -122,6 +194,17 @@ export class Transports implements Egress {
   }
 
   private onDatagram(sock: dgram.Socket, info: ListenerInfo, buf: Buffer, rinfo: dgram.RemoteInfo): void {
+    // per-peer limits before any parsing: a flood costs a table lookup per datagram
+    const verdict = this.opts.border ? this.opts.border.screenDatagram(buf, rinfo.address, rinfo.port) : Verdict.Pass;
+    if (verdict === Verdict.Drop) return;
+    if (verdict === Verdict.Pass && this.udpQueue) {
+      this.udpQueue.push(rinfo.address, { sock, info, buf, rinfo });
+      return;
+    }
+    this.deliverDatagram(sock, info, buf, rinfo, verdict);
+  }
+
+  private deliverDatagram(sock: dgram.Socket, info: ListenerInfo, buf: Buffer, rinfo: dgram.RemoteInfo, verdict: Verdict): void {
     const key = `${info.port}|${rinfo.address}|${rinfo.port}`;
     let flow = this.udpFlows.get(key);
     if (!flow) {
@@ -130,8 +213,10 @@ export class Transports implements Egress {
       this.udpFlows.set(key, flow);
     }
     const r = parseDatagram(buf, { limits: this.opts.limits });
-    if (r.type === 'message') this.handler.onMessage(flow, r.msg);
-    else if (r.type === 'error') this.handler.onBadInput(flow, r.error, r.partial);
+    if (r.type === 'message') {
+      if (verdict === Verdict.Pass) this.handler.onMessage(flow, r.msg);
+      else this.opts.border!.refuse(flow, r.msg, verdict);
+    } else if (r.type === 'error') this.handler.onBadInput(flow, r.error, r.partial);
   }
 
   /** The listener to advertise on a leg: same transport, TLS preferring the server domain named like the client domain. */
@@ -209,14 +294,21 @@ export class Transports implements Egress {
   private async open(target: Target, clientDomain?: string): Promise<Flow> {
     if (target.transport === 'tls') {
       if (!this.opts.registry) throw new Error('no TLS client domains configured');
-      const c = await connectTls({
-        registry: this.opts.registry,
-        host: target.host,
-        port: target.port,
-        clientDomain,
-        expectedDomain: target.expectedDomain,
-        timeoutMs: this.opts.connectTimeoutMs,
-      });
+      let c;
+      try {
+        c = await connectTls({
+          registry: this.opts.registry,
+          host: target.host,
+          port: target.port,
+          clientDomain,
+          expectedDomain: target.expectedDomain,
+          timeoutMs: this.opts.connectTimeoutMs,
+        });
+      } catch (e) {
+        this.handshake('outbound', clientDomain ?? 'default', (e as { code?: string }).code ?? 'error');
+        throw e;
+      }
+      this.handshake('outbound', c.domain.name, c.identity.verified ? 'ok' : (c.identity.verify_error ?? 'unverified'));
       this.opts.logger.info(
         { remote: `${target.host}:${target.port}`, client_domain: c.domain.name, expected_domain: target.expectedDomain, peer: c.identity.subject?.string },
         'tls: outbound connection up',
@@ -246,6 +338,7 @@ export class Transports implements Egress {
   }
 
   async close(): Promise<void> {
+    this.udpQueue?.clear();
     const closing = this.bound.map((b) => b.close());
     for (const f of [...this.streams]) f.close();
     await Promise.all(closing);

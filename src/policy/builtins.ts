@@ -2,7 +2,7 @@
 // (src/rego/builtins/host.ts). The gateway and the CLI pass the same set to the SDK, with the same
 // strictness as the module was compiled with, so a policy behaves the same offline and in
 // production.
-import { createHostBuiltins, type HostBuiltin } from '../rego/builtins/host.js';
+import { createHostBuiltins, type HostBuiltin } from '../rego/index.js';
 
 const sets = new Map<boolean, Record<string, HostBuiltin>>();
 

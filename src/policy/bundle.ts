@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import YAML from 'yaml';
 import { mergeData, setAtPath } from './data.js';
+import { signaturesFile, SignatureError, verifyBundleFiles, type SigningOptions, type VerificationConfig } from './bundle-sign.js';
 
 export interface WasmResolver {
   entrypoint: string; // `sip/decision`
@@ -28,6 +29,8 @@ export interface Bundle {
   data: Record<string, unknown>;
   modules: Array<{ path: string; source: string }>;
   wasm: Array<{ path: string; bytes: Uint8Array }>;
+  /** The `.signatures.json` document, when the bundle has one. */
+  signatures?: { signatures?: string[]; plugin?: string };
 }
 
 export class BundleError extends Error {
@@ -85,8 +88,11 @@ function underRoot(path: string[], roots: string[]): boolean {
   return roots.some((r) => r === '' || p === r || p.startsWith(r + '/') || r.startsWith(p + '/'));
 }
 
-/** Read and verify a bundle. Throws BundleError for anything OPA would refuse to activate. */
-export async function readBundle(archive: Uint8Array): Promise<Bundle> {
+/**
+ * Read and verify a bundle. Throws BundleError for anything OPA would refuse to activate. With
+ * a verification config, the bundle must be signed and every file must match its signature.
+ */
+export async function readBundle(archive: Uint8Array, opts: { verification?: VerificationConfig } = {}): Promise<Bundle> {
   let tarBytes: Buffer;
   try {
     tarBytes = gunzipSync(archive, { maxOutputLength: MAX_UNZIPPED });
@@ -102,10 +108,20 @@ export async function readBundle(archive: Uint8Array): Promise<Bundle> {
   const bundle: Bundle = { manifest: {}, data: {}, modules: [], wasm: [] };
   const dataFiles: Array<{ path: string; value: unknown }> = [];
   const seen = new Set<string>();
-  for (const entry of entries) {
-    const path = normalizeEntryPath(entry.path);
+  const normalized = entries.map((e) => ({ path: normalizeEntryPath(e.path), bytes: e.bytes }));
+  for (const { path } of normalized) {
     if (seen.has(path)) throw new BundleError(`bundle has two entries for ${path}`);
     seen.add(path);
+  }
+  if (opts.verification) {
+    try {
+      verifyBundleFiles(normalized, opts.verification);
+    } catch (e) {
+      throw new BundleError(e instanceof SignatureError ? e.message : `bundle signature: ${(e as Error).message}`);
+    }
+  }
+  for (const entry of normalized) {
+    const path = entry.path;
     const base = path.split('/').pop()!;
     if (path === '.manifest') {
       try {
@@ -122,9 +138,14 @@ export async function readBundle(archive: Uint8Array): Promise<Bundle> {
       bundle.modules.push({ path, source: entry.bytes.toString('utf8') });
     } else if (path.endsWith('.wasm')) {
       bundle.wasm.push({ path, bytes: new Uint8Array(entry.bytes) });
-    } else if (base === '.signatures.json') {
-      // Signed bundles: verification keys are not configurable yet; the signature is ignored,
-      // as OPA does when no verification config is given.
+    } else if (path === '.signatures.json') {
+      // Checked above when verification keys are configured; else kept for `inspect`, as OPA
+      // loads a signed bundle without checking it when no verification config is given.
+      try {
+        bundle.signatures = JSON.parse(entry.bytes.toString('utf8')) as Bundle['signatures'];
+      } catch (e) {
+        throw new BundleError(`bundle load failed on signatures decode: ${(e as Error).message}`);
+      }
     }
     // Other files (plan.json, patch.json of delta bundles, READMEs) are ignored.
   }
@@ -169,8 +190,11 @@ function entry(pack: tar.Pack, name: string, bytes: Uint8Array | string): void {
   pack.entry({ name: '/' + normalizeEntryPath(name), mode: 0o600, size: buf.length, mtime: new Date(0), type: 'file' }, buf);
 }
 
-/** Write a bundle the way `opa build -t wasm` does: data.json, sources, policy.wasm, .manifest. */
-export async function writeBundle(bundle: Bundle): Promise<Buffer> {
+/**
+ * Write a bundle the way `opa build -t wasm` does: data.json, sources, policy.wasm, .manifest,
+ * and with signing options `.signatures.json` over all of them.
+ */
+export async function writeBundle(bundle: Bundle, opts: { signing?: SigningOptions } = {}): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c: Buffer) => chunks.push(c));
@@ -178,10 +202,14 @@ export async function writeBundle(bundle: Bundle): Promise<Buffer> {
     pack.on('end', resolve);
     pack.on('error', reject);
   });
-  entry(pack, 'data.json', JSON.stringify(bundle.data) + '\n');
-  for (const m of bundle.modules) entry(pack, m.path, m.source);
-  for (const w of bundle.wasm) entry(pack, w.path, w.bytes);
-  entry(pack, '.manifest', JSON.stringify(bundle.manifest) + '\n');
+  const files: Array<{ path: string; bytes: Uint8Array }> = [
+    { path: 'data.json', bytes: Buffer.from(JSON.stringify(bundle.data) + '\n') },
+    ...bundle.modules.map((m) => ({ path: normalizeEntryPath(m.path), bytes: Buffer.from(m.source, 'utf8') })),
+    ...bundle.wasm.map((w) => ({ path: normalizeEntryPath(w.path), bytes: w.bytes })),
+    { path: '.manifest', bytes: Buffer.from(JSON.stringify(bundle.manifest) + '\n') },
+  ];
+  for (const f of files) entry(pack, f.path, f.bytes);
+  if (opts.signing) entry(pack, '.signatures.json', signaturesFile(files, opts.signing));
   pack.finalize();
   await ended;
   return gzipSync(Buffer.concat(chunks));

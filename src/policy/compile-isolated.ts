@@ -9,19 +9,20 @@ import { startModuleWorker } from './worker-start.js';
 /** Set when the worker path failed to start once: later compiles go straight to this thread. */
 let workerBroken = false;
 
-export async function compileIsolated(options: CompileOptions): Promise<CompileResult & { isolated: boolean }> {
+/** `background`: a recompile while the gateway serves traffic (the worker runs at a lower CPU priority). */
+export async function compileIsolated(options: CompileOptions, opts: { background?: boolean } = {}): Promise<CompileResult & { isolated: boolean }> {
   if (!workerBroken) {
-    const r = await inWorker(options).catch(() => undefined);
+    const r = await inWorker(options, opts.background === true).catch(() => undefined);
     if (r) return { ...r, isolated: true };
     workerBroken = true;
   }
   return { ...(await compile(options)), isolated: false };
 }
 
-function inWorker(options: CompileOptions): Promise<CompileResult> {
+function inWorker(options: CompileOptions, background: boolean): Promise<CompileResult> {
   return new Promise((resolve, reject) => {
     let done = false;
-    const w = startModuleWorker(new URL('./compile-worker.js', import.meta.url), { workerData: options });
+    const w = startModuleWorker(new URL('./compile-worker.js', import.meta.url), { workerData: { options, background } });
     w.once('message', (m: CompileResult) => {
       done = true;
       resolve(m);

@@ -2,7 +2,7 @@
 // any other. Both must give the same record.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino, type Logger } from 'pino';
-import { writeRecord, writeRecordFromFields, buildRecord, handBuiltLines } from './decision-log.js';
+import { writeRecord, writeRecordFromFields, buildRecord, handBuiltLines, keepDecision, maskPlan } from './decision-log.js';
 import type { DecisionLogFields } from './encoded-input.js';
 
 const base = {
@@ -82,5 +82,53 @@ describe('decision log line', () => {
     writeRecordFromFields({ logger: c.logger }, base, fields());
     expect(JSON.parse(c.raw[0]!).node).toBe('gw-1');
     expect(JSON.parse(c.raw[0]!).decision).toEqual(base.decision);
+  });
+});
+
+describe('masked summary fields', () => {
+  it('a mask pointer into a summary field\'s source erases the field, on both paths, and says so', () => {
+    const mask = ['/message/ruri/user', '/identity/subject', '/identity/chain'];
+    const fast = capture();
+    writeRecordFromFields({ logger: fast.logger, mask }, base, fields());
+    const slow = capture();
+    writeRecord({ logger: slow.logger }, buildRecord(base, input, { mask }));
+    const a = strip(fast.raw[0]!);
+    expect(a).toEqual(strip(slow.raw[0]!));
+    expect(a.request_uri).toBeUndefined();
+    expect(a.call_id).toBe('c\\1');
+    expect(a.peer).toEqual({ issuer: 'CN=Root', verified: true, presented: true, address: '127.0.0.1' });
+    // /identity/chain erased nothing of the line (the input is not logged)
+    expect(a.erased).toEqual(['/message/ruri/user', '/identity/subject']);
+    expect(fast.raw[0]).not.toContain('sbc.atlanta.example');
+    expect(fast.raw[0]).not.toContain('bob@biloxi');
+  });
+
+  it('with the input logged, erased lists what left the input or the summary', () => {
+    const rec = buildRecord(base, input, { input: true, mask: ['/connection/remote', '/message/nothing'] });
+    expect(rec.erased).toEqual(['/connection/remote']);
+    expect(rec.peer.address).toBeUndefined();
+    expect((rec.input as { connection: Record<string, unknown> }).connection.remote).toBeUndefined();
+  });
+
+  it('a covering pointer (a parent of the source) erases the field too', () => {
+    expect(maskPlan(['/identity']).fields).toEqual(new Set(['peer.subject', 'peer.issuer']));
+    expect(maskPlan(['/message']).fields).toEqual(new Set(['request_uri', 'call_id']));
+    expect(maskPlan(['/message/headers/authorization']).fields.size).toBe(0);
+  });
+});
+
+describe('sampling allowed decisions per method', () => {
+  it('keeps every rejection and failure, and allowed decisions at the method\'s rate, a call kept or dropped whole', () => {
+    const opts = { sample: { OPTIONS: 0, INVITE: 0.25, '*': 1 } };
+    expect(keepDecision(opts, 'OPTIONS', 'x', true)).toBe(false);
+    expect(keepDecision(opts, 'OPTIONS', 'x', false)).toBe(true);
+    expect(keepDecision(opts, 'BYE', 'x', true)).toBe(true);
+    const ids = Array.from({ length: 4000 }, (_, i) => `call-${i}@host`);
+    const kept = ids.filter((id) => keepDecision(opts, 'INVITE', id, true));
+    expect(kept.length / ids.length).toBeGreaterThan(0.2);
+    expect(kept.length / ids.length).toBeLessThan(0.3);
+    // deterministic per Call-ID: the same call is kept every time
+    expect(ids.filter((id) => keepDecision(opts, 'INVITE', id, true))).toEqual(kept);
+    expect(keepDecision({}, 'INVITE', 'y', true)).toBe(true);
   });
 });

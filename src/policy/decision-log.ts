@@ -10,8 +10,77 @@ export interface DecisionLogOptions {
   logger: Logger;
   /** Include the input document. Default false. */
   input?: boolean;
-  /** JSON pointers into the input to erase, e.g. `/identity/chain`, `/message/headers/authorization`. */
+  /**
+   * JSON pointers into the input to erase, e.g. `/identity/chain`, `/message/headers/authorization`.
+   * A pointer to (a part of) the source of a summary field erases that field too (SUMMARY_SOURCES).
+   */
   mask?: string[];
+  /**
+   * Fraction (0..1) of allowed decisions written, per method; `*`: other methods (default 1).
+   * Rejections and failures are always written. See keepDecision().
+   */
+  sample?: Record<string, number>;
+}
+
+/** The input parts the summary fields of a decision line are taken from. */
+export const SUMMARY_SOURCES: ReadonlyArray<[field: SummaryField, pointer: string]> = [
+  ['request_uri', '/message/ruri'],
+  ['call_id', '/message/call_id'],
+  ['peer.subject', '/identity/subject'],
+  ['peer.issuer', '/identity/issuer'],
+  ['peer.address', '/connection/remote/address'],
+];
+type SummaryField = 'request_uri' | 'call_id' | 'peer.subject' | 'peer.issuer' | 'peer.address';
+
+interface MaskPlan {
+  /** summary fields to leave out */
+  fields: Set<SummaryField>;
+  /** the mask pointers that erased a summary field, in mask order */
+  erased: string[];
+}
+const plans = new WeakMap<string[], MaskPlan>();
+const EMPTY_PLAN: MaskPlan = { fields: new Set(), erased: [] };
+
+/** What a mask list erases from the summary fields (one pointer within the other, either way). */
+export function maskPlan(mask: string[] | undefined): MaskPlan {
+  if (!mask || mask.length === 0) return EMPTY_PLAN;
+  let plan = plans.get(mask);
+  if (!plan) {
+    plan = { fields: new Set(), erased: [] };
+    const within = (a: string, b: string) => a === b || a.startsWith(b + '/');
+    for (const ptr of mask) {
+      let hit = false;
+      for (const [field, src] of SUMMARY_SOURCES) {
+        if (within(ptr, src) || within(src, ptr)) {
+          plan.fields.add(field);
+          hit = true;
+        }
+      }
+      if (hit) plan.erased.push(ptr);
+    }
+    plans.set(mask, plan);
+  }
+  return plan;
+}
+
+/**
+ * Whether a decision is written: always when it denies or failed; an allowed one with the
+ * sampling rate of its method. The choice hashes the Call-ID, so a call's messages are kept or
+ * dropped together (per method rate); without a Call-ID it is random.
+ */
+export function keepDecision(opts: Pick<DecisionLogOptions, 'sample'>, method: string | undefined, callId: string | undefined, allowed: boolean): boolean {
+  const sample = opts.sample;
+  if (!sample || !allowed) return true;
+  const rate = (method !== undefined ? sample[method] : undefined) ?? sample['*'] ?? 1;
+  if (rate >= 1) return true;
+  if (rate <= 0) return false;
+  return (callId !== undefined ? fnv1a(callId) / 0x1_0000_0000 : Math.random()) < rate;
+}
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 export interface DecisionLogRecord {
@@ -88,8 +157,8 @@ export function buildRecord(
   base: Pick<DecisionLogRecord, 'decision_id' | 'path' | 'revision' | 'source' | 'decision' | 'failure' | 'eval_ns'>,
   input: unknown,
   opts: Pick<DecisionLogOptions, 'input' | 'mask'>,
-): DecisionLogRecord {
-  const rec: DecisionLogRecord = { ...base, timestamp: new Date().toISOString() };
+): DecisionLogRecord & { peer: NonNullable<DecisionLogRecord['peer']> } {
+  const rec: DecisionLogRecord & { peer: NonNullable<DecisionLogRecord['peer']> } = { ...base, timestamp: new Date().toISOString(), peer: {} };
   if (base.failure === undefined) delete rec.failure;
   const msg = get(input, 'message');
   rec.direction = str(get(input, 'direction'));
@@ -107,13 +176,21 @@ export function buildRecord(
     address: str(get(input, 'connection', 'remote', 'address')),
   };
   rec.local_domain = str(get(input, 'connection', 'local', 'domain'));
+  const plan = maskPlan(opts.mask);
+  if (plan.fields.has('request_uri')) delete rec.request_uri;
+  if (plan.fields.has('call_id')) delete rec.call_id;
+  if (plan.fields.has('peer.subject')) delete rec.peer.subject;
+  if (plan.fields.has('peer.issuer')) delete rec.peer.issuer;
+  if (plan.fields.has('peer.address')) delete rec.peer.address;
+  let erased = plan.erased;
   if (opts.input) {
-    const { input: masked, erased } = maskInput(input, opts.mask ?? []);
-    rec.input = masked;
-    if (erased.length > 0) rec.erased = erased;
+    const m = maskInput(input, opts.mask ?? []);
+    rec.input = m.input;
+    erased = (opts.mask ?? []).filter((p) => plan.erased.includes(p) || m.erased.includes(p));
   }
+  if (erased.length > 0) rec.erased = erased;
   for (const k of Object.keys(rec) as Array<keyof DecisionLogRecord>) if (rec[k] === undefined) delete rec[k];
-  return rec;
+  return rec as DecisionLogRecord & { peer: NonNullable<DecisionLogRecord['peer']> };
 }
 
 export function writeRecord(opts: DecisionLogOptions, rec: DecisionLogRecord): void {
@@ -125,9 +202,10 @@ export type RecordBase = Pick<DecisionLogRecord, 'decision_id' | 'path' | 'revis
 
 /** The pino child logger of a connection: its constant fields (peer, local_domain) bound once. */
 function childFor(opts: DecisionLogOptions, from: DecisionLogFields['from']): Logger {
+  const plan = maskPlan(opts.mask);
   let cache = from.cache;
-  if (!cache || cache.base !== opts.logger) {
-    cache = from.cache = { base: opts.logger, child: opts.logger.child({ peer: from.peer, local_domain: from.local_domain }) };
+  if (!cache || cache.base !== opts.logger || cache.plan !== plan) {
+    cache = from.cache = { base: opts.logger, plan, child: opts.logger.child({ peer: maskedPeer(from.peer, plan), local_domain: from.local_domain }) };
   }
   return cache.child as Logger;
 }
@@ -138,7 +216,8 @@ function childFor(opts: DecisionLogOptions, from: DecisionLogFields['from']): Lo
  * they cannot (the logger is not plain pino, or input logging is on) or need not (info disabled).
  */
 export function lineTarget(opts: DecisionLogOptions, from: DecisionLogFields['from']): { head: string; chindings: string; stream: { write(s: string): unknown } } | undefined {
-  if (opts.input) return undefined;
+  // (sampled decisions, and masks that erase summary fields, go through writeRecordFromFields)
+  if (opts.input || opts.sample || maskPlan(opts.mask).fields.size > 0) return undefined;
   const child = childFor(opts, from);
   const line = plainLine(child);
   if (!line || !child.isLevelEnabled('info')) return undefined;
@@ -151,10 +230,13 @@ export function lineTarget(opts: DecisionLogOptions, from: DecisionLogFields['fr
  * (peer, local_domain) pre-serialized. Same line content as buildRecord + writeRecord.
  */
 export function writeRecordFromFields(opts: DecisionLogOptions, base: RecordBase, f: DecisionLogFields, decisionJson?: string): void {
+  const plan = maskPlan(opts.mask);
   const child = childFor(opts, f.from);
+  if (plan.fields.size > 0) f = { ...f, request_uri: plan.fields.has('request_uri') ? undefined : f.request_uri, call_id: plan.fields.has('call_id') ? undefined : f.call_id };
+  const erased = plan.erased.length > 0 ? plan.erased : undefined;
   const line = plainLine(child);
   if (line) {
-    if (child.isLevelEnabled('info')) line.stream.write(decisionLine(line.head, (child as unknown as Record<symbol, string>)[S.chindingsSym]!, base, f, decisionJson));
+    if (child.isLevelEnabled('info')) line.stream.write(decisionLine(line.head, (child as unknown as Record<symbol, string>)[S.chindingsSym]!, base, f, decisionJson, erased));
     return;
   }
   // pino leaves out undefined values
@@ -174,9 +256,19 @@ export function writeRecordFromFields(opts: DecisionLogOptions, base: RecordBase
       status: f.status,
       request_uri: f.request_uri,
       call_id: f.call_id,
+      erased,
     },
     'decision',
   );
+}
+
+function maskedPeer(peer: DecisionLogFields['from']['peer'], plan: MaskPlan): DecisionLogFields['from']['peer'] {
+  if (plan.fields.size === 0) return peer;
+  const p = { ...peer };
+  if (plan.fields.has('peer.subject')) delete p.subject;
+  if (plan.fields.has('peer.issuer')) delete p.issuer;
+  if (plan.fields.has('peer.address')) delete p.address;
+  return p;
 }
 
 // ---- the decision line written by hand ------------------------------------------------------
@@ -193,7 +285,7 @@ interface PlainLine {
   stream: { write(s: string): unknown };
 }
 const plainLines = new WeakMap<object, PlainLine | null>();
-const RECORD_KEYS = ['decision_id', 'timestamp', 'path', 'revision', 'source', 'decision', 'failure', 'eval_ns', 'reused_from', 'direction', 'method', 'status', 'request_uri', 'call_id', 'msg'];
+const RECORD_KEYS = ['decision_id', 'timestamp', 'path', 'revision', 'source', 'decision', 'failure', 'eval_ns', 'reused_from', 'direction', 'method', 'status', 'request_uri', 'call_id', 'erased', 'msg'];
 
 function plainLine(logger: Logger): PlainLine | undefined {
   let p = plainLines.get(logger);
@@ -237,7 +329,7 @@ const json = JSON.stringify;
  * child logger's bound fields. `decisionJson` may be given when the caller has
  * JSON.stringify(base.decision) at hand. Pure (no pino): evaluation workers build lines with it.
  */
-export function decisionLine(head: string, chindings: string, base: RecordBase, f: Omit<DecisionLogFields, 'from'>, decisionJson?: string): string {
+export function decisionLine(head: string, chindings: string, base: RecordBase, f: Omit<DecisionLogFields, 'from'>, decisionJson?: string, erased?: string[]): string {
   const now = Date.now();
   let s = head + ',"time":' + now + chindings + ',"decision_id":' + json(base.decision_id) + ',"timestamp":"' + new Date(now).toISOString() + '","path":' + json(base.path);
   if (base.revision !== undefined) s += ',"revision":' + json(base.revision);
@@ -251,5 +343,6 @@ export function decisionLine(head: string, chindings: string, base: RecordBase, 
   if (f.status !== undefined) s += ',"status":' + f.status;
   if (f.request_uri !== undefined) s += ',"request_uri":' + json(f.request_uri);
   if (f.call_id !== undefined) s += ',"call_id":' + json(f.call_id);
+  if (erased !== undefined) s += ',"erased":' + json(erased);
   return s + ',"msg":"decision"}\n';
 }

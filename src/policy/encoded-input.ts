@@ -11,8 +11,8 @@ import type { InputParts } from './evaluator.js';
 export interface DecisionLogPeer {
   peer: { subject?: string; issuer?: string; verified: boolean; presented: boolean; address?: string };
   local_domain?: string;
-  /** @internal engine cache: child logger with these fields bound, and the logger it came from */
-  cache?: { base: unknown; child: unknown };
+  /** @internal engine cache: child logger with these fields bound, the logger and mask plan it came from */
+  cache?: { base: unknown; plan?: unknown; child: unknown };
 }
 
 /**

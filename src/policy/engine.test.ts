@@ -205,6 +205,43 @@ describe('reload', () => {
     expect(loads).toEqual([true, false, false, false, false, true]);
   });
 
+  it('a reload of an unchanged bundle keeps the policy in force without loading it again', async () => {
+    const file = join(dir, 'same.tar.gz');
+    await writeFile(file, await bundleOf(constDecisionModule({ allow: true }), 'same-1'));
+    const e = engine({ source: { type: 'bundle', path: file } });
+    await e.start();
+    const before = e.info;
+    expect(await e.reload()).toMatchObject({ ok: true, changed: false, info: { revision: 'same-1' } });
+    expect(e.info).toBe(before); // the same snapshot, not a new one with the same revision
+    expect(e.unchangedLoads).toBe(1);
+    // same manifest revision, other bytes: loaded
+    await writeFile(file, await bundleOf(constDecisionModule({ allow: false }), 'same-1'));
+    expect((await e.reload()).ok).toBe(true);
+    expect(e.info).not.toBe(before);
+    expect(e.decide(input).decision.allow).toBe(false);
+    expect(e.unchangedLoads).toBe(1);
+  });
+
+  it('prepare() loads off to the side; commit() puts it in force, with its new source', async () => {
+    const a = join(dir, 'prep-a.tar.gz');
+    const b = join(dir, 'prep-b.tar.gz');
+    await writeFile(a, await bundleOf(constDecisionModule({ allow: true, log: { from: 'a' } }), 'prep-a'));
+    await writeFile(b, await bundleOf(constDecisionModule({ allow: true, log: { from: 'b' } }), 'prep-b'));
+    const e = engine({ source: { type: 'bundle', path: a } });
+    await e.start();
+    const p = await e.prepare({ type: 'bundle', path: b });
+    expect(p.ok).toBe(true);
+    expect(e.decide(input).decision.log).toEqual({ from: 'a' });
+    if (p.ok) expect(e.commit(p)).toMatchObject({ ok: true, changed: true, info: { revision: 'prep-b' } });
+    expect(e.decide(input).decision.log).toEqual({ from: 'b' });
+    expect(e.policySource).toEqual({ type: 'bundle', path: b });
+    // a source that fails to load is refused before anything changes
+    const bad = await e.prepare({ type: 'bundle', path: join(dir, 'missing.tar.gz') });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors[0]).toMatch(/missing\.tar\.gz/);
+    expect(e.decide(input).decision.log).toEqual({ from: 'b' });
+  });
+
   it('sets bundle data on the new module before it goes live', async () => {
     const file = join(dir, 'data.tar.gz');
     await writeFile(file, await bundleOf(constDecisionModule({ allow: true }), 'd1', { sip: { tags: { yealink: 'Bellcore-dr4' } } }));
@@ -300,6 +337,16 @@ describe.skipIf(!ready)('folder of .rego files (needs the compiler)', () => {
     await writeFile(join(pdir, 'decision.rego'), 'package sip\n\ndecision := {"allow": true, "log": data.sip_config}\n');
     expect(await e.reload()).toMatchObject({ ok: true, changed: true });
     expect(e.decide({}).decision).toEqual({ allow: true, log: { x: 1 } });
+
+    // unchanged sources and data: not compiled again
+    const info = e.info;
+    expect(await e.reload()).toMatchObject({ ok: true, changed: false });
+    expect(e.info).toBe(info);
+    expect(e.unchangedLoads).toBe(1);
+    // changed data: compiled and loaded
+    await writeFile(join(pdir, 'data.yaml'), 'sip_config: {x: 2}\n');
+    expect(await e.reload()).toMatchObject({ ok: true, changed: true });
+    expect(e.decide({}).decision).toEqual({ allow: true, log: { x: 2 } });
   });
 
   it('a builtin failing on bad input rejects the message instead of dropping a deny check', async () => {

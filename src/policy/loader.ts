@@ -35,16 +35,44 @@ export class LoadError extends Error {
 
 const SKIP_DIRS = new Set(['node_modules', '.git']);
 
-async function walk(dir: string, out: string[]): Promise<void> {
+async function walk(dir: string, out: string[], ignored: (name: string) => boolean): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     if (e.name.startsWith('.') && e.name !== '.manifest') continue;
+    if (ignored(e.name)) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) await walk(p, out);
+      if (!SKIP_DIRS.has(e.name)) await walk(p, out, ignored);
     } else if (e.isFile()) out.push(p);
   }
+}
+
+/** Go's filepath.Match pattern (`*`, `?`, `[a-z]`, `[^x]`, `\\x`) as a RegExp on a base name. */
+export function globRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\' && i + 1 < pattern.length) re += '\\' + pattern[++i];
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 2);
+      if (end < 0) return /(?!)/; // Go: ErrBadPattern, matches nothing
+      let cls = pattern.slice(i + 1, end);
+      if (cls.startsWith('^')) cls = '^' + cls.slice(1).replace(/[\]\\]/g, '\\$&');
+      else cls = cls.replace(/[\]\\^]/g, '\\$&');
+      re += '[' + cls + ']';
+      i = end;
+    } else re += c.replace(/[.+^${}()|\]\\\/]/g, '\\$&');
+  }
+  return new RegExp('^' + re + '$');
+}
+
+/** `--ignore` patterns (OPA: file and directory names, matched on the base name). */
+export function ignoreFilter(patterns: string[]): (name: string) => boolean {
+  const res = patterns.filter(Boolean).map(globRegExp);
+  return (name) => res.some((r) => r.test(name));
 }
 
 async function parseData(file: string): Promise<unknown> {
@@ -61,9 +89,10 @@ function isDataFile(name: string, mode: 'files' | 'bundle'): boolean {
   return /\.(json|ya?ml)$/.test(name);
 }
 
-export async function loadPaths(paths: string[], mode: 'files' | 'bundle' = 'files'): Promise<LoadedFiles> {
+export async function loadPaths(paths: string[], mode: 'files' | 'bundle' = 'files', ignore: string[] = []): Promise<LoadedFiles> {
   const out: LoadedFiles = { modules: [], data: {}, dataFiles: [] };
   const seen = new Set<string>();
+  const ignored = ignoreFilter(ignore);
   for (const root of paths) {
     let st;
     try {
@@ -72,8 +101,8 @@ export async function loadPaths(paths: string[], mode: 'files' | 'bundle' = 'fil
       throw new LoadError(`${root}: no such file or directory`, root);
     }
     const files: string[] = [];
-    if (st.isDirectory()) await walk(root, files);
-    else files.push(root);
+    if (st.isDirectory()) await walk(root, files, ignored);
+    else if (!ignored(root.split(sep).pop()!)) files.push(root);
     for (const file of files) {
       const abs = resolve(file);
       if (seen.has(abs)) continue;

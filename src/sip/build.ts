@@ -107,22 +107,22 @@ export function proxyRequireUnsupported(req: SipMessage, supported: readonly str
 }
 
 /**
- * RFC 3261 §18.2.1 + RFC 3581: marks the top Via of a received request with `received` (when the
- * sent-by host differs from the source address, or rport was requested) and fills an empty `rport`.
+ * RFC 3261 §18.2.1 + RFC 3581 §4, on a received request (any transport): the top Via gets
+ * `received=<source address>` when its sent-by host is not that address or when it asks for
+ * `rport`, and an empty `rport` gets the source port. Responses built from the request and the
+ * request as forwarded carry the stamped Via. Nothing is allocated when nothing changes (the
+ * usual case between proxies: an IP sent-by without rport).
  */
 export function stampReceived(req: SipMessage, address: string, port: number): void {
   const top = req.via[0];
-  if (!top) return;
+  if (!top || !address) return;
+  const host = top.host.charCodeAt(0) === 0x5b ? top.host.slice(1, -1) : top.host; // [IPv6]
+  const addReceived = top.rport !== null || (host !== address && host.toLowerCase() !== address.toLowerCase());
+  const addRport = top.rport === '';
+  if (!addReceived && !addRport) return;
+  if (addReceived && top.received === address && !addRport) return; // stamped already (a request answered twice)
   const params = { ...top.params };
-  const host = top.host.startsWith('[') ? top.host.slice(1, -1) : top.host;
-  let changed = false;
-  if (host !== address || top.rport !== null) {
-    params['received'] = address;
-    changed = true;
-  }
-  if (top.rport === '') {
-    params['rport'] = String(port);
-    changed = true;
-  }
-  if (changed) req.replaceFirstValue('via', formatVia({ ...top, params }));
+  if (addReceived) params['received'] = address;
+  if (addRport) params['rport'] = String(port);
+  req.replaceFirstValue('via', formatVia({ ...top, params }));
 }

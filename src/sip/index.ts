@@ -9,7 +9,7 @@ export { parseNameAddr, parseNameAddrList, formatNameAddr, parseAlertInfo, type 
 export { parseVia, parseViaList, formatVia, isRfc3261Branch, MAGIC_COOKIE, type Via } from './via.js';
 export { splitList, parseParams, formatParams, unescapeUri, isToken, type Params } from './syntax.js';
 export { COMPACT_FORMS, LIST_HEADERS, SINGLE_HEADERS, canonicalLowerName, displayName } from './header-names.js';
-export { toPolicyMessage, policyMessageJson, policyUri, policyAddress, type PolicyMessage, type PolicyUri, type PolicyAddress, type PolicyVia } from './normalize.js';
+export { toPolicyMessage, policyMessageJson, policyUri, policyAddress, policyVia, type PolicyMessage, type PolicyUri, type PolicyAddress, type PolicyVia } from './normalize.js';
 export {
   buildResponse, buildAckForNon2xx, buildCancel, generateBranch, generateTag, defaultReason, proxyRequireUnsupported, stampReceived,
 } from './build.js';

@@ -1,5 +1,9 @@
 // The normalized, JSON-ready view of a message that goes into the policy input
 // (schemas/sip-message.schema.json). Everything here is derived from a validated SipMessage.
+// An optional value that the message does not carry (a To tag, a port, a Max-Forwards, the
+// status of a request) is left out, never null: `not input.message.to.tag` then holds for an
+// initial request, as Rego policies expect. `null` appears only as the value of a parameter
+// written without a value (`;lr`), and an `rport` without value is "".
 import { LIST_HEADERS } from './header-names.js';
 import { splitList, unescapeUri, VIEW_CACHE, type Params, type ViewCache } from './syntax.js';
 import { isSipUri, isTelUri, type Uri } from './uri.js';
@@ -10,40 +14,44 @@ import type { HeaderField, SipMessage } from './message.js';
 export interface PolicyUri {
   uri: string;
   scheme: string;
-  /** unescaped user part (tel: the number); null when absent */
-  user: string | null;
-  host: string | null;
-  port: number | null;
+  /** unescaped user part (tel: the number); absent when the URI has none */
+  user?: string;
+  /** absent for tel: and other schemes */
+  host?: string;
+  port?: number;
   params: Record<string, string | null>;
 }
 
 export interface PolicyAddress extends PolicyUri {
-  display: string | null;
-  tag: string | null;
+  display?: string;
+  tag?: string;
   header_params: Record<string, string | null>;
 }
 
 export interface PolicyVia {
   transport: string;
   host: string;
-  port: number | null;
-  branch: string | null;
-  received: string | null;
-  rport: string | null;
+  port?: number;
+  branch?: string;
+  received?: string;
+  /** "" when present without value */
+  rport?: string;
   params: Record<string, string | null>;
 }
 
 export interface PolicyMessage {
   kind: 'request' | 'response';
   method: string;
-  status: number | null;
-  reason: string | null;
-  ruri: PolicyUri | null;
+  /** responses only */
+  status?: number;
+  reason?: string;
+  /** requests only */
+  ruri?: PolicyUri;
   from: PolicyAddress;
   to: PolicyAddress;
   call_id: string;
   cseq: { seq: number; method: string };
-  max_forwards: number | null;
+  max_forwards?: number;
   via: PolicyVia[];
   route: PolicyAddress[];
   record_route: PolicyAddress[];
@@ -59,15 +67,47 @@ const plain = (p: Params): Record<string, string | null> => p;
 
 export function policyUri(u: Uri): PolicyUri {
   if (isSipUri(u)) {
-    return { uri: u.raw, scheme: u.scheme, user: u.user === null ? null : unescapeUri(u.user), host: u.host, port: u.port, params: plain(u.params) };
+    const p: PolicyUri = { uri: u.raw, scheme: u.scheme } as PolicyUri;
+    if (u.user !== null) p.user = unescapeUri(u.user);
+    p.host = u.host;
+    if (u.port !== null) p.port = u.port;
+    p.params = plain(u.params);
+    return p;
   }
-  if (isTelUri(u)) return { uri: u.raw, scheme: 'tel', user: u.number, host: null, port: null, params: plain(u.params) };
-  return { uri: u.raw, scheme: u.scheme, user: null, host: null, port: null, params: {} };
+  if (isTelUri(u)) return { uri: u.raw, scheme: 'tel', user: u.number, params: plain(u.params) };
+  return { uri: u.raw, scheme: u.scheme, params: {} };
+}
+
+/**
+ * The address's own fields (after its URI's), absent ones left out. A `;tag` without value is ""
+ * (present, as the proxy counts it: the request is in a dialog).
+ */
+function addressOwn(a: NameAddr): Pick<PolicyAddress, 'display' | 'tag' | 'header_params'> {
+  const raw = a.params['tag'];
+  const header_params = plain(a.params);
+  if (raw === undefined) return a.display === null ? { header_params } : { display: a.display, header_params };
+  const tag = raw ?? '';
+  return a.display === null ? { tag, header_params } : { display: a.display, tag, header_params };
 }
 
 export function policyAddress(a: NameAddr): PolicyAddress {
-  const u = policyUri(a.uri);
-  return { uri: u.uri, scheme: u.scheme, user: u.user, host: u.host, port: u.port, params: u.params, display: a.display, tag: a.params['tag'] ?? null, header_params: plain(a.params) };
+  // the URI's fields, then the address's own in addressOwn's order (policyMessageJson relies on it)
+  const p = policyUri(a.uri) as PolicyAddress;
+  if (a.display !== null) p.display = a.display;
+  const tag = a.params['tag'];
+  if (tag !== undefined) p.tag = tag ?? '';
+  p.header_params = plain(a.params);
+  return p;
+}
+
+export function policyVia(v: Via): PolicyVia {
+  const p = { transport: v.transport, host: v.host } as PolicyVia;
+  if (v.port !== null) p.port = v.port;
+  if (v.branch !== null) p.branch = v.branch;
+  if (v.received !== null) p.received = v.received;
+  if (v.rport !== null) p.rport = v.rport;
+  p.params = plain(v.params);
+  return p;
 }
 
 /** Builds the policy view. The message must have passed validateMessage (parseMessage does that). */
@@ -84,24 +124,23 @@ function policyHeaders(msg: SipMessage): Record<string, string[]> {
 export function toPolicyMessage(msg: SipMessage): PolicyMessage {
   const headers = policyHeaders(msg);
   const contact = msg.contact;
-  return {
-    kind: msg.kind,
-    method: msg.kind === 'request' ? msg.method : msg.cseq.method,
-    status: msg.kind === 'response' ? msg.status : null,
-    reason: msg.kind === 'response' ? msg.reason : null,
-    ruri: msg.kind === 'request' ? policyUri(msg.ruri) : null,
-    from: policyAddress(msg.from),
-    to: policyAddress(msg.to),
-    call_id: msg.callId,
-    cseq: { ...msg.cseq },
-    max_forwards: msg.maxForwards,
-    via: msg.via.map((v) => ({ transport: v.transport, host: v.host, port: v.port, branch: v.branch, received: v.received, rport: v.rport, params: plain(v.params) })),
-    route: msg.route.map(policyAddress),
-    record_route: msg.recordRoute.map(policyAddress),
-    contact: contact === '*' ? '*' : contact.map(policyAddress),
-    headers,
-    body_length: msg.body.length,
-  };
+  const m = { kind: msg.kind, method: msg.kind === 'request' ? msg.method : msg.cseq.method } as PolicyMessage;
+  if (msg.kind === 'response') {
+    m.status = msg.status;
+    m.reason = msg.reason;
+  } else m.ruri = policyUri(msg.ruri);
+  m.from = policyAddress(msg.from);
+  m.to = policyAddress(msg.to);
+  m.call_id = msg.callId;
+  m.cseq = { ...msg.cseq };
+  if (msg.maxForwards !== null) m.max_forwards = msg.maxForwards;
+  m.via = msg.via.map(policyVia);
+  m.route = msg.route.map(policyAddress);
+  m.record_route = msg.recordRoute.map(policyAddress);
+  m.contact = contact === '*' ? '*' : contact.map(policyAddress);
+  m.headers = headers;
+  m.body_length = msg.body.length;
+  return m;
 }
 
 // ---- the policy view as JSON text ------------------------------------------------------------
@@ -117,11 +156,10 @@ function fragment<T extends object>(view: T, text: (v: T) => string): string {
   return s;
 }
 
-const viaText = (v: Via): string => JSON.stringify({ transport: v.transport, host: v.host, port: v.port, branch: v.branch, received: v.received, rport: v.rport, params: plain(v.params) });
+const viaText = (v: Via): string => JSON.stringify(policyVia(v));
 const viaJson = (v: Via): string => fragment(v, viaText);
 // An address is its URI's fields, then its own: the URI's fragment (often cached: peers' URIs
 // repeat while tags do not) without its closing brace, then the address's own fields.
-const addressOwn = (a: NameAddr) => ({ display: a.display, tag: a.params['tag'] ?? null, header_params: plain(a.params) });
 const addressText = (a: NameAddr): string => uriJson(a.uri).slice(0, -1) + ',' + JSON.stringify(addressOwn(a)).slice(1);
 const addressJson = (a: NameAddr): string => fragment(a, addressText);
 const uriText = (u: Uri): string => JSON.stringify(policyUri(u));
@@ -198,14 +236,12 @@ export function policyMessageJson(msg: SipMessage): string {
   return (
     (request ? '{"kind":"request"' : '{"kind":' + JSON.stringify(msg.kind)) +
     ',"method":' + JSON.stringify(request ? msg.method : cseq.method) +
-    ',"status":' + (request ? 'null' : JSON.stringify(msg.status)) +
-    ',"reason":' + (request ? 'null' : JSON.stringify(msg.reason)) +
-    ',"ruri":' + (request ? uriJson(msg.ruri) : 'null') +
+    (request ? ',"ruri":' + uriJson(msg.ruri) : ',"status":' + JSON.stringify(msg.status) + ',"reason":' + JSON.stringify(msg.reason)) +
     ',"from":' + addressJson(msg.from) +
     ',"to":' + addressJson(msg.to) +
     ',"call_id":' + JSON.stringify(msg.callId) +
     ',"cseq":{"seq":' + JSON.stringify(cseq.seq) + ',"method":' + JSON.stringify(cseq.method) + '}' +
-    ',"max_forwards":' + (maxForwards === null ? 'null' : JSON.stringify(maxForwards)) +
+    (maxForwards === null ? '' : ',"max_forwards":' + JSON.stringify(maxForwards)) +
     ',"via":' + listJson(msg.via, viaJson) +
     ',"route":' + listJson(msg.route, addressJson) +
     ',"record_route":' + listJson(msg.recordRoute, addressJson) +

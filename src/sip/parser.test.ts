@@ -206,19 +206,42 @@ describe('policy view', () => {
     expect(p.headers['contact']).toHaveLength(2);
     expect(p.headers['alert-info']).toHaveLength(3);
     expect(p.headers['via']).toHaveLength(2);
-    expect(p.ruri).toMatchObject({ scheme: 'sip', user: 'bob', host: 'biloxi.example', port: null });
+    expect(p.ruri).toMatchObject({ scheme: 'sip', user: 'bob', host: 'biloxi.example' });
     expect(p.from).toMatchObject({ user: 'alice', host: 'atlanta.example', tag: '1928301774', display: 'Alice "A"' });
-    expect(p.to.tag).toBeNull();
-    expect(p.status).toBeNull();
   });
 
-  it('gives responses a null ruri and the CSeq method', () => {
+  it('leaves absent values out (never null): no To tag, port, status or reason on an initial request', () => {
+    const p = toPolicyMessage(parseMessage(INVITE));
+    expect(Object.keys(p.to)).not.toContain('tag');
+    expect(Object.keys(p.ruri!)).not.toContain('port');
+    expect(Object.keys(p)).not.toContain('status');
+    expect(Object.keys(p)).not.toContain('reason');
+    expect(p.max_forwards).toBe(70);
+    // nulls only as values of parameters without value
+    const nulls: string[] = [];
+    const walk = (v: unknown, path: string) => {
+      if (v === null && !/\.(params|header_params)\.[^.]+$/.test(path)) nulls.push(path);
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
+    };
+    for (const buf of [INVITE, loadTorture('wsinv'), loadTorture('inv2543'), loadTorture('unreason')]) walk(JSON.parse(policyMessageJson(parseMessage(buf, { datagram: true }))), '$');
+    expect(nulls).toEqual([]);
+    // an RFC 2543 request without Max-Forwards
+    expect(Object.keys(toPolicyMessage(parseMessage(loadTorture('inv2543'), { datagram: true })))).not.toContain('max_forwards');
+    // the schema refuses null where a value is optional
+    expect(validate({ ...JSON.parse(JSON.stringify(p)), status: null })).toBe(false);
+    expect(validate({ ...JSON.parse(JSON.stringify(p)), to: { ...p.to, tag: null } })).toBe(false);
+  });
+
+  it('gives responses no ruri, and the CSeq method', () => {
     const req = parseMessage(INVITE);
     const resp = parseMessage(buildResponse(req, 486, 'Busy Here', { toTag: 'abc' }).toBuffer());
     const p = toPolicyMessage(resp);
-    expect(p).toMatchObject({ kind: 'response', status: 486, reason: 'Busy Here', method: 'INVITE', ruri: null });
+    expect(p).toMatchObject({ kind: 'response', status: 486, reason: 'Busy Here', method: 'INVITE' });
+    expect(Object.keys(p)).not.toContain('ruri');
     expect(p.to.tag).toBe('abc');
     expect(validate(JSON.parse(JSON.stringify(p)))).toBe(true);
+    // a response with a Request-URI is not one the schema knows
+    expect(validate({ ...JSON.parse(JSON.stringify(p)), ruri: toPolicyMessage(req).ruri })).toBe(false);
   });
 });
 

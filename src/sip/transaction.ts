@@ -429,6 +429,8 @@ export class TransactionLayer {
   private readonly trying: TransactionLayerOptions['trying'];
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly clients = new Map<string, ClientTransaction>();
+  /** transactions by their reliable transport (a connection), for transportClosed() */
+  private readonly byTransport = new Map<TransportHandle, Set<ServerTransaction | ClientTransaction>>();
 
   constructor(opts: TransactionLayerOptions = {}) {
     this.timers = { ...DEFAULT_TIMERS, ...(opts.timers ?? {}) };
@@ -458,6 +460,7 @@ export class TransactionLayer {
     }
     const tx = new ServerTransaction(this, flat(key), req, transport);
     this.servers.set(tx.key, tx);
+    if (transport.reliable) this.bind(tx);
     tx.start(this.trying);
     if (req.method === 'CANCEL') {
       const invite = this.servers.get(serverKey(req, 'INVITE'));
@@ -475,6 +478,7 @@ export class TransactionLayer {
     if (this.clients.has(key)) throw new TypeError(`duplicate client transaction ${key}`);
     const tx = new ClientTransaction(this, flat(key), req, transport, handlers);
     this.clients.set(tx.key, tx);
+    if (transport.reliable) this.bind(tx);
     tx.start();
     return tx;
   }
@@ -493,6 +497,31 @@ export class TransactionLayer {
     return this.servers.get(serverKey(req, asMethod));
   }
 
+  /**
+   * A reliable transport (a connection) closed: every transaction bound to it fails with a
+   * transport error (RFC 3261 §17.1.4, §17.2.4): a client transaction's TU acts as on a 503,
+   * a server transaction can no longer answer. `transport` is the handle the transactions were
+   * given (the same object).
+   */
+  transportClosed(transport: TransportHandle, error: unknown): number {
+    const set = this.byTransport.get(transport);
+    if (!set) return 0;
+    this.byTransport.delete(transport);
+    for (const tx of set) tx.transportError(error);
+    return set.size;
+  }
+
+  private bind(tx: ServerTransaction | ClientTransaction): void {
+    let set = this.byTransport.get(tx.transport);
+    if (!set) this.byTransport.set(tx.transport, (set = new Set()));
+    set.add(tx);
+  }
+
+  private unbind(tx: ServerTransaction | ClientTransaction): void {
+    const set = this.byTransport.get(tx.transport);
+    if (set?.delete(tx) && set.size === 0) this.byTransport.delete(tx.transport);
+  }
+
   /** Terminates every transaction and stops all timers. */
   shutdown(): void {
     for (const tx of [...this.servers.values()]) tx.terminate('shutdown');
@@ -502,10 +531,12 @@ export class TransactionLayer {
   /** @internal */
   forgetServer(tx: ServerTransaction): void {
     if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
+    if (tx.transport.reliable) this.unbind(tx);
   }
 
   /** @internal */
   forgetClient(tx: ClientTransaction): void {
     if (this.clients.get(tx.key) === tx) this.clients.delete(tx.key);
+    if (tx.transport.reliable) this.unbind(tx);
   }
 }

@@ -52,8 +52,6 @@ export const KU_NAMES = [
   'decipherOnly',
 ];
 
-// Extensions OpenSSL's verifier understands when critical.
-export const HANDLED_CRITICAL = new Set(['2.5.29.15', '2.5.29.17', '2.5.29.18', '2.5.29.19', '2.5.29.30', '2.5.29.32', '2.5.29.33', '2.5.29.36', '2.5.29.37', '2.5.29.54', '2.5.29.14', '2.5.29.35', '1.3.6.1.5.5.7.1.1', '2.5.29.31']);
 export const OID_SAN = '2.5.29.17';
 export const OID_KU = '2.5.29.15';
 export const OID_EKU = '2.5.29.37';

@@ -15,7 +15,7 @@ import {
   type AttributeValue,
 } from '@peculiar/asn1-x509';
 import type { CertInfo, KeyInfo, NameInfo, RdnAttribute, SanInfo } from './certinfo.js';
-import { ATTR_NAMES, EASY_FIELDS, EKU_NAMES, KU_NAMES, HANDLED_CRITICAL, OID_SAN, OID_KU, OID_EKU, OID_BC, OID_SKI, OID_AKI, serialHex, rfc3339, escape4514 } from './certfields.js';
+import { ATTR_NAMES, EASY_FIELDS, EKU_NAMES, KU_NAMES, OID_SAN, OID_KU, OID_EKU, OID_BC, OID_SKI, OID_AKI, serialHex, rfc3339, escape4514 } from './certfields.js';
 
 export function parseWithAsn1(der: Uint8Array, sha256: string): CertInfo {
   const asn = AsnConvert.parse(der, Certificate);
@@ -26,12 +26,10 @@ export function parseWithAsn1(der: Uint8Array, sha256: string): CertInfo {
   let keyUsage: string[] = [];
   let extKeyUsage: string[] = [];
   let isCa = false;
-  let unhandledCritical = false;
   let ski: string | undefined;
   let aki: string | undefined;
   for (const ext of tbs.extensions ?? []) {
     const value = ext.extnValue.buffer;
-    if (ext.critical && !HANDLED_CRITICAL.has(ext.extnID)) unhandledCritical = true;
     if (ext.extnID === OID_SAN) {
       for (const gn of AsnConvert.parse(value, SubjectAlternativeName)) {
         if (gn.dNSName !== undefined) san.dns.push(gn.dNSName);
@@ -69,7 +67,6 @@ export function parseWithAsn1(der: Uint8Array, sha256: string): CertInfo {
     ext_key_usage: extKeyUsage,
     is_ca: isCa,
     self_issued: subject.string === issuer.string,
-    unhandled_critical: unhandledCritical,
   };
   if (ski !== undefined) info.ski = ski;
   if (aki !== undefined) info.aki = aki;

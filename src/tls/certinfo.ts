@@ -6,7 +6,7 @@
 // cached by the DER itself, since CA certificates and returning peers recur.
 import { createHash } from 'node:crypto';
 import { readTlv, expectTlv, children, value, whole, oidString, timeValue, stringValue, TAG, type Tlv } from './der.js';
-import { ATTR_NAMES, EASY_FIELDS, EKU_NAMES, KU_NAMES, HANDLED_CRITICAL, OID_SAN, OID_KU, OID_EKU, OID_BC, OID_SKI, OID_AKI, OID_AIA, serialHex, rfc3339, escape4514 } from './certfields.js';
+import { ATTR_NAMES, EASY_FIELDS, EKU_NAMES, KU_NAMES, OID_SAN, OID_KU, OID_EKU, OID_BC, OID_SKI, OID_AKI, OID_AIA, serialHex, rfc3339, escape4514 } from './certfields.js';
 import { parseWithAsn1 } from './certinfo-asn1.js';
 
 export { serialHex, escape4514 } from './certfields.js';
@@ -65,8 +65,6 @@ export interface CertInfo {
   ext_key_usage: string[];
   is_ca: boolean;
   self_issued: boolean;
-  /** Has a critical extension OpenSSL does not handle (internal; not part of the document). */
-  unhandled_critical: boolean;
   /** Subject / authority key identifiers, hex (internal: issuer matching). */
   ski?: string;
   aki?: string;
@@ -169,7 +167,6 @@ export function parseDer(der: Uint8Array, sha256: string): CertInfo {
     ext_key_usage: [],
     is_ca: false,
     self_issued: subject.string === issuer.string,
-    unhandled_critical: false,
   };
   for (; i < f.length; i++) if (f[i].tag === 0xa3) extensions(der, expectTlv(der, f[i].valueStart, f[i].end, TAG.SEQUENCE, 'Extensions'), info);
   return info;
@@ -184,7 +181,6 @@ function extensions(der: Uint8Array, seq: Tlv, info: CertInfo): void {
     if (parts[k]?.tag === TAG.BOOLEAN) critical = der[parts[k++].valueStart] !== 0;
     const octets = parts[k];
     if (octets?.tag !== TAG.OCTET_STRING) throw new Error('extension without a value');
-    if (critical && !HANDLED_CRITICAL.has(oid)) info.unhandled_critical = true;
     const inner = () => readTlv(der, octets.valueStart, octets.end);
     switch (oid) {
       case OID_SAN:
@@ -246,7 +242,10 @@ function generalName(der: Uint8Array, gn: Tlv, info: CertInfo): void {
     case 0x87: // iPAddress
       info.san.ip.push(ipString(v));
       break;
-    // otherName, x400Address, directoryName, ediPartyName, registeredID: not part of the document.
+    default:
+      // otherName, x400Address, directoryName, ediPartyName, registeredID: not part of the
+      // document; anything that is not a GeneralName at all makes the SAN unreadable
+      if ((gn.tag & 0xc0) !== 0x80 || (gn.tag & 0x1f) > 8) throw new Error('SubjectAltName holds something that is not a GeneralName');
   }
 }
 

@@ -9,7 +9,9 @@ import * as tls from 'node:tls';
 import { certInfo, type NameInfo } from './certinfo.js';
 import { CrlIndex } from './crl.js';
 import { loadCnMap, type CnMap } from './cnmap.js';
-import { AnchorIndex } from './anchors.js';
+import { TrustStore } from './verify/store.js';
+import { readPkcs12, Pkcs12Error } from './pkcs12.js';
+import { pemBlocks, toPem, readPasswordFile, PasswordFileError } from './pem.js';
 import { OcspChecker, type OcspConfig } from './ocsp.js';
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -17,6 +19,10 @@ export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 interface CommonDomainConfig {
   cert?: string;
   key?: string;
+  /** A PKCS#12 file with the key and certificate chain, instead of `cert` and `key`. */
+  pkcs12?: string;
+  /** The file whose first line is the PKCS#12 password (none: empty password). */
+  password_file?: string;
   /** CA certificates (PEM files) trusted for peers. */
   ca?: string[];
   crl?: string[];
@@ -29,13 +35,15 @@ interface CommonDomainConfig {
   /** Close connections older than this (0: never). */
   max_connection_age_s?: number;
   cn_map?: string;
+  /** CA-list certificates that are not self-signed are trust anchors too (OpenSSL's partial chains). Default false. */
+  partial_chain?: boolean;
   /** OCSP status of the peer certificate (see ocsp.ts). Off when absent. */
   ocsp?: OcspConfig;
+  /** Topology hiding towards this domain's peers (applied by the gateway's proxy, not here). */
+  topology_hiding?: boolean;
 }
 
 export interface ServerDomainConfig extends CommonDomainConfig {
-  cert: string;
-  key: string;
   /** Ask the client for a certificate. Default true. */
   verify?: boolean;
   /** Refuse a client without a valid certificate. Default true (fail closed). */
@@ -86,8 +94,9 @@ interface LoadedCommon {
   contextOptions: tls.SecureContextOptions;
   crls: CrlIndex;
   cnMap: CnMap;
-  /** The CA list, indexed for completing peer chains (see anchors.ts). */
-  anchors: AnchorIndex;
+  /** The CA list, parsed for the verifier. */
+  trust: TrustStore;
+  partialChain: boolean;
   /** OCSP checking of the peer certificate, when configured. */
   ocsp?: OcspChecker;
   /** Our own certificate's subject (absent for a client domain without a certificate). */
@@ -109,7 +118,9 @@ export interface ClientDomain extends LoadedCommon {
 }
 
 export async function loadServerDomain(name: string, cfg: ServerDomainConfig, baseDir = '.'): Promise<ServerDomain> {
-  if (!cfg.cert || !cfg.key) throw new TlsConfigError(name, undefined, 'a server domain needs both "cert" and "key"');
+  if (!cfg.pkcs12 && (!cfg.cert || !cfg.key)) throw new TlsConfigError(name, undefined, 'a server domain needs "cert" and "key", or "pkcs12"');
+  if (cfg.pkcs12 && (cfg.cert || cfg.key)) throw new TlsConfigError(name, undefined, '"pkcs12" replaces "cert" and "key"');
+  if (cfg.partial_chain && !serverPartialChainSupported()) throw new TlsConfigError(name, undefined, 'partial_chain is not supported on server domains by this Node version');
   const common = await loadCommon(name, cfg, baseDir, cfg.session_tickets === false);
   return {
     ...common,
@@ -123,6 +134,7 @@ export async function loadServerDomain(name: string, cfg: ServerDomainConfig, ba
 
 export async function loadClientDomain(name: string, cfg: ClientDomainConfig, baseDir = '.'): Promise<ClientDomain> {
   if (!!cfg.cert !== !!cfg.key) throw new TlsConfigError(name, undefined, '"cert" and "key" go together');
+  if (cfg.pkcs12 && (cfg.cert || cfg.key)) throw new TlsConfigError(name, undefined, '"pkcs12" replaces "cert" and "key"');
   const common = await loadCommon(name, cfg, baseDir, false);
   return {
     ...common,
@@ -136,22 +148,24 @@ export async function loadClientDomain(name: string, cfg: ClientDomainConfig, ba
 
 async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string, noTickets: boolean): Promise<LoadedCommon> {
   const file = (f: string) => resolve(baseDir, f);
-  const certPem = cfg.cert ? readPemFile(name, file(cfg.cert), 'CERTIFICATE') : undefined;
-  const keyPem = cfg.key ? readPemFile(name, file(cfg.key), 'PRIVATE KEY') : undefined;
+  let certPem = cfg.cert ? readPemFile(name, file(cfg.cert), 'CERTIFICATE') : undefined;
+  let keyPem = cfg.key ? readPemFile(name, file(cfg.key), 'PRIVATE KEY') : undefined;
+  if (cfg.pkcs12) ({ certPem, keyPem } = readPkcs12File(name, file(cfg.pkcs12), cfg.password_file ? file(cfg.password_file) : undefined));
   let localSubject: NameInfo | undefined;
   if (certPem && keyPem) {
     const first = pemBlocks(certPem, 'CERTIFICATE')[0];
+    const certFile = file(cfg.cert ?? cfg.pkcs12!);
     let leaf: NodeX509;
     try {
       leaf = new NodeX509(first);
       localSubject = certInfo(new Uint8Array(leaf.raw)).subject;
     } catch (e) {
-      throw new TlsConfigError(name, file(cfg.cert!), `bad certificate: ${(e as Error).message}`);
+      throw new TlsConfigError(name, certFile, `bad certificate: ${(e as Error).message}`);
     }
     try {
       if (!leaf.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('the key does not belong to the certificate');
     } catch (e) {
-      throw new TlsConfigError(name, file(cfg.key!), `bad private key: ${(e as Error).message}`);
+      throw new TlsConfigError(name, file(cfg.key ?? cfg.pkcs12!), `bad private key: ${(e as Error).message}`);
     }
   }
   const caPems: string[] = [];
@@ -166,9 +180,9 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
       caPems.push(block);
     }
   }
-  let anchors: AnchorIndex;
+  let trust: TrustStore;
   try {
-    anchors = AnchorIndex.fromPems(caPems);
+    trust = TrustStore.fromPems(caPems);
   } catch (e) {
     throw new TlsConfigError(name, undefined, `bad CA certificate: ${(e as Error).message}`);
   }
@@ -197,6 +211,8 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
     // Fresh ticket keys per load: tickets issued before a reload cannot resume after it.
     ticketKeys: randomBytes(48),
     secureOptions: noTickets ? C.SSL_OP_NO_TICKET : 0,
+    // X509_V_FLAG_PARTIAL_CHAIN in the handshake, as in the verifier
+    ...(cfg.partial_chain ? { allowPartialTrustChain: true } : {}),
   };
   let context: tls.SecureContext;
   try {
@@ -216,7 +232,8 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
     contextOptions,
     crls,
     cnMap,
-    anchors,
+    trust,
+    partialChain: cfg.partial_chain === true,
     ...(cfg.ocsp && (cfg.ocsp.responder || cfg.ocsp.stapling) ? { ocsp: new OcspChecker(cfg.ocsp) } : {}),
     localSubject,
   };
@@ -234,7 +251,34 @@ function readPemFile(domain: string, path: string, label: string): string {
   return text;
 }
 
-export function pemBlocks(text: string, label: string): string[] {
-  const re = new RegExp(`-----BEGIN ${label}-----[\\s\\S]*?-----END ${label}-----`, 'g');
-  return [...text.matchAll(re)].map((m) => m[0] + '\n');
+let partialChainProbe: boolean | undefined;
+
+/** Whether a tls.Server's context can be given partial chains (see server.ts allowPartialChains). */
+function serverPartialChainSupported(): boolean {
+  if (partialChainProbe === undefined) {
+    const s = tls.createServer({}) as tls.Server & { _sharedCreds?: { context?: { setAllowPartialTrustChain?: unknown } } };
+    partialChainProbe = typeof s._sharedCreds?.context?.setAllowPartialTrustChain === 'function';
+  }
+  return partialChainProbe;
 }
+
+/** A domain's key and certificate chain from a PKCS#12 file, as PEM. */
+function readPkcs12File(domain: string, path: string, passwordFile: string | undefined): { certPem: string; keyPem: string } {
+  let der: Buffer;
+  try {
+    der = readFileSync(path);
+  } catch (e) {
+    throw new TlsConfigError(domain, path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    const p12 = readPkcs12(new Uint8Array(der), passwordFile ? readPasswordFile(passwordFile) : '');
+    if (!p12.keyPem) throw new Pkcs12Error('holds no private key');
+    return { certPem: p12.certs.map((c) => toPem(c, 'CERTIFICATE')).join(''), keyPem: p12.keyPem };
+  } catch (e) {
+    if (e instanceof Pkcs12Error) throw new TlsConfigError(domain, path, `PKCS#12: ${e.message}`);
+    if (e instanceof PasswordFileError) throw new TlsConfigError(domain, undefined, e.message);
+    throw e;
+  }
+}
+
+export { pemBlocks };

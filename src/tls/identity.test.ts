@@ -1,11 +1,12 @@
-// buildIdentity's two ways of getting the peer chain, on live connections: completed from the
-// domain's CA list (cheap) and Node's getPeerCertificate(true) (full). Same documents either way.
+// buildIdentity on live connections: the peer's intermediates are fetched (getPeerCertificate(true),
+// costly) only when the CA list alone cannot extend the chain, and the document equals the one
+// identityFromChain makes offline from the certificates the peer presented.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tls from 'node:tls';
 import { CertificateAuthority, selfSigned, type IssuedCertificate } from './pki/index.js';
 import { TlsContextRegistry } from './registry.js';
 import { createTlsServer } from './server.js';
-import { buildIdentity, type PeerIdentity } from './identity.js';
+import { buildIdentity, identityFromChain, reverifyIdentity, presentedOf, type PeerIdentity } from './identity.js';
 import type { ServerDomain } from './domains.js';
 import { TempDir, listen, close, rawClient, nextSession } from './testkit.js';
 import { clearCertInfoCache } from './certinfo.js';
@@ -33,7 +34,13 @@ beforeAll(async () => {
 });
 afterAll(() => dir.remove());
 
-/** Connects `peer` to a server of a domain trusting `caFile`, and builds the document both ways. */
+/** The document for the certificates `peer` presents, built offline. */
+function offline(peer: IssuedCertificate, domain: ServerDomain | import('./domains.js').ClientDomain, like: PeerIdentity): PeerIdentity {
+  const ders = [peer.cert, ...peer.issuers.slice(0, -1)].map((c) => new Uint8Array(c.rawData));
+  return identityFromChain(ders, domain, {}, { local: like.local, remote: like.remote, tls: like.tls });
+}
+
+/** Connects `peer` to a server of a domain trusting `caFile`, and builds the document live and offline. */
 async function bothWays(caFile: string, peer: IssuedCertificate): Promise<{ cheap: PeerIdentity; full: PeerIdentity; domain: ServerDomain; fullWalks: number }> {
   const registry = await TlsContextRegistry.load({ server_domains: { d: { cert: 'gw.pem', key: 'gw.key', ca: [caFile], verify: true, require: false } } }, { baseDir: dir.path });
   const domain = registry.serverDomain('d');
@@ -48,7 +55,7 @@ async function bothWays(caFile: string, peer: IssuedCertificate): Promise<{ chea
         const cheap = buildIdentity(socket, domain);
         const walks = fullWalks();
         clearCertInfoCache();
-        const full = buildIdentity(socket, { ...domain, anchors: undefined });
+        const full = offline(peer, domain, cheap);
         result = { cheap, full, domain, fullWalks: walks };
         socket.destroy();
         void close(server).then(resolve);
@@ -73,7 +80,7 @@ function countFullWalks(socket: tls.TLSSocket): () => number {
 
 const cns = (id: PeerIdentity) => id.chain?.map((c) => c.subject.cn);
 
-describe('peer chain: from the CA list or from getPeerCertificate(true)', () => {
+describe('peer chain: from the CA list, the peer\'s intermediates only when needed', () => {
   it('leaf issued by a trusted root', async () => {
     const { cheap, full, fullWalks } = await bothWays('root.pem', peers.direct);
     expect(cheap).toEqual(full);
@@ -129,7 +136,7 @@ describe('resumed sessions', () => {
       domain: 'd',
       onConnection(socket) {
         const cheap = buildIdentity(socket, domain);
-        const full = buildIdentity(socket, { ...domain, anchors: undefined });
+        const full = offline(peers.viaInter, domain, cheap);
         docs.push({ cheap, full });
         socket.resume();
         wake();
@@ -162,10 +169,37 @@ describe('client side', () => {
     clearCertInfoCache();
     const cheap = buildIdentity(socket, domain);
     clearCertInfoCache();
-    const full = buildIdentity(socket, { ...domain, anchors: undefined });
+    const full = offline(peers.viaInter, domain, cheap);
     socket.destroy();
     await close(server);
     expect(cheap).toEqual(full);
     expect(cns(cheap)).toEqual(['inter.id.example', 'Id Issuing', 'Id Root']);
+  });
+});
+
+describe('verifying an open connection again', () => {
+  it('after a CRL reload: the new document says CERT_REVOKED, the connection fields stay; at a later time: CERT_HAS_EXPIRED', async () => {
+    const registry = await TlsContextRegistry.load({ server_domains: { d: { cert: 'gw.pem', key: 'gw.key', ca: ['root.pem'], crl: [], verify: true, require: false } } }, { baseDir: dir.path });
+    let doc!: PeerIdentity;
+    const got = new Promise<void>((resolve) => {
+      const server = createTlsServer({ registry, domain: 'd', onConnection: (s, id) => ((doc = id), s.destroy(), void close(server).then(resolve)) });
+      void listen(server).then((port) => rawClient(port, { cert: peers.viaInter }).then((c) => c.socket?.on('error', () => {})));
+    });
+    await got;
+    expect(doc.verified).toBe(true);
+    expect(presentedOf(doc)!.length).toBeGreaterThanOrEqual(2); // the peer, the intermediate it sent (and CA-list certificates Node links)
+
+    inter.revoke(peers.viaInter);
+    dir.write('inter.crl', (await inter.crl()).pem);
+    dir.write('root.crl', (await root.crl()).pem);
+    await registry.reload({ config: { server_domains: { d: { cert: 'gw.pem', key: 'gw.key', ca: ['root.pem'], crl: ['inter.crl', 'root.crl'], verify: true, require: false } } } });
+    const again = reverifyIdentity(doc, registry.serverDomain('d'))!;
+    expect(again).toMatchObject({ verified: false, verify_error: 'CERT_REVOKED', tls: doc.tls, local: doc.local, remote: doc.remote, subject: doc.subject });
+    expect(doc.verified).toBe(true); // the old document is left alone
+    expect(validateIdentity(again)).toEqual([]);
+
+    const later = reverifyIdentity(doc, registry.serverDomain('d'), { now: new Date(Date.now() + 400 * 86_400_000) })!;
+    expect(later.verified).toBe(false);
+    expect(later.verify_error).toBe('CERT_HAS_EXPIRED');
   });
 });

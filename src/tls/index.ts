@@ -2,7 +2,20 @@
 export { TlsContextRegistry, type ReloadResult, type RegistryOptions } from './registry.js';
 export { createTlsServer, type TlsServerOptions } from './server.js';
 export { connectTls, TlsVerifyError, type ConnectTlsOptions, type TlsConnection } from './client.js';
-export { buildIdentity, identityFromChain, type PeerIdentity, type IdentityDomain, type IdentityOptions } from './identity.js';
+export {
+  buildIdentity,
+  identityFromChain,
+  verifyPresented,
+  reverifyIdentity,
+  chainOf,
+  presentedOf,
+  opensslOverride,
+  markUnverified,
+  type PeerIdentity,
+  type IdentityDomain,
+  type IdentityOptions,
+  type PresentedChain,
+} from './identity.js';
 export {
   loadServerDomain,
   loadClientDomain,
@@ -17,4 +30,6 @@ export { matchSipDomain, sipUriDomain, type DomainMatch, type MatchedBy } from '
 export { parseCnMap, loadCnMap, CnMapError, type CnMap } from './cnmap.js';
 export { certInfo, CertParseError, type CertInfo, type NameInfo, type SanInfo, type CertSummary } from './certinfo.js';
 export { CrlIndex, CrlError } from './crl.js';
-export { inspectCertificate, type InspectOptions } from './inspect.js';
+export { inspectCertificate, certificatesOf, InspectError, type InspectOptions } from './inspect.js';
+export { readPkcs12, writePkcs12, Pkcs12Error, type Pkcs12Contents } from './pkcs12.js';
+export { verifyChain, TrustStore, parseCertificate, CertModelError, type VerifyOptions, type VerifyResult, type VerifyEvent, type CertModel } from './verify/index.js';

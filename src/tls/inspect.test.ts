@@ -10,6 +10,8 @@ import { connectTls } from './client.js';
 import { inspectCertificate } from './inspect.js';
 import type { PeerIdentity } from './identity.js';
 import { TempDir, listen, close, rawClient } from './testkit.js';
+import { join } from 'node:path';
+import { bastionBin, built } from '../cli/testing/launcher.js';
 
 let dir: TempDir;
 let root: CertificateAuthority;
@@ -39,7 +41,7 @@ async function liveAsClient(c: IssuedCertificate): Promise<string | null> {
     void listen(srv).then((port) => rawClient(port, { cert: c }).then((r) => r.socket?.on('error', () => {})));
   });
   await seen;
-  return id.verify_error;
+  return id.verify_error ?? null;
 }
 
 async function liveAsServer(c: IssuedCertificate): Promise<string | null | 'no handshake'> {
@@ -50,7 +52,7 @@ async function liveAsServer(c: IssuedCertificate): Promise<string | null | 'no h
   try {
     const conn = await connectTls({ registry, host: '127.0.0.1', port });
     conn.socket.destroy();
-    return conn.identity.verify_error;
+    return conn.identity.verify_error ?? null;
   } catch {
     return 'no handshake';
   } finally {
@@ -62,7 +64,7 @@ describe('cert inspect --purpose agrees with live handshakes', () => {
   it('as a client certificate (the default)', async () => {
     const verdicts: Record<string, [string | null, string | null]> = {};
     for (const [name, c] of Object.entries(certs)) {
-      const offline = (await inspectCertificate(c.chainPem, { caPem: root.certPem })).verify_error;
+      const offline = (await inspectCertificate(c.chainPem, { caPem: root.certPem })).verify_error ?? null;
       verdicts[name] = [offline, await liveAsClient(c)];
     }
     for (const [name, [offline, live]] of Object.entries(verdicts)) expect({ name, offline }).toEqual({ name, offline: live });
@@ -79,7 +81,7 @@ describe('cert inspect --purpose agrees with live handshakes', () => {
       const live = await liveAsServer(c);
       if (live === 'no handshake') continue; // OpenSSL would not even serve with it
       compared++;
-      expect({ name, offline: offline.verify_error }).toEqual({ name, offline: live });
+      expect({ name, offline: offline.verify_error ?? null }).toEqual({ name, offline: live });
     }
     expect(compared).toBeGreaterThanOrEqual(6);
     expect((await inspectCertificate(certs.clientOnly.chainPem, { caPem: root.certPem, purpose: 'server' })).verify_error).toBe('INVALID_PURPOSE');
@@ -88,4 +90,49 @@ describe('cert inspect --purpose agrees with live handshakes', () => {
   it('purpose any skips the check', async () => {
     expect((await inspectCertificate(certs.codeSigning.chainPem, { caPem: root.certPem, purpose: 'any' })).verified).toBe(true);
   });
+});
+
+describe.skipIf(!built)('bastion cert inspect (launcher) prints the document a live connection builds', () => {
+  it('as a client certificate and as a server certificate, with CRLs, partial chains and an expected name', async () => {
+    const inter = await root.createIntermediate({ subject: 'CN=Purpose Issuing' });
+    const peer = await inter.issue({ subject: 'CN=peer.purpose.example', san: { dns: ['peer.purpose.example'], uri: ['sip:purpose.example'] } });
+    const revoked = await inter.issue({ subject: 'CN=revoked.purpose.example' });
+    inter.revoke(revoked);
+    dir.write('inter.pem', inter.certPem);
+    dir.write('inter.crl', (await inter.crl()).pem);
+    const peerFile = dir.writeCert('peer', peer).cert;
+    const revokedFile = dir.writeCert('revoked', revoked).cert;
+    const strip = ({ local: _l, remote: _r, tls: _t, ...rest }: PeerIdentity) => rest;
+
+    // our server domain: partial chain (only the intermediate trusted), the intermediate's CRL
+    const registry = await TlsContextRegistry.load(
+      {
+        server_domains: { d: { cert: 'gw.pem', key: 'gw.key', ca: ['inter.pem'], crl: ['inter.crl'], partial_chain: true, require: false } },
+        client_domains: { default: { ca: ['root.pem'], verify: false } },
+      },
+      { baseDir: dir.path },
+    );
+    const seen: PeerIdentity[] = [];
+    const srv = createTlsServer({ registry, domain: 'd', onConnection: (s, id) => (seen.push(id), s.destroy()) });
+    const port = await listen(srv);
+    for (const c of [peer, revoked]) {
+      const r = await rawClient(port, { cert: c });
+      r.socket?.on('error', () => {});
+      for (let i = 0; i < 200 && seen.length < (c === peer ? 1 : 2); i++) await new Promise((w) => setTimeout(w, 10));
+    }
+    await close(srv);
+    const asClient = await Promise.all([peerFile, revokedFile].map((f) => bastionBin(['cert', 'inspect', f, '--ca', join(dir.path, 'inter.pem'), '--crl', join(dir.path, 'inter.crl'), '--partial-chain'])));
+    expect(seen.map((d) => d.verify_error ?? null)).toEqual([null, 'CERT_REVOKED']);
+    expect(asClient.map((r) => strip(JSON.parse(r.stdout)))).toEqual(seen.map(strip));
+
+    // our client domain checking a server for a SIP domain
+    const tlsServer = tls.createServer({ cert: peer.chainPem, key: peer.keyPem });
+    const tport = await listen(tlsServer);
+    const conn = await connectTls({ registry, host: '127.0.0.1', port: tport, expectedDomain: 'purpose.example' });
+    conn.socket.destroy();
+    await close(tlsServer);
+    const asServer = await bastionBin(['cert', 'inspect', peerFile, '--ca', join(dir.path, 'root.pem'), '--purpose', 'server', '--expected-domain', 'purpose.example']);
+    expect(conn.identity.verified).toBe(true);
+    expect(strip(JSON.parse(asServer.stdout))).toEqual(strip(conn.identity));
+  }, 120_000);
 });

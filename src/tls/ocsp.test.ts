@@ -144,7 +144,8 @@ describe.skipIf(!hasOpenssl)('server side: the client certificate checked with t
     try {
       const before = queries;
       const ok = await s.connect(leaf.good);
-      expect(ok).toMatchObject({ kind: 'accepted', identity: { verified: true, verify_error: null } });
+      expect(ok).toMatchObject({ kind: 'accepted', identity: { verified: true } });
+      if (ok.kind === 'accepted') expect(ok.identity).not.toHaveProperty('verify_error');
       const bad = await s.connect(leaf.revoked);
       expect(bad).toMatchObject({ kind: 'refused', identity: { verified: false, verify_error: 'CERT_REVOKED' } });
       expect(validateIdentity(bad.identity)).toEqual([]);
@@ -204,7 +205,8 @@ describe.skipIf(!hasOpenssl)('client side: a stapled response from openssl s_ser
     const good = await sServer('good', goodStaple);
     try {
       const c = await connectTls({ registry, host: '127.0.0.1', port: good.port, expectedDomain: 'good.ocsp.example' });
-      expect(c.identity).toMatchObject({ verified: true, verify_error: null });
+      expect(c.identity).toMatchObject({ verified: true });
+      expect(c.identity).not.toHaveProperty('verify_error');
       c.socket.destroy();
     } finally {
       good.stop();

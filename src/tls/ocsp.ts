@@ -3,7 +3,7 @@
 // are parsed with @peculiar/asn1-ocsp and their signatures checked with node:crypto: by the issuing
 // CA itself, or by a responder certificate the CA issued for OCSPSigning.
 //
-// Verdicts are identity-document verify_error codes: null (good), CERT_REVOKED, OCSP_CERT_UNKNOWN,
+// Verdicts are identity-document verify_error codes: null (good: the document then has no verify_error), CERT_REVOKED, OCSP_CERT_UNKNOWN,
 // OCSP_VERIFY_FAILED (bad, stale, unsigned or unmatched response), OCSP_UNAVAILABLE (no answer and
 // the domain requires one).
 import * as http from 'node:http';

@@ -99,6 +99,24 @@ export class TlsContextRegistry extends EventEmitter {
     throw new TlsConfigError(sel.host, undefined, 'no client domain matches this destination and there is no "default" client domain');
   }
 
+  /**
+   * Takes over the domains of `next`, a registry loaded whole from a new configuration (a gateway
+   * config reload): the next handshakes use them, open connections keep theirs. Returns an undo
+   * that puts the previous domains back (the rest of the reload failed).
+   */
+  adopt(next: TlsContextRegistry): () => void {
+    const swap = (to: { servers: Map<string, ServerDomain>; clients: Map<string, ClientDomain>; config: TlsDomainsConfig }) => {
+      this.servers = to.servers;
+      this.clients = to.clients;
+      this.config = to.config;
+      this.generation++;
+      this.emit('reload', { loaded: [...to.servers.keys(), ...to.clients.keys()], failed: [], dropped: 0 } satisfies ReloadResult);
+    };
+    const prev = { servers: this.servers, clients: this.clients, config: this.config };
+    swap({ servers: next.servers, clients: next.clients, config: next.config });
+    return () => swap(prev);
+  }
+
   /** Registers an open connection (for dropConnections and statistics). */
   track(socket: TLSSocket): void {
     this.live.add(socket);

@@ -33,5 +33,9 @@ describe('identity.schema.json', () => {
     expect(validateIdentity({ ...base, verified: true })).not.toEqual([]);
     expect(validateIdentity({ ...base, presented: true })).not.toEqual([]);
     expect(validateIdentity({ ...base, extra: 1 })).not.toEqual([]);
+    // absent, not null: an unverified document names its error, a verified one has none
+    const { verify_error: _e, ...noError } = base;
+    expect(validateIdentity(noError)).not.toEqual([]);
+    expect(validateIdentity({ ...base, verify_error: null })).not.toEqual([]);
   });
 });

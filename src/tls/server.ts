@@ -34,6 +34,8 @@ export interface TlsServerOptions {
   /** Server domain of this listening socket (used without SNI or with an unknown SNI name). */
   domain: string;
   onConnection: (socket: tls.TLSSocket, identity: PeerIdentity, domain: ServerDomain) => void;
+  /** Called for each accepted TCP connection before any TLS: false refuses it (the callee destroys it). */
+  admit?: (socket: net.Socket) => boolean;
   /** Called for each refused connection (after the handshake), e.g. for a decision log. */
   onRefused?: (identity: PeerIdentity, domain: ServerDomain) => void;
   /** Called for each failed handshake (garbage, timeout, no shared cipher, bad certificate alert...). */
@@ -68,6 +70,7 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
     let s = perDomain.get(domain);
     if (!s) {
       s = tls.createServer(serverOptions(domain));
+      if (domain.partialChain) allowPartialChains(s);
       if (failsWithoutCertificate(domain)) {
         // rejectUnauthorized gives OpenSSL SSL_VERIFY_FAIL_IF_NO_PEER_CERT (the alert above), but
         // Node would also silently destroy every other unverified peer before we see it. The
@@ -92,6 +95,7 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
   };
 
   server.on('connection', (raw: net.Socket) => {
+    if (opts.admit && !opts.admit(raw)) return;
     const listenerDomain = safeDomain(registry, opts.domain) ?? initial;
     readClientHello(raw, listenerDomain.handshakeTimeoutMs, (outcome, bytes) => {
       if (outcome === 'timeout' || outcome === 'closed') {
@@ -182,6 +186,17 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
   });
   server.on('error', (err) => log.error({ err, domain: opts.domain }, 'tls: server error'));
   return server;
+}
+
+/**
+ * Node 20's tls.Server builds its context from a fixed list of options that leaves out
+ * allowPartialTrustChain (tls.connect and createSecureContext honour it): set the flag on the
+ * server's context the way createSecureContext does. Without it OpenSSL would refuse partial
+ * chains the verifier accepts, and the identity document would say so (fail closed).
+ */
+function allowPartialChains(s: tls.Server): void {
+  const ctx = (s as tls.Server & { _sharedCreds?: { context?: { setAllowPartialTrustChain?: () => void } } })._sharedCreds?.context;
+  ctx?.setAllowPartialTrustChain?.(); // presence checked when the domain loaded (domains.ts)
 }
 
 function failsWithoutCertificate(domain: ServerDomain): boolean {

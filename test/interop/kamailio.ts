@@ -45,6 +45,8 @@ export interface EdgeOptions extends CommonOptions {
   tlsNextHop: HostPort;
   /** Where initial requests that arrived over TLS go (over UDP). */
   udpNextHop: HostPort;
+  /** log every message received over TLS whole (between "TLS-IN" and "TLS-END" lines) */
+  logTlsMessages?: boolean;
 }
 
 export interface MiddleOptions extends CommonOptions {
@@ -171,11 +173,13 @@ function initialRequestPrelude(o: KamailioOptions): string {
 }
 
 function edgeConfig(o: EdgeOptions): { cfg: string; tls: string } {
+  const dump = (what: string) => `  if ($pr == "tls") { xlog("L_NOTICE", "TLS-IN ${what}\n$mb\nTLS-END\n"); }\n`;
   const cfg =
     commonHeader(o, [`udp:127.0.0.1:${o.udpPort}`, `tls:127.0.0.1:${o.tlsPort}`]) +
+    (o.logTlsMessages ? `\nonreply_route {\n${dump('reply')}}\n` : '') +
     `
 request_route {
-${initialRequestPrelude(o)}
+${o.logTlsMessages ? dump('request') : ''}${initialRequestPrelude(o)}
   if ($pr == "udp") {
     $du = "sip:${o.tlsNextHop.host}:${o.tlsNextHop.port};transport=tls";
   } else {

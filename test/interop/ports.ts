@@ -32,3 +32,19 @@ export async function freePort(): Promise<number> {
   }
   throw new Error('no free loopback port found');
 }
+
+/** The first of `n` consecutive ports free for TCP and UDP (a peer that derives ports from one, e.g. baresip's TLS on P+1). */
+export async function freePortRun(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const run = Array.from({ length: n }, (_, i) => base + i);
+    if (run.some((p) => handedOut.has(p))) continue;
+    let free = true;
+    for (const p of run) if (!((await tcpFree(p)) && (await udpFree(p)))) free = false;
+    if (free) {
+      for (const p of run) handedOut.add(p);
+      return base;
+    }
+  }
+  throw new Error(`no ${n} consecutive free loopback ports found`);
+}

@@ -33,8 +33,9 @@ export interface Topology {
 }
 
 /** The gateway config for this topology (also written to <dir>/bastion.yaml for a child process). */
-export function bastionConfig(t: Pick<Topology, 'pki' | 'ports'>, policyDir: string, opts: { decisions?: boolean; level?: string; workers?: number | 'auto' } = {}): GatewayConfig {
+export function bastionConfig(t: Pick<Topology, 'pki' | 'ports'>, policyDir: string, opts: { decisions?: boolean; level?: string; workers?: number | 'auto'; hideFedB?: boolean } = {}): GatewayConfig {
   const { pki, ports } = t;
+  const hide = opts.hideFedB ? { topology_hiding: true } : {};
   return {
     listen: [
       { transport: 'tls', address: '127.0.0.1', port: ports.midA, server_domain: 'fedA' },
@@ -42,11 +43,11 @@ export function bastionConfig(t: Pick<Topology, 'pki' | 'ports'>, policyDir: str
     ],
     server_domains: {
       fedA: { cert: pki.gatewayA.cert, key: pki.gatewayA.key, ca: [pki.fedA.ca], verify: true, require: true },
-      fedB: { cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: [pki.fedB.ca], verify: true, require: true },
+      fedB: { cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: [pki.fedB.ca], verify: true, require: true, ...hide },
     },
     client_domains: {
       fedA: { cert: pki.gatewayA.cert, key: pki.gatewayA.key, ca: [pki.fedA.ca], destinations: [`127.0.0.1:${ports.aTls}`] },
-      fedB: { cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: [pki.fedB.ca], destinations: [`127.0.0.1:${ports.bTls}`] },
+      fedB: { cert: pki.gatewayB.cert, key: pki.gatewayB.key, ca: [pki.fedB.ca], destinations: [`127.0.0.1:${ports.bTls}`], ...hide },
     },
     policy: { path: policyDir, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) },
     proxy: { local_names: ['gw.bastion.example'] },
@@ -67,6 +68,12 @@ export interface TopologyOptions {
   workers?: number | 'auto';
   /** run the gateway child process under `taskset -c <cpus>` (e.g. "0": one core) */
   cpus?: string;
+  /**
+   * topology hiding towards federation B (its server and client domain), calls routed to
+   * atlanta.example too (the reverse direction), and Kamailio biloxi logging every message it
+   * receives over TLS
+   */
+  hideFedB?: boolean;
 }
 
 export async function startTopology(dir: string, middle: MiddleKind, opts: TopologyOptions = {}): Promise<Topology> {
@@ -97,8 +104,8 @@ export async function startTopology(dir: string, middle: MiddleKind, opts: Topol
       routes: [{ domain: 'biloxi.example', to: { host: '127.0.0.1', port: bTls }, sendPort: midB }],
     });
   } else {
-    const policyDir = writeTestPolicy(join(dir, 'policy'), { host: '127.0.0.1', port: bTls });
-    const cfg = bastionConfig({ pki, ports }, policyDir, { decisions: opts.decisions, workers: opts.workers });
+    const policyDir = writeTestPolicy(join(dir, 'policy'), { host: '127.0.0.1', port: bTls }, opts.hideFedB ? { 'atlanta.example': `sips:127.0.0.1:${aTls}` } : {});
+    const cfg = bastionConfig({ pki, ports }, policyDir, { decisions: opts.decisions, workers: opts.workers, hideFedB: opts.hideFedB });
     if (middle === 'bastion') {
       const logger: Logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(JSON.parse(s)) });
       gateway = await Gateway.start(parseConfig(JSON.stringify(cfg), 'interop', dir), { logger });
@@ -149,6 +156,7 @@ export async function startTopology(dir: string, middle: MiddleKind, opts: Topol
     tls: { cert: pki.biloxi.cert, key: pki.biloxi.key, ca: pki.fedB.ca },
     tlsNextHop: { host: '127.0.0.1', port: midB },
     udpNextHop: { host: '127.0.0.1', port: uas },
+    logTlsMessages: opts.hideFedB,
   });
 
   return {

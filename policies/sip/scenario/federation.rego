@@ -28,7 +28,7 @@ client_domain := domain if {
 } else := domain if {
 	# (requests only: a response goes back on the connection it belongs to)
 	input.message.kind == "request"
-	is_string(input.message.to.tag)
+	input.message.to.tag
 	domain := cfg.client_domains[input.message.to.host]
 }
 

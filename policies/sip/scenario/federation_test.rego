@@ -24,16 +24,19 @@ test_client_domain_per_destination if {
 }
 
 # The callee's BYE: Request-URI is the caller's Contact (an address), To is the caller.
-callee_bye(to_tag) := object.union(testing.tls_in("fed_b_sbc", "invite_atlanta_to_biloxi"), {"message": {
+callee_bye(to) := object.union(testing.tls_in("fed_b_sbc", "invite_atlanta_to_biloxi"), {"message": {
 	"method": "BYE",
 	"ruri": {"scheme": "sip", "user": "alice", "host": "192.0.2.10"},
-	"to": {"uri": "sip:alice@atlanta.example", "user": "alice", "host": "atlanta.example", "tag": to_tag},
+	"to": to,
 }})
 
+alice := {"uri": "sip:alice@atlanta.example", "user": "alice", "host": "atlanta.example"}
+
 test_client_domain_in_dialog_by_to_domain if {
-	federation.client_domain == "fedA" with input as callee_bye("a1b2")
+	federation.client_domain == "fedA" with input as callee_bye(object.union(alice, {"tag": "a1b2"}))
 }
 
+# No To tag (absent): not in a dialog, so the To domain does not count.
 test_no_client_domain_for_address_without_dialog if {
-	not federation.client_domain with input as callee_bye(null)
+	not federation.client_domain with input as callee_bye(alice)
 }

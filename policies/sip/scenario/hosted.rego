@@ -31,8 +31,8 @@ expected_domain := domain if {
 
 route := {"uri": sprintf("sips:%s:%d", [input.message.ruri.host, port]), "expected_domain": expected_domain}
 
-port := input.message.ruri.port if input.message.ruri.port != null
-else := 5061
+# An absent value is absent, not null: object.get supplies the default.
+port := object.get(input.message.ruri, "port", 5061)
 
 # The cheap in-module checks first: most hosts are names, and a regex is a host call.
 is_address(host) if {

@@ -9,6 +9,7 @@ import data.config.trusted_call as cfg
 import data.sip.lib.peer
 
 alert_info := [cfg.tags[phone_type]] if trusted
+
 else := [] if inbound_invite
 
 trusted if {

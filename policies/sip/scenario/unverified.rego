@@ -8,7 +8,9 @@ package sip.scenario.unverified
 import data.config.unverified as cfg
 
 state := "verified" if input.identity.verified == true
+
 else := "failed" if input.identity.presented == true
+
 else := "none"
 
 deny contains {"status": 403, "reason": "Certificate Verification Failed"} if {

@@ -15,6 +15,7 @@ tls_in(identity, message) := {
 	"connection": {
 		"local": {"address": "127.0.0.1", "port": 5061, "domain": "default"},
 		"remote": {"address": "127.0.0.1", "port": identities[identity].remote.port},
+		"stats": {"flow": {"last_second": 1, "last_minute": 1}, "identity": {"last_second": 1, "last_minute": 1}},
 	},
 	"identity": identities[identity],
 	"message": messages[message],
@@ -27,6 +28,7 @@ udp_in(message) := {
 	"connection": {
 		"local": {"address": "127.0.0.1", "port": 5060},
 		"remote": {"address": "127.0.0.1", "port": 5070},
+		"stats": {"flow": {"last_second": 1, "last_minute": 1}},
 	},
 	"message": messages[message],
 }

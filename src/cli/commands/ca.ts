@@ -1,5 +1,8 @@
 // `bastion ca init|issue|revoke|crl`: a small file-based CA for tests and labs (src/tls/pki).
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { writePkcs12 } from '../../tls/pkcs12.js';
+import { readPasswordFile } from '../../tls/pem.js';
 import { initCa, issueInto, revokeIn, writeCrl } from '../../tls/pki/store.js';
 import { x509, type KeySpec } from '../../tls/pki/crypto.js';
 import type { UsageProfile, Validity, KeyUsageName } from '../../tls/pki/authority.js';
@@ -64,8 +67,12 @@ export function registerCa(program: Command): void {
     .option('--key <type>', 'ec | rsa | ...', 'ec')
     .option('--serial <hex>', 'serial number (hex)')
     .option('--ocsp <urls>', 'OCSP responder URLs for the AIA extension (http://...)', list)
+    .option('--p12 <file>', 'also write the key and certificate chain as PKCS#12 (for device provisioning)')
+    .option('--password-file <file>', 'first line: the PKCS#12 password (required with --p12)')
     .action((dir: string, name: string, o) =>
       guarded(async () => {
+        if (o.p12 && !o.passwordFile) throw new Error('--p12 needs --password-file (the PKCS#12 password)');
+        const password = o.p12 ? readPasswordFile(o.passwordFile) : undefined;
         if (!['valid', 'expired', 'not-yet-valid'].includes(o.validity)) throw new Error(`--validity must be valid, expired or not-yet-valid`);
         if (!['server', 'client', 'both', 'none'].includes(o.usage)) throw new Error(`--usage must be server, client, both or none`);
         const r = await issueInto(dir, name, {
@@ -80,7 +87,11 @@ export function registerCa(program: Command): void {
           ...days(o.days),
           ...(o.ocsp?.length ? { extensions: [new x509.AuthorityInfoAccessExtension({ ocsp: (o.ocsp as string[]).map((u) => new x509.GeneralName('url', u)) })] } : {}),
         });
-        console.log(JSON.stringify({ cert: r.cert, key: r.key, serial: r.issued.serial, subject: r.issued.cert.subject }));
+        if (o.p12) {
+          const certs = [r.issued.cert, ...r.issued.issuers.slice(0, -1)].map((c) => new Uint8Array(c.rawData));
+          writeFileSync(o.p12, writePkcs12({ keyPem: r.issued.keyPem, certs, password: password!, friendlyName: name }), { mode: 0o600 });
+        }
+        console.log(JSON.stringify({ cert: r.cert, key: r.key, ...(o.p12 ? { p12: o.p12 } : {}), serial: r.issued.serial, subject: r.issued.cert.subject }));
       }),
     );
 

@@ -57,10 +57,15 @@ export class StreamPeer {
   }
 }
 
-/** A TLS client with a certificate; resolves after the handshake (or rejects when refused). */
-export function tlsClient(port: number, cert?: { cert: string; key: string }, ca?: string): Promise<StreamPeer> {
+/**
+ * A TLS client with a certificate; resolves after the handshake (or rejects when refused).
+ * `from`: the local address (any of 127.0.0.0/8).
+ */
+export function tlsClient(port: number, cert?: { cert: string; key: string }, ca?: string, from?: string): Promise<StreamPeer> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, cert: cert?.cert, key: cert?.key, ca: ca ? [ca] : [], rejectUnauthorized: false });
+    const socket = from ? net.connect({ host: '127.0.0.1', port, localAddress: from }) : undefined;
+    socket?.on('error', reject);
+    const s = tls.connect({ host: '127.0.0.1', port, socket, cert: cert?.cert, key: cert?.key, ca: ca ? [ca] : [], rejectUnauthorized: false });
     s.once('secureConnect', () => resolve(new StreamPeer(s)));
     s.once('error', reject);
   });
@@ -109,8 +114,9 @@ export class UdpPeer {
   readonly inbox = new Inbox();
   readonly sock = dgram.createSocket('udp4');
   port = 0;
-  async bind(): Promise<number> {
-    await new Promise<void>((r) => this.sock.bind(0, '127.0.0.1', () => r()));
+  /** `address`: any of 127.0.0.0/8, to be another peer than 127.0.0.1 */
+  async bind(address = '127.0.0.1'): Promise<number> {
+    await new Promise<void>((r) => this.sock.bind(0, address, () => r()));
     this.port = this.sock.address().port;
     this.sock.on('message', (b) => {
       const r = parseDatagram(b);

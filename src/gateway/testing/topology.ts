@@ -60,9 +60,10 @@ export async function makePki(): Promise<TestPki> {
 
 /**
  * Copies the example policy modules (not their tests) into `dir` with data for this topology:
- * biloxi.example is routed to `biloxi` (sips:127.0.0.1:port), the scenarios of issue 7 enabled.
+ * biloxi.example is routed to `biloxi` (sips:127.0.0.1:port), other domains as `moreHops` say,
+ * the scenarios of issue 7 enabled.
  */
-export function writeTestPolicy(dir: string, biloxi: { host: string; port: number }): string {
+export function writeTestPolicy(dir: string, biloxi: { host: string; port: number }, moreHops: Record<string, string> = {}): string {
   const src = join(packageRoot(), 'policies', 'sip');
   const dst = join(dir, 'sip');
   rmSync(dir, { recursive: true, force: true });
@@ -101,7 +102,7 @@ export function writeTestPolicy(dir: string, biloxi: { host: string; port: numbe
       cn_access: { allowed_cns: [], unverified: { status: 401, reason: 'Verified Certificate Required' }, admin: { name: '', sha256: '', methods: [] } },
       from_binding: { trusted_proxies: [], email_san_is_sip_identity: false },
       unverified: { anonymous_methods: ['OPTIONS'] },
-      routing: { next_hops: { 'biloxi.example': `sips:${biloxi.host}:${biloxi.port}` } },
+      routing: { next_hops: { 'biloxi.example': `sips:${biloxi.host}:${biloxi.port}`, ...moreHops } },
     },
   };
   writeFileSync(join(dir, 'data.yaml'), YAML.stringify(data));
@@ -125,7 +126,9 @@ export function topologyConfig(pki: TestPki, policyDir: string, destinations: { 
       fedA: { cert: pki.gwA.cert, key: pki.gwA.key, ca: [pki.fedACa], destinations: destinations.fedA ?? [] },
       fedB: { cert: pki.gwB.cert, key: pki.gwB.key, ca: [pki.fedBCa], destinations: destinations.fedB ?? [] },
     },
-    policy: { path: policyDir },
+    // the budget is wall-clock time checked after the evaluation: on a loaded test machine a
+    // descheduled evaluation would exceed 100 ms and the message (an ACK, say) be dropped
+    policy: { path: policyDir, eval_timeout_ms: 10_000 },
     proxy: { local_names: ['gw.bastion.example'] },
     limits: { partial_message_timeout_ms: 400 },
     log: { level: 'info', decisions: true },

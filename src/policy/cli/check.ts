@@ -1,8 +1,6 @@
 // `bastion policy check <paths>`: parse and compile every module, like `opa check` (no planning:
 // every rule is checked whether an entrypoint reaches it or not).
-import type { Module, RegoError } from '../../rego/ast/types.js';
-import { compileModules } from '../../rego/compiler/index.js';
-import { parseModule, parseQuery } from '../../rego/parser/index.js';
+import { check, type RegoError, type SourceModule } from '../../rego/index.js';
 import { errorLine, jsonErrors, loadErrorOf, loadSources, type CliResult } from './common.js';
 
 export interface CheckOptions {
@@ -19,20 +17,12 @@ export async function checkPaths(opts: CheckOptions): Promise<RegoError[]> {
   } catch (e) {
     return [loadErrorOf(e)];
   }
-  const errors: RegoError[] = [];
-  const modules: Array<{ file: string; module: Module }> = [];
-  for (const m of sources.modules) {
-    const r = parseModule(m.source, m.file);
-    errors.push(...r.errors);
-    if (r.module) modules.push({ file: m.file, module: r.module });
-  }
-  if (errors.length > 0) return errors;
-  const body = parseQuery('true').body!;
-  try {
-    return compileModules({ modules, queries: [{ name: 'check', body }], strict: opts.strict }).errors;
-  } catch (e) {
-    return [{ code: 'rego_compile_error', message: `internal error: ${(e as Error).message}` }];
-  }
+  return checkSources(sources.modules, opts.strict);
+}
+
+/** Compiles already-loaded modules (`parsed` used when given) and returns every error. */
+export function checkSources(sources: SourceModule[], strict?: boolean): RegoError[] {
+  return check({ modules: sources, strict }).errors;
 }
 
 export async function runCheck(opts: CheckOptions): Promise<CliResult> {

@@ -34,7 +34,7 @@ beforeAll(async () => {
       '',
       'test_wrong if p.allow with input as {"user": "eve"}',
       '',
-      'todo_later if false',
+      'todo_test_later if false',
       '',
     ].join('\n'),
   );
@@ -59,13 +59,13 @@ describe('goDuration (what opa test prints)', () => {
 });
 
 describe.skipIf(!ready)('bastion policy (needs the compiler)', () => {
-  it('test: per-test lines and summary like opa test, exit 1 on a failing test', async () => {
+  it('test: per-test lines and summary like opa test, exit 2 on a failing test', async () => {
     const r = await bastion('policy', 'test', join(dir, 'ok'), '-v');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     const file = join(dir, 'ok', 'p_test.rego');
     expect(r.stdout).toContain(`${file}:5:\ndata.p_test.test_bob: PASS (`);
     expect(r.stdout).toMatch(/data\.p_test\.test_wrong: FAIL \([0-9.]+(ns|µs|ms|s)\)/);
-    expect(r.stdout).toContain('data.p_test.todo_later: SKIPPED\n');
+    expect(r.stdout).toContain('data.p_test.todo_test_later: SKIPPED\n');
     expect(r.stdout).toContain('-'.repeat(80) + '\nPASS: 2/4\nFAIL: 1/4\nSKIPPED: 1/4\n');
   });
 
@@ -87,11 +87,11 @@ describe.skipIf(!ready)('bastion policy (needs the compiler)', () => {
     expect(results.find((x) => x.name === 'test_bob')!.fail).toBeUndefined();
   });
 
-  it('test: a compile or load error exits 2 with a precise location', async () => {
+  it('test: a compile or load error exits 1 with a precise location', async () => {
     const r = await bastion('policy', 'test', join(dir, 'bad'));
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`${join(dir, 'bad', 'syntax.rego').replace(/[.]/g, '\\.')}:\\d+:\\d+: rego_parse_error: `));
-    expect((await bastion('policy', 'test', join(dir, 'nope'))).code).toBe(2);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^1 error occurred: ${join(dir, 'bad', 'syntax.rego').replace(/[.]/g, '\\.')}:\\d+:\\d+: rego_parse_error: `));
+    expect((await bastion('policy', 'test', join(dir, 'nope'))).code).toBe(1);
   });
 
   it('test --coverage: OPA coverage JSON with covered and not covered rows', async () => {
@@ -105,7 +105,7 @@ describe.skipIf(!ready)('bastion policy (needs the compiler)', () => {
     expect(report.not_covered_lines).toBeGreaterThanOrEqual(2);
     expect(report.coverage).toBeLessThan(100);
     const t = await bastion('policy', 'test', join(dir, 'ok'), '--coverage', '--run', 'test_(bob|eve)', '--threshold', '100', '-v');
-    expect(t.code).toBe(1);
+    expect(t.code).toBe(2);
     expect(t.stderr).toMatch(/^Code coverage threshold not met: got \d+\.\d\d instead of 100\.00\nLines not covered:\n\t/);
     expect(t.stderr).toContain(`\t${join(dir, 'ok', 'p.rego')}:5\n`);
   });
@@ -162,7 +162,7 @@ describe.skipIf(!ready)('bastion policy (needs the compiler)', () => {
     const rs = engine.decide({ user: 'bob' });
     // p/allow is a boolean, not a decision document: the engine must refuse it (fail closed).
     expect(rs).toMatchObject({ decision: { allow: false, reject: { status: 500 } }, failure: { kind: 'invalid' } });
-    expect((await bastion('policy', 'build', join(dir, 'ok'), '-o', out)).stderr).toMatch(/requires at least one entrypoint/);
+    expect(await bastion('policy', 'build', join(dir, 'ok'), '-o', out)).toMatchObject({ code: 1, stdout: 'error: wasm compilation requires at least one entrypoint\n' });
     expect((await bastion('policy', 'build', '-e', 'x/y', join(dir, 'unsafe.rego'), '-o', out)).code).toBe(1);
   });
 
@@ -174,11 +174,11 @@ describe.skipIf(!ready)('bastion policy (needs the compiler)', () => {
     await writeFile(join(pdir, 'p.rego'), 'package be\n\ndeny contains "bad user" if startswith(input.user, "evil")\n');
     await writeFile(join(pdir, 'p_test.rego'), 'package be_test\n\nimport data.be\n\ntest_number_user_denied if count(be.deny) == 1 with input as {"user": 42}\n');
     const strict = await bastion('policy', 'test', pdir);
-    expect(strict.code).toBe(1);
+    expect(strict.code).toBe(2);
     expect(strict.stdout).toMatch(/ERROR/);
     expect(strict.stdout).toMatch(/eval_type_error: startswith: operand 1 must be string but got number/);
     const lax = await bastion('policy', 'test', pdir, '--no-strict-builtin-errors');
-    expect(lax.code).toBe(1);
+    expect(lax.code).toBe(2);
     expect(lax.stdout).toMatch(/FAIL/);
     expect(lax.stdout).not.toMatch(/eval_type_error/);
     const ev = await bastion('policy', 'eval', '-d', pdir, 'startswith(1, "a")');

@@ -17,8 +17,8 @@ export interface Sources {
 }
 
 /** Loads `-d` paths (OPA loader: all .rego/.json/.yaml) and `-b` paths (bundle dirs or .tar.gz). */
-export async function loadSources(dataPaths: string[], bundlePaths: string[] = []): Promise<Sources> {
-  const files = await loadPaths(dataPaths, 'files');
+export async function loadSources(dataPaths: string[], bundlePaths: string[] = [], ignore: string[] = []): Promise<Sources> {
+  const files = await loadPaths(dataPaths, 'files', ignore);
   let data = files.data;
   const modules = [...files.modules];
   for (const b of bundlePaths) {
@@ -27,7 +27,7 @@ export async function loadSources(dataPaths: string[], bundlePaths: string[] = [
       modules.push(...bundle.modules.map((m) => ({ file: `${b}/${m.path}`, source: m.source })));
       data = mergeData(data, bundle.data);
     } else {
-      const dir = await loadPaths([b], 'bundle');
+      const dir = await loadPaths([b], 'bundle', ignore);
       modules.push(...dir.modules);
       data = mergeData(data, dir.data);
     }
@@ -47,9 +47,39 @@ export function goDuration(ns: number): string {
   return `${Math.floor(s / 60)}m${trim(s % 60, 9)}s`;
 }
 
+const GO_UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** Go's time.ParseDuration (`5s`, `1m30s`, `250ms`, `0`): nanoseconds, or the error text. */
+export function parseGoDuration(s: string): number | string {
+  let rest = s.trim();
+  let sign = 1;
+  if (rest.startsWith('-') || rest.startsWith('+')) {
+    if (rest[0] === '-') sign = -1;
+    rest = rest.slice(1);
+  }
+  if (rest === '0') return 0;
+  if (rest === '') return `time: invalid duration "${s}"`;
+  let total = 0;
+  const part = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)?/;
+  while (rest !== '') {
+    const m = part.exec(rest);
+    if (!m) return `time: invalid duration "${s}"`;
+    if (!m[2]) return `time: missing unit in duration "${s}"`;
+    total += Number(m[1]) * GO_UNITS[m[2]]!;
+    rest = rest.slice(m[0].length);
+  }
+  return sign * Math.round(total);
+}
+
 /** `file:row:col: code: message`, as `opa check` prints. */
 export function errorLine(e: RegoError): string {
   return e.location ? `${e.location.file}:${e.location.row}:${e.location.col}: ${e.code}: ${e.message}` : `${e.code}: ${e.message}`;
+}
+
+/** OPA's ast.Errors text: `1 error occurred: <e>` or `N errors occurred:` and one line each. */
+export function errorsText(errors: RegoError[]): string {
+  if (errors.length === 1) return `1 error occurred: ${errorLine(errors[0]!)}\n`;
+  return [`${errors.length} errors occurred:`, ...errors.map(errorLine)].join('\n') + '\n';
 }
 
 /** OPA's pretty error block: "1 error occurred:" / "N errors occurred:" then one line per error. */

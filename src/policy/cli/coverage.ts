@@ -1,7 +1,7 @@
 // OPA's coverage report (v1/cover/cover.go): covered rows come from the compiled module's
-// `internal.bastion_cover(file, row)` calls (see src/rego/planner/NEEDS.md); candidate rows are
+// `internal.bastion_cover(file, row)` calls (recorded by tester/evaluate.ts) (see src/rego/planner/NEEDS.md); candidate rows are
 // every rule head and every expression except `some` declarations, in every module.
-import type { Module } from '../../rego/ast/types.js';
+import type { Module } from '../../rego/index.js';
 
 export interface Range {
   start: { row: number };
@@ -23,25 +23,14 @@ export interface CoverageReport {
 
 export const COVER_BUILTIN = 'internal.bastion_cover';
 
-/** Collects hits from the instrumented module. */
+/** Collects the hits the instrumented module reported (through the test evaluator). */
 export class CoverageRecorder {
   private readonly hits = new Map<string, Set<number>>();
 
-  builtin(): Record<string, (file: unknown, row: unknown) => boolean> {
-    return {
-      [COVER_BUILTIN]: (file, row) => {
-        if (typeof file === 'string' && file !== '' && typeof row === 'number') {
-          let s = this.hits.get(file);
-          if (!s) this.hits.set(file, (s = new Set()));
-          s.add(row);
-        }
-        return true;
-      },
-    };
-  }
-
-  get empty(): boolean {
-    return this.hits.size === 0;
+  add(file: string, rows: Iterable<number>): void {
+    let s = this.hits.get(file);
+    if (!s) this.hits.set(file, (s = new Set()));
+    for (const r of rows) s.add(r);
   }
 
   rows(file: string): Set<number> {

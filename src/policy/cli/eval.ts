@@ -7,9 +7,7 @@
 // (so `false` still fails there). Comparisons, unifications and assignments report `true`.
 import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import { compile, type RegoError } from '../../rego/index.js';
-import { parseQuery } from '../../rego/parser/index.js';
-import type { Expr, Term } from '../../rego/ast/types.js';
+import { compile, parseQuery, type Expr, type RegoError, type Term } from '../../rego/index.js';
 import { hostBuiltins } from '../builtins.js';
 import { jsonErrors, loadErrorOf, loadSources, prettyErrors, type CliResult } from './common.js';
 

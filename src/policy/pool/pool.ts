@@ -162,7 +162,7 @@ export class EvalPool implements PolicyReplica {
   private seq = 0;
   private readonly snapOfGen = new Map<number, Snapshot>();
   private readonly decisions = new Map<string, Decision>();
-  private readonly targets = new WeakMap<InputScope, LineTarget | null>();
+  private readonly targets = new WeakMap<InputScope, { target: LineTarget | undefined; logger: unknown; input: unknown; mask: unknown; sample: unknown }>();
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
   private starting = true;
@@ -241,15 +241,23 @@ export class EvalPool implements PolicyReplica {
     this.schedulePoll();
   }
 
+  /**
+   * Where the worker's decision line for this connection goes, or undefined: the line is written
+   * here (by the engine). Looked up again when the log settings changed (a reload): a worker that
+   * holds the connection's old fields (a mask) gets the new ones with its next input.
+   */
   private targetFor(input: EncodedInput): LineTarget | undefined {
     const scope = input.scope;
     if (!scope) return undefined;
-    let t = this.targets.get(scope);
-    if (t === undefined) {
-      t = this.engine.lineTarget(input.log.from) ?? null;
-      this.targets.set(scope, t);
+    const log = this.engine.options.decisionLog;
+    let c = this.targets.get(scope);
+    if (c === undefined || c.logger !== log?.logger || c.input !== log?.input || c.mask !== log?.mask || c.sample !== log?.sample) {
+      const t = this.engine.lineTarget(input.log.from);
+      if (c !== undefined && c.target?.chindings !== t?.chindings) for (const lane of this.lanes) lane.slots.delete(scope);
+      c = { target: t, logger: log?.logger, input: log?.input, mask: log?.mask, sample: log?.sample };
+      this.targets.set(scope, c);
     }
-    return t ?? undefined;
+    return c.target;
   }
 
   /** Writes the request into the lane's ring; false when the ring has no room now. */
@@ -464,6 +472,7 @@ export class EvalPool implements PolicyReplica {
       this.engine.log(result, e.input, e.input, json);
     }
     if (result.failure?.kind === 'timeout') this.overBudgetError(result);
+    if (this.engine.shadow && !e.logged) this.engine.compareShadow(e.input, result, e.input);
     if (json !== undefined && e.snap.reuseResponses && e.input.log.status !== undefined) this.engine.keepResponse(e.input, e.snap, result, json);
     try {
       e.done(result);

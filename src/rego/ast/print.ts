@@ -1,8 +1,9 @@
-// Rendering of AST nodes as OPA's String() methods do (v1/ast/term.go, policy.go).
-// Used in error messages, so the output must match OPA's text: `data.test.p`,
-// `input.x[i]`, `x = 1`, `plus(a, b)`, `not f(x) with input as 1`, `set()`.
-import { sortTerms } from './compare.js';
-import type { Body, Every, Expr, Head, Rule, SomeDecl, Term, Value, With } from './types.js';
+// Rendering of AST nodes as OPA's String() methods do (v1/ast/term.go, policy.go). The one
+// printer of the toolchain: error messages quote it, so the output must match OPA's text:
+// `data.test.p`, `input.x[i]`, `data["a-b"]`, `x = 1` (the only infix form), `plus(a, b)`,
+// `not f(x) with input as 1`, `set()`, sets and objects in OPA's key order.
+import { compareTerms, sortTerms } from './compare.js';
+import type { Body, Every, Expr, Head, Import, Module, Package, Rule, SomeDecl, Term, Value, With } from './types.js';
 
 const KEYWORDS = new Set([
   'as', 'default', 'else', 'false', 'import', 'not', 'null', 'package', 'some', 'true', 'with',
@@ -43,12 +44,16 @@ export function varToString(name: string): string {
   return name.startsWith('$') ? '_' : name;
 }
 
+/** OPA's Ref.String(): `data.a["b-c"][x]` (a string that is not a plain name is bracketed as is). */
 export function refToString(ref: Term[]): string {
   if (ref.length === 0) return '';
   let s = termToString(ref[0]!);
-  for (const p of ref.slice(1)) {
-    if (p.value.type === 'string' && VAR_RE.test(p.value.value) && !KEYWORDS.has(p.value.value)) s += '.' + p.value.value;
-    else s += '[' + termToString(p) + ']';
+  for (let i = 1; i < ref.length; i++) {
+    const p = ref[i]!;
+    if (p.value.type === 'string') {
+      const str = p.value.value;
+      s += VAR_RE.test(str) && !KEYWORDS.has(str) ? '.' + str : '["' + str + '"]';
+    } else s += '[' + termToString(p) + ']';
   }
   return s;
 }
@@ -70,7 +75,7 @@ export function valueToString(v: Value): string {
     case 'array':
       return '[' + v.value.map(termToString).join(', ') + ']';
     case 'object':
-      return '{' + v.value.map(([k, x]) => `${termToString(k)}: ${termToString(x)}`).join(', ') + '}';
+      return '{' + [...v.value].sort((a, b) => compareTerms(a[0], b[0])).map(([k, x]) => `${termToString(k)}: ${termToString(x)}`).join(', ') + '}';
     case 'set':
       if (v.value.length === 0) return 'set()';
       return '{' + sortTerms(v.value).map(termToString).join(', ') + '}';
@@ -163,4 +168,27 @@ export function ruleToString(r: Rule): string {
     buf.push('if', '{', bodyToString(e.body), '}');
   }
   return buf.join(' ');
+}
+
+/** OPA's Package.String(): `package a.b` (the `data` head omitted). */
+export function packageToString(pkg: Package): string {
+  const first = pkg.path[1];
+  if (!first || first.value.type !== 'string') return `package <illegal path ${refToString(pkg.path)}>`;
+  return 'package ' + refToString([{ value: { type: 'var', value: first.value.value } }, ...pkg.path.slice(2)]);
+}
+
+/** OPA's Import.String(): `data.foo.bar as baz`. */
+export function importToString(imp: Import): string {
+  return termToString(imp.path) + (imp.alias ? ` as ${imp.alias}` : '');
+}
+
+/**
+ * OPA's Module.String() for a v1 module: the package, the imports, then one rule per line
+ * (annotations are not printed). Shows compiled modules the way OPA's debug output does.
+ */
+export function moduleToString(m: Module): string {
+  const lines = [packageToString(m.package)];
+  if (m.imports.length > 0) lines.push('', ...m.imports.map((i) => 'import ' + importToString(i)));
+  if (m.rules.length > 0) lines.push('', ...m.rules.map(ruleToString));
+  return lines.join('\n');
 }

@@ -1,29 +1,29 @@
 // graphql.* (OPA's topdown/graphql.go, which uses vektah/gqlparser): parsing and validation with
 // graphql-js, ASTs laid out in gqlparser's JSON shape and pruned as OPA prunes them (no Position,
 // no null or empty values). AST objects given back as arguments are printed to GraphQL text first.
-import {
-  buildASTSchema,
-  GraphQLError,
-  Kind,
-  parse,
-  specifiedRules,
-  validate,
-  validateSchema,
-  type ArgumentNode,
-  type ConstDirectiveNode,
-  type DefinitionNode,
-  type DirectiveNode,
-  type DocumentNode,
-  type FieldDefinitionNode,
-  type InputValueDefinitionNode,
-  type SelectionNode,
-  type TypeNode,
-  type ValueNode,
+import type {
+  ArgumentNode,
+  ConstDirectiveNode,
+  DefinitionNode,
+  DirectiveNode,
+  DocumentNode,
+  FieldDefinitionNode,
+  InputValueDefinitionNode,
+  SelectionNode,
+  TypeNode,
+  ValueNode,
 } from 'graphql';
 import { builtinError, typeError } from './errors.js';
+import { GqlSchemaError, validateSchemaDocument } from './graphql-schema.js';
+import { lazy } from './lazy.js';
 import type { BuiltinTable } from './types.js';
 
 type Json = Record<string, unknown>;
+
+const graphql = lazy<typeof import('graphql')>('graphql');
+
+/** graphql-js's node kinds (only read once graphql-js parsed something). */
+const kind = () => graphql().Kind;
 
 // ---- graphql-js AST -> gqlparser JSON ----
 
@@ -32,29 +32,29 @@ const VALUE_KIND: Record<string, number> = {
 };
 
 function gqType(t: TypeNode): Json {
-  if (t.kind === Kind.NON_NULL_TYPE) return { ...gqType(t.type), NonNull: true };
-  if (t.kind === Kind.LIST_TYPE) return { Elem: gqType(t.type), NamedType: '', NonNull: false };
+  if (t.kind === kind().NON_NULL_TYPE) return { ...gqType(t.type), NonNull: true };
+  if (t.kind === kind().LIST_TYPE) return { Elem: gqType(t.type), NamedType: '', NonNull: false };
   return { NamedType: t.name.value, NonNull: false };
 }
 
 function gqValue(v: ValueNode): Json {
   const base = { ExpectedTypeHasDefault: false };
   switch (v.kind) {
-    case Kind.VARIABLE:
+    case kind().VARIABLE:
       return { ...base, Kind: 0, Raw: v.name.value };
-    case Kind.INT:
-    case Kind.FLOAT:
-    case Kind.ENUM:
+    case kind().INT:
+    case kind().FLOAT:
+    case kind().ENUM:
       return { ...base, Kind: VALUE_KIND[v.kind], Raw: v.value };
-    case Kind.STRING:
+    case kind().STRING:
       return { ...base, Kind: v.block ? 4 : 3, Raw: v.value };
-    case Kind.BOOLEAN:
+    case kind().BOOLEAN:
       return { ...base, Kind: 5, Raw: String(v.value) };
-    case Kind.NULL:
+    case kind().NULL:
       return { ...base, Kind: 6, Raw: 'null' };
-    case Kind.LIST:
+    case kind().LIST:
       return { ...base, Kind: 8, Raw: '', Children: v.values.map((x) => ({ Name: '', Value: gqValue(x) })) };
-    case Kind.OBJECT:
+    case kind().OBJECT:
       return { ...base, Kind: 9, Raw: '', Children: v.fields.map((f) => ({ Name: f.name.value, Value: gqValue(f.value) })) };
   }
 }
@@ -65,10 +65,10 @@ const gqDirectives = (ds: readonly (DirectiveNode | ConstDirectiveNode)[] | unde
 
 function gqSelections(sels: readonly SelectionNode[] | undefined): Json[] {
   return (sels ?? []).map((s) => {
-    if (s.kind === Kind.FIELD) {
+    if (s.kind === kind().FIELD) {
       return { Alias: (s.alias ?? s.name).value, Name: s.name.value, Arguments: gqArgs(s.arguments), Directives: gqDirectives(s.directives), SelectionSet: gqSelections(s.selectionSet?.selections) };
     }
-    if (s.kind === Kind.FRAGMENT_SPREAD) return { Name: s.name.value, Directives: gqDirectives(s.directives) };
+    if (s.kind === kind().FRAGMENT_SPREAD) return { Name: s.name.value, Directives: gqDirectives(s.directives) };
     return { TypeCondition: s.typeCondition?.name.value ?? '', Directives: gqDirectives(s.directives), SelectionSet: gqSelections(s.selectionSet.selections) };
   });
 }
@@ -77,7 +77,7 @@ function gqQuery(doc: DocumentNode): Json {
   const ops: Json[] = [];
   const frags: Json[] = [];
   for (const d of doc.definitions) {
-    if (d.kind === Kind.OPERATION_DEFINITION) {
+    if (d.kind === kind().OPERATION_DEFINITION) {
       ops.push({
         Operation: d.operation,
         Name: d.name?.value ?? '',
@@ -91,7 +91,7 @@ function gqQuery(doc: DocumentNode): Json {
         Directives: gqDirectives(d.directives),
         SelectionSet: gqSelections(d.selectionSet.selections),
       });
-    } else if (d.kind === Kind.FRAGMENT_DEFINITION) {
+    } else if (d.kind === kind().FRAGMENT_DEFINITION) {
       frags.push({ Name: d.name.value, TypeCondition: d.typeCondition.name.value, Directives: gqDirectives(d.directives), SelectionSet: gqSelections(d.selectionSet.selections) });
     }
   }
@@ -105,7 +105,7 @@ function gqInputValue(a: InputValueDefinitionNode): Json {
 }
 
 function gqField(f: FieldDefinitionNode | InputValueDefinitionNode): Json {
-  if (f.kind === Kind.INPUT_VALUE_DEFINITION) return gqInputValue(f);
+  if (f.kind === kind().INPUT_VALUE_DEFINITION) return gqInputValue(f);
   return { Description: desc(f), Name: f.name.value, Arguments: (f.arguments ?? []).map(gqInputValue), Type: gqType(f.type), Directives: gqDirectives(f.directives) };
 }
 
@@ -139,10 +139,10 @@ function gqDefinition(d: DefinitionNode): Json {
 function gqSchema(doc: DocumentNode): Json {
   const out: Record<string, Json[]> = { Schema: [], SchemaExtension: [], Directives: [], Definitions: [], Extensions: [] };
   for (const d of doc.definitions) {
-    if (d.kind === Kind.SCHEMA_DEFINITION || d.kind === Kind.SCHEMA_EXTENSION) {
-      const s = { Description: d.kind === Kind.SCHEMA_DEFINITION ? desc(d) : '', Directives: gqDirectives(d.directives), OperationTypes: (d.operationTypes ?? []).map((o) => ({ Operation: o.operation, Type: o.type.name.value })) };
-      (d.kind === Kind.SCHEMA_DEFINITION ? out.Schema : out.SchemaExtension).push(s);
-    } else if (d.kind === Kind.DIRECTIVE_DEFINITION) {
+    if (d.kind === kind().SCHEMA_DEFINITION || d.kind === kind().SCHEMA_EXTENSION) {
+      const s = { Description: d.kind === kind().SCHEMA_DEFINITION ? desc(d) : '', Directives: gqDirectives(d.directives), OperationTypes: (d.operationTypes ?? []).map((o) => ({ Operation: o.operation, Type: o.type.name.value })) };
+      (d.kind === kind().SCHEMA_DEFINITION ? out.Schema : out.SchemaExtension).push(s);
+    } else if (d.kind === kind().DIRECTIVE_DEFINITION) {
       out.Directives.push({ Description: desc(d), Name: d.name.value, Arguments: (d.arguments ?? []).map(gqInputValue), Locations: d.locations.map((l) => l.value), IsRepeatable: d.repeatable });
     } else if (TYPE_KINDS[d.kind]) {
       (d.kind.endsWith('Extension') ? out.Extensions : out.Definitions).push(gqDefinition(d));
@@ -278,7 +278,7 @@ export function printSchema(doc: Json): string {
 // ---- parsing, validation ----
 
 function parseError(err: unknown, source: string): Error {
-  if (err instanceof GraphQLError) {
+  if (err instanceof graphql().GraphQLError) {
     let msg = err.message.replace(/^Syntax Error: /, '').replace(/\.$/, '').replace(/"([^A-Za-z0-9\s"])"/g, '$1');
     const loc = err.locations?.[0];
     // gqlparser's words for an empty `{}` and for broken strings
@@ -292,9 +292,9 @@ function parseError(err: unknown, source: string): Error {
 
 function parseDoc(text: string, allowEmpty = false): DocumentNode {
   // gqlparser accepts an empty document; graphql-js does not
-  if (allowEmpty && text.replace(/#[^\n]*/g, '').trim() === '') return { kind: Kind.DOCUMENT, definitions: [] };
+  if (allowEmpty && text.replace(/#[^\n]*/g, '').trim() === '') return { kind: kind().DOCUMENT, definitions: [] };
   try {
-    return parse(text, { noLocation: false });
+    return graphql().parse(text, { noLocation: false });
   } catch (err) {
     throw parseError(err, text);
   }
@@ -311,11 +311,18 @@ function schemaDoc(v: unknown): DocumentNode {
 }
 
 /**
- * gqlparser's schema loading: an extension of a type that is not defined defines it; the result
- * must then validate as a schema (graphql-js rules, which match gqlparser's for these cases).
+ * OPA's convertSchema: the schema validated as gqlparser validates it (graphql-schema.ts), then
+ * built as a graphql-js schema for validating queries, without graphql-js's own schema checks
+ * (an extension of a type that is not defined defines it, as in gqlparser).
  */
 function buildSchema(doc: DocumentNode) {
-  const defined = new Set(doc.definitions.filter((d) => 'name' in d && !d.kind.endsWith('Extension') && d.kind !== Kind.DIRECTIVE_DEFINITION).map((d) => (d as { name: { value: string } }).name.value));
+  try {
+    validateSchemaDocument(doc, (text) => graphql().parse(text));
+  } catch (err) {
+    if (err instanceof GqlSchemaError) throw new Error(`Error in gqlparser SchemaDocument to Schema conversion: input:${err.pos.line}: ${err.message}`);
+    throw err;
+  }
+  const defined = new Set(doc.definitions.filter((d) => 'name' in d && !d.kind.endsWith('Extension') && d.kind !== kind().DIRECTIVE_DEFINITION).map((d) => (d as { name: { value: string } }).name.value));
   const definitions = doc.definitions.map((d) => {
     if (!d.kind.endsWith('TypeExtension')) return d;
     const name = (d as { name: { value: string } }).name.value;
@@ -323,11 +330,7 @@ function buildSchema(doc: DocumentNode) {
     defined.add(name);
     return { ...d, kind: d.kind.replace('Extension', 'Definition') } as DefinitionNode;
   });
-  const schema = buildASTSchema({ ...doc, definitions }, { assumeValidSDL: false });
-  // gqlparser does not require a Query root type
-  const errors = validateSchema(schema).filter((e) => e.message !== 'Query root type must be provided.');
-  if (errors.length) throw new Error(errors[0].message);
-  return schema;
+  return graphql().buildASTSchema({ ...doc, definitions }, { assumeValidSDL: true, assumeValid: true });
 }
 
 function validateQuery(query: DocumentNode, schemaNode: DocumentNode): void {
@@ -335,11 +338,11 @@ function validateQuery(query: DocumentNode, schemaNode: DocumentNode): void {
   if (!schema.getQueryType()) {
     // graphql-js cannot validate against a schema without a query root; gqlparser can, and an
     // operation then fails for want of a root type.
-    const op = query.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+    const op = query.definitions.find((d) => d.kind === kind().OPERATION_DEFINITION);
     if (op) throw new Error(`Schema does not support operation type "${op.operation}" in GraphQL string at location ${op.loc?.startToken.line ?? 0}:${op.loc?.startToken.column ?? 0}`);
     return;
   }
-  const errors = validate(schema, query, specifiedRules);
+  const errors = graphql().validate(schema, query, graphql().specifiedRules);
   if (errors.length) {
     const e = errors[0];
     const loc = e.locations?.[0];

@@ -1,13 +1,24 @@
-// json.verify_schema / json.match_schema with ajv (draft-07, formats), errors laid out as OPA's
-// gojsonschema-based implementation reports them: {error, type, field, desc}.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
-import { builtinError, typeError } from './errors.js';
+// json.verify_schema / json.match_schema (OPA's topdown/jsonschema.go) with ajv (draft-07,
+// formats), errors laid out as OPA's gojsonschema reports them: {error, type, field, desc}.
+// Operands as OPA's astValueToJSONSchemaLoader takes them: a string holding JSON, an object or
+// an array; anything else is "wrong type, expected string or object".
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { builtinError } from './errors.js';
+import { lazy } from './lazy.js';
 import type { BuiltinTable } from './types.js';
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: true, logger: false });
-addFormats(ajv);
+const ajvModule = lazy<typeof import('ajv')>('ajv');
+const formatsModule = lazy<{ default: (ajv: Ajv) => Ajv }>('ajv-formats');
+let instance: Ajv | undefined;
+
+/** The validator, made on first use (loading ajv costs a cold start more than it is used). */
+function ajv(): Ajv {
+  if (!instance) {
+    instance = new (ajvModule().Ajv)({ allErrors: true, strict: false, validateSchema: true, logger: false });
+    formatsModule().default(instance);
+  }
+  return instance;
+}
 
 const cache = new Map<string, ValidateFunction | Error>();
 const PRIMITIVES = ['array', 'boolean', 'integer', 'number', 'null', 'object', 'string'];
@@ -33,17 +44,17 @@ function badType(schema: unknown): string | undefined {
   return undefined;
 }
 
-function schemaOf(name: string, pos: number, v: unknown): unknown {
+/** OPA's astValueToJSONSchemaLoader: the JSON value of an operand, or its error text. */
+function loaderOf(v: unknown): unknown {
   if (typeof v === 'string') {
     try {
       return JSON.parse(v);
-    } catch (err) {
-      throw builtinError(name, `${(err as Error).message}`);
+    } catch {
+      throw new Error('invalid JSON string');
     }
   }
   if (v !== null && typeof v === 'object') return v;
-  if (typeof v === 'boolean') return v;
-  throw typeError(name, pos, v, 'string', 'object', 'boolean');
+  throw new Error('wrong type, expected string or object');
 }
 
 function compileSchema(schema: unknown): ValidateFunction {
@@ -54,7 +65,7 @@ function compileSchema(schema: unknown): ValidateFunction {
     if (bad) hit = new Error(`has a primitive type that is NOT VALID -- given: /${bad}/ Expected valid values are:[${PRIMITIVES.join(' ')}]`);
     else {
       try {
-        hit = ajv.compile(schema as object);
+        hit = ajv().compile(schema as object);
       } catch (err) {
         hit = new Error((err as Error).message);
       }
@@ -132,38 +143,95 @@ function describe(e: ErrorObject, doc: unknown): Record<string, string> {
       type = 'array_max_items';
       desc = `Array must have at most ${String(p.limit)} items`;
       break;
+    case 'exclusiveMinimum':
+      type = 'number_gt';
+      desc = `Must be greater than ${String(p.limit)}`;
+      break;
+    case 'exclusiveMaximum':
+      type = 'number_lt';
+      desc = `Must be less than ${String(p.limit)}`;
+      break;
+    case 'multipleOf':
+      type = 'multiple_of';
+      desc = `Must be a multiple of ${String(p.multipleOf)}`;
+      break;
+    case 'uniqueItems':
+      type = 'unique';
+      // ajv names the later index first; gojsonschema the earlier
+      desc = `array items[${Math.min(Number(p.i), Number(p.j))},${Math.max(Number(p.i), Number(p.j))}] must be unique`;
+      break;
+    case 'minProperties':
+      type = 'array_min_properties';
+      desc = `Must have at least ${String(p.limit)} properties`;
+      break;
+    case 'maxProperties':
+      type = 'array_max_properties';
+      desc = `Must have at most ${String(p.limit)} properties`;
+      break;
+    case 'anyOf':
+      type = 'number_any_of';
+      desc = 'Must validate at least one schema (anyOf)';
+      break;
+    case 'oneOf':
+      type = 'number_one_of';
+      desc = 'Must validate one and only one schema (oneOf)';
+      break;
+    case 'not':
+      type = 'number_not';
+      desc = 'Must not validate the schema (not)';
+      break;
+    case 'dependencies':
+    case 'dependentRequired':
+      type = 'missing_dependency';
+      desc = `Has a dependency on ${String(p.property ?? p.missingProperty)}`;
+      break;
+    case 'contains':
+      type = 'contains';
+      desc = 'At least one of the items must match';
+      break;
+    case 'additionalItems':
+      type = 'array_no_additional_items';
+      desc = 'No additional items allowed on array';
+      break;
+    case 'propertyNames':
+      type = 'invalid_property_name';
+      desc = `Property name of "${String(p.propertyName)}" does not match`;
+      break;
+    case 'if':
+      type = p.failingKeyword === 'else' ? 'condition_else' : 'condition_then';
+      desc = p.failingKeyword === 'else' ? 'Must validate "else" as "if" was not valid' : 'Must validate "then" as "if" was valid';
+      break;
+    case 'false schema':
+      type = 'false';
+      desc = 'False always fails validation';
+      break;
   }
   if (field === '') field = '(root)';
   return { error: `${field}: ${desc}`, type, field, desc };
 }
 
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 export const jsonSchemaBuiltins: BuiltinTable = {
+  // [true, null] for a valid schema, else [false, "jsonschema: <why>"]: never an error
   'json.verify_schema': (schema) => {
-    const name = 'json.verify_schema';
-    const s = schemaOf(name, 1, schema);
     try {
-      compileSchema(s);
+      compileSchema(loaderOf(schema));
       return [true, null];
     } catch (err) {
-      return [false, (err as Error).message];
+      return [false, `jsonschema: ${message(err)}`];
     }
   },
+  // [valid, errors]; a document or schema that cannot be loaded is a builtin error
   'json.match_schema': (document, schema) => {
     const name = 'json.match_schema';
-    let doc = document;
-    if (typeof document === 'string') {
-      try {
-        doc = JSON.parse(document);
-      } catch (err) {
-        throw builtinError(name, (err as Error).message);
-      }
-    } else if (document === null || typeof document !== 'object') throw typeError(name, 1, document, 'string', 'object', 'array');
-    const s = schemaOf(name, 2, schema);
+    let doc: unknown;
     let validate: ValidateFunction;
     try {
-      validate = compileSchema(s);
+      doc = loaderOf(document);
+      validate = compileSchema(loaderOf(schema));
     } catch (err) {
-      throw builtinError(name, `${name}: ${(err as Error).message}`);
+      throw builtinError(name, message(err));
     }
     if (validate(doc)) return [true, []];
     return [false, (validate.errors ?? []).map((e) => describe(e, doc))];

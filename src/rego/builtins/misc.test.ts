@@ -35,7 +35,7 @@ describe('strings.render_template', () => {
 describe('json schema', () => {
   it('verify_schema', () => {
     expect(call('json.verify_schema', { type: 'object' })).toEqual([true, null]);
-    expect(call('json.verify_schema', '{"type": "nope"}')).toEqual([false, 'has a primitive type that is NOT VALID -- given: /nope/ Expected valid values are:[array boolean integer number null object string]']);
+    expect(call('json.verify_schema', '{"type": "nope"}')).toEqual([false, 'jsonschema: has a primitive type that is NOT VALID -- given: /nope/ Expected valid values are:[array boolean integer number null object string]']);
   });
   it('match_schema reports missing fields and extra properties like gojsonschema', () => {
     const schema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false };

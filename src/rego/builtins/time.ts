@@ -1,10 +1,10 @@
 // time.* (OPA's topdown/time.go): Go layouts, IANA zones through Intl, int64 nanoseconds as bigints.
 // Nanosecond arguments: the planner passes them as json.marshal text (HOST_BUILTIN_EXACT_ARGS), so
 // int64 values beyond 2^53 arrive as exact bigints; direct callers may pass JS numbers.
-import { builtinError, num, str, typeError } from './errors.js';
+import { builtinError, operandError, str, typeError } from './errors.js';
 import { perEvaluation } from './eval-scope.js';
 import { civil, formatGo, GoParseError, parseGo, WEEKDAYS, type GoTime } from './golayout.js';
-import { resolveZone } from './tz.js';
+import { resolveZone, zoneAt } from './tz.js';
 import type { BuiltinTable } from './types.js';
 
 const INT64_MIN = -(2n ** 63n);
@@ -45,12 +45,12 @@ function timeOf(ns: bigint, zone: string): GoTime {
   return { sec, nsec: Number(rem), zone };
 }
 
-/** OPA's tzTime: a number (ns, UTC) or [ns, tz?, layout?]. */
+/** OPA's tzTime: a number (ns, UTC) or [ns, tz?, layout?]; the layout as given ("" when none). */
 function tzTime(name: string, a: unknown): { t: GoTime; layout: string } {
   const want = 'either number (ns) or [number (ns), string (tz)]';
   let nsVal: unknown = a;
   let zone = 'UTC';
-  let layout = NAMED_LAYOUTS.RFC3339Nano;
+  let layout = '';
   if (Array.isArray(a)) {
     if (a.length === 0) throw typeError(name, 1, a, want);
     nsVal = a[0];
@@ -63,12 +63,17 @@ function tzTime(name: string, a: unknown): { t: GoTime; layout: string } {
         throw builtinError(name, (err as Error).message);
       }
     }
-    if (a.length > 2) {
-      const l = str(name, a[2], 1);
-      layout = NAMED_LAYOUTS[l] ?? l;
-    }
+    if (a.length > 2) layout = str(name, a[2], 1);
   } else if (!isNum(a)) throw typeError(name, 1, a, want);
   return { t: timeOf(nsToInt(name, nsVal as number | bigint), zone), layout };
+}
+
+/** OPA's IntOperand: a number that is an integer. */
+function intOperand(name: string, v: unknown, pos: number): number {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v !== 'number') throw typeError(name, pos, v, 'number');
+  if (!Number.isInteger(v)) throw operandError(name, pos, 'must be integer number but got floating-point number');
+  return v;
 }
 
 function checkRange(name: string, ns: bigint): bigint {
@@ -98,37 +103,107 @@ const UNIT_NS: Record<string, bigint> = {
   h: 3600n * NS,
 };
 
-/** Go's time.ParseDuration. */
-export function parseDuration(s: string): bigint {
-  const orig = s;
-  const q = JSON.stringify(orig);
+/** Go's time.quote: ASCII as it is (quotes and backslashes escaped), other bytes as \xNN. */
+function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x80 || c < 0x20) {
+      for (const b of Buffer.from(ch, 'utf8')) out += '\\x' + b.toString(16).padStart(2, '0');
+    } else out += ch === '"' || ch === '\\' ? '\\' + ch : ch;
+  }
+  return out + '"';
+}
+
+const U64_LIMIT = 1n << 63n;
+
+/** Go's time.ParseDuration, digit for digit (fractions through float64, as Go computes them). */
+export function parseDuration(orig: string): bigint {
+  const invalid = () => new Error(`time: invalid duration ${goQuote(orig)}`);
+  let s = orig;
+  let d = 0n;
   let neg = false;
-  if (s[0] === '-' || s[0] === '+') {
+  if (s !== '' && (s[0] === '-' || s[0] === '+')) {
     neg = s[0] === '-';
     s = s.slice(1);
   }
   if (s === '0') return 0n;
-  if (s === '') throw new Error(`time: invalid duration ${q}`);
-  let total = 0n;
+  if (s === '') throw invalid();
   while (s !== '') {
-    const m = /^(\d*)(?:\.(\d*))?/.exec(s) as RegExpExecArray;
-    if (m[0] === '' || m[0] === '.' ) throw new Error(`time: invalid duration ${q}`);
-    s = s.slice(m[0].length);
-    const u = /^[^\d.]*/.exec(s) as RegExpExecArray;
-    if (u[0] === '') throw new Error(`time: missing unit in duration ${q}`);
-    const unit = UNIT_NS[u[0]];
-    if (unit === undefined) throw new Error(`time: unknown unit ${JSON.stringify(u[0])} in duration ${q}`);
-    s = s.slice(u[0].length);
-    const whole = BigInt(m[1] || '0');
-    const fracDigits = m[2] ?? '';
-    let v = whole * unit;
-    if (fracDigits) v += (BigInt(fracDigits) * unit) / 10n ** BigInt(fracDigits.length);
-    total += v;
-    if (total > 2n ** 63n) throw new Error(`time: invalid duration ${q}`);
+    if (!(s[0] === '.' || (s[0]! >= '0' && s[0]! <= '9'))) throw invalid();
+    // leadingInt: [0-9]*, an error past 2^63
+    let i = 0;
+    let v = 0n;
+    for (; i < s.length && s[i]! >= '0' && s[i]! <= '9'; i++) {
+      v = v * 10n + BigInt(s.charCodeAt(i) - 48);
+      if (v > U64_LIMIT) throw invalid();
+    }
+    const pre = i > 0;
+    s = s.slice(i);
+    // leadingFraction: (\.[0-9]*)?, digits past overflow dropped
+    let f = 0n;
+    let scale = 1;
+    let post = false;
+    if (s !== '' && s[0] === '.') {
+      s = s.slice(1);
+      let j = 0;
+      let overflow = false;
+      for (; j < s.length && s[j]! >= '0' && s[j]! <= '9'; j++) {
+        if (overflow) continue;
+        if (f > (U64_LIMIT - 1n) / 10n) {
+          overflow = true;
+          continue;
+        }
+        const y = f * 10n + BigInt(s.charCodeAt(j) - 48);
+        if (y > U64_LIMIT) {
+          overflow = true;
+          continue;
+        }
+        f = y;
+        scale *= 10;
+      }
+      post = j > 0;
+      s = s.slice(j);
+    }
+    if (!pre && !post) throw invalid();
+    let k = 0;
+    while (k < s.length && s[k] !== '.' && !(s[k]! >= '0' && s[k]! <= '9')) k++;
+    if (k === 0) throw new Error(`time: missing unit in duration ${goQuote(orig)}`);
+    const u = s.slice(0, k);
+    s = s.slice(k);
+    const unit = UNIT_NS[u];
+    if (unit === undefined) throw new Error(`time: unknown unit ${goQuote(u)} in duration ${goQuote(orig)}`);
+    if (v > U64_LIMIT / unit) throw invalid();
+    v *= unit;
+    if (f > 0n) {
+      // float64, as Go: nanosecond-accurate for fractions of the largest unit
+      v += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
+      if (v > U64_LIMIT) throw invalid();
+    }
+    d += v;
+    if (d > U64_LIMIT) throw invalid();
   }
-  if (neg) total = -total;
-  if (total > INT64_MAX) throw new Error(`time: invalid duration ${q}`);
-  return total;
+  if (neg) return -d;
+  if (d > INT64_MAX) throw invalid();
+  return d;
+}
+
+/**
+ * Unix seconds of a civil time in `tz`, as Go's time.Date finds them (fields normalized, the
+ * offset looked up at the local time taken as UTC, then at the result if that crossed a change).
+ */
+function unixOfCivil(tz: string, year: number, month: number, day: number, hour: number, min: number, sec: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, min, sec, 0);
+  const local = d.getTime() / 1000;
+  if (!Number.isFinite(local)) return NaN;
+  if (tz === 'UTC') return local;
+  const off = zoneAt(tz, local).offset;
+  if (off === 0) return local;
+  const utc = local - off;
+  const off2 = zoneAt(tz, utc).offset;
+  return off2 === off ? utc : local - off2;
 }
 
 function civilOf(name: string, a: unknown) {
@@ -146,7 +221,8 @@ export const timeBuiltins: BuiltinTable = {
   'time.now_ns': () => perEvaluation('time.now_ns', () => BigInt(Date.now()) * 1000000n),
   'time.parse_ns': (layout, value) => {
     const name = 'time.parse_ns';
-    return parse(name, str(name, layout, 1), str(name, value, 2));
+    const l = str(name, layout, 1);
+    return parse(name, NAMED_LAYOUTS[l] ?? l, str(name, value, 2));
   },
   'time.parse_rfc3339_ns': (value) => {
     const name = 'time.parse_rfc3339_ns';
@@ -172,21 +248,19 @@ export const timeBuiltins: BuiltinTable = {
   'time.weekday': (x) => WEEKDAYS[civilOf('time.weekday', x).weekday],
   'time.format': (x) => {
     const { t, layout } = tzTime('time.format', x);
-    return formatGo(t, layout);
+    return formatGo(t, layout === '' ? NAMED_LAYOUTS.RFC3339Nano : (NAMED_LAYOUTS[layout] ?? layout));
   },
   'time.add_date': (ns, years, months, days) => {
+    // Go's t.AddDate: the civil date in the time's zone moved and normalized, the clock kept
     const name = 'time.add_date';
-    const t = timeOf(nsToInt(name, isNum(ns) ? ns : num(name, ns, 1)), 'UTC');
-    const y = num(name, years, 2);
-    const mo = num(name, months, 3);
-    const dd = num(name, days, 4);
+    const { t } = tzTime(name, ns);
+    const y = intOperand(name, years, 2);
+    const mo = intOperand(name, months, 3);
+    const dd = intOperand(name, days, 4);
     const c = civil(t);
-    const d = new Date(0);
-    d.setUTCFullYear(c.year + Math.trunc(y), c.month - 1 + Math.trunc(mo), c.day + Math.trunc(dd));
-    d.setUTCHours(c.hour, c.minute, c.second, 0);
-    const ms = d.getTime();
-    if (!Number.isFinite(ms)) throw builtinError(name, 'time outside of valid range');
-    return checkRange(name, BigInt(ms / 1000) * NS + BigInt(t.nsec));
+    const unix = unixOfCivil(t.zone, c.year + y, c.month + mo, c.day + dd, c.hour, c.minute, c.second);
+    if (!Number.isFinite(unix)) throw builtinError(name, 'time outside of valid range');
+    return checkRange(name, BigInt(unix) * NS + BigInt(t.nsec));
   },
   'time.diff': (a, b) => {
     const name = 'time.diff';

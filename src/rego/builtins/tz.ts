@@ -27,11 +27,16 @@ function formatter(tz: string): Intl.DateTimeFormat {
 export function resolveZone(name: string): string {
   if (name === '' || name === 'UTC') return 'UTC';
   if (name === 'Local') return process.env.TZ || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  // Go's LoadLocation refuses paths; zone files are named case-sensitively
+  if (name.includes('..') || name.startsWith('/') || name.startsWith('\\')) throw new Error('time: invalid location name');
+  let f: Intl.DateTimeFormat;
   try {
-    formatter(name);
+    f = formatter(name);
   } catch {
     throw new Error(`unknown time zone ${name}`);
   }
+  const canonical = f.resolvedOptions().timeZone;
+  if (canonical !== name && canonical.toLowerCase() === name.toLowerCase()) throw new Error(`unknown time zone ${name}`);
   return name;
 }
 

@@ -10,15 +10,17 @@ import {
   locationString,
   operatorName,
   refToString,
+  ruleKind,
   termToString,
   walkExprs,
   walkTerms,
-} from './ast-util.js';
+} from '../ast/index.js';
 import { BUILTINS, typeToString, wantString } from './builtins.js';
-import { TypeChecker } from './check.js';
+import { TypeChecker } from './typecheck.js';
+import type { Graph } from './graph.js';
 import { COMPILE_ERR, RECURSION_ERR, TYPE_ERR, error, type CompileContext } from './context.js';
 import { importName, importString } from './resolve.js';
-import { TreeNode, ruleRef, rulesDynamic } from './ruletree.js';
+import { TreeNode, ruleRef } from './ruletree.js';
 
 const rootDocs = new Set(['data', 'input']);
 
@@ -76,10 +78,6 @@ export function checkDuplicateImports(c: CompileContext): void {
 
 // ------------------------------------------------------------------ rule conflicts
 
-function ruleKind(r: Rule): 'single' | 'multi' {
-  return r.head.multiValue || (r.head.key !== undefined && r.head.value === undefined) ? 'multi' : 'single';
-}
-export { ruleKind };
 
 function rewriteVarsInRef(ref: Term[], rw: Map<string, string>): Term[] {
   const cpy = structuredClone(ref);
@@ -235,62 +233,7 @@ function arityMismatch(name: string, expr: Expr, exp: number, act: number): Rego
   return error(TYPE_ERR, `function ${name} has arity ${exp}, got ${act} argument${act !== 1 ? 's' : ''}`, expr.location);
 }
 
-// ------------------------------------------------------------------ graph & recursion
-
-export class Graph {
-  adj = new Map<Rule, Set<Rule>>();
-  nodes = new Set<Rule>();
-  addNode(r: Rule) {
-    this.nodes.add(r);
-  }
-  addDependency(u: Rule, v: Rule) {
-    this.addNode(u);
-    this.addNode(v);
-    const s = this.adj.get(u) ?? new Set<Rule>();
-    s.add(v);
-    this.adj.set(u, s);
-  }
-  deps(r: Rule): Rule[] {
-    return [...(this.adj.get(r) ?? [])];
-  }
-  /** Dependencies first (OPA's Graph.Sort); undefined on a cycle. */
-  sort(): Rule[] | undefined {
-    const sorted: Rule[] = [];
-    const marked = new Set<Rule>();
-    const temp = new Set<Rule>();
-    const visit = (n: Rule): boolean => {
-      if (temp.has(n)) return false;
-      if (marked.has(n)) return true;
-      temp.add(n);
-      for (const d of this.deps(n)) if (!visit(d)) return false;
-      marked.add(n);
-      temp.delete(n);
-      sorted.push(n);
-      return true;
-    };
-    for (const n of this.nodes) if (!visit(n)) return undefined;
-    return sorted;
-  }
-}
-
-export function buildGraph(c: CompileContext): Graph {
-  const g = new Graph();
-  for (const { module } of c.sorted) {
-    for (const rule of module.rules) {
-      for (let a: Rule | undefined = rule; a; a = a.else) {
-        g.addNode(a);
-        const only: Rule = { ...a, else: undefined };
-        walkTerms(only, (t) => {
-          if (t.value.type === 'ref') {
-            for (const b of rulesDynamic(c.ruleTree, t.value.value)) for (let n: Rule | undefined = b; n; n = n.else) g.addDependency(a, n);
-          }
-          return false;
-        });
-      }
-    }
-  }
-  return g;
-}
+// ------------------------------------------------------------------ recursion
 
 export function checkRecursion(c: CompileContext, g: Graph): void {
   const name = (r: Rule) => refToString(ruleRef(r, c.moduleOf(r)));

@@ -1,7 +1,7 @@
 // Shared compiler state (OPA's Compiler struct, reduced to what the stages use).
 import type { Body, Location, Module, RegoError, Rule, Term } from '../ast/types.js';
 import { builtinArity } from './builtins.js';
-import { refToString, varsOf } from './ast-util.js';
+import { refToString, varsOf } from '../ast/index.js';
 import type { TreeNode } from './ruletree.js';
 import type { TypeEnv } from './typeenv.js';
 

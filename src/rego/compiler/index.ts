@@ -2,10 +2,22 @@
 // OPA's compiler (v1/ast/compile.go, EvalModeIR) leaves them for OPA's planner. Stages run in
 // OPA's order and compilation stops after the first stage that reports errors.
 import type { Body, Module, RegoError, Rule, Term } from '../ast/types.js';
-import { RESERVED_VARS, SAFETY_PARAMS, isGenerated, isWildcard, refToString, varsOf, walkExprs, clone, isCall, operatorName } from './ast-util.js';
+import {
+  RESERVED_VARS,
+  SAFETY_PARAMS,
+  isGenerated,
+  isWildcard,
+  refToString,
+  varsOf,
+  walkExprs,
+  clone,
+  isCall,
+  operatorName,
+  ruleKind,
+} from '../ast/index.js';
+import { isStackOverflow } from '../deep-stack.js';
 import { BUILTINS } from './builtins.js';
 import {
-  buildGraph,
   checkDeprecatedBuiltins,
   checkDuplicateImports,
   checkKeywordOverrides,
@@ -13,10 +25,9 @@ import {
   checkRootDocumentOverrides,
   checkRuleConflicts,
   checkUndefinedFuncs,
-  ruleKind,
-  type Graph,
 } from './checks.js';
-import { COMPILE_ERR, CompileContext, LocalVarGen, error } from './context.js';
+import { buildGraph, type Graph } from './graph.js';
+import { COMPILE_ERR, CompileContext, ERROR_LIMIT, LocalVarGen, error } from './context.js';
 import { headMayHaveVars, rewriteLocalVars, rewriteQueryLocalVars } from './localvars.js';
 import { normalizeRootDocs } from './normalize.js';
 import { resolveAllRefs, resolveQuery } from './resolve.js';
@@ -41,14 +52,15 @@ import {
 } from './rewrites.js';
 import { TreeNode, buildRuleTree, groundPrefix, ruleRef } from './ruletree.js';
 import { checkSafetyRuleBodies, checkSafetyRuleHeads, reorderBodyForSafety, safetyErrors } from './safety.js';
-import { checkTypes, checkQueryTypes } from './check.js';
+import { checkTypes, checkQueryTypes } from './typecheck.js';
+import { type ModuleStageName, type QueryStageName, type StageHooks } from './stages.js';
 import type { CompileInput, CompileOutput, CompiledPolicy, CompiledQuery, RuleSet } from './types.js';
 
 export type { CompileInput, CompileOutput, CompiledPolicy, CompiledQuery, RuleSet } from './types.js';
+export { MODULE_STAGES, QUERY_STAGES, type ModuleStageName, type QueryStageName, type StageHooks } from './stages.js';
 export { BUILTINS, lookupBuiltin, builtinArity } from './builtins.js';
-export { formatModule, formatBody, formatPolicy } from './print.js';
 
-type Stage = [name: string, run: (c: CompileContext) => void];
+type Stage = [name: ModuleStageName, run: (c: CompileContext) => void];
 
 function moduleStages(graph: { g?: Graph }): Stage[] {
   return [
@@ -99,12 +111,18 @@ function allBranches(r: Rule): Rule[] {
   return out;
 }
 
-/** Compiles modules, then each query against them (OPA's Compiler + QueryCompiler). */
+/**
+ * Compiles modules, then each query against them (OPA's Compiler + QueryCompiler). Errors come
+ * back as `errors`; only a JavaScript stack overflow is thrown.
+ */
 export function compileModules(input: CompileInput): CompileOutput {
   const c = new CompileContext(!!input.strict);
   try {
     return compileInner(c, input);
   } catch (err) {
+    // A JavaScript stack overflow (input nested deeper than this thread's stack) is the
+    // caller's to retry on a deeper stack (deep-stack.ts).
+    if (isStackOverflow(err)) throw err;
     // Fail closed: an internal error is a compile error, never a crash of the host.
     const msg = err instanceof Error ? err.message : String(err);
     return { errors: [...c.errors, error(COMPILE_ERR, `internal compiler error: ${msg}`)] };
@@ -117,14 +135,16 @@ function compileInner(c: CompileContext, input: CompileInput): CompileOutput {
   for (const { module } of c.sorted) for (const rule of module.rules) for (const r of allBranches(rule)) c.ruleModule.set(r, module);
 
   const graph: { g?: Graph } = {};
-  for (const [, run] of moduleStages(graph)) {
+  const hooks = input.stages;
+  for (const [stage, run] of moduleStages(graph)) {
     run(c);
+    if (!c.failed() && hooks?.afterModuleStage) c.err(...(hooks.afterModuleStage(stage, c.sorted) ?? []));
     if (c.failed()) return { errors: c.errors };
   }
 
   const queries: CompiledQuery[] = [];
   for (const q of input.queries) {
-    const r = compileQuery(c, q.name, normalizeRootDocs(clone(q.body)));
+    const r = compileQuery(c, q.name, normalizeRootDocs(clone(q.body)), hooks);
     if (r.errors.length > 0) return { errors: r.errors };
     queries.push(r.query!);
   }
@@ -141,54 +161,73 @@ function compileInner(c: CompileContext, input: CompileInput): CompileOutput {
   return { policy, errors: [] };
 }
 
-function compileQuery(c: CompileContext, name: string, body: Body): { query?: CompiledQuery; errors: RegoError[] } {
-  if (body.length === 0) return { errors: [error(COMPILE_ERR, 'empty query cannot be compiled')] };
-  const fail = (errors: RegoError[]) => ({ errors: errors.slice(0, 10) });
-  if (c.strict) {
-    const e = checkRootDocumentOverrides([], [body]);
-    if (e.length) return fail(e);
-  }
-  body = resolveQuery(body);
-  const lv = rewriteQueryLocalVars(LocalVarGen.forNode(body, 'q'), body, c.strict);
-  if (lv.errors.length) return fail(lv.errors);
-  body = lv.body;
-  const rewritten = lv.rewritten;
-  let e = rewriteQueryTemplateStrings(LocalVarGen.forNode(body, 'q'), c.getArity, rewritten, body);
-  if (e.length) return fail(e);
-  e = checkVoidCalls(body);
-  if (e.length) return fail(e);
-  body = erasePrintCallsInBody(body);
-  body = rewriteExprTermsInBody(LocalVarGen.forNode(body, 'q'), body);
-  rewriteComprehensionTermsIn(LocalVarGen.forNode(body, 'q'), body);
-  {
-    const gen = LocalVarGen.forNode(body, 'q');
+/** The query compiler's state between stages (OPA's queryCompiler and its QueryContext). */
+interface QueryState {
+  c: CompileContext;
+  body: Body;
+  /** generated var -> user var, set by RewriteLocalVars (OPA's queryCompiler.RewrittenVars) */
+  rewritten: Map<string, string>;
+}
+
+type QueryStage = [name: QueryStageName, run: (q: QueryState) => RegoError[] | void];
+
+/** OPA's queryCompiler.Compile stages, in its order (v1/ast/compile.go). */
+const QUERY_STAGE_LIST: QueryStage[] = [
+  ['CheckKeywordOverrides', (q) => (q.c.strict ? checkRootDocumentOverrides([], [q.body]) : [])],
+  ['ResolveRefs', (q) => void (q.body = resolveQuery(q.body))],
+  ['RewriteLocalVars', (q) => {
+    const lv = rewriteQueryLocalVars(LocalVarGen.forNode(q.body, 'q'), q.body, q.c.strict);
+    if (lv.errors.length) return lv.errors;
+    q.body = lv.body;
+    q.rewritten = lv.rewritten;
+  }],
+  ['RewriteTemplateStrings', (q) => rewriteQueryTemplateStrings(LocalVarGen.forNode(q.body, 'q'), q.c.getArity, q.rewritten, q.body)],
+  ['CheckVoidCalls', (q) => checkVoidCalls(q.body)],
+  ['RewritePrintCalls', (q) => void (q.body = erasePrintCallsInBody(q.body))],
+  ['RewriteExprTerms', (q) => void (q.body = rewriteExprTermsInBody(LocalVarGen.forNode(q.body, 'q'), q.body))],
+  ['RewriteComprehensionTerms', (q) => void rewriteComprehensionTermsIn(LocalVarGen.forNode(q.body, 'q'), q.body)],
+  ['RewriteWithValues', (q) => {
+    const gen = LocalVarGen.forNode(q.body, 'q');
     let werr: RegoError | undefined;
-    body = transformBodies(body, (b) => {
-      const r = rewriteWithModifiersInBody(c, gen, b);
+    q.body = transformBodies(q.body, (b) => {
+      const r = rewriteWithModifiersInBody(q.c, gen, b);
       if (r.err && !werr) werr = r.err;
       return r.body;
     })!;
-    if (werr) return fail([werr]);
-  }
-  e = checkUndefinedFuncs(c, body, rewritten);
-  if (e.length) return fail(e);
-  const reordered = reorderBodyForSafety(c.getArity, new Set(RESERVED_VARS), body);
-  e = safetyErrors(reordered.unsafe, rewritten);
-  if (e.length) return fail(e);
-  body = reordered.body;
-  body = rewriteDynamics(LocalVarGen.forNode(body, 'q'), body);
-  e = checkQueryTypes(c, body, rewritten);
-  if (e.length) return fail(e);
-  if (c.strict) {
-    e = checkDeprecatedBuiltins(body);
-    if (e.length) return fail(e);
+    return werr ? [werr] : [];
+  }],
+  ['CheckUndefinedFuncs', (q) => checkUndefinedFuncs(q.c, q.body, q.rewritten)],
+  ['CheckSafety', (q) => {
+    const reordered = reorderBodyForSafety(q.c.getArity, new Set(RESERVED_VARS), q.body);
+    const e = safetyErrors(reordered.unsafe, q.rewritten);
+    if (e.length) return e;
+    q.body = reordered.body;
+  }],
+  ['RewriteDynamicTerms', (q) => void (q.body = rewriteDynamics(LocalVarGen.forNode(q.body, 'q'), q.body))],
+  ['CheckTypes', (q) => checkQueryTypes(q.c, q.body, q.rewritten)],
+  ['CheckDeprecatedBuiltins', (q) => (q.c.strict ? checkDeprecatedBuiltins(q.body) : [])],
+];
+
+function compileQuery(c: CompileContext, name: string, body: Body, hooks: StageHooks | undefined): { query?: CompiledQuery; errors: RegoError[] } {
+  if (body.length === 0) return { errors: [error(COMPILE_ERR, 'empty query cannot be compiled')] };
+  const fail = (errors: RegoError[]) => ({ errors: errors.slice(0, ERROR_LIMIT) });
+  const q: QueryState = { c, body, rewritten: new Map() };
+  for (const [stage, run] of QUERY_STAGE_LIST) {
+    const e = run(q);
+    if (e && e.length) return fail(e);
+    if (hooks?.afterQueryStage) {
+      const view = { name, body: q.body };
+      const he = hooks.afterQueryStage(stage, view);
+      if (he && he.length) return fail(he);
+      q.body = view.body;
+    }
   }
   const bindings: CompiledQuery['bindings'] = [];
-  for (const v of [...varsOf(body, SAFETY_PARAMS)].filter((x) => !RESERVED_VARS.has(x)).sort()) {
-    const rw = rewritten.get(v) ?? v;
+  for (const v of [...varsOf(q.body, SAFETY_PARAMS)].filter((x) => !RESERVED_VARS.has(x)).sort()) {
+    const rw = q.rewritten.get(v) ?? v;
     if (!isGenerated(rw) && !isWildcard(rw)) bindings.push({ name: rw, var: v });
   }
-  return { query: { name, body, bindings, rewrittenVars: rewritten }, errors: [] };
+  return { query: { name, body: q.body, bindings, rewrittenVars: q.rewritten }, errors: [] };
 }
 
 function collectRuleSets(c: CompileContext): Map<string, RuleSet> {

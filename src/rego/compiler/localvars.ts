@@ -4,6 +4,7 @@
 // misuse is reported with OPA's messages (`var x assigned above`, `declared var x unused`...).
 import type { Body, Every, Expr, Rule, Term, With } from '../ast/types.js';
 import {
+  clone,
   isAssignment,
   isEvery,
   isGenerated,
@@ -17,8 +18,8 @@ import {
   varsOf,
   walkTerms,
   refToString,
-  showVar,
-} from './ast-util.js';
+  varToString,
+} from '../ast/index.js';
 import { COMPILE_ERR, error, type CompileContext, type LocalVarGen } from './context.js';
 import type { RegoError } from '../ast/types.js';
 import { declaredVars } from './resolve.js';
@@ -120,13 +121,13 @@ type Errs = RegoError[];
 function rewriteDeclaredVar(g: LocalVarGen, stack: LocalDeclaredVars, v: string, occ: Occ): { gv?: string; err?: string } {
   switch (stack.occurrence(v)) {
     case 'seen':
-      return { err: `var ${showVar(v)} referenced above` };
+      return { err: `var ${varToString(v)} referenced above` };
     case 'assigned':
-      return { err: `var ${showVar(v)} assigned above` };
+      return { err: `var ${varToString(v)} assigned above` };
     case 'declared':
-      return { err: `var ${showVar(v)} declared above` };
+      return { err: `var ${varToString(v)} declared above` };
     case 'arg':
-      return { err: `arg ${showVar(v)} redeclared` };
+      return { err: `arg ${varToString(v)} redeclared` };
   }
   const gv = g.generate();
   stack.insert(v, gv, occ);
@@ -177,7 +178,7 @@ function rewriteDeclaredVarsInTerm(g: LocalVarGen, stack: LocalDeclaredVars, ter
       term.value = {
         type: 'object',
         value: v.value.map(([k, x]) => {
-          const kc = structuredClone(k);
+          const kc = clone(k);
           rewriteTermRecursive(g, stack, kc, errs, strict);
           rewriteTermRecursive(g, stack, x, errs, strict);
           return [kc, x] as [Term, Term];
@@ -188,7 +189,7 @@ function rewriteDeclaredVarsInTerm(g: LocalVarGen, stack: LocalDeclaredVars, ter
       term.value = {
         type: 'set',
         value: v.value.map((x) => {
-          const xc = structuredClone(x);
+          const xc = clone(x);
           rewriteTermRecursive(g, stack, xc, errs, strict);
           return xc;
         }),
@@ -308,7 +309,7 @@ function rewriteDeclaredAssignment(g: LocalVarGen, stack: LocalDeclaredVars, exp
 }
 
 function rewriteSomeDecl(g: LocalVarGen, stack: LocalDeclaredVars, expr: Expr, errs: Errs, strict: boolean): Expr | undefined {
-  const e = structuredClone(expr);
+  const e = clone(expr);
   const decl = e.terms as { type: 'some'; symbols: Term[]; location?: Expr['location'] };
   for (const sym of decl.symbols) {
     const v = sym.value;
@@ -348,7 +349,7 @@ function rewriteSomeDecl(g: LocalVarGen, stack: LocalDeclaredVars, expr: Expr, e
 }
 
 function rewriteEvery(g: LocalVarGen, stack: LocalDeclaredVars, expr: Expr, errs: Errs, strict: boolean): Expr | undefined {
-  const e = structuredClone(expr);
+  const e = clone(expr);
   const every = e.terms as Every;
   rewriteTermRecursive(g, stack, every.domain, errs, strict);
   stack.push();
@@ -422,7 +423,7 @@ function checkUnusedAssignedVars(body: Body, stack: LocalDeclaredVars, used: Set
   dvs.vs.forEach((gv, k) => reversed.set(gv, k));
   for (const gv of [...unused].sort()) {
     const at = body.find((e) => varsOf(e).has(gv)) ?? body[0];
-    errs.push(error(COMPILE_ERR, `assigned var ${showVar(reversed.get(gv)!)} unused`, at?.location));
+    errs.push(error(COMPILE_ERR, `assigned var ${varToString(reversed.get(gv)!)} unused`, at?.location));
   }
 }
 
@@ -443,7 +444,7 @@ function checkUnusedDeclaredVars(body: Body, stack: LocalDeclaredVars, used: Set
     const rv = reversed.get(gv)!;
     if (isGenerated(rv)) continue;
     const at = body.find((e) => declaredVars(e).has(rv)) ?? body[0];
-    errs.push(error(COMPILE_ERR, `declared var ${showVar(rv)} unused`, at?.location));
+    errs.push(error(COMPILE_ERR, `declared var ${varToString(rv)} unused`, at?.location));
   }
 }
 
@@ -469,9 +470,9 @@ function rewriteNestedHeadComprehensions(c: CompileContext, g: LocalVarGen, rule
         t.value = {
           type: 'object',
           value: v.value.map(([k, x]) => {
-            const kc = structuredClone(k);
+            const kc = clone(k);
             walkTerms(kc, visit);
-            const xc = structuredClone(x);
+            const xc = clone(x);
             walkTerms(xc, visit);
             return [kc, xc] as [Term, Term];
           }),
@@ -482,7 +483,7 @@ function rewriteNestedHeadComprehensions(c: CompileContext, g: LocalVarGen, rule
         t.value = {
           type: 'set',
           value: v.value.map((x) => {
-            const xc = structuredClone(x);
+            const xc = clone(x);
             walkTerms(xc, visit);
             return xc;
           }),
@@ -568,7 +569,7 @@ function rewriteLocalArgVars(g: LocalVarGen, stack: LocalDeclaredVars, rule: Rul
         t.value = {
           type: 'object',
           value: v.value.map(([k, x]) => {
-            const xc = structuredClone(x);
+            const xc = clone(x);
             visit(xc);
             return [k, xc] as [Term, Term];
           }),

@@ -2,17 +2,7 @@
 // names of rules in the same package and imported names become full `data.…`/`input.…`
 // refs; locally declared vars (`:=`, `some`, function args) shadow them.
 import type { Body, Expr, Import, Module, Rule, Term } from '../ast/types.js';
-import {
-  isAssignment,
-  isSome,
-  refTerm,
-  stringTerm,
-  validEqAssignArgCount,
-  varsOf,
-  walkTerms,
-  clone,
-  termToString,
-} from './ast-util.js';
+import { isAssignment, isSome, refTerm, stringTerm, validEqAssignArgCount, varsOf, walkTerms, clone, termToString } from '../ast/index.js';
 import { COMPILE_ERR, error, type CompileContext } from './context.js';
 import { groundPrefix } from './ruletree.js';
 

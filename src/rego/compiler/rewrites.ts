@@ -19,12 +19,12 @@ import {
   refToString,
   requiresEval,
   stringTerm,
-  termEqual,
+  termsEqual,
   termToString,
   varTerm,
   varsOf,
   walkTerms,
-} from './ast-util.js';
+} from '../ast/index.js';
 import { BUILTINS } from './builtins.js';
 import { COMPILE_ERR, TYPE_ERR, error, type CompileContext, type LocalVarGen } from './context.js';
 import { outputVarsForBody, type Arity } from './safety.js';
@@ -52,7 +52,7 @@ export function rewriteRuleHeadRefs(c: CompileContext): void {
         const v = ref[i].value;
         if (v.type !== 'var' && !isScalar(v)) {
           const expr = generateEq(c.gen, ref[i]);
-          if (i === ref.length - 1 && rule.head.key && termEqual(rule.head.key, ref[i])) rule.head.key = lhs(expr);
+          if (i === ref.length - 1 && rule.head.key && termsEqual(rule.head.key, ref[i])) rule.head.key = lhs(expr);
           ref[i] = lhs(expr);
           rule.body.push(expr);
           reindexBody(rule.body);

@@ -1,9 +1,14 @@
 // OPA's rule tree (compile.go TreeNode / NewRuleTree): rules indexed by the ground prefix
 // of their full ref (`data.<package>.<head ref>`), plus the helpers that query it.
 import type { Module, Rule, Term, Value } from '../ast/types.js';
-import { isConstant, isGround, stringTerm, stripLocations, compareValues } from './ast-util.js';
+import { isConstant, isGround, stringTerm, stripLocations, compareValues } from '../ast/index.js';
 
+/** A map key for a value: equal keys for equal values (locations ignored). */
 export function valueKey(v: Value): string {
+  // strings and vars (nearly every ref part) without a JSON round trip; other values as JSON,
+  // which starts with `{`, so the two forms never meet
+  if (v.type === 'string') return `s${v.value}`;
+  if (v.type === 'var') return `v${v.value}`;
   return JSON.stringify(stripLocations(v));
 }
 

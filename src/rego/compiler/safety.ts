@@ -10,11 +10,11 @@ import {
   isGenerated,
   isGround,
   isTermExpr,
-  showVar,
+  varToString,
   validEqAssignArgCount,
   varsOf,
   walkTerms,
-} from './ast-util.js';
+} from '../ast/index.js';
 import { UNSAFE_VAR_ERR, error, type CompileContext } from './context.js';
 
 export type Arity = (ref: Term[]) => number;
@@ -395,7 +395,7 @@ export function safetyErrors(unsafe: UnsafeVars, rewritten: Map<string, string>)
       out.push(error(UNSAFE_VAR_ERR, `var ${v} is unsafe (hint: \`import future.keywords.${v}\` to import a future keyword)`, loc));
       continue;
     }
-    out.push(error(UNSAFE_VAR_ERR, `var ${showVar(v)} is unsafe`, loc));
+    out.push(error(UNSAFE_VAR_ERR, `var ${varToString(v)} is unsafe`, loc));
   }
   if (out.length > 0) return out;
   const exprs = [...unsafe].sort((a, b) => compareLocations(a[0].location, b[0].location));
@@ -427,7 +427,7 @@ export function checkSafetyRuleHeads(c: CompileContext, headMayHaveVars: (r: Rul
         for (const v0 of unsafeVars) {
           const v = c.rewrittenVars.get(v0) ?? v0;
           if (isGenerated(v)) continue;
-          if (!c.err(error(UNSAFE_VAR_ERR, `var ${showVar(v)} is unsafe`, r.location))) return;
+          if (!c.err(error(UNSAFE_VAR_ERR, `var ${varToString(v)} is unsafe`, r.location))) return;
         }
       }
     }

@@ -3,7 +3,7 @@
 // the builtin function declarations; the checker wraps it for the rules' types (under `data`)
 // and again for each body's local variables.
 import type { Body, Term, Value } from '../ast/types.js';
-import { isConstant } from './ast-util.js';
+import { isConstant } from '../ast/index.js';
 import { BUILTINS, builtinDecl } from './builtins.js';
 import { A, S, isNil, keys, newObject, obj, or, select, set, values, type RegoType, type T } from './typesys.js';
 

@@ -26,6 +26,7 @@
 // Expressions keep `location`; generated ones carry the location of the term they came from
 // and `generated: true`. Expression `index` fields are renumbered to their body position.
 import type { Body, Module, RegoError, Rule, Term } from '../ast/types.js';
+import type { StageHooks } from './stages.js';
 import type { TreeNode } from './ruletree.js';
 
 export interface CompileInput {
@@ -35,6 +36,8 @@ export interface CompileInput {
   queries: Array<{ name: string; body: Body }>;
   /** Strict mode (OPA's `--strict`): unused vars/imports/args, deprecated builtins in queries, shadowing. */
   strict?: boolean;
+  /** Code to run after named compiler stages (stages.ts). */
+  stages?: StageHooks;
 }
 
 export interface CompiledQuery {

@@ -6,7 +6,7 @@
 // The operations (compare, or, select, keys, values, nil) and the string forms follow OPA's
 // exactly, since type errors print types and the order of union members is visible there.
 import type { Value } from '../ast/types.js';
-import { compareValues } from './ast-util.js';
+import { compareValues } from '../ast/index.js';
 
 export type RegoType =
   | { kind: 'any'; of?: RegoType[] } // `of` absent or empty: any value; otherwise a sorted union

@@ -37,10 +37,20 @@ export const CORE_TOPICS: ReadonlySet<string> = new Set([
   'withkeyword',
 ]);
 
-/** Where the shared suite lives relative to the repository (../shared/opa-conformance/v1). */
+/**
+ * Where the shared suite lives: $OPA_CONFORMANCE_DIR, else the first `shared/opa-conformance/v1`
+ * found walking up from the repository (`../shared/` next to a checkout, or further up for a
+ * worktree).
+ */
 export function defaultSuiteDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return resolve(here, '../../../../shared/opa-conformance/v1');
+  if (process.env.OPA_CONFORMANCE_DIR) return resolve(process.env.OPA_CONFORMANCE_DIR);
+  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  for (let dir = dirname(repo); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'shared/opa-conformance/v1');
+    if (safeIsDir(candidate)) return candidate;
+    if (dirname(dir) === dir) break;
+  }
+  return resolve(repo, '../shared/opa-conformance/v1');
 }
 
 function listJsonFiles(dir: string): string[] {

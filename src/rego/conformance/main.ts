@@ -1,19 +1,23 @@
-// `npm run conformance -- [topic-or-file ...] [--dir <path>] [--core|--builtins] [--slow] [--verbose]`
+// `npm run conformance -- [topic-or-file ...] [--dir <path>] [--core|--builtins] [--slow] [--no-eh] [--verbose]`
+// --no-eh compiles modules without the WASM exception-handling proposal; --error-text also
+// requires an expected error's text in the message (the project's own cases in test/rego-cases).
 // Prints a table per topic and, as its last line, {"passed":N,"failed":N,"errored":N,"total":N}.
 import { readFileSync } from 'node:fs';
 import { CORE_TOPICS, defaultSuiteDir, loadCases } from './cases.js';
 import { runCase, tally, type CaseResult } from './runner.js';
 
-interface Args { dir: string; selectors: string[]; group?: 'core' | 'builtins'; slow: boolean; verbose: boolean }
+interface Args { dir: string; selectors: string[]; group?: 'core' | 'builtins'; slow: boolean; noEh: boolean; errorText: boolean; verbose: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { dir: defaultSuiteDir(), selectors: [], slow: false, verbose: false };
+  const args: Args = { dir: defaultSuiteDir(), selectors: [], slow: false, noEh: false, errorText: false, verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--dir') args.dir = argv[++i];
     else if (a === '--core') args.group = 'core';
     else if (a === '--builtins') args.group = 'builtins';
     else if (a === '--slow') args.slow = true;
+    else if (a === '--no-eh') args.noEh = true;
+    else if (a === '--error-text') args.errorText = true;
     else if (a === '--verbose' || a === '-v') args.verbose = true;
     else args.selectors.push(a);
   }
@@ -35,7 +39,7 @@ async function main(): Promise<void> {
   const hostBuiltins = await loadHostBuiltins();
   const results: CaseResult[] = [];
   for (const c of cases) {
-    const r = await runCase(c, { slowPath: args.slow, exclusions, hostBuiltins });
+    const r = await runCase(c, { slowPath: args.slow, exclusions, hostBuiltins, exceptionHandling: !args.noEh, checkErrorText: args.errorText });
     results.push(r);
     if (args.verbose && r.outcome !== 'passed') console.log(`${r.outcome.toUpperCase()} ${r.note}: ${r.detail ?? ''}`);
   }

@@ -3,7 +3,8 @@
 // and every rule is checked against the Rego v1 requirements (v1/ast/rego_v1.go).
 import type { Body, Comment, Expr, Head, Location, Module, RegoError, Rule, Term } from '../ast/types.js';
 import { isKeyword } from './scanner.js';
-import { generatedBodies, metaOf, printRefLite, type Statement } from './parser.js';
+import { refToString } from '../ast/print.js';
+import { generatedBodies, metaOf, type Statement } from './parser.js';
 import { parseAnnotations } from './annotations.js';
 
 /** Builtin names that a top-level call expression must not redefine (a subset of OPA's BuiltinMap). */
@@ -40,18 +41,6 @@ function valueName(t: Term): string {
   return t.value.type;
 }
 
-function isGround(t: Term): boolean {
-  const v = t.value;
-  switch (v.type) {
-    case 'var': return false;
-    case 'ref': return v.value.slice(1).every(isGround); // the head does not count, as OPA
-    case 'array': case 'set': case 'call': return v.value.every(isGround);
-    case 'object': return v.value.every(([k, x]) => isGround(k) && isGround(x));
-    case 'arraycomprehension': case 'objectcomprehension': case 'setcomprehension': case 'templatestring': return false;
-    default: return true;
-  }
-}
-
 function ruleFromExpr(expr: Expr): Rule | string {
   if (expr.with.length > 0) return 'expressions using with keyword cannot be used for rule head';
   if (expr.negated) return 'negated expressions cannot be used for rule head';
@@ -63,21 +52,21 @@ function ruleFromExpr(expr: Expr): Rule | string {
     if (term.value.type === 'ref') {
       const ref = term.value.value;
       if (ref.length > 2) {
-        if (ref[0]!.value.type !== 'var') return `invalid rule head: ${printRefLite(ref)}`;
+        if (ref[0]!.value.type !== 'var') return `invalid rule head: ${refToString(ref)}`;
         const head = refHead(ref, { value: { type: 'boolean', value: true }, location: term.location });
         metaOf(head).generatedValue = true;
         head.location = term.location;
         return { default: false, head, body: trueBody(term.location), location: term.location };
       }
       if (ref.length === 1) return 'refs cannot be used for rule head';
-      if (ref[0]!.value.type !== 'var') return `invalid rule head: ${printRefLite(ref)}`;
+      if (ref[0]!.value.type !== 'var') return `invalid rule head: ${refToString(ref)}`;
       const head: Head = { name: ref[0]!.value.value, reference: [ref[0]!], assign: false, key: ref[1] };
       head.location = term.location;
       return { default: false, head, body: trueBody(term.location), location: term.location };
     }
     return `${valueName(term)} cannot be used for rule name`;
   }
-  const op = printRefLite(((terms[0]!.value as { value: Term[] }).value) ?? []);
+  const op = refToString(((terms[0]!.value as { value: Term[] }).value) ?? []);
   if ((op === 'eq' || op === 'assign') && terms.length === 3) {
     const r = completeRuleFromEq(expr, terms[1]!, terms[2]!);
     if (typeof r !== 'string' && op === 'assign') r.head.assign = true;
@@ -88,7 +77,7 @@ function ruleFromExpr(expr: Expr): Rule | string {
   if (terms.length <= 1) return 'rule argument list must take at least one argument';
   const loc = terms[0]!.location;
   const ref = (terms[0]!.value as { value: Term[] }).value;
-  if (ref[0]!.value.type !== 'var') return `invalid rule head: ${printRefLite(ref)}`;
+  if (ref[0]!.value.type !== 'var') return `invalid rule head: ${refToString(ref)}`;
   const head = refHead(ref, { value: { type: 'boolean', value: true }, location: loc });
   head.location = loc;
   head.args = terms.slice(1);
@@ -107,7 +96,7 @@ function completeRuleFromEq(expr: Expr, lhs: Term, rhs: Term): Rule | string {
   if (lhs.value.type === 'call') {
     const op = lhs.value.value[0]!;
     if (op.value.type !== 'ref') return finish(`${op.value.type}s cannot be used in function signature`);
-    if (op.value.value[0]!.value.type !== 'var') return finish(`invalid rule head: ${printRefLite(op.value.value)}`);
+    if (op.value.value[0]!.value.type !== 'var') return finish(`invalid rule head: ${refToString(op.value.value)}`);
     const head = refHead(op.value.value, rhs);
     head.args = lhs.value.value.slice(1);
     return finish({ default: false, head, body: trueBody(rhs.location), location: lhs.location });
@@ -115,7 +104,7 @@ function completeRuleFromEq(expr: Expr, lhs: Term, rhs: Term): Rule | string {
   // a.b[c] = y
   if (lhs.value.type === 'ref') {
     const ref = lhs.value.value;
-    if (ref[0]!.value.type !== 'var') return finish(`invalid rule head: ${printRefLite(ref)}`);
+    if (ref[0]!.value.type !== 'var') return finish(`invalid rule head: ${refToString(ref)}`);
     const head = refHead(ref, rhs);
     if (ref.length === 2) {
       head.name = ref[0]!.value.value;

@@ -18,6 +18,9 @@ import type {
   Value,
   With,
 } from '../ast/types.js';
+import { clone } from '../ast/build.js';
+import { refToString, termToString } from '../ast/print.js';
+import { isGround } from '../ast/walk.js';
 import { Scanner, Tok, TOKEN_NAMES, isKeyword, isKeywordToken, type ScanPos } from './scanner.js';
 
 /** Parser state: everything that backtracking must restore. Errors/hints are copy-on-write. */
@@ -63,7 +66,11 @@ export function metaOf(h: Head): HeadMeta {
   return m;
 }
 
-export const MAX_RECURSION_DEPTH = 20000;
+/**
+ * OPA's DefaultMaxParsingRecursionDepth, counted at the same functions as OPA's parser (eight
+ * levels per parenthesis, two per array bracket), so the same input hits it.
+ */
+export const MAX_RECURSION_DEPTH = 100000;
 
 class DepthExceeded extends Error {}
 
@@ -107,8 +114,9 @@ export class Parser {
   // ---------------------------------------------------------------- driver
 
   /** Parses statements as OPA's Parser.Parse does. `skipRules` is set for queries. */
-  parseStatements(skipRules: boolean): { stmts: Statement[]; comments: Comment[]; errors: RegoError[] } {
+  parseStatements(skipRules: boolean): { stmts: Statement[]; comments: Comment[]; errors: RegoError[]; stackExhausted: boolean } {
     const stmts: Statement[] = [];
+    let stackExhausted = false;
     try {
       this.scan();
       while (!this.at(Tok.EOF)) {
@@ -147,13 +155,15 @@ export class Parser {
       }
     } catch (e) {
       if (e instanceof DepthExceeded || e instanceof RangeError) {
+        // a RangeError is this thread's stack running out before OPA's limit (see deep.ts)
+        stackExhausted = !(e instanceof DepthExceeded);
         this.error(this.loc(), 'max parsing recursion depth exceeded');
       } else throw e;
     }
     const comments: Comment[] = [];
     for (let c = this.s.comments; c; c = c.next) comments.push(c.comment);
     comments.reverse();
-    return { stmts, comments, errors: [...this.s.errors] };
+    return { stmts, comments, errors: [...this.s.errors], stackExhausted };
   }
 
   // ---------------------------------------------------------------- state
@@ -379,7 +389,7 @@ export class Parser {
     const headName = head.type === 'var' ? head.value : '';
     if (!['data', 'input', 'future', 'rego'].includes(headName)) {
       this.hint('if this is unexpected, try updating OPA');
-      this.error(path.location!, `unexpected import path, must begin with one of: {data, future, input, rego}, got: ${printTermLite(ref[0]!)}`);
+      this.error(path.location!, `unexpected import path, must begin with one of: {data, future, input, rego}, got: ${termToString(ref[0]!)}`);
       return undefined;
     }
     const imp: Import = { path, location: loc };
@@ -447,7 +457,7 @@ export class Parser {
     const path = (imp.path.value as { value: Term[] }).value;
     const p1 = path[1]?.value;
     if (path.length !== 2 || !(p1?.type === 'string' && p1.value === 'v1')) {
-      this.error(imp.path.location!, `invalid import \`${printRefLite(path)}\`, must be \`rego.v1\``);
+      this.error(imp.path.location!, `invalid import \`${refToString(path)}\`, must be \`rego.v1\``);
     }
     // `import rego.v1` is a no-op when parsing Rego v1.
   }
@@ -484,7 +494,7 @@ export class Parser {
     // `p[x] if ...` is a single-value rule p[x]
     if (hasIf && !usesContains && ref.length === 2) {
       const v = ref[1]!;
-      if ((!isGround(v) || v.value.type === 'ref') && !(head.args && head.args.length)) head.key = v;
+      if ((!isGround(v.value) || v.value.type === 'ref') && !(head.args && head.args.length)) head.key = v;
       if (!head.value) {
         meta.generatedValue = true;
         head.value = mk({ type: 'boolean', value: true }, head.location);
@@ -550,7 +560,7 @@ export class Parser {
       // it might just be a ref head rule starting with `else`
       if (!this.scanAheadRef()) {
         const r = head.reference;
-        if (r.length > 1 && !r.slice(1).every(isGround)) {
+        if (r.length > 1 && !r.slice(1).every((t) => isGround(t.value))) {
           this.error(this.loc(), 'else keyword cannot be used on rules with variables in head');
           return undefined;
         }
@@ -682,7 +692,7 @@ export class Parser {
       if (op!.value.type === 'var') r = [op!];
       else if (op!.value.type === 'ref') {
         if (op!.value.value[0]!.value.type !== 'var') {
-          this.illegal(`rule head ref ${printTermLite(op!)} invalid`);
+          this.illegal(`rule head ref ${termToString(op!)} invalid`);
           return undefined;
         }
         r = op!.value.value;
@@ -697,7 +707,7 @@ export class Parser {
       return [h, contains];
     };
 
-    const name = printRefLite(head.reference);
+    const name = refToString(head.reference);
     switch (this.cur()) {
       case Tok.Contains: {
         if (head.args) {
@@ -713,7 +723,7 @@ export class Parser {
       case Tok.Unify: {
         this.scan();
         const val = this.parseTermInfixCall();
-        if (!val) this.illegal(`expected rule value term (e.g., ${name}[${head.key ? printTermLite(head.key) : '<nil>'}] = <VALUE> { ... })`);
+        if (!val) this.illegal(`expected rule value term (e.g., ${name}[${head.key ? termToString(head.key) : '<nil>'}] = <VALUE> { ... })`);
         else head.value = val;
         break;
       }
@@ -912,7 +922,7 @@ export class Parser {
     const term = this.parseTermInfixCall();
     if (term && term.value.type === 'call') {
       const call = term.value.value;
-      const op = printTermLite(call[0]!);
+      const op = termToString(call[0]!);
       if (op === 'internal.member_2') {
         if (call.length !== 3) {
           this.illegal('illegal domain');
@@ -960,7 +970,7 @@ export class Parser {
       return undefined;
     }
     const call = term.value.value;
-    const op = printTermLite(call[0]!);
+    const op = termToString(call[0]!);
     let key: Term | undefined;
     let value: Term;
     let domain: Term;
@@ -1374,7 +1384,7 @@ export class Parser {
         this.error(expr.location!, "unexpected negation ('not') in template-string expression");
         return undefined;
       }
-      const op = Array.isArray(expr.terms) ? printTermLite(expr.terms[0]!) : '';
+      const op = Array.isArray(expr.terms) ? termToString(expr.terms[0]!) : '';
       if (op === 'eq' && (expr.terms as Term[]).length === 3) {
         this.error(expr.location!, "unexpected unification ('=') in template-string expression");
         return undefined;
@@ -1734,26 +1744,7 @@ function refHead(ref: Term[]): Head {
 
 /** Deep copy of a head; OPA's Head.Copy drops the keywords. */
 export function copyHead(h: Head): Head {
-  const c = structuredClone(h);
-  return c;
-}
-
-function isGround(t: Term): boolean {
-  const v = t.value;
-  switch (v.type) {
-    case 'var':
-      return false;
-    case 'ref':
-      return v.value.slice(1).every(isGround); // as OPA's Ref.IsGround, the head does not count
-    case 'array': case 'set': case 'call':
-      return v.value.every(isGround);
-    case 'object':
-      return v.value.every(([k, x]) => isGround(k) && isGround(x));
-    case 'arraycomprehension': case 'objectcomprehension': case 'setcomprehension': case 'templatestring':
-      return false;
-    default:
-      return true;
-  }
+  return clone(h);
 }
 
 /** Sets `location` on every node (term, expr, head, with, some, every) under x, as OPA's setLocRecursive. */
@@ -1799,29 +1790,6 @@ function typeName(v: Value): string {
   return valueName(v);
 }
 
-
-/** Minimal printer for messages produced inside the parser (refs and simple terms). */
-export function printTermLite(t: Term): string {
-  const v = t.value;
-  switch (v.type) {
-    case 'var': return v.value.startsWith('$') ? '_' : v.value;
-    case 'string': return JSON.stringify(v.value);
-    case 'number': return v.value;
-    case 'boolean': return String(v.value);
-    case 'null': return 'null';
-    case 'ref': return printRefLite(v.value);
-    default: return `<${v.type}>`;
-  }
-}
-
-export function printRefLite(ref: Term[]): string {
-  let s = printTermLite(ref[0]!);
-  for (const p of ref.slice(1)) {
-    if (p.value.type === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(p.value.value) && !isKeyword(p.value.value)) s += '.' + p.value.value;
-    else s += '[' + printTermLite(p) + ']';
-  }
-  return s;
-}
 
 /** Decodes a double-quoted JSON string literal (with its quotes); undefined if invalid. */
 export function decodeJSONString(lit: string): string | undefined {

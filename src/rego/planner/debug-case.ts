@@ -1,6 +1,7 @@
 // Developer tool: prints the compiled modules and the plan of one conformance case.
 // `npx tsx src/rego/planner/debug-case.ts <note substring>`
-import { compileModules, formatPolicy } from '../compiler/index.js';
+import { bodyToString, moduleToString } from '../ast/index.js';
+import { compileModules } from '../compiler/index.js';
 import { defaultSuiteDir, loadCases } from '../conformance/cases.js';
 import { evalPlan } from '../ir/interp.js';
 import { printPolicy } from '../ir/print.js';
@@ -17,7 +18,8 @@ if (!out.policy) {
   console.log(out.errors);
   process.exit(0);
 }
-console.log(formatPolicy(out.policy));
+for (const m of out.policy.modules) console.log(moduleToString(m));
+for (const q of out.policy.queries) console.log(`# query ${q.name}: ${bodyToString(q.body)}`);
 console.log(JSON.stringify(out.policy.queries.map((q) => q.bindings)));
 const ir = planPolicy(out.policy);
 console.log(printPolicy(ir));

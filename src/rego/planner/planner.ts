@@ -4,7 +4,6 @@
 // so nested iteration becomes nested ScanStmt blocks and failure simply ends a block.
 import type { Body, Every, Expr, Location as AstLocation, Module, Rule, Term, Value, With } from '../ast/types.js';
 import type { CompiledPolicy, CompiledQuery } from '../compiler/types.js';
-import { isConstant as isConstantValue } from '../compiler/ast-util.js';
 import {
   DATA,
   FIRST_FREE_LOCAL,
@@ -17,7 +16,9 @@ import {
   type Policy,
   type Stmt,
 } from '../ir/types.js';
-import { isGround, isCallExpr, isEveryExpr, isSomeExpr, refString, ruleKind, stringTerm, termString, TRUE_TERM, walkVars } from './astutil.js';
+import {
+  boolTerm, isCall, isConstant, isEvery, isGround, isSome, refIsGround, refToString, ruleKind, someVar, sortTerms, stringTerm, termToString, termsEqual,
+} from '../ast/index.js';
 import { builtinDecl, type BuiltinDecl } from './builtins.js';
 import { ENCODED_ARG_CALLS, RESULT_FROM_ARG_CALLS, SET_RESULT_CALLS, hostCallAlias } from '../builtins/aliases.js';
 import { AnnotationSet, METADATA_CALLS } from './metadata.js';
@@ -35,6 +36,7 @@ export class PlanError extends Error {
 
 type Iter = () => void;
 
+const TRUE = boolTerm(true);
 const L = (value: Local): Operand => ({ type: 'local', value });
 const S = (value: number): Operand => ({ type: 'string_index', value });
 const B = (value: boolean): Operand => ({ type: 'bool', value });
@@ -157,7 +159,7 @@ export class Planner {
       if (v.type !== 'string') throw new PlanError('internal: non-string path piece');
       pathPieces.push(v.value);
     }
-    const path = refString(pathRef.slice(0, pieces));
+    const path = refToString(pathRef.slice(0, pieces));
     const known = this.funcs.get(path);
     if (known) return known;
 
@@ -239,7 +241,7 @@ export class Planner {
           this.planQuery(current.body, 0, () => {
             this.planCover(current.head.location);
             if (ruleKind(current) === 'single') {
-              const value = current.head.value ?? TRUE_TERM;
+              const value = current.head.value ?? TRUE;
               if (buildObject) {
                 const ref = this.ruleRef(current);
                 this.planTerm(value, () => {
@@ -300,7 +302,7 @@ export class Planner {
       this.planQuery(d.body, 0, () => {
         this.loc = d.head.location ?? d.location;
         this.planCover(d.head.location);
-        this.planTerm(d.head.value ?? TRUE_TERM, () => {
+        this.planTerm(d.head.value ?? TRUE, () => {
           this.appendStmt({ type: 'AssignVarOnceStmt', target: fn.return, source: this.ltarget });
         });
       });
@@ -390,7 +392,7 @@ export class Planner {
     }
     const old = this.loc;
     this.loc = q[index].location ?? old;
-    if (!isSomeExpr(q[index])) this.planCover(q[index].location);
+    if (!isSome(q[index])) this.planCover(q[index].location);
     this.planExpr(q[index], () =>
       this.planQuery(q, index + 1, () => {
         const curr = this.loc;
@@ -405,9 +407,9 @@ export class Planner {
   private planExpr(e: Expr, iter: Iter): void {
     if (e.negated) return this.planNot(e, iter);
     if (e.with.length > 0) return this.planWith(e, iter);
-    if (isCallExpr(e)) return this.planExprCall(e, iter);
-    if (isEveryExpr(e)) return this.planExprEvery(e, iter);
-    if (isSomeExpr(e)) return iter(); // declarations carry no behaviour once the compiler has run
+    if (isCall(e)) return this.planExprCall(e, iter);
+    if (isEvery(e)) return this.planExprEvery(e, iter);
+    if (isSome(e)) return iter(); // declarations carry no behaviour once the compiler has run
     return this.planExprTerm(e, iter);
   }
 
@@ -432,15 +434,15 @@ export class Planner {
     const localMocks: Array<[string, Term]> = [];
     for (const w of e.with) {
       const ref = refOf(w.target);
-      if (!ref) throw new PlanError(`invalid with target ${termString(w.target)}`, w.location);
+      if (!ref) throw new PlanError(`invalid with target ${termToString(w.target)}`, w.location);
       if (!this.isFunction(ref) && (isRootVar(ref[0], 'data') || isRootVar(ref[0], 'input'))) {
         values.push(w.value);
         targets.push(ref);
         withs.push(w);
         continue;
       }
-      if (this.readsLocals(w.value)) localMocks.push([refString(ref), w.value]);
-      else mocks.set(refString(ref), w.value);
+      if (this.readsLocals(w.value)) localMocks.push([refToString(ref), w.value]);
+      else mocks.set(refToString(ref), w.value);
     }
 
     this.planTermSlice([...values, ...localMocks.map(([, v]) => v)], (allLocals) => {
@@ -602,8 +604,8 @@ export class Planner {
   private planExprCall(e: Expr & { terms: Term[] }, iter: Iter): void {
     const opTerm = e.terms[0];
     const opRef = refOf(opTerm);
-    if (!opRef) throw new PlanError(`illegal call: operator ${termString(opTerm)}`, e.location);
-    let operator = refString(opRef);
+    if (!opRef) throw new PlanError(`illegal call: operator ${termToString(opTerm)}`, e.location);
+    let operator = refToString(opRef);
     const operands = e.terms.slice(1);
     if (operator === 'eq' || operator === 'assign') {
       if (operands.length !== 2) throw new PlanError(`illegal call: ${operator} needs 2 operands`, e.location);
@@ -622,11 +624,11 @@ export class Planner {
     const replacement = this.mocks.lookup(operator);
     if (replacement) {
       const r = replacement.value.type === 'ref' ? replacement.value.value : replacement.value.type === 'var' ? [replacement] : undefined;
-      if (r && !isRootVar(r[0], 'data') && !isRootVar(r[0], 'input') && r[0].value.type === 'var' && (replacement.value.type === 'ref' || this.decl(refString(r)))) {
+      if (r && !isRootVar(r[0], 'data') && !isRootVar(r[0], 'input') && r[0].value.type === 'var' && (replacement.value.type === 'ref' || this.decl(refToString(r)))) {
         // replaced by a builtin
-        operator = refString(r);
+        operator = refToString(r);
         const bi = this.decl(operator);
-        if (!bi) throw new PlanError(`illegal replacement of ${refString(opRef)} by unknown builtin ${operator}`, e.location);
+        if (!bi) throw new PlanError(`illegal replacement of ${refToString(opRef)} by unknown builtin ${operator}`, e.location);
         this.planExprCallFunc(this.declareExtern(operator, bi), bi.arity, false, operands, [], iter);
         return;
       }
@@ -651,7 +653,7 @@ export class Planner {
         this.planExprCallValue(replacement, node.arity(), operands, iter);
         return;
       }
-      throw new PlanError(`illegal replacement of operator ${operator} by ${termString(replacement)}`, e.location);
+      throw new PlanError(`illegal replacement of operator ${operator} by ${termToString(replacement)}`, e.location);
     }
 
     let name: string;
@@ -900,7 +902,7 @@ export class Planner {
         return;
       }
     }
-    throw new PlanError(`not implemented: unify(${termString(a)}, ${termString(b)})`, a.location);
+    throw new PlanError(`not implemented: unify(${termToString(a)}, ${termToString(b)})`, a.location);
   }
 
   private planUnifyVar(a: string, b: Term, iter: Iter): void {
@@ -954,7 +956,7 @@ export class Planner {
     }
     if (vb.type === 'array') return this.planUnifyLocalArray(a, vb.value, iter);
     if (vb.type === 'object') return this.planUnifyLocalObject(a, vb.value, iter);
-    throw new PlanError(`not implemented: unifyLocal(${termString(b)})`, b.location);
+    throw new PlanError(`not implemented: unifyLocal(${termToString(b)})`, b.location);
   }
 
   private planUnifyLocalArray(a: Operand, b: Term[], iter: Iter): void {
@@ -982,10 +984,12 @@ export class Planner {
 
   private planUnifyObjects(a: Array<[Term, Term]>, b: Array<[Term, Term]>, iter: Iter): void {
     if (a.length !== b.length) return;
-    const bKeys = new Map(b.map(([k, v]) => [termString(k), v]));
-    const aKeys = new Map(a.map(([k, v]) => [termString(k), v]));
-    const common = a.filter(([k]) => bKeys.has(termString(k)));
-    const onlyA = a.filter(([k]) => !bKeys.has(termString(k))).map(([k]) => k);
+    // As OPA: the keys both sides have (in OPA's key order) unify their values; the others are
+    // compared once both objects are built.
+    const valueOf = (side: Array<[Term, Term]>, k: Term) => side.find(([k2]) => termsEqual(k, k2))?.[1];
+    const aKeys = sortTerms(a.map(([k]) => k));
+    const common = aKeys.filter((k) => valueOf(b, k) !== undefined);
+    const onlyA = aKeys.filter((k) => valueOf(b, k) === undefined);
     const rec = (i: number): void => {
       if (i === common.length) {
         if (onlyA.length === 0) return iter();
@@ -995,8 +999,7 @@ export class Planner {
         });
         return;
       }
-      const ks = termString(common[i][0]);
-      this.planUnify(aKeys.get(ks)!, bKeys.get(ks)!, () => rec(i + 1));
+      this.planUnify(valueOf(a, common[i])!, valueOf(b, common[i])!, () => rec(i + 1));
     };
     rec(0);
   }
@@ -1092,7 +1095,7 @@ export class Planner {
         const larr = this.newLocal();
         this.appendStmt({ type: 'MakeArrayStmt', capacity: v.value.length, target: larr });
         const rec = (i: number): void => {
-          for (; i < v.value.length && isConstant(v.value[i]); i++) {
+          for (; i < v.value.length && isConstant(v.value[i].value); i++) {
             this.planConstant(v.value[i]);
             this.appendStmt({ type: 'ArrayAppendStmt', value: this.ltarget, array: larr });
           }
@@ -1157,7 +1160,7 @@ export class Planner {
     const lobj = this.newLocal();
     this.appendStmt({ type: 'MakeObjectStmt', target: lobj });
     const rec = (i: number): void => {
-      for (; i < pairs.length && isConstant(pairs[i][0]) && isConstant(pairs[i][1]); i++) {
+      for (; i < pairs.length && isConstant(pairs[i][0].value) && isConstant(pairs[i][1].value); i++) {
         this.planConstant(pairs[i][0]);
         const lkey = this.ltarget;
         this.planConstant(pairs[i][1]);
@@ -1182,7 +1185,7 @@ export class Planner {
     const lset = this.newLocal();
     this.appendStmt({ type: 'MakeSetStmt', target: lset });
     const rec = (i: number): void => {
-      for (; i < elems.length && isConstant(elems[i]); i++) {
+      for (; i < elems.length && isConstant(elems[i].value); i++) {
         this.planConstant(elems[i]);
         this.appendStmt({ type: 'SetAddStmt', value: this.ltarget, set: lset });
       }
@@ -1297,7 +1300,7 @@ export class Planner {
       }
     }
 
-    if (isGround(ref[index])) {
+    if (isGround(ref[index].value)) {
       let vchild: RuleTrie | undefined;
       let rules: Rule[] = [];
       if (virtual) {
@@ -1552,7 +1555,7 @@ export class Planner {
 
       if (index === ref.length - 2) {
         for (const node of nodes) {
-          if (node.getRules().some((rule) => !this.ruleRef(rule).every((x) => isGround(x)))) break outer;
+          if (node.getRules().some((rule) => !refIsGround(this.ruleRef(rule)))) break outer;
         }
       }
     }
@@ -1581,7 +1584,7 @@ export class Planner {
   }
 
   private unseenVars(t: Term): boolean {
-    return walkVars(t, (v) => this.vars.get(v) === undefined);
+    return someVar(t, (v) => this.vars.get(v) === undefined);
   }
 
   /** input, data and the caller variables of active `with` mocks: the leading arguments of every rule function. */
@@ -1600,7 +1603,7 @@ export class Planner {
 
   /** Whether the term reads variables bound in the current body (other than input and data). */
   private readsLocals(t: Term): boolean {
-    return walkVars(t, (v) => v !== 'input' && v !== 'data' && this.vars.get(v) !== undefined);
+    return someVar(t, (v) => v !== 'input' && v !== 'data' && this.vars.get(v) !== undefined);
   }
 
   private isFunction(r: Term[]): boolean {
@@ -1670,9 +1673,4 @@ export class Planner {
 /** Plans the compiled policy's queries (each one plan) and the rules they need. */
 export function planPolicy(compiled: Pick<CompiledPolicy, 'modules' | 'queries'> & Partial<Pick<CompiledPolicy, 'builtins'>>, opts?: PlanOptions): Policy {
   return new Planner(compiled, opts).run();
-}
-
-/** Scalars and composites of constants: no vars, refs, calls or comprehensions. */
-function isConstant(t: Term): boolean {
-  return isConstantValue(t.value);
 }

@@ -16,6 +16,11 @@ export function loadBinaryen(): Promise<Binaryen> {
   return loading;
 }
 
+/** Whether this process has loaded binaryen (linking with a prepared template does not). */
+export function binaryenLoaded(): boolean {
+  return loading !== undefined || generation > 0;
+}
+
 export function discardBinaryen(): void {
   generation++;
   loading = undefined;

@@ -4,11 +4,9 @@
 // statement that fails breaks out of its innermost block, NotStmt and WithStmt run their
 // block with a flag that records whether it completed.
 import type * as ir from '../ir/types.js';
-import type { Binaryen } from './binaryen.js';
+import { I32, NONE, type CodeBuilder, type Expr, type ValType } from './encode.js';
 import type { StaticLayout } from './static-data.js';
 import { BUILTIN_ERROR_TAG } from './template.js';
-
-type Expr = number;
 
 export const OBJECT_KIND = 6;
 
@@ -30,8 +28,7 @@ export interface BuiltinTarget {
 }
 
 export interface ModuleContext {
-  b: Binaryen;
-  m: InstanceType<Binaryen['Module']>;
+  m: CodeBuilder;
   rt: Services;
   data: StaticLayout;
   policy: ir.Policy;
@@ -42,11 +39,18 @@ export interface ModuleContext {
   pathConst: (i: number, j: number) => number;
   /** OPA's StrictBuiltinErrors: caught builtin errors are kept and raised when evaluation ends */
   strictBuiltinErrors: boolean;
+  /**
+   * Set for a module without exception handling: the runtime's asyncify services (template.ts).
+   * A runtime call that raised a builtin error returns while unwinding; the code after it stops
+   * the unwinding and handles the error where a `catch` would.
+   */
+  unwind?: { state: string; stop: string };
 }
 
 export class FunctionBuilder {
   private readonly locals = new Map<ir.Local, number>();
-  readonly vars: number[] = [];
+  /** number of i32 locals after the parameters */
+  vars = 0;
   private readonly labels: string[] = [];
   private labelSeq = 0;
 
@@ -74,17 +78,40 @@ export class FunctionBuilder {
   }
 
   temp(): number {
-    this.vars.push(this.cx.b.i32);
-    return this.nparams + this.vars.length - 1;
+    return this.nparams + this.vars++;
   }
 
   private get m() { return this.cx.m; }
-  private get i32() { return this.cx.b.i32; }
+  private get i32(): ValType { return I32; }
 
-  private call(service: string, args: Expr[], result = this.cx.b.i32): Expr {
+  private call(service: string, args: Expr[], result: ValType = I32): Expr {
     const name = this.cx.rt[service];
     if (!name) throw new Error(`runtime service ${service} missing`);
-    return this.m.call(name, args, result);
+    const call = this.m.call(name, args, result);
+    if (!this.cx.unwind) return call;
+    // a builtin error outside a builtin call: nobody catches it, the evaluation aborts
+    const uncaught = this.m.block(null, [this.m.call(this.cx.rt.builtin_error_uncaught!, [], NONE), this.m.unreachable()], NONE);
+    return this.afterUnwind(call, uncaught);
+  }
+
+  private unwindTemp: number | undefined;
+
+  /**
+   * Without exception handling: `call`, then if it came back unwinding, stop the unwinding and
+   * run `onError` (its value, if any, replaces the call's).
+   */
+  private afterUnwind(call: Expr, onError: Expr): Expr {
+    const m = this.m;
+    const u = this.cx.unwind!;
+    const unwinding = m.i32.eq(m.call(u.state, [], I32), m.i32.const(1));
+    const handled = m.block(null, [m.call(u.stop, [], NONE), onError], onError.type === I32 ? I32 : NONE);
+    if (call.type !== I32) return m.block(null, [call, m.if(unwinding, handled)], NONE);
+    this.unwindTemp ??= this.temp();
+    const t = this.unwindTemp;
+    return m.block(null, [
+      m.local.set(t, call),
+      onError.type === I32 ? m.if(unwinding, handled, m.local.get(t, I32)) : m.block(null, [m.if(unwinding, handled), m.local.get(t, I32)], I32),
+    ], I32);
   }
 
   private get(l: ir.Local): Expr { return this.m.local.get(this.local(l), this.i32); }
@@ -113,7 +140,7 @@ export class FunctionBuilder {
     this.labels.push(label);
     const body = this.stmts(b.stmts);
     this.labels.pop();
-    return this.m.block(label, body, this.cx.b.none);
+    return this.m.block(label, body, NONE);
   }
 
   /** Runs fn with an extra (outer) label pushed. */
@@ -147,7 +174,7 @@ export class FunctionBuilder {
     switch (s.type) {
       case 'NopStmt': return;
       case 'ReturnLocalStmt':
-        if (this.memo >= 0) out.push(this.call('memo_set', [m.i32.const(this.memo), this.get(s.source)], this.cx.b.none));
+        if (this.memo >= 0) out.push(this.call('memo_set', [m.i32.const(this.memo), this.get(s.source)], NONE));
         out.push(m.return(this.get(s.source)));
         return;
       case 'BlockStmt':
@@ -188,16 +215,16 @@ export class FunctionBuilder {
           body.push(m.local.set(this.local(s.result), m.call(this.cx.funcName(i), s.args.map((a) => this.get(a)), i32)));
           body.push(m.br(undefinedTarget, m.i32.eqz(this.get(s.result))));
           body.push(m.br(found));
-          cands.push(m.block(cand, body, this.cx.b.none));
+          cands.push(m.block(cand, body, NONE));
         });
         cands.push(m.br(notFound));
-        out.push(m.block(found, cands, this.cx.b.none));
+        out.push(m.block(found, cands, NONE));
         return;
       }
       case 'WithStmt': {
         const save = this.temp();
         const undef = this.temp();
-        out.push(this.call('memo_push', [], this.cx.b.none));
+        out.push(this.call('memo_push', [], NONE));
         out.push(m.local.set(save, this.get(s.local)));
         if (s.path.length === 0) out.push(this.set(s.local, this.read(s.value)));
         else this.upsert(s, out);
@@ -207,9 +234,9 @@ export class FunctionBuilder {
         const body = this.stmts(s.block.stmts);
         this.labels.pop();
         body.push(m.local.set(undef, m.i32.const(0)));
-        out.push(m.block(label, body, this.cx.b.none));
+        out.push(m.block(label, body, NONE));
         out.push(this.set(s.local, m.local.get(save, i32)));
-        out.push(this.call('memo_pop', [], this.cx.b.none));
+        out.push(this.call('memo_pop', [], NONE));
         out.push(m.br(this.target(0), m.local.get(undef, i32)));
         return;
       }
@@ -224,7 +251,7 @@ export class FunctionBuilder {
         ));
         return;
       case 'AssignIntStmt':
-        out.push(this.call('number_set_int', [this.get(s.target), this.i64(s.value)], this.cx.b.none));
+        out.push(this.call('number_set_int', [this.get(s.target), this.i64(s.value)], NONE));
         return;
       case 'ScanStmt': {
         const n = this.temp();
@@ -244,7 +271,7 @@ export class FunctionBuilder {
         ];
         this.labels.pop();
         this.labels.pop();
-        out.push(m.block(exit, [m.loop(cont, m.block(null as unknown as string, body, this.cx.b.none))], this.cx.b.none));
+        out.push(m.block(exit, [m.loop(cont, m.block(null, body, NONE))], NONE));
         return;
       }
       case 'NotStmt': {
@@ -255,7 +282,7 @@ export class FunctionBuilder {
         const body = this.stmts(s.block.stmts);
         this.labels.pop();
         body.push(m.local.set(cond, m.i32.const(0)));
-        out.push(m.block(label, body, this.cx.b.none));
+        out.push(m.block(label, body, NONE));
         out.push(m.br(this.target(0), m.i32.eqz(m.local.get(cond, i32))));
         return;
       }
@@ -292,16 +319,16 @@ export class FunctionBuilder {
       case 'IsDefinedStmt': out.push(this.breakIfZero(this.get(s.source))); return;
       case 'IsUndefinedStmt': out.push(m.br(this.target(0), this.get(s.source))); return;
       case 'ResetLocalStmt': out.push(this.set(s.target, m.i32.const(0))); return;
-      case 'ArrayAppendStmt': out.push(this.call('array_append', [this.get(s.array), this.read(s.value)], this.cx.b.none)); return;
+      case 'ArrayAppendStmt': out.push(this.call('array_append', [this.get(s.array), this.read(s.value)], NONE)); return;
       case 'ObjectInsertStmt':
-        out.push(this.call('object_insert', [this.get(s.object), this.read(s.key), this.read(s.value)], this.cx.b.none));
+        out.push(this.call('object_insert', [this.get(s.object), this.read(s.key), this.read(s.value)], NONE));
         return;
       case 'ObjectInsertOnceStmt': {
         const tmp = this.temp();
         out.push(m.local.set(tmp, this.call('value_get', [this.get(s.object), this.read(s.key)])));
         out.push(m.if(
           m.i32.eqz(m.local.get(tmp, i32)),
-          this.call('object_insert', [this.get(s.object), this.read(s.key), this.read(s.value)], this.cx.b.none),
+          this.call('object_insert', [this.get(s.object), this.read(s.key), this.read(s.value)], NONE),
           m.if(m.i32.eqz(this.call('value_equal', [m.local.get(tmp, i32), this.read(s.value)])), this.abort(2)),
         ));
         return;
@@ -309,10 +336,10 @@ export class FunctionBuilder {
       case 'ObjectMergeStmt':
         out.push(this.set(s.target, this.call('value_merge', [this.get(s.a), this.get(s.b)])));
         return;
-      case 'SetAddStmt': out.push(this.call('set_add', [this.get(s.set), this.read(s.value)], this.cx.b.none)); return;
+      case 'SetAddStmt': out.push(this.call('set_add', [this.get(s.set), this.read(s.value)], NONE)); return;
       case 'ResultSetAddStmt':
         if (this.resultSet === undefined) throw new Error('ResultSetAddStmt outside a plan');
-        out.push(this.call('set_add', [m.local.get(this.resultSet, i32), this.get(s.value)], this.cx.b.none));
+        out.push(this.call('set_add', [m.local.get(this.resultSet, i32), this.get(s.value)], NONE));
         return;
     }
   }
@@ -325,9 +352,10 @@ export class FunctionBuilder {
   private catchBuiltinError(call: Expr): Expr {
     const m = this.m;
     const onError = this.cx.strictBuiltinErrors
-      ? m.block(null as unknown as string, [this.call('builtin_error_defer', [], this.cx.b.none), m.i32.const(0)], this.i32)
+      ? m.block(null, [this.call('builtin_error_defer', [], NONE), m.i32.const(0)], this.i32)
       : m.i32.const(0);
-    return m.try(null as unknown as string, call, [BUILTIN_ERROR_TAG], [onError]);
+    if (this.cx.unwind) return this.afterUnwind(call, onError);
+    return m.try(null, call, [BUILTIN_ERROR_TAG], [onError]);
   }
 
   private isKind(source: ir.Operand, kind: number, out: Expr[]): void {
@@ -337,7 +365,7 @@ export class FunctionBuilder {
   }
 
   abort(which: number): Expr {
-    return this.m.block(null as unknown as string, [this.call('error', [this.m.i32.const(which)], this.cx.b.none), this.m.unreachable()], this.cx.b.none);
+    return this.m.block(null, [this.call('error', [this.m.i32.const(which)], NONE), this.m.unreachable()], NONE);
   }
 
   /** `with <local>.<path> as <value>`: copy-on-write insert along the path. */
@@ -359,9 +387,9 @@ export class FunctionBuilder {
         m.if(m.local.get(next, i32), isObj(m.local.get(next, i32)), m.i32.const(0)),
         this.call('value_shallow_copy', [m.local.get(next, i32)]),
         this.call('object', []))));
-      out.push(this.call('object_insert', [m.local.get(cur, i32), key(j), m.local.get(next, i32)], this.cx.b.none));
+      out.push(this.call('object_insert', [m.local.get(cur, i32), key(j), m.local.get(next, i32)], NONE));
       out.push(m.local.set(cur, m.local.get(next, i32)));
     }
-    out.push(this.call('object_insert', [m.local.get(cur, i32), key(s.path.length - 1), this.read(s.value)], this.cx.b.none));
+    out.push(this.call('object_insert', [m.local.get(cur, i32), key(s.path.length - 1), this.read(s.value)], NONE));
   }
 }

@@ -7,10 +7,12 @@
 //  3. splice(): the runtime's sections plus the generated code, hook bodies replaced, a data
 //     segment with the policy's constants (static-data.ts), private exports dropped;
 //  4. optionally binaryen's optimizer over the whole module.
+import { isStackOverflow } from '../deep-stack.js';
 import type * as ir from '../ir/types.js';
 import { loadBinaryen, discardBinaryen, isBinaryenFatal, type Binaryen } from './binaryen.js';
-import { runtimeTemplate, HOOKS, FEATURES, BUILTIN_ERROR_TAG, type RuntimeTemplate } from './template.js';
-import { SEC, HEADER, Writer, readSections, readTypes, readU32Vec, readCode, writeType, writeImports, writeActiveSegment, binaryenType, type FuncType } from './binary.js';
+import { CodeBuilder, encodeBody, I32, NONE, type Expr } from './encode.js';
+import { runtimeTemplate, HOOKS, FEATURES, BUILTIN_ERROR_TAG, type Hook, type RuntimeTemplate } from './template.js';
+import { SEC, HEADER, Writer, writeType, writeImports, writeActiveSegment, type FuncType } from './binary.js';
 import { layoutStatic } from './static-data.js';
 import { FunctionBuilder, type ModuleContext, type Services, type BuiltinTarget } from './codegen.js';
 import { validatePolicy, WasmCompileError } from './validate.js';
@@ -26,6 +28,11 @@ export interface EmitOptions {
    * raised when the evaluation ends. Conflict and internal errors always abort at once.
    */
   strictBuiltinErrors?: boolean;
+  /**
+   * Use the WASM exception-handling proposal for builtin errors (the default). false: a module
+   * without it (see template.ts, unwinding without exceptions), for runtimes lacking the proposal.
+   */
+  exceptionHandling?: boolean;
 }
 
 const SERVICES = [
@@ -63,21 +70,20 @@ export async function emitWasm(policy: ir.Policy, options: EmitOptions = {}): Pr
   try {
     return await link(policy, options);
   } catch (err) {
-    if (err instanceof WasmCompileError) throw err;
+    if (err instanceof WasmCompileError || isStackOverflow(err)) throw err;
     if (isBinaryenFatal(err)) discardBinaryen();
     throw new WasmCompileError(`internal error while linking: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
 /**
- * Generates the policy's functions in a small binaryen module whose imports stand for the
- * runtime's functions, index for index (`rt$<i>`), so its code can be spliced unchanged after
- * the runtime's own (template.ts): calls into the runtime keep their indices, and the policy
- * functions come right after the runtime's.
+ * Generates the policy's functions straight into the binary format (encode.ts), in the
+ * runtime template's function index space: calls into the runtime use the runtime's own
+ * indices, the policy functions come right after the runtime's, then the start function.
  */
 async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array> {
-  const b = await loadBinaryen();
-  const tpl = await runtimeTemplate();
+  const eh = options.exceptionHandling !== false;
+  const tpl = await runtimeTemplate({ exceptionHandling: eh });
 
   const funcIndex = new Map<string, number>();
   (policy?.funcs ?? []).forEach((f, i) => {
@@ -87,179 +93,181 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
     }
   });
 
-  const m = new b.Module();
-  try {
-    m.setFeatures(FEATURES(b));
+  // ---- the runtime's function index space, by name
+  const hostNames = new Map(tpl.hostBuiltinIndex.map((idx, n) => [idx, `opa_builtin${n}`]));
+  const rtName = (i: number) => hostNames.get(i) ?? `rt$${i}`;
+  const resolve = (name: string): number => {
+    if (name.startsWith('rt$')) return Number(name.slice(3));
+    if (name.startsWith('rego$f')) return tpl.funcTypes.length + Number(name.slice(6));
+    const host = /^opa_builtin([0-4])$/.exec(name);
+    if (host) return tpl.hostBuiltinIndex[Number(host[1])]!;
+    throw new WasmCompileError(`internal error: call to unknown function ${name}`);
+  };
 
-    // ---- the runtime's function index space, as imports
-    const hostNames = new Map(tpl.hostBuiltinIndex.map((idx, n) => [idx, `opa_builtin${n}`]));
-    const rtName = (i: number) => hostNames.get(i) ?? `rt$${i}`;
-    const valType = (t: number) => binaryenType(b, t);
-    tpl.funcTypes.forEach((t, i) => {
-      m.addFunctionImport(rtName(i), 'rt', String(i), b.createType(t.params.map(valType)), t.results.length > 0 ? valType(t.results[0]!) : b.none);
-    });
-    m.setMemory(1, -1, null as unknown as string, [], false, false, 'mem');
-    m.addMemoryImport('mem', 'env', 'memory');
-    // the runtime's tag (template.ts), the only one: index 0 here as in the spliced module
-    m.addTagImport(BUILTIN_ERROR_TAG, 'rt', 'tag', b.none, b.none);
-
-    // ---- runtime services and builtins
-    const exportTarget = (name: string): string | undefined => {
-      const idx = tpl.exportIndex.get(name);
-      return idx === undefined ? undefined : rtName(idx);
-    };
-    const rtServices: Services = {};
-    for (const s of SERVICES) {
-      const target = exportTarget(`__rt_${s}`);
-      if (!target) throw new WasmCompileError(`runtime is missing service __rt_${s}`);
-      rtServices[s] = target;
-    }
-    const runtimeBuiltin = new Map<string, { name: string; arity: number }>();
-    for (const e of tpl.exports) {
-      if (e.kind === 0 && e.name.startsWith('__rt_b_')) runtimeBuiltin.set(e.name, { name: rtName(e.index), arity: tpl.funcTypes[e.index]!.params.length });
-    }
-    const declared = new Map<string, number>();
-    (policy?.static?.builtinFuncs ?? []).forEach((d, i) => {
-      if (d && typeof d.name === 'string' && !declared.has(d.name)) declared.set(d.name, i);
-    });
-    const nativeFor = (name: string, arity: number) => {
-      const rb = runtimeBuiltin.get(runtimeBuiltinExport(name));
-      return rb && rb.arity === arity ? rb : undefined;
-    };
-
-    validatePolicy(policy, {
-      funcs: new Map([...funcIndex].map(([n, i]) => [n, policy.funcs[i]!])),
-      isBuiltin: (name) => declared.has(name) || runtimeBuiltin.has(runtimeBuiltinExport(name)),
-    });
-
-    // Host builtins: every declared builtin the runtime does not implement (for its arity).
-    const hostBuiltins: Record<string, number> = {};
-    collectCalls(policy, (name, arity) => {
-      if (funcIndex.has(name) || nativeFor(name, arity)) return;
-      const id = declared.get(name);
-      if (id === undefined) throw new WasmCompileError(`undefined function: ${JSON.stringify(name)}`);
-      if (arity > 4) throw new WasmCompileError(`too many built-in call arguments: ${JSON.stringify(name)}`);
-      hostBuiltins[name] = id;
-    });
-    for (const d of policy.static.builtinFuncs ?? []) {
-      if (!nativeFor(d.name, d.arity) && hostBuiltins[d.name] === undefined && d.arity <= 4) {
-        hostBuiltins[d.name] = declared.get(d.name)!;
-      }
-    }
-    const builtin = (name: string, arity: number): BuiltinTarget => {
-      const rb = nativeFor(name, arity);
-      if (rb) return { runtime: rb.name };
-      return { hostId: hostBuiltins[name] };
-    };
-
-    // ---- static data, after the runtime's data and heap base
-    const base = align(Math.max(tpl.dataEnd, tpl.heapBase), 8);
-    // Strings of the policy, then the path segments CallDynamic matches against.
-    const strings = [...policy.static.strings];
-    const pathIndex: number[][] = policy.funcs.map((f) =>
-      (f.path ?? []).map((p) => {
-        strings.push(String(p));
-        return strings.length - 1;
-      }),
-    );
-    const entrypoints: Record<string, number> = {};
-    policy.plans.forEach((p, i) => (entrypoints[p.name] = i));
-    const data = layoutStatic(base, strings, JSON.stringify(hostBuiltins), JSON.stringify(entrypoints));
-    const heapBase = align(data.end, 8);
-    const pages = Math.max(1, Math.ceil(heapBase / PAGE));
-
-    // ---- generated functions
-    const funcName = (i: number) => `rego$f${i}`;
-    const cx: ModuleContext = {
-      b, m, rt: rtServices, data, policy, funcIndex, funcName, builtin, strictBuiltinErrors: options.strictBuiltinErrors === true,
-      pathConst: (i, j) => data.stringValue[pathIndex[i]![j]!]!,
-    };
-    policy.funcs.forEach((f, i) => {
-      const memo = f.params.length === 2 ? i : -1;
-      const fb = new FunctionBuilder(cx, f.params.length, memo, f.params.length > 2 ? ERR_FUNCTION : ERR_COMPLETE_RULE);
-      f.params.forEach((p, k) => fb.bindParam(p, k));
-      const body: number[] = [];
-      const ret = fb.local(f.return);
-      if (memo >= 0) {
-        body.push(m.local.set(ret, m.call(rtServices.memo_get!, [m.i32.const(memo)], b.i32)));
-        body.push(m.if(m.local.get(ret, b.i32), m.return(m.local.get(ret, b.i32))));
-      }
-      for (const blk of f.blocks) body.push(fb.block(blk, 'fb'));
-      body.push(m.return(m.local.get(ret, b.i32)));
-      m.addFunction(funcName(i), b.createType(new Array(f.params.length).fill(b.i32)), b.i32, fb.vars,
-        m.block(null as unknown as string, body, b.none));
-    });
-
-    // eval(ctx): memo reset, input/data from ctx, a fresh result set, dispatch on the entrypoint.
-    {
-      const ctxLocal = 0;
-      const rsLocal = 1;
-      const fb = new FunctionBuilder(cx, 1, -1, ERR_COMPLETE_RULE, rsLocal);
-      fb.local(ir0.RS_PLACEHOLDER); // reserves index 1 for the result set
-      const eid = fb.temp();
-      const ctx = () => m.local.get(ctxLocal, b.i32);
-      const strict = options.strictBuiltinErrors === true;
-      const body: number[] = [
-        m.call(rtServices.memo_init!, [m.i32.const(policy.funcs.length)], b.none),
-        ...(strict ? [m.call(rtServices.builtin_error_reset!, [], b.none)] : []),
-        m.local.set(fb.local(0), m.i32.load(0, 4, ctx())),
-        m.local.set(fb.local(1), m.i32.load(4, 4, ctx())),
-        m.local.set(rsLocal, m.call(rtServices.result_set!, [], b.i32)),
-        m.i32.store(8, 4, ctx(), m.local.get(rsLocal, b.i32)),
-        m.local.set(eid, m.i32.load(12, 4, ctx())),
-      ];
-      const main = 'main';
-      const plans: number[] = [];
-      policy.plans.forEach((p, i) => {
-        const ep = fb.newLabel('ep');
-        const inner: number[] = [m.br(ep, m.i32.ne(m.local.get(eid, b.i32), m.i32.const(i)))];
-        fb.withLabel(ep, () => {
-          for (const blk of p.blocks) inner.push(fb.block(blk, 'pb'));
-        });
-        inner.push(m.br(main));
-        plans.push(m.block(ep, inner, b.none));
-      });
-      plans.push(fb.abort(ERR_ILLEGAL_ENTRYPOINT));
-      body.push(m.block(main, plans, b.none));
-      if (strict) body.push(m.call(rtServices.builtin_error_raise_pending!, [], b.none));
-      // A builtin error raised outside any builtin call (e.g. a number too large for a
-      // comparison) is caught nowhere else: it aborts the evaluation.
-      const guarded = m.try(null as unknown as string, m.block(null as unknown as string, body, b.none), [BUILTIN_ERROR_TAG],
-        [m.block(null as unknown as string, [m.call(rtServices.builtin_error_uncaught!, [], b.none), m.unreachable()], b.none)]);
-      m.addFunction('rego$hook_eval', b.createType([b.i32]), b.none, fb.vars, guarded);
-    }
-    m.addFunction('rego$hook_builtins_json', b.none, b.i32, [], m.i32.const(data.builtinsJson));
-    m.addFunction('rego$hook_entrypoints_json', b.none, b.i32, [], m.i32.const(data.entrypointsJson));
-
-    // start: run the runtime's start, then move the heap past our data
-    const startBody: number[] = [];
-    if (tpl.startIndex !== undefined) startBody.push(m.call(rtName(tpl.startIndex), [], b.none));
-    startBody.push(m.call(exportTarget('opa_heap_ptr_set')!, [m.i32.const(heapBase)], b.none));
-    m.addFunction('rego$start', b.none, b.none, [], m.block(null as unknown as string, startBody, b.none));
-
-    if (!m.validate()) throw new WasmCompileError('internal error: generated module does not validate');
-    const bytes = splice(tpl, m.emitBinary(), policy.funcs.length, base, data.bytes, pages, policy.funcs.map((f) => f.name));
-    if (!options.optimize) return bytes;
-    return optimizeModule(b, bytes);
-  } finally {
-    m.dispose();
+  // ---- runtime services and builtins
+  const exportTarget = (name: string): string | undefined => {
+    const idx = tpl.exportIndex.get(name);
+    return idx === undefined ? undefined : rtName(idx);
+  };
+  const rtServices: Services = {};
+  for (const s of SERVICES) {
+    const target = exportTarget(`__rt_${s}`);
+    if (!target) throw new WasmCompileError(`runtime is missing service __rt_${s}`);
+    rtServices[s] = target;
   }
+  const runtimeBuiltin = new Map<string, { name: string; arity: number }>();
+  for (const e of tpl.exports) {
+    if (e.kind === 0 && e.name.startsWith('__rt_b_')) runtimeBuiltin.set(e.name, { name: rtName(e.index), arity: tpl.funcTypes[e.index]!.params.length });
+  }
+  const declared = new Map<string, number>();
+  (policy?.static?.builtinFuncs ?? []).forEach((d, i) => {
+    if (d && typeof d.name === 'string' && !declared.has(d.name)) declared.set(d.name, i);
+  });
+  const nativeFor = (name: string, arity: number) => {
+    const rb = runtimeBuiltin.get(runtimeBuiltinExport(name));
+    return rb && rb.arity === arity ? rb : undefined;
+  };
+
+  validatePolicy(policy, {
+    funcs: new Map([...funcIndex].map(([n, i]) => [n, policy.funcs[i]!])),
+    isBuiltin: (name) => declared.has(name) || runtimeBuiltin.has(runtimeBuiltinExport(name)),
+  });
+
+  // Host builtins: every declared builtin the runtime does not implement (for its arity).
+  const hostBuiltins: Record<string, number> = {};
+  collectCalls(policy, (name, arity) => {
+    if (funcIndex.has(name) || nativeFor(name, arity)) return;
+    const id = declared.get(name);
+    if (id === undefined) throw new WasmCompileError(`undefined function: ${JSON.stringify(name)}`);
+    if (arity > 4) throw new WasmCompileError(`too many built-in call arguments: ${JSON.stringify(name)}`);
+    hostBuiltins[name] = id;
+  });
+  for (const d of policy.static.builtinFuncs ?? []) {
+    if (!nativeFor(d.name, d.arity) && hostBuiltins[d.name] === undefined && d.arity <= 4) {
+      hostBuiltins[d.name] = declared.get(d.name)!;
+    }
+  }
+  const builtin = (name: string, arity: number): BuiltinTarget => {
+    const rb = nativeFor(name, arity);
+    if (rb) return { runtime: rb.name };
+    return { hostId: hostBuiltins[name] };
+  };
+
+  // ---- static data, after the runtime's data and heap base
+  const base = align(Math.max(tpl.dataEnd, tpl.heapBase, tpl.unwind ? tpl.unwind.addr + tpl.unwind.size : 0), 8);
+  // Strings of the policy, then the path segments CallDynamic matches against.
+  const strings = [...policy.static.strings];
+  const pathIndex: number[][] = policy.funcs.map((f) =>
+    (f.path ?? []).map((p) => {
+      strings.push(String(p));
+      return strings.length - 1;
+    }),
+  );
+  const entrypoints: Record<string, number> = {};
+  policy.plans.forEach((p, i) => (entrypoints[p.name] = i));
+  const data = layoutStatic(base, strings, JSON.stringify(hostBuiltins), JSON.stringify(entrypoints));
+  const heapBase = align(data.end, 8);
+  const pages = Math.max(1, Math.ceil(heapBase / PAGE));
+
+  // ---- generated functions
+  const m = new CodeBuilder();
+  const funcName = (i: number) => `rego$f${i}`;
+  const cx: ModuleContext = {
+    m, rt: rtServices, data, policy, funcIndex, funcName, builtin, strictBuiltinErrors: options.strictBuiltinErrors === true,
+    pathConst: (i, j) => data.stringValue[pathIndex[i]![j]!]!,
+    unwind: tpl.unwind ? { state: rtName(tpl.unwind.state), stop: rtName(tpl.unwind.stop) } : undefined,
+  };
+  const funcs: Uint8Array[] = policy.funcs.map((f, i) => {
+    const memo = f.params.length === 2 ? i : -1;
+    const fb = new FunctionBuilder(cx, f.params.length, memo, f.params.length > 2 ? ERR_FUNCTION : ERR_COMPLETE_RULE);
+    f.params.forEach((p, k) => fb.bindParam(p, k));
+    const body: Expr[] = [];
+    const ret = fb.local(f.return);
+    if (memo >= 0) {
+      body.push(m.local.set(ret, m.call(rtServices.memo_get!, [m.i32.const(memo)], I32)));
+      body.push(m.if(m.local.get(ret, I32), m.return(m.local.get(ret, I32))));
+    }
+    for (const blk of f.blocks) body.push(fb.block(blk, 'fb'));
+    body.push(m.return(m.local.get(ret, I32)));
+    return encodeBody(fb.vars, m.block(null, body, NONE), I32, resolve);
+  });
+
+  // eval(ctx): memo reset, input/data from ctx, a fresh result set, dispatch on the entrypoint.
+  let evalHook: Uint8Array;
+  {
+    const ctxLocal = 0;
+    const rsLocal = 1;
+    const fb = new FunctionBuilder(cx, 1, -1, ERR_COMPLETE_RULE, rsLocal);
+    fb.local(ir0.RS_PLACEHOLDER); // reserves index 1 for the result set
+    const eid = fb.temp();
+    const ctx = () => m.local.get(ctxLocal, I32);
+    const strict = options.strictBuiltinErrors === true;
+    const body: Expr[] = [
+      m.call(rtServices.memo_init!, [m.i32.const(policy.funcs.length)], NONE),
+      ...(strict ? [m.call(rtServices.builtin_error_reset!, [], NONE)] : []),
+      m.local.set(fb.local(0), m.i32.load(0, 4, ctx())),
+      m.local.set(fb.local(1), m.i32.load(4, 4, ctx())),
+      m.local.set(rsLocal, m.call(rtServices.result_set!, [], I32)),
+      m.i32.store(8, 4, ctx(), m.local.get(rsLocal, I32)),
+      m.local.set(eid, m.i32.load(12, 4, ctx())),
+    ];
+    const main = 'main';
+    const plans: Expr[] = [];
+    policy.plans.forEach((p, i) => {
+      const ep = fb.newLabel('ep');
+      const inner: Expr[] = [m.br(ep, m.i32.ne(m.local.get(eid, I32), m.i32.const(i)))];
+      fb.withLabel(ep, () => {
+        for (const blk of p.blocks) inner.push(fb.block(blk, 'pb'));
+      });
+      inner.push(m.br(main));
+      plans.push(m.block(ep, inner, NONE));
+    });
+    plans.push(fb.abort(ERR_ILLEGAL_ENTRYPOINT));
+    body.push(m.block(main, plans, NONE));
+    if (strict) body.push(m.call(rtServices.builtin_error_raise_pending!, [], NONE));
+    // A builtin error raised outside any builtin call (e.g. a number too large for a
+    // comparison) is caught nowhere else: it aborts the evaluation. (Without exception
+    // handling, the code after each runtime call does the same: codegen.ts.)
+    const guarded = eh
+      ? m.try(null, m.block(null, body, NONE), [BUILTIN_ERROR_TAG], [m.block(null, [m.call(rtServices.builtin_error_uncaught!, [], NONE), m.unreachable()], NONE)])
+      : m.block(null, body, NONE);
+    evalHook = encodeBody(fb.vars, guarded, NONE, resolve);
+  }
+  const hooks: Record<Hook, Uint8Array> = {
+    eval: evalHook,
+    builtins_json: encodeBody(0, m.i32.const(data.builtinsJson), I32, resolve),
+    entrypoints_json: encodeBody(0, m.i32.const(data.entrypointsJson), I32, resolve),
+  };
+
+  // start: run the runtime's start, then move the heap past our data
+  const startBody: Expr[] = [];
+  if (tpl.startIndex !== undefined) startBody.push(m.call(rtName(tpl.startIndex), [], NONE));
+  startBody.push(m.call(exportTarget('opa_heap_ptr_set')!, [m.i32.const(heapBase)], NONE));
+  const start = encodeBody(0, m.block(null, startBody, NONE), NONE, resolve);
+
+  const funcTypes: FuncType[] = policy.funcs.map((f) => ({ params: f.params.map(() => 0x7f), results: [0x7f] }));
+  const bytes = splice(tpl, { funcs, funcTypes, hooks, start }, base, data.bytes, pages, policy.funcs.map((f) => f.name));
+  if (!options.optimize) return bytes;
+  return optimizeModule(await loadBinaryen(), bytes, eh);
+}
+
+interface Generated {
+  /** code bodies of the policy functions and their types */
+  funcs: Uint8Array[];
+  funcTypes: FuncType[];
+  /** code bodies replacing the runtime's hook stubs */
+  hooks: Record<Hook, Uint8Array>;
+  /** code body of the new start function */
+  start: Uint8Array;
 }
 
 /**
  * The final module: the runtime template's sections with the hook bodies replaced by the
  * generated ones, the policy functions and the new start function appended, the policy's
- * data segment added and private exports dropped. `gen` holds, in order, `nfuncs` policy
- * functions, the three hooks and the start function.
+ * data segment added and private exports dropped.
  */
-function splice(tpl: RuntimeTemplate, gen: Uint8Array, nfuncs: number, base: number, data: Uint8Array, pages: number, funcNames: string[]): Uint8Array {
-  const gsec = readSections(gen);
-  const gpayload = (id: number) => gsec.find((s) => s.id === id)?.payload ?? new Uint8Array([0]);
-  const gtypes = readTypes(gpayload(SEC.type));
-  const gfuncTypes = readU32Vec(gpayload(SEC.function)).map((t) => gtypes[t]!);
-  const gcode = readCode(gpayload(SEC.code));
-  if (gcode.length !== nfuncs + HOOKS.length + 1) throw new WasmCompileError('internal error: unexpected generated code');
-
+function splice(tpl: RuntimeTemplate, gen: Generated, base: number, data: Uint8Array, pages: number, funcNames: string[]): Uint8Array {
+  const nfuncs = gen.funcs.length;
   const types = [...tpl.types];
   const typeIndex = (t: FuncType): number => {
     const same = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -270,11 +278,10 @@ function splice(tpl: RuntimeTemplate, gen: Uint8Array, nfuncs: number, base: num
     }
     return i;
   };
-  const appended = [...gcode.slice(0, nfuncs), gcode[nfuncs + HOOKS.length]!];
-  const appendedTypes = [...gfuncTypes.slice(0, nfuncs), gfuncTypes[nfuncs + HOOKS.length]!].map(typeIndex);
+  const appendedTypes = [...gen.funcTypes, { params: [], results: [] }].map(typeIndex);
   const code = [...tpl.code];
-  HOOKS.forEach((h, i) => (code[tpl.hookIndex[h] - tpl.numImportedFuncs] = gcode[nfuncs + i]!));
-  code.push(...appended);
+  for (const h of HOOKS) code[tpl.hookIndex[h] - tpl.numImportedFuncs] = gen.hooks[h];
+  code.push(...gen.funcs, gen.start);
   const startIndex = tpl.funcTypes.length + nfuncs;
 
   const raw = (id: number) => tpl.sections.find((s) => s.id === id)?.payload;
@@ -328,10 +335,10 @@ function splice(tpl: RuntimeTemplate, gen: Uint8Array, nfuncs: number, base: num
   return w.finish();
 }
 
-function optimizeModule(b: Binaryen, bytes: Uint8Array): Uint8Array {
+function optimizeModule(b: Binaryen, bytes: Uint8Array, eh: boolean): Uint8Array {
   const m = b.readBinary(bytes);
   try {
-    m.setFeatures(FEATURES(b));
+    m.setFeatures(FEATURES(b, eh));
     b.setOptimizeLevel(3);
     b.setShrinkLevel(0);
     m.optimize();

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/** Where the runtime is built (and prepared templates are shipped): next to this module's folder. */
+export const RUNTIME_DIR = fileURLToPath(new URL('../runtime/build/', import.meta.url));
 export const RUNTIME_PATH = fileURLToPath(new URL('../runtime/build/runtime.wasm', import.meta.url));
 
 export interface RuntimeInfo {
@@ -11,18 +13,25 @@ export interface RuntimeInfo {
   heapBase: number;
 }
 
+let bytesCache: Uint8Array | undefined;
+
+/** The runtime's bytes (for profiling, $REGO_RUNTIME_WASM may name a runtime built with asc --debug). */
+export function runtimeBytes(): Uint8Array {
+  if (bytesCache) return bytesCache;
+  const path = process.env.REGO_RUNTIME_WASM || RUNTIME_PATH;
+  try {
+    bytesCache = new Uint8Array(readFileSync(path));
+  } catch {
+    throw new Error(`WASM runtime missing at ${path}: run \`npm run build:runtime\``);
+  }
+  return bytesCache;
+}
+
 let cached: RuntimeInfo | undefined;
 
 export function runtimeInfo(): RuntimeInfo {
   if (cached) return cached;
-  let bytes: Uint8Array;
-  // For profiling: a runtime built with asc --debug (see eval-profile.ts) keeps function names.
-  const path = process.env.REGO_RUNTIME_WASM || RUNTIME_PATH;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch {
-    throw new Error(`WASM runtime missing at ${path}: run \`npm run build:runtime\``);
-  }
+  const bytes = runtimeBytes();
   // Instantiate once with inert imports to ask the runtime where its heap begins.
   const memory = new WebAssembly.Memory({ initial: 2 });
   const fail = () => {

@@ -1,17 +1,24 @@
-// The runtime, prepared once per process for linking by splicing (link.ts):
+// The runtime, prepared for linking by splicing (emit.ts):
 //  - its `policy.*` hook imports become defined stub functions (exported as `__rt_hook_*` so
 //    the linker finds them), whose bodies each link replaces with generated code;
 //  - it imports all of env.opa_builtin0..4, so host builtins never shift function indices;
+//  - builtin errors unwind to the generated code around the builtin call: with the exception-
+//    handling proposal (the default), the runtime's `eh.throw_builtin_error` import becomes a
+//    function that throws the runtime's one tag; without it, binaryen's asyncify transform
+//    instruments every runtime function that can reach that import, and the import becomes a
+//    function that starts unwinding (asyncify's stack unwinding, never rewound), which the
+//    generated code stops right after the runtime call that raised it;
 //  - its sections are split and the facts the linker needs (function signatures, export
-//    indices, data end, heap base) are read once.
-// binaryen reads the runtime only here; a link then only assembles bytes around the
-// policy's own small module, which keeps linking fast however big the runtime grows.
-import { runtimeInfo } from './runtime.js';
+//    indices, data end, heap base) are read.
+// binaryen reads the runtime only here, and the result is kept on disk (template-cache.ts):
+// linking a policy assembles bytes around the policy's own code and never loads binaryen.
+import { runtimeBytes, runtimeInfo, RUNTIME_DIR } from './runtime.js';
 import { loadBinaryen, type Binaryen } from './binaryen.js';
 import {
-  SEC, Reader, readSections, readTypes, readImports, readU32Vec, readExports, readCode, readData,
+  SEC, Reader, Writer, readSections, readTypes, readImports, readU32Vec, readExports, readCode, readData,
   type Section, type FuncType, type Import, type Export, type DataSegment,
 } from './binary.js';
+import { readTemplate, templateKey, userCacheDir, writeTemplate, type TemplateMode } from './template-cache.js';
 
 export const HOOKS = ['eval', 'builtins_json', 'entrypoints_json'] as const;
 export type Hook = (typeof HOOKS)[number];
@@ -40,21 +47,105 @@ export interface RuntimeTemplate {
   heapBase: number;
   /** function names by index, when the runtime was built with names (asc --debug, for profiling) */
   funcNames?: Map<number, string>;
+  /** Whether builtin errors unwind by the exception-handling proposal (else by asyncify, see above). */
+  exceptionHandling: boolean;
+  /** Without exception handling: the unwinding services and the memory asyncify unwinds into. */
+  unwind?: {
+    /** function index of asyncify's get_state (1 while unwinding) and stop_unwind */
+    state: number;
+    stop: number;
+    /** reserved memory (asyncify's data structure and buffer) the linker keeps free of policy data */
+    addr: number;
+    size: number;
+  };
 }
 
-let cached: Promise<RuntimeTemplate> | undefined;
-
-export function runtimeTemplate(): Promise<RuntimeTemplate> {
-  cached ??= build().catch((err) => {
-    cached = undefined;
-    throw err;
-  });
-  return cached;
+export interface TemplateOptions {
+  /** Default true. false: a runtime that needs no exception-handling support (see above). */
+  exceptionHandling?: boolean;
 }
 
-export const FEATURES = (b: Awaited<ReturnType<typeof loadBinaryen>>) =>
+const cached = new Map<TemplateMode, Promise<RuntimeTemplate>>();
+
+export function runtimeTemplate(options: TemplateOptions = {}): Promise<RuntimeTemplate> {
+  const mode: TemplateMode = options.exceptionHandling === false ? 'noeh' : 'eh';
+  let p = cached.get(mode);
+  if (!p) {
+    p = loadTemplate(mode).catch((err) => {
+      cached.delete(mode);
+      throw err;
+    });
+    cached.set(mode, p);
+  }
+  return p;
+}
+
+/** A prepared template from disk if there is one for this runtime, else prepared (and cached) now. */
+function loadTemplate(mode: TemplateMode): Promise<RuntimeTemplate> {
+  return loadTemplateFrom({ runtime: runtimeBytes(), mode, shipped: RUNTIME_DIR, cacheDir: userCacheDir() });
+}
+
+/**
+ * loadTemplate with its places given: the template for `runtime` and `mode` from `shipped` or
+ * `cacheDir` when one loads, else prepared with binaryen and written to `cacheDir`.
+ */
+export async function loadTemplateFrom(where: { runtime: Uint8Array; mode: TemplateMode; shipped?: string; cacheDir?: string }): Promise<RuntimeTemplate> {
+  const key = templateKey(where.runtime, where.mode);
+  for (const dir of [where.shipped, where.cacheDir]) {
+    const stored = readTemplate(key, [dir]);
+    if (!stored) continue;
+    try {
+      return describe(stored, where.mode);
+    } catch {
+      // a damaged file: try the next place, else prepare the template again
+    }
+  }
+  const bytes = await prepareTemplate(where.runtime, where.mode);
+  writeTemplate(key, where.cacheDir, bytes);
+  return describe(bytes, where.mode);
+}
+
+/**
+ * Prepares both templates next to the runtime (the build does, so a package ships them), unless
+ * they are there already for this runtime.
+ */
+export async function prepareTemplateFiles(dir = RUNTIME_DIR): Promise<{ written: string[]; kept: string[] }> {
+  const runtime = runtimeBytes();
+  const written: string[] = [];
+  const kept: string[] = [];
+  for (const mode of ['eh', 'noeh'] as const) {
+    const key = templateKey(runtime, mode);
+    const existing = readTemplate(key, [dir]);
+    if (existing && loads(existing, mode)) {
+      kept.push(key);
+      continue;
+    }
+    const bytes = await prepareTemplate(runtime, mode);
+    describe(bytes, mode); // it loads
+    if (!writeTemplate(key, dir, bytes)) throw new Error(`cannot write the runtime template into ${dir}`);
+    written.push(key);
+  }
+  return { written, kept };
+}
+
+function loads(bytes: Uint8Array, mode: TemplateMode): boolean {
+  try {
+    describe(bytes, mode);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The WASM features of a module linked from a template of this mode. */
+export const FEATURES = (b: Binaryen, exceptionHandling = true) =>
   b.Features.MVP | b.Features.MutableGlobals | b.Features.SignExt | b.Features.BulkMemory | b.Features.BulkMemoryOpt | b.Features.NontrappingFPToInt |
-  b.Features.ExceptionHandling;
+  (exceptionHandling ? b.Features.ExceptionHandling : 0);
+
+/** Memory reserved for asyncify's unwinding: its 8-byte data structure, then the saved frames. */
+const UNWIND_SIZE = 64 * 1024;
+/** Custom section of a template without exception handling: where the unwind memory is (u32 addr, u32 size). */
+const UNWIND_SECTION = 'rego.unwind';
 
 /**
  * The runtime's one exception tag (no payload; the message stays in the runtime's error
@@ -65,14 +156,21 @@ export const FEATURES = (b: Awaited<ReturnType<typeof loadBinaryen>>) =>
 export const BUILTIN_ERROR_TAG = 'rego$builtin_error';
 const THROW_IMPORT = { module: 'eh', base: 'throw_builtin_error' };
 
-async function build(): Promise<RuntimeTemplate> {
+/** Prepares the runtime for linking (the one place binaryen reads it). */
+export async function prepareTemplate(runtime: Uint8Array, mode: TemplateMode): Promise<Uint8Array> {
+  const eh = mode === 'eh';
   const b = await loadBinaryen();
-  const m = b.readBinary(runtimeInfo().bytes);
+  const m = b.readBinary(runtime);
   let bytes: Uint8Array;
+  let unwindAt = 0;
   try {
-    m.setFeatures(FEATURES(b));
-    defineThrow(b, m);
+    m.setFeatures(FEATURES(b, eh));
+    if (eh) defineThrow(b, m);
     inlineHotCalls(b, m);
+    if (!eh) {
+      unwindAt = align(runtimeInfo().heapBase, 16);
+      defineUnwind(b, m, unwindAt);
+    }
     const have = new Set<string>();
     const hooks: Array<{ name: string; base: string; params: number; results: number }> = [];
     for (let i = 0; i < m.getNumFunctions(); i++) {
@@ -90,7 +188,7 @@ async function build(): Promise<RuntimeTemplate> {
       if (!have.has(`opa_builtin${n}`)) m.addFunctionImport(`opa_builtin${n}$`, 'env', `opa_builtin${n}`, b.createType(new Array(n + 2).fill(b.i32)), b.i32);
     }
     if (!m.validate()) throw new Error('runtime template does not validate');
-    const named = readSections(runtimeInfo().bytes).some((s) => s.id === SEC.custom && customName(s.payload) === 'name');
+    const named = readSections(runtime).some((s) => s.id === SEC.custom && customName(s.payload) === 'name');
     const debugInfo = b.getDebugInfo();
     b.setDebugInfo(named);
     try {
@@ -101,17 +199,63 @@ async function build(): Promise<RuntimeTemplate> {
   } finally {
     m.dispose();
   }
-  return describe(bytes);
+  if (!eh) {
+    const w = new Writer().bytes(bytes);
+    w.section(SEC.custom, (s) => s.name(UNWIND_SECTION).u32(unwindAt).u32(UNWIND_SIZE));
+    bytes = w.finish();
+  }
+  return bytes;
+}
+
+/**
+ * Without exception handling: binaryen's asyncify instruments every function that can reach
+ * the runtime's `eh.throw_builtin_error` import (directly, or through an indirect call), then
+ * the import becomes a function that starts unwinding into the reserved memory at `at`. The
+ * asyncify services are exported under the runtime's private prefix (the linker calls them and
+ * strips them from the final module).
+ */
+function defineUnwind(b: Binaryen, m: InstanceType<Binaryen['Module']>, at: number): void {
+  const name = throwImportName(b, m);
+  b.setPassArgument('asyncify-imports', `${THROW_IMPORT.module}.${THROW_IMPORT.base}`);
+  try {
+    m.runPasses(['asyncify']);
+  } finally {
+    b.setPassArgument('asyncify-imports', null);
+  }
+  const internal = (exp: string) => {
+    const e = m.getExport(exp);
+    if (!e) throw new Error(`asyncify did not export ${exp}`);
+    return b.getExportInfo(e).value;
+  };
+  const start = internal('asyncify_start_unwind');
+  const services: Record<string, string> = { asyncify_get_state: '__rt_unwind_state', asyncify_stop_unwind: '__rt_unwind_stop' };
+  const keep = Object.fromEntries(Object.keys(services).map((e) => [e, internal(e)]));
+  for (const e of ['asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind', 'asyncify_get_state']) m.removeExport(e);
+  for (const [e, exported] of Object.entries(services)) m.addFunctionExport(keep[e]!, exported);
+  m.removeFunction(name);
+  // asyncify's data structure: where the next frame goes, where the buffer ends; then the buffer.
+  m.addFunction(name, b.none, b.none, [], m.block(null as unknown as string, [
+    m.i32.store(0, 4, m.i32.const(at), m.i32.const(at + 8)),
+    m.i32.store(4, 4, m.i32.const(at), m.i32.const(at + UNWIND_SIZE)),
+    m.call(start, [m.i32.const(at)], b.none),
+  ], b.none));
+}
+
+function throwImportName(b: Binaryen, m: InstanceType<Binaryen['Module']>): string {
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const info = b.getFunctionInfo(m.getFunctionByIndex(i));
+    if (info.module === THROW_IMPORT.module && info.base === THROW_IMPORT.base) return info.name;
+  }
+  throw new Error(`runtime does not import ${THROW_IMPORT.module}.${THROW_IMPORT.base}`);
+}
+
+function align(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
 }
 
 /** Replaces the runtime's `eh.throw_builtin_error` import by a function that throws the tag. */
 function defineThrow(b: Binaryen, m: InstanceType<Binaryen['Module']>): void {
-  let name: string | undefined;
-  for (let i = 0; i < m.getNumFunctions(); i++) {
-    const info = b.getFunctionInfo(m.getFunctionByIndex(i));
-    if (info.module === THROW_IMPORT.module && info.base === THROW_IMPORT.base) name = info.name;
-  }
-  if (!name) throw new Error(`runtime does not import ${THROW_IMPORT.module}.${THROW_IMPORT.base}`);
+  const name = throwImportName(b, m);
   m.addTag(BUILTIN_ERROR_TAG, b.none, b.none);
   m.removeFunction(name);
   m.addFunction(name, b.none, b.none, [], m.throw(BUILTIN_ERROR_TAG, []));
@@ -170,7 +314,7 @@ function functionNames(all: Section[]): Map<number, string> | undefined {
   return names;
 }
 
-function describe(bytes: Uint8Array): RuntimeTemplate {
+function describe(bytes: Uint8Array, mode: TemplateMode): RuntimeTemplate {
   const all = readSections(bytes);
   const sections = all.filter((s) => s.id !== SEC.custom);
   const payload = (id: number) => sections.find((s) => s.id === id)?.payload;
@@ -193,6 +337,16 @@ function describe(bytes: Uint8Array): RuntimeTemplate {
   const data = readData(payload(SEC.data) ?? new Uint8Array([0]));
   const dataEnd = Math.max(0, ...data.map((d) => (d.offset ?? 0) + d.size));
   const start = payload(SEC.start);
+  let unwind: RuntimeTemplate['unwind'];
+  if (mode === 'noeh') {
+    const sec = all.find((x) => x.id === SEC.custom && customName(x.payload) === UNWIND_SECTION);
+    const state = exportIndex.get('__rt_unwind_state');
+    const stop = exportIndex.get('__rt_unwind_stop');
+    if (!sec || state === undefined || stop === undefined) throw new Error('runtime template without its unwinding services');
+    const r = new Reader(sec.payload);
+    r.name();
+    unwind = { state, stop, addr: r.u32(), size: r.u32() };
+  }
   return {
     sections,
     types,
@@ -211,6 +365,8 @@ function describe(bytes: Uint8Array): RuntimeTemplate {
     startIndex: start ? readU32Vec(new Uint8Array([1, ...start]))[0] : undefined,
     heapBase: probeHeapBase(bytes),
     funcNames: functionNames(all),
+    exceptionHandling: mode === 'eh',
+    unwind,
   };
 }
 

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import * as nodeCrypto from 'node:crypto';
 import { webcrypto, KeyObject } from 'node:crypto';
+import { toPem } from '../pem.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -45,10 +46,7 @@ export async function privateKeyPem(key: CryptoKey): Promise<string> {
   return toPem(der, 'PRIVATE KEY');
 }
 
-export function toPem(der: Uint8Array | ArrayBuffer, label: string): string {
-  const b64 = Buffer.from(der instanceof ArrayBuffer ? new Uint8Array(der) : der).toString('base64');
-  return `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
-}
+export { toPem };
 
 /** Imports a PKCS#8 PEM private key back into WebCrypto (for CAs stored on disk). */
 export async function importPrivateKeyPem(pem: string): Promise<KeyMaterial> {

@@ -15,3 +15,4 @@ export {
   type RevocationEntry,
 } from './authority.js';
 export { resign, withRawSerial, withRawSubjectCn, unknownCriticalExtension, type TbsEditor } from './odd.js';
+export { rawKey, rawKeyFromPem, rawCertificate, rawCrl, rawName, keyId, ext, der, generalName, serialBytes, KU_BITS, EKU, type RawKey, type RawCert, type RawCertOptions, type RawCrlOptions, type RawExtension, type RawGeneralName, type RawAttr, type RawKeyKind } from './raw.js';

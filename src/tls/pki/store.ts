@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync, existsSync, mkdirSync, chmodSync } from 'n
 import { join } from 'node:path';
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { CertificateAuthority, type CaOptions, type IssueOptions, type IssuedCertificate } from './authority.js';
-import { pemBlocks } from '../domains.js';
+import { pemBlocks } from '../pem.js';
 import type { x509 } from './crypto.js';
 
 interface State {

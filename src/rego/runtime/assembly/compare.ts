@@ -1,9 +1,10 @@
 // OPA's total order over values (null < booleans < numbers < strings < arrays < objects
 // < sets), equality, and hashing consistent with both. Objects and sets compare as their
-// sorted entries, as OPA's Go implementation does.
+// sorted entries, as OPA's Go implementation does; sorting a collection into that order
+// (collSort) and its entries' cached key hashes (entryHash) live here too.
 import {
   NULL, BOOLEAN, NUMBER, STRING, ARRAY, OBJECT, SET, kindOf, boolOf, strLen, strPtr,
-  arrLen, arrGet, collLen, collKey, collVal, collSort, entryAt, entryHash,
+  arrLen, arrGet, collLen, collKey, collVal, entryAt, tableReset,
 } from "./value";
 import { numCompare, numHash } from "./number";
 
@@ -193,4 +194,65 @@ function hashOf(v: usize): u32 {
     }
   }
   return 0;
+}
+
+// ---- collection entries: key hashes and OPA's key order ----
+
+/** The entry's key hash, computed and cached on first use. */
+export function entryHash(e: usize): u32 {
+  let h = load<u32>(e, 8);
+  if (h == 0) {
+    h = valueHash(<usize>load<i32>(e));
+    store<u32>(e, h, 8);
+  }
+  return h;
+}
+
+/** Key order of collection entries (strings, the common case, first). */
+@inline export function keyCompare(k: usize, key: usize): i32 {
+  if (load<i32>(k) == STRING && load<i32>(key) == STRING) return stringCompare(k, key);
+  return valueCompare(k, key);
+}
+
+function swapEntries(a: usize, b: usize): void {
+  let k = load<i64>(a); let h = load<i32>(a, 8);
+  store<i64>(a, load<i64>(b)); store<i32>(a, load<i32>(b, 8), 8);
+  store<i64>(b, k); store<i32>(b, h, 8);
+}
+
+@inline function keyCmp(v: usize, i: i32, j: i32): i32 {
+  return keyCompare(collKey(v, i), collKey(v, j));
+}
+
+function siftDown(v: usize, start: i32, end: i32): void {
+  let root = start;
+  while (true) {
+    let child = root * 2 + 1;
+    if (child >= end) return;
+    if (child + 1 < end && keyCmp(v, child, child + 1) < 0) child++;
+    if (keyCmp(v, root, child) >= 0) return;
+    swapEntries(entryAt(v, root), entryAt(v, child));
+    root = child;
+  }
+}
+
+/** Sorts entries by key in OPA's order, in place (no allocation). */
+export function collSort(v: usize): void {
+  if (load<i32>(v, 24) != 0) return;
+  let n = load<i32>(v, 4);
+  if (n <= 16) {
+    for (let i = 1; i < n; i++) {
+      let j = i;
+      while (j > 0 && keyCmp(v, j - 1, j) > 0) { swapEntries(entryAt(v, j - 1), entryAt(v, j)); j--; }
+    }
+  } else {
+    for (let s = n / 2 - 1; s >= 0; s--) siftDown(v, s, n);
+    for (let end = n - 1; end > 0; end--) {
+      swapEntries(entryAt(v, 0), entryAt(v, end));
+      siftDown(v, 0, end);
+    }
+  }
+  store<i32>(v, 1, 24);
+  let tsize = load<i32>(v, 20);
+  if (tsize != 0) tableReset(v, tsize); // a collection with a table has all its entry hashes
 }

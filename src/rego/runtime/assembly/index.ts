@@ -9,9 +9,9 @@ import { malloc, heapGet, heapSet } from "./alloc";
 import { jsonParse, jsonDump, valueDump } from "./json";
 import { ctxNew, evalCtx, builtinsValue, entrypointsValue, fastEval, memoInit, memoPush, memoPop, memoGet, memoSet } from "./eval";
 import {
-  makeNull, makeBool, makeInt, makeNumRef, makeString, makeArray, arrAppend, makeObject, collInsert,
-  makeSet, makeOrderedSet, setAdd, kindOf, shallowCopy,
+  makeNull, makeBool, makeInt, makeNumRef, makeString, makeArray, arrAppend, makeObject, makeSet, makeOrderedSet, kindOf,
 } from "./value";
+import { collInsert, setAdd, shallowCopy } from "./collection";
 import { valueCompare, valueEqual } from "./compare";
 import { valueGet, valueLength, iterPrepare, iterKey, iterValue, valueMerge, numberSetInt, addPath, removePath } from "./ops";
 import { errBegin, errStr, errAbort, builtinErrorDefer, builtinErrorReset, builtinErrorRaisePending, builtinErrorUncaught } from "./abort";

@@ -6,9 +6,9 @@ import {
   NULL, BOOLEAN, NUMBER, STRING, ARRAY, OBJECT, SET, NUM_INT,
   kindOf, boolOf, makeNull, makeBool, makeInt, makeNumRef, makeString, strLen, strPtr,
   makeArray, arrLen, arrGet, makeColl,
-  collLen, collKey, collVal, collSort, numRepr, numInt, numRefPtr, numRefLen,
+  collLen, collKey, collVal, numRepr, numInt, numRefPtr, numRefLen,
 } from "./value";
-import { stringCompare, stringEqual, prefix8 } from "./compare";
+import { stringCompare, stringEqual, prefix8, collSort } from "./compare";
 
 const MAX_DEPTH: i32 = 4096;
 

@@ -1,9 +1,10 @@
 // Value operations the generated code calls (mirrors OPA's opa_value_get/merge/iter...).
 import {
-  NUMBER, STRING, ARRAY, OBJECT, SET, kindOf, arrLen, arrGet, collLen, collKey, collVal, collSort,
-  collGet, collInsert, makeObject, makeInt, strLen, numRepr, NUM_INT, numInt, makeArray, arrAppend,
-  shallowCopy, collFindKey,
+  NUMBER, STRING, ARRAY, OBJECT, SET, kindOf, arrLen, arrGet, collLen, collKey, collVal, makeObject, makeInt,
+  strLen, numRepr, NUM_INT, numInt, makeArray, arrAppend,
 } from "./value";
+import { collGet, collInsert, shallowCopy, collFindKey } from "./collection";
+import { collSort } from "./compare";
 import { numToI64, lastInt } from "./number";
 
 export function valueGet(v: usize, key: usize): usize {

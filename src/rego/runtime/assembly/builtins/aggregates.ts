@@ -1,6 +1,6 @@
 // count, sum, product, max, min, sort.
-import { STRING, ARRAY, OBJECT, SET, NUMBER, kindOf, makeInt, arrLen, arrGet, collLen, collKey, collSort, makeArray, arrAppend, arrSet } from "../value";
-import { valueCompare } from "../compare";
+import { STRING, ARRAY, OBJECT, SET, NUMBER, kindOf, makeInt, arrLen, arrGet, collLen, collKey, makeArray, arrAppend, arrSet } from "../value";
+import { valueCompare, collSort } from "../compare";
 import { decOf, decAdd, decMul, decToValue, decFromI64 } from "../number";
 import { typeError } from "./util";
 import { stringRunes } from "./strings";

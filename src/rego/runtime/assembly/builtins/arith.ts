@@ -1,6 +1,7 @@
 // plus, minus, mul, div, rem, abs, round, ceil, floor: exact on big numbers.
 // `minus` on two sets is set difference, as in OPA.
-import { NUMBER, SET, NUM_INT, kindOf, numRepr, numInt, makeInt, makeSet, collLen, collKey, setAdd, collGet } from "../value";
+import { NUMBER, SET, NUM_INT, kindOf, numRepr, numInt, makeInt, makeSet, collLen, collKey } from "../value";
+import { setAdd, collGet } from "../collection";
 import {
   decOf, decAdd, decSub, decMul, decDiv, decRem, decNegate, decAbs, decRound, decCeil, decFloor,
   decToValue, decIsZero, decIsInt,

@@ -1,10 +1,11 @@
 // Set, object and array builtins: and/or/minus-free set ops, intersection, union,
 // object.*, array.*, internal.member_2/3.
 import {
-  ARRAY, OBJECT, SET, NUMBER, STRING, kindOf, makeBool, makeSet, setAdd, makeObject, collInsert, collLen, collKey, collVal,
-  collGet, collSort, makeArray, arrAppend, arrLen, arrGet, shallowCopy,
+  ARRAY, OBJECT, SET, NUMBER, STRING, kindOf, makeBool, makeSet, makeObject, collLen, collKey, collVal,
+  makeArray, arrAppend, arrLen, arrGet,
 } from "../value";
-import { valueEqual } from "../compare";
+import { setAdd, collInsert, collGet, shallowCopy } from "../collection";
+import { valueEqual, collSort } from "../compare";
 import { valueGet } from "../ops";
 import { numToI64, lastInt } from "../number";
 import { typeError } from "./util";

@@ -2,8 +2,10 @@
 // semantics and error texts (OPA's topdown/encoding.go wraps them).
 import {
   STRING, ARRAY, SET, OBJECT, kindOf, makeBool, makeString, allocString, strLen, strPtr,
-  makeObject, collInsert, collGet, collLen, collKey, collVal, collSort, makeArray, arrAppend, arrLen, arrGet,
+  makeObject, collLen, collKey, collVal, makeArray, arrAppend, arrLen, arrGet,
 } from "../value";
+import { collInsert, collGet } from "../collection";
+import { collSort } from "../compare";
 import { malloc } from "../alloc";
 import { typeError } from "./util";
 import { builtinErrBegin, operandErr, needString, errStr, errInt, errByte, errBytes, errAbort } from "./errs";

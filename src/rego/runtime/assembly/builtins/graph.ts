@@ -1,9 +1,10 @@
 // walk (a relation: returns every [path, value] pair, pre-order, children in OPA's order;
 // the planner scans the result), graph.reachable and graph.reachable_paths.
 import {
-  ARRAY, OBJECT, SET, kindOf, makeInt, makeArray, arrAppend, arrLen, arrGet, makeSet, setAdd,
-  collLen, collKey, collVal, collSort, collGet,
+  ARRAY, OBJECT, SET, kindOf, makeInt, makeArray, arrAppend, arrLen, arrGet, makeSet, collLen, collKey, collVal,
 } from "../value";
+import { setAdd, collGet } from "../collection";
+import { collSort } from "../compare";
 import { typeError } from "./util";
 import { operandErrBegin, errStr, errAbort } from "./errs";
 import { typeNameOf } from "./util";

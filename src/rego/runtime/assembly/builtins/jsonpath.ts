@@ -2,10 +2,10 @@
 // semantics, computed on immutable values: each edit rebuilds the spine it touches).
 import {
   NULL, NUMBER, STRING, ARRAY, OBJECT, SET, kindOf, makeNull, makeString, strLen, strPtr,
-  makeObject, makeSet, setAdd, collInsert, collGet, collLen, collKey, collVal, collSort, collFind, collRemoveAt,
-  makeArray, arrAppend, arrLen, arrGet, shallowCopy, makeInt,
+  makeObject, makeSet, collLen, collKey, collVal, makeArray, arrAppend, arrLen, arrGet, makeInt,
 } from "../value";
-import { valueHash, valueEqual } from "../compare";
+import { setAdd, collInsert, collGet, collFind, collRemoveAt, shallowCopy } from "../collection";
+import { valueHash, valueEqual, collSort } from "../compare";
 import { malloc } from "../alloc";
 import { numToI64, lastInt, decParse, decToI64 } from "../number";
 import { typeError, typeNameOf } from "./util";

@@ -4,9 +4,10 @@ import {
   collLen, collKey, strLen, strPtr, makeString, allocString,
 } from "../value";
 import { malloc } from "../alloc";
-import { decParse, decOf, decFloor, decToValue, decToI64, lastInt, numToI64, decNeg, decN, decExp, decDigits, decMul, decSub, decFromI64, decIsInt, decMake } from "../number";
+import { decParse, decOf, decFloor, decToValue, decToI64, lastInt, numToI64, decNeg, decN, decExp, decDigits, decMul, decSub, decAdd, decCmp, decFromI64, decIsInt, decIsZero, decMake } from "../number";
 import { jsonParse, jsonDumpString, valueDump } from "../json";
 import { typeError, builtinError } from "./util";
+import { operandErr } from "./errs";
 import { makeNumRef } from "../value";
 
 export function b_to_number(v: usize): usize {
@@ -93,23 +94,63 @@ function intArg(fn: string, i: i32, v: usize): i64 {
   return lastInt();
 }
 
-export function b_numbers__range(a: usize, b: usize): usize {
-  let x = intArg("numbers.range", 1, a), y = intArg("numbers.range", 2, b);
-  let n = x <= y ? y - x + 1 : x - y + 1;
-  if (n > 100000000) builtinError("eval_builtin_error", "numbers.range", "range too large");
-  let r = makeArray(<i32>n);
-  if (x <= y) for (let i = x; i <= y; i++) arrAppend(r, makeInt(i));
-  else for (let i = x; i >= y; i--) arrAppend(r, makeInt(i));
+/** OPA's BigIntOperand: any integer number (as a decimal); type errors as OPA words them. */
+function rangeArg(fn: string, i: i32, v: usize): usize {
+  if (kindOf(v) != NUMBER) typeError(fn, i, "integer", v);
+  let d = decOf(v);
+  if (!decIsInt(d)) operandErr(fn, i, "must be integer number but got floating-point number");
+  return d;
+}
+
+/** Ranges longer than this are refused (OPA has no limit but the evaluation's deadline). */
+const RANGE_MAX: i64 = 100000000;
+
+/** OPA's generateRange: from x towards y (up or down) in steps of `step` > 0, y included when reached. */
+function genRange(fn: string, x: usize, y: usize, step: usize): usize {
+  let up = decCmp(x, y) <= 0;
+  if (decToI64(x)) {
+    let xi = lastInt();
+    if (decToI64(y)) {
+      let yi = lastInt();
+      if (decToI64(step)) return genRangeI64(fn, xi, yi, lastInt(), up);
+    }
+  }
+  // beyond 64 bits: decimal arithmetic
+  let span = up ? decSub(y, x) : decSub(x, y);
+  if (decCmp(span, decMul(step, decFromI64(RANGE_MAX))) >= 0) builtinError("eval_builtin_error", fn, "range too large");
+  let r = makeArray(0);
+  let i = x;
+  while (up ? decCmp(i, y) <= 0 : decCmp(i, y) >= 0) {
+    arrAppend(r, decToValue(i));
+    i = up ? decAdd(i, step) : decSub(i, step);
+  }
   return r;
 }
 
-export function b_numbers__range_step(a: usize, b: usize, s: usize): usize {
-  let x = intArg("numbers.range_step", 1, a), y = intArg("numbers.range_step", 2, b), st = intArg("numbers.range_step", 3, s);
-  if (st <= 0) builtinError("eval_builtin_error", "numbers.range_step", "step must be a positive integer");
-  let r = makeArray(0);
-  if (x <= y) for (let i = x; i <= y; i += st) arrAppend(r, makeInt(i));
-  else for (let i = x; i >= y; i -= st) arrAppend(r, makeInt(i));
+function genRangeI64(fn: string, x: i64, y: i64, step: i64, up: bool): usize {
+  // the number of elements, computed without overflowing 64 bits
+  let span = up ? <u64>y - <u64>x : <u64>x - <u64>y;
+  let n = span / <u64>step + 1;
+  if (n > <u64>RANGE_MAX) builtinError("eval_builtin_error", fn, "range too large");
+  let r = makeArray(<i32>n);
+  let i = x;
+  for (let k: u64 = 0; k < n; k++) {
+    arrAppend(r, makeInt(i));
+    if (k + 1 < n) i = up ? i + step : i - step;
+  }
   return r;
+}
+
+export function b_numbers__range(a: usize, b: usize): usize {
+  let x = rangeArg("numbers.range", 1, a), y = rangeArg("numbers.range", 2, b);
+  return genRange("numbers.range", x, y, decFromI64(1));
+}
+
+export function b_numbers__range_step(a: usize, b: usize, s: usize): usize {
+  let x = rangeArg("numbers.range_step", 1, a), y = rangeArg("numbers.range_step", 2, b), st = rangeArg("numbers.range_step", 3, s);
+  // OPA's message (a plain error, prefixed with the builtin's name by topdown)
+  if (decNeg(st) || decIsZero(st)) builtinError("eval_builtin_error", "numbers.range_step", "numbers.range_step: step must be a positive number above zero");
+  return genRange("numbers.range_step", x, y, st);
 }
 
 export function b_bits__or(a: usize, b: usize): usize { return makeInt(intArg("bits.or", 1, a) | intArg("bits.or", 2, b)); }

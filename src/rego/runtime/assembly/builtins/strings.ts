@@ -1,8 +1,10 @@
 // String builtins with Go's semantics (runes, not bytes, where Go uses runes).
 import {
   STRING, ARRAY, SET, NUMBER, kindOf, makeBool, makeInt, makeString, allocString, strLen, strPtr,
-  makeArray, arrAppend, arrLen, arrGet, collLen, collKey, collSort, makeSet, setAdd,
+  makeArray, arrAppend, arrLen, arrGet, collLen, collKey, makeSet,
 } from "../value";
+import { setAdd } from "../collection";
+import { collSort } from "../compare";
 import { malloc } from "../alloc";
 import { utf8Put } from "../json";
 import { typeError, builtinError } from "./util";

@@ -2,8 +2,10 @@
 // json.marshal_with_options.
 import {
   STRING, ARRAY, SET, OBJECT, BOOLEAN, kindOf, boolOf, makeBool, makeString, strLen, strPtr, collLen, collKey, collVal,
-  collSort, collGet, makeArray, arrAppend, arrLen, arrGet,
+  makeArray, arrAppend, arrLen, arrGet,
 } from "../value";
+import { collGet } from "../collection";
+import { collSort } from "../compare";
 import { malloc } from "../alloc";
 import { jsonDumpString, jsonParse } from "../json";
 import { typeError, typeNameOf } from "./util";

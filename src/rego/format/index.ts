@@ -1,0 +1,2 @@
+// Canonical Rego formatting (`opa fmt`).
+export { formatModule, formatSource } from './format.js';
