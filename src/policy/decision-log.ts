@@ -215,13 +215,15 @@ function childFor(opts: DecisionLogOptions, from: DecisionLogFields['from']): Lo
  * level prefix) and the connection's pre-serialized fields, and where the line goes. undefined when
  * they cannot (the logger is not plain pino, or input logging is on) or need not (info disabled).
  */
-export function lineTarget(opts: DecisionLogOptions, from: DecisionLogFields['from']): { head: string; chindings: string; stream: { write(s: string): unknown } } | undefined {
+export function lineTarget(opts: DecisionLogOptions, from: DecisionLogFields['from']): { head: string; chindings: string; stream: { write(s: string): unknown }; batch: boolean } | undefined {
   // (sampled decisions, and masks that erase summary fields, go through writeRecordFromFields)
   if (opts.input || opts.sample || maskPlan(opts.mask).fields.size > 0) return undefined;
   const child = childFor(opts, from);
   const line = plainLine(child);
   if (!line || !child.isLevelEnabled('info')) return undefined;
-  return { head: line.head, chindings: (child as unknown as Record<symbol, string>)[S.chindingsSym]!, stream: line.stream };
+  // (pino writes one line per write(); only a stream that says so is given several at once)
+  const batch = (line.stream as { acceptsManyLines?: unknown }).acceptsManyLines === true;
+  return { head: line.head, chindings: (child as unknown as Record<symbol, string>)[S.chindingsSym]!, stream: line.stream, batch };
 }
 
 /**

@@ -59,6 +59,8 @@ function teeDecisionLines(chunk: string, tee: (line: string) => void): void {
 }
 
 class SonicSink implements LogSink {
+  /** write() takes chunks of several lines (an evaluation pool's decision lines) */
+  readonly acceptsManyLines = true;
   private closing: Promise<void> | undefined;
 
   constructor(

@@ -463,10 +463,12 @@ export class EvalPool implements PolicyReplica {
 
   private finish(e: Pending, result: DecisionResult, line: string, json: string | undefined): void {
     if (line) {
-      const stream = e.target!.stream;
-      if (this.linesTo !== stream) this.flushLines();
-      this.linesTo = stream;
-      this.lines += line;
+      const t = e.target!;
+      if (this.linesTo !== t.stream) this.flushLines();
+      if (t.batch) {
+        this.linesTo = t.stream;
+        this.lines += line;
+      } else writeLine(t.stream, line);
     } else if (!e.logged) {
       this.flushLines(); // (in order)
       this.engine.log(result, e.input, e.input, json);
@@ -722,6 +724,14 @@ export class EvalPool implements PolicyReplica {
         if (w) await w.terminate();
       }),
     );
+  }
+}
+
+function writeLine(stream: LineTarget['stream'], line: string): void {
+  try {
+    stream.write(line);
+  } catch {
+    // logging never changes a decision
   }
 }
 
