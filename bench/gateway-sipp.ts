@@ -18,8 +18,13 @@
 //
 // The machine is shared (two cores, sipp and both Kamailio edges run beside the middle); running
 // it under `nice -n -10` keeps unrelated jobs from colouring the figures.
-// Env: BENCH_RATES="100,250,500,1000,1500,2000,2500" BENCH_SECONDS=12
-//      BENCH_MIDDLES="kamailio,bastion-process"
+//
+// sip-bastion runs as a child process in variants: `bastion` evaluates policies in its event-loop
+// thread (policy.workers: 0), `bastion-pool` in one evaluation worker (policy.workers: 1), and a
+// `-1core` suffix pins the gateway process to one core (`taskset -c 0`), to show what the second
+// core brings. Its middle CPU is that of all the gateway's threads.
+// Env: BENCH_RATES="250,500,750,1000,1250,1500,2000,2500" BENCH_SECONDS=12
+//      BENCH_MIDDLES="kamailio,bastion,bastion-pool,bastion-pool-1core"
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,9 +32,17 @@ import { startTopology, type MiddleKind, type Topology } from '../test/interop/t
 import { startSipp } from '../test/interop/sipp.js';
 import { kamailioAvailable } from '../test/interop/kamailio.js';
 
-const rates = (process.env.BENCH_RATES ?? '100,250,500,1000,1500,2000,2500').split(',').map(Number);
+const rates = (process.env.BENCH_RATES ?? '250,500,750,1000,1250,1500,2000,2500').split(',').map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 12);
-const middles = (process.env.BENCH_MIDDLES ?? 'kamailio,bastion-process').split(',') as MiddleKind[];
+type Middle = 'kamailio' | 'bastion' | 'bastion-pool' | 'bastion-1core' | 'bastion-pool-1core';
+const middles = (process.env.BENCH_MIDDLES ?? 'kamailio,bastion,bastion-pool,bastion-pool-1core').split(',') as Middle[];
+for (const m of middles) if (!['kamailio', 'bastion', 'bastion-pool', 'bastion-1core', 'bastion-pool-1core'].includes(m)) throw new Error(`BENCH_MIDDLES: unknown middle ${m}`);
+
+/** How a middle is started: Kamailio, or the gateway child process with its evaluation workers and cores. */
+function middleOptions(m: Middle): { kind: MiddleKind; workers?: number; cpus?: string } {
+  if (m === 'kamailio') return { kind: 'kamailio' };
+  return { kind: 'bastion-process', workers: m.startsWith('bastion-pool') ? 1 : 0, cpus: m.endsWith('-1core') ? '0' : undefined };
+}
 const CLK_TCK = 100;
 
 /** CPU ticks (user + system) of `pid` and its direct children (Kamailio forks its workers). */
@@ -89,7 +102,9 @@ interface Step {
   /** CPU of the rest of the topology (both Kamailio edges with their workers, both sipps), µs per call */
   restUsPerCall: number;
   rtdMs: number;
-  decisions?: { p50: number; p99: number; n: number };
+  decisions?: { p50: number; p90: number; p99: number; n: number };
+  /** the step's decision latencies, µs, sorted */
+  latencies: number[];
   /** every call completed, no failure, no retransmission (the issue's criterion) */
   clean: boolean;
   /** failed or missing calls, or retransmissions above 1 % of the calls: the peers are restarted */
@@ -101,7 +116,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Decision latencies (µs) from the gateway's decision log, from byte `from` on. */
+/** Decision latencies (µs) of the evaluated decisions in the gateway's decision log, from byte `from` on. */
 function decisionLatencies(file: string, from: number): number[] {
   if (!existsSync(file)) return [];
   const size = statSync(file).size;
@@ -112,7 +127,8 @@ function decisionLatencies(file: string, from: number): number[] {
   closeSync(fd);
   const out: number[] = [];
   for (const line of buf.toString('utf8').split('\n')) {
-    if (!line.includes('"msg":"decision"')) continue;
+    // (a reused response decision, logged with reused_from and eval_ns 0, was not evaluated)
+    if (!line.includes('"msg":"decision"') || line.includes('"reused_from"')) continue;
     const m = /"eval_ns":(\d+)/.exec(line);
     if (m) out.push(Number(m[1]) / 1000);
   }
@@ -151,14 +167,16 @@ async function runStep(t: Topology, rate: number, calls: number, dir: string): P
     cpuUsPerCall: ((after - before) / CLK_TCK / Math.max(1, s.ok)) * 1e6,
     restUsPerCall: ((e1 - e0 + c1 - c0) / CLK_TCK / Math.max(1, s.ok)) * 1e6,
     rtdMs: s.rtdMs,
-    decisions: lat.length ? { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length } : undefined,
+    latencies: lat,
+    decisions: lat.length ? { p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), n: lat.length } : undefined,
     clean: s.failed === 0 && retrans === 0 && s.ok === calls,
     overloaded: s.failed !== 0 || s.ok !== calls || retrans > calls / 100,
   };
 }
 
-async function up(middle: MiddleKind, base: string, n: number): Promise<Topology> {
-  const t = await startTopology(join(base, `topology-${n}`), middle, { decisions: true, quiet: true });
+async function up(middle: Middle, base: string, n: number): Promise<Topology> {
+  const { kind, workers, cpus } = middleOptions(middle);
+  const t = await startTopology(join(base, `topology-${n}`), kind, { decisions: true, quiet: true, workers, cpus });
   // opens the long-lived TLS connections, and lets V8 optimise the gateway's hot paths
   const w = await runStep(t, 50, 250, join(t.dir, 'warmup'));
   if (!w.clean) console.log(`  (${label(middle)}: warm-up not clean: ok ${w.ok}/250, failed ${w.failed}, retrans ${w.retrans})`);
@@ -170,8 +188,10 @@ if (!kamailioAvailable()) {
   process.exit(0);
 }
 
-const label = (m: MiddleKind) => (m === 'kamailio' ? 'Kamailio' : 'sip-bastion');
-const results = new Map<MiddleKind, Step[]>();
+const LABELS: Record<Middle, string> = { kamailio: 'Kamailio', bastion: 'sip-bastion', 'bastion-pool': 'sip-bastion pool', 'bastion-1core': 'sip-bastion 1 core', 'bastion-pool-1core': 'sip-bastion pool 1 core' };
+const label = (m: Middle) => LABELS[m];
+const results = new Map<Middle, Step[]>();
+const wholeRun = new Map<Middle, string>();
 console.log(`steps of ${seconds} s at ${rates.join(', ')} calls/s; 100 ms calls; middles: ${middles.map(label).join(', ')}`);
 for (const middle of middles) {
   const base = mkdtempSync(join(tmpdir(), `bench-${middle}-`));
@@ -183,8 +203,8 @@ for (const middle of middles) {
     for (const rate of rates) {
       const st = await runStep(t, rate, Math.round(rate * seconds), join(t.dir, `r${rate}`));
       steps.push(st);
-      const dl = st.decisions ? `, decision p50 ${st.decisions.p50.toFixed(0)} µs p99 ${st.decisions.p99.toFixed(0)} µs` : '';
-      console.log(`  ${label(middle).padEnd(11)} ${String(rate).padStart(5)}/s: ok ${st.ok}/${st.calls}, failed ${st.failed}, retrans ${st.retrans}, INVITE→200 ${st.rtdMs.toFixed(0)} ms, middle CPU ${st.cpuUsPerCall.toFixed(0)} µs/call, rest of topology ${st.restUsPerCall.toFixed(0)} µs/call${dl}${st.overloaded ? '  [overloaded]' : st.clean ? '' : '  [retransmissions]'}`);
+      const dl = st.decisions ? `, decision p50 ${st.decisions.p50.toFixed(0)} µs p90 ${st.decisions.p90.toFixed(0)} µs p99 ${st.decisions.p99.toFixed(0)} µs` : '';
+      console.log(`  ${label(middle).padEnd(23)} ${String(rate).padStart(5)}/s: ok ${st.ok}/${st.calls}, failed ${st.failed}, retrans ${st.retrans}, INVITE→200 ${st.rtdMs.toFixed(0)} ms, middle CPU ${st.cpuUsPerCall.toFixed(0)} µs/call, rest of topology ${st.restUsPerCall.toFixed(0)} µs/call${dl}${st.overloaded ? '  [overloaded]' : st.clean ? '' : '  [retransmissions]'}`);
       if (!st.overloaded) {
         unclean = 0;
         continue;
@@ -199,6 +219,9 @@ for (const middle of middles) {
     rmSync(base, { recursive: true, force: true });
   }
   results.set(middle, steps);
+  const all = steps.flatMap((st) => st.latencies).sort((a, b) => a - b);
+  if (all.length > 0) wholeRun.set(middle, `${percentile(all, 50).toFixed(0)} / ${percentile(all, 90).toFixed(0)} / ${percentile(all, 99).toFixed(0)} (${all.length})`);
+  for (const st of steps) st.latencies = [];
 }
 
 // ---- the table --------------------------------------------------------------------------------
@@ -206,13 +229,27 @@ const cell = (s: Step | undefined) =>
   s ? `${s.clean ? 'clean' : `${s.ok < s.calls ? `${s.calls - s.ok} lost, ` : ''}${s.failed} failed, ${s.retrans} retr`} / ${s.cpuUsPerCall.toFixed(0)} / ${s.rtdMs.toFixed(0)}` : '-';
 const ms = [...results.keys()];
 console.log('\nper step: outcome / middle CPU µs per call / mean INVITE→200 ms');
-console.log(`| calls/s | ${ms.map(label).join(' | ')} | sip-bastion decision p50 / p99 µs |`);
-console.log(`|---:|${ms.map(() => '---').join('|')}|---|`);
+console.log(`| calls/s | ${ms.map(label).join(' | ')} |`);
+console.log(`|---:|${ms.map(() => '---').join('|')}|`);
 for (const rate of rates) {
   const row = ms.map((m) => cell(results.get(m)!.find((s) => s.rate === rate)));
   if (row.every((c) => c === '-')) continue;
-  const g = [...results.entries()].find(([m]) => m !== 'kamailio')?.[1].find((s) => s.rate === rate);
-  console.log(`| ${rate} | ${row.join(' | ')} | ${g?.decisions ? `${g.decisions.p50.toFixed(0)} / ${g.decisions.p99.toFixed(0)}` : '-'} |`);
+  console.log(`| ${rate} | ${row.join(' | ')} |`);
+}
+const gms = ms.filter((m) => m !== 'kamailio');
+if (gms.length > 0) {
+  console.log('\nin-situ decision latency (eval_ns of the decision log) p50 / p90 / p99 µs');
+  console.log(`| calls/s | ${gms.map(label).join(' | ')} |`);
+  console.log(`|---:|${gms.map(() => '---').join('|')}|`);
+  for (const rate of rates) {
+    const row = gms.map((m) => results.get(m)!.find((s) => s.rate === rate)?.decisions).map((d) => (d ? `${d.p50.toFixed(0)} / ${d.p90.toFixed(0)} / ${d.p99.toFixed(0)}` : '-'));
+    if (row.every((c) => c === '-')) continue;
+    console.log(`| ${rate} | ${row.join(' | ')} |`);
+  }
+  // over the whole run, as the decision log of a day would give it
+  console.log('\n| middle | whole-run decision p50 / p90 / p99 µs (decisions) |');
+  console.log('|---|---:|');
+  for (const m of gms) console.log(`| ${label(m)} | ${wholeRun.get(m) ?? '-'} |`);
 }
 
 const best = (steps: Step[]) => steps.filter((s) => s.clean).reduce((m, s) => Math.max(m, s.rate), 0);
@@ -224,9 +261,15 @@ for (const [m, steps] of results) {
   const at = steps.find((s) => s.rate === b);
   console.log(`| ${label(m)} | ${b} | ${at ? at.cpuUsPerCall.toFixed(0) : '-'} | ${bestNoFail(steps)} |`);
 }
+console.log('\n| middle | CPU µs per call at 750 / 1,000 / 1,500 calls/s |');
+console.log('|---|---:|');
+for (const [m, steps] of results) console.log(`| ${label(m)} | ${[750, 1000, 1500].map((r) => steps.find((s) => s.rate === r)?.cpuUsPerCall.toFixed(0) ?? '-').join(' / ')} |`);
+
 const k = results.get('kamailio');
-const g = results.get('bastion-process') ?? results.get('bastion');
-if (k && g) {
+for (const gm of gms.filter((m) => !m.endsWith('-1core'))) {
+  const g = results.get(gm)!;
+  if (!k) break;
+  console.log(`\n${label(gm)} against Kamailio:`);
   const bk = best(k);
   const bg = best(g);
   console.log(`\nratio sip-bastion / Kamailio, highest clean rate: ${bg} / ${bk} = ${(bg / Math.max(1, bk)).toFixed(2)}`);
