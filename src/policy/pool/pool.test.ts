@@ -170,7 +170,8 @@ describe.skipIf(!ready)('EvalPool: reloads, stuck evaluations, dying workers', (
     expect(pool.stats.abandoned).toBe(abandoned + 1);
     expect(pool.stats.replaced).toBe(replaced + 1);
     expect(log.lines.find((l) => l.msg === 'decision' && l.call_id === 'stuck-1' && l.failure)).toMatchObject({ failure: { kind: 'timeout' }, decision: { allow: false } });
-    expect(log.lines.some((l) => l.level === 50 && String(l.msg).includes('evaluation abandoned'))).toBe(true);
+    // one error for the message, saying it was abandoned
+    expect(log.lines.filter((l) => l.level === 50 && l.decision_id === s.decision_id).map((l) => l.msg)).toEqual(['policy evaluation over budget; evaluation abandoned, message rejected']);
     expect(log.lines.some((l) => l.level === 50 && String(l.msg).includes('terminated and replaced'))).toBe(true);
     // the replacement serves new messages
     expect((await decide(pool, plainInput('MESSAGE', 'stuck-2'))).decision.reject?.reason).toBe('v2');

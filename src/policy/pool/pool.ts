@@ -74,6 +74,8 @@ interface Pending {
   json?: string;
   /** its decision-log line is written already (a reused decision) */
   logged?: boolean;
+  /** answered fail-closed while its evaluation was still running */
+  abandoned?: boolean;
 }
 
 /** A first-in first-out queue without Array#shift's copying. */
@@ -473,7 +475,7 @@ export class EvalPool implements PolicyReplica {
       this.flushLines(); // (in order)
       this.engine.log(result, e.input, e.input, json);
     }
-    if (result.failure?.kind === 'timeout') this.overBudgetError(result);
+    if (result.failure?.kind === 'timeout') this.overBudgetError(result, e.abandoned);
     if (this.engine.shadow && !e.logged) this.engine.compareShadow(e.input, result, e.input);
     if (json !== undefined && e.snap.reuseResponses && e.input.log.status !== undefined) this.engine.keepResponse(e.input, e.snap, result, json);
     try {
@@ -648,7 +650,7 @@ export class EvalPool implements PolicyReplica {
       revision: e.snap.info.revision,
       failure: { kind: 'timeout', message: `evaluation exceeded the ${this.budgetMs} ms budget; abandoned` },
     };
-    this.overBudgetError(result, true);
+    e.abandoned = true;
     e.result = result;
     this.release(lane);
   }
