@@ -59,7 +59,7 @@ function okCalls(file: string): { ok: number; failed: number; retrans: number } 
 const base = mkdtempSync(join(tmpdir(), 'bench-gwcpu-'));
 const profDir = join(base, 'prof');
 const workersEnv = process.env.BENCH_WORKERS;
-const t = await startTopology(join(base, 't'), 'bastion-process', { decisions, quiet: true, workers: workersEnv === undefined ? undefined : workersEnv === 'auto' ? 'auto' : Number(workersEnv), cpus: process.env.BENCH_CPUS, nodeArgs: [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(perf ? ['--perf-basic-prof'] : [])] });
+const t = await startTopology(join(base, 't'), 'bastion-process', { decisions, quiet: true, exemptEdges: true, workers: workersEnv === undefined ? undefined : workersEnv === 'auto' ? 'auto' : Number(workersEnv), cpus: process.env.BENCH_CPUS, nodeArgs: [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(perf ? ['--perf-basic-prof'] : [])] });
 const pid = t.middlePids()[0]!;
 const figures: number[] = [];
 let perfRun: ChildProcess | undefined;
