@@ -272,16 +272,16 @@ for (const gm of gms.filter((m) => !m.endsWith('-1core'))) {
   console.log(`\n${label(gm)} against Kamailio:`);
   const bk = best(k);
   const bg = best(g);
-  console.log(`\nratio sip-bastion / Kamailio, highest clean rate: ${bg} / ${bk} = ${(bg / Math.max(1, bk)).toFixed(2)}`);
+  console.log(`\nratio ${label(gm)} / Kamailio, highest clean rate: ${bg} / ${bk} = ${(bg / Math.max(1, bk)).toFixed(2)}`);
   const nk = bestNoFail(k);
   const ng = bestNoFail(g);
-  console.log(`ratio sip-bastion / Kamailio, highest rate without failed calls: ${ng} / ${nk} = ${(ng / Math.max(1, nk)).toFixed(2)}`);
+  console.log(`ratio ${label(gm)} / Kamailio, highest rate without failed calls: ${ng} / ${nk} = ${(ng / Math.max(1, nk)).toFixed(2)}`);
   // CPU per call compared at the highest rate both middles carried without failed calls
   const common = rates.filter((r) => k.find((s) => s.rate === r && !s.overloaded) && g.find((s) => s.rate === r && !s.overloaded)).pop();
   if (common !== undefined) {
     const ck = k.find((s) => s.rate === common)!.cpuUsPerCall;
     const cg = g.find((s) => s.rate === common)!.cpuUsPerCall;
-    console.log(`CPU per call at ${common} calls/s (both without failed calls): sip-bastion ${cg.toFixed(0)} µs, Kamailio ${ck.toFixed(0)} µs: Kamailio / sip-bastion = ${(ck / cg).toFixed(2)}`);
+    console.log(`CPU per call at ${common} calls/s (both without failed calls): ${label(gm)} ${cg.toFixed(0)} µs, Kamailio ${ck.toFixed(0)} µs: Kamailio / ${label(gm)} = ${(ck / cg).toFixed(2)}`);
   }
   // The CPU budget a middle has on this machine at Kamailio's highest clean rate: what the
   // machine's cores leave after the rest of the topology (edges, sipps) at that rate.
