@@ -32,6 +32,10 @@ describe.skipIf(!ready)('slow readers', () => {
     const loaded = topologyConfig(pki, policyDir, { fedB: [`127.0.0.1:${biloxi.port}`] }, {
       limits: { write_queue_bytes: 262144, send_timeout_ms: 1500, peers: { requests_per_ip: { rate: 1000, burst: 2000 }, requests_per_identity: false } },
       log: { level: 'info', decisions: false },
+      // decisions in this thread: each MESSAGE is forwarded as it arrives. With an evaluation
+      // worker, those decided after the slow connection closed queue up for the next one while it
+      // connects, past write_queue_bytes, and it is closed as slow too.
+      policy: { path: policyDir, eval_timeout_ms: 10_000, workers: 0 },
     });
     const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(JSON.parse(s)) });
     gw = await Gateway.start(loaded, { logger });
