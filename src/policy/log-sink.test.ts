@@ -85,4 +85,15 @@ describe('file log sink', () => {
     await sink.close();
     expect(seen).toEqual(['{"level":30,"decision_id":"d1","msg":"decision"}\n']);
   });
+
+  it('a chunk of several lines (an evaluation pool writes them at once) is teed line by line', async () => {
+    const seen: string[] = [];
+    const file = join(dir, 'tee-many.log');
+    const sink = await openLogSink({ file, onDecisionLine: (l) => void seen.push(l) });
+    expect((sink as unknown as { acceptsManyLines?: boolean }).acceptsManyLines).toBe(true);
+    sink.write('{"decision_id":"d1","msg":"decision"}\n{"level":30,"msg":"other"}\n{"decision_id":"d2","msg":"decision"}\n');
+    await sink.close();
+    expect(seen).toEqual(['{"decision_id":"d1","msg":"decision"}\n', '{"decision_id":"d2","msg":"decision"}\n']);
+    expect(read(file).trim().split('\n')).toHaveLength(3);
+  });
 });
