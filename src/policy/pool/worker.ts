@@ -6,7 +6,7 @@
 // abandon a stuck evaluation only by terminating the thread.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as sdk from '@open-policy-agent/opa-wasm';
-import { createHostBuiltins } from '../../rego/builtins/host.js';
+import { createHostBuiltins } from '../../rego/index.js';
 import { checkDecision } from '../decision.js';
 import { decisionLine } from '../decision-log.js';
 import { nextDecisionId } from '../encoded-input.js';
