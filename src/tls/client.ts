@@ -13,7 +13,10 @@ export interface ConnectTlsOptions {
   port: number;
   /** Name of the client domain; by destination (then `default`) when absent. */
   clientDomain?: string;
-  /** SIP domain the server must prove (RFC 5922); defaults to `host` when it is a name. */
+  /**
+   * SIP domain the server must prove (RFC 5922). Default: `host`, a name (RFC 5922) or an IP
+   * address (matched against the certificate's IP SANs only, as OpenSSL's X509_check_ip).
+   */
   expectedDomain?: string;
   /** SNI to send: a name, `false` for none; default: the expected domain (if the domain's `sni` is on). */
   sni?: string | false;
@@ -44,7 +47,8 @@ export interface TlsConnection {
  */
 export function connectTls(opts: ConnectTlsOptions): Promise<TlsConnection> {
   const domain = opts.registry.selectClientDomain({ name: opts.clientDomain, host: opts.host, port: opts.port });
-  const expected = opts.expectedDomain ?? (isIP(opts.host) ? undefined : opts.host);
+  // An IP next hop without an expected domain still proves a name: its address, in an IP SAN.
+  const expected = opts.expectedDomain ?? opts.host.replace(/^\[|\]$/g, '');
   const sni = opts.sni === false || !domain.sni ? undefined : (opts.sni ?? expected);
   const timeoutMs = opts.timeoutMs ?? domain.handshakeTimeoutMs;
   return new Promise((resolve, reject) => {
