@@ -21,6 +21,8 @@ import type { SipUri } from '../sip/uri.js';
 import { Border } from './border.js';
 import { TopologyHiding } from './topology-hiding.js';
 import { DEFAULT_WRITE_LIMITS, resolvePeerLimits } from '../limits/index.js';
+import { reverifyConnections, type ReverifyReport } from './reverify.js';
+import { forgetEncodedInput } from './input.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -40,8 +42,11 @@ export type ReloadReport =
   | {
       ok: true;
       config: string;
-      /** reloaded: false when neither the TLS settings nor any of their files changed */
-      tls: { reloaded: boolean; domains: string[] };
+      /**
+       * reloaded: false when neither the TLS settings nor any of their files changed;
+       * reverified: the open TLS connections verified again against the trust state now in force
+       */
+      tls: { reloaded: boolean; domains: string[]; reverified?: ReverifyReport };
       policy: { revision: string; source: string; changed: boolean };
       listeners: { added: string[]; removed: string[] };
       /** settings that changed in the file but apply only after a restart */
@@ -411,10 +416,16 @@ export class Gateway {
     this.applyLog(cfg);
     this.loaded = { ...next, config: keepRestartRequired(this.loaded.config, cfg) };
     this.metrics.reload(true);
+    // 6. open connections meet the trust state now in force (CAs, CRLs, OCSP): on_revocation
+    const reverified = await this.reverifyOpenConnections();
     const report: ReloadReport = {
       ok: true,
       config: source,
-      tls: { reloaded: registry !== undefined, domains: this.registry ? [...this.registry.serverDomainNames(), ...this.registry.clientDomainNames()] : [] },
+      tls: {
+        reloaded: registry !== undefined,
+        domains: this.registry ? [...this.registry.serverDomainNames(), ...this.registry.clientDomainNames()] : [],
+        ...(reverified ? { reverified } : {}),
+      },
       policy: { revision: this.policy.info!.revision, source: this.policy.info!.source, changed: policy.ok ? policy.changed : false },
       listeners: { added: added.map((b) => describeInfo(b.info)), removed: removed.map((b) => describeInfo(b.info)) },
       restart_required: restart,
@@ -423,6 +434,27 @@ export class Gateway {
     this.logger.info({ tls: report.tls, policy: report.policy, listeners: report.listeners, restart_required: restart, took_ms: report.took_ms }, 'reloaded');
     if (restart.length) this.logger.warn({ restart_required: restart }, 'reload: these settings changed but apply only after a restart');
     return report;
+  }
+
+  /**
+   * Verifies every open TLS connection again against the TLS domains in force and applies each
+   * domain's on_revocation to those that no longer verify (reverify.ts). Never throws.
+   */
+  async reverifyOpenConnections(): Promise<ReverifyReport | undefined> {
+    if (!this.registry || !this.transports) return undefined;
+    try {
+      const r = await reverifyConnections(this.transports.connections, this.registry, {
+        logger: this.logger,
+        changed: (flow) => forgetEncodedInput(flow),
+        retire: (flow) => this.transports.retire(flow),
+      });
+      if (r.closed + r.marked > 0) this.logger.warn({ reverified: r }, 'tls: open connections verified again; some no longer verify');
+      else this.logger.info({ reverified: r }, 'tls: open connections verified again');
+      return r;
+    } catch (e) {
+      this.logger.error({ err: e }, 'tls: re-verification of open connections failed');
+      return undefined;
+    }
   }
 
   /** The config file read and validated again; a config not from a file (tests) stays as it is. */

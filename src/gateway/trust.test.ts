@@ -70,14 +70,14 @@ describe.skipIf(!ready)('trust on the wire', () => {
         { transport: 'tls', address: '127.0.0.1', port: 0, server_domain: 'marking' },
         { transport: 'udp', address: '127.0.0.1', port: 0 },
       ],
-      server_domains: { closing: { ...domain, require: true }, marking: { ...domain, require: false } },
+      server_domains: { closing: { ...domain, require: true }, marking: { ...domain, require: false, on_revocation: 'mark' } },
       client_domains: { default: { cert: gwFiles.cert, key: gwFiles.key, ca: [rootFile] } },
       policy: { path: policyDir, eval_timeout_ms: 10_000 },
       proxy: { local_names: ['gw.bastion.example'] },
       log: { level: 'info', decisions: false },
     };
     const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(JSON.parse(s)) });
-    gw = await Gateway.start(parseConfig(JSON.stringify(cfg), join(dir.path, 'inline-config'), dir.path), { logger });
+    gw = await Gateway.start(parseConfig(JSON.stringify(cfg), 'trust-config', dir.path), { logger });
     closingPort = gw.listener('tls', 'closing').port;
     markingPort = gw.listener('tls', 'marking').port;
   }, 120_000);
@@ -154,6 +154,60 @@ describe.skipIf(!ready)('trust on the wire', () => {
       expect(await throughRoute(hops.otherIp)).toEqual({ answer: '502 Next Hop Not Trusted', reached: false });
       const refused = logLines.filter((l) => JSON.stringify(l).includes('IP_ADDRESS_MISMATCH'));
       expect(refused.length).toBeGreaterThan(0);
+    });
+  });
+
+  describe('a reload reaches open connections (on_revocation)', () => {
+    it('a peer revoked during a call: closed on a close domain, marked CERT_REVOKED on a mark domain; no other connection touched', async () => {
+      const victimClose = await connect(closingPort, certs.victimClose);
+      const bystanderClose = await connect(closingPort, certs.bystanderClose);
+      const victimMark = await connect(markingPort, certs.victimMark);
+      const bystanderMark = await connect(markingPort, certs.bystanderMark);
+      // calls up on every connection
+      for (const p of [victimClose, bystanderClose, victimMark, bystanderMark]) expect(await viaFar(p, 'INVITE')).toBe('200 OK');
+      const flowOf = (p: StreamPeer) => gw.connections().find((c) => c.remote === `127.0.0.1:${p.socket.localPort}`);
+      const before = Object.fromEntries([bystanderClose, bystanderMark].map((p) => [p.socket.localPort, JSON.stringify(gw.transports.connections.find((f) => f.remote.port === p.socket.localPort)?.identity)]));
+      expect(flowOf(victimMark)?.peer?.verified).toBe(true);
+
+      const victimPort = victimClose.socket.localPort;
+      root.revoke(certs.victimClose);
+      root.revoke(certs.victimMark);
+      writeFileSync(crlFile, (await root.crl()).pem);
+      const report = await gw.reload();
+      expect(report.ok).toBe(true);
+      if (!report.ok) return;
+      expect(report.tls.reloaded).toBe(true);
+      // the four callers, and the outbound connection to the IP hop when that test ran first
+      expect(report.tls.reverified).toMatchObject({ closed: 1, marked: 1 });
+      expect(report.tls.reverified!.checked).toBeGreaterThanOrEqual(4);
+
+      // close: the connection is closed, the log names the peer and the reason
+      await victimClose.closed;
+      const line = logLines.find((l) => l.msg === 'tls: open connection closed: its peer no longer verifies after the reload');
+      expect(line).toMatchObject({ domain: 'closing', verify_error: 'CERT_REVOKED', subject: 'CN=victimClose.example,O=Lab', remote: { port: victimPort } });
+
+      // mark: the connection stays, its document says why, and the policy refuses its next request
+      expect(victimMark.socket.destroyed).toBe(false);
+      expect(flowOf(victimMark)?.peer).toMatchObject({ verified: false, verify_error: 'CERT_REVOKED' });
+      expect(await viaFar(victimMark, 'OPTIONS')).toBe('403 Certificate Verification Failed');
+
+      // nobody else: the other connections are open, verified, unchanged, and their calls go on
+      for (const p of [bystanderClose, bystanderMark]) {
+        expect(p.socket.destroyed).toBe(false);
+        expect(flowOf(p)?.peer?.verified).toBe(true);
+        expect(JSON.stringify(gw.transports.connections.find((f) => f.remote.port === p.socket.localPort)?.identity)).toBe(before[p.socket.localPort!]);
+        expect(await viaFar(p, 'OPTIONS')).toBe('200 OK');
+      }
+      // a revoked peer that connects again is refused at once on the close domain (require: true)
+      const again = await tlsClient(closingPort, pem(certs.victimClose), root.certPem).then(
+        async (p) => {
+          peers.push(p);
+          await p.closed;
+          return 'closed';
+        },
+        () => 'refused',
+      );
+      expect(['closed', 'refused']).toContain(again);
     });
   });
 });

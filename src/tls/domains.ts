@@ -41,6 +41,11 @@ interface CommonDomainConfig {
   ocsp?: OcspConfig;
   /** Topology hiding towards this domain's peers (applied by the gateway's proxy, not here). */
   topology_hiding?: boolean;
+  /**
+   * An open connection whose peer no longer verifies after a reload of CAs, CRLs or OCSP state:
+   * `close` it (default) or `mark` its identity document unverified for the policy.
+   */
+  on_revocation?: 'close' | 'mark';
 }
 
 export interface ServerDomainConfig extends CommonDomainConfig {
@@ -101,6 +106,8 @@ interface LoadedCommon {
   ocsp?: OcspChecker;
   /** Our own certificate's subject (absent for a client domain without a certificate). */
   localSubject?: NameInfo;
+  /** What re-verification after a reload does to an open connection that no longer verifies. */
+  onRevocation: 'close' | 'mark';
 }
 
 export interface ServerDomain extends LoadedCommon {
@@ -234,6 +241,7 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
     cnMap,
     trust,
     partialChain: cfg.partial_chain === true,
+    onRevocation: cfg.on_revocation ?? 'close',
     ...(cfg.ocsp && (cfg.ocsp.responder || cfg.ocsp.stapling) ? { ocsp: new OcspChecker(cfg.ocsp) } : {}),
     localSubject,
   };
