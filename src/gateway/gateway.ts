@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate, createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
-import { TlsContextRegistry, type TlsDomainsConfig } from '../tls/index.js';
+import { TlsContextRegistry, type TlsDomainsConfig, type TrustEvent } from '../tls/index.js';
 import { DecisionUploader, PolicyEngine, openLogSink, policyOptionsFromConfig, type DecisionLogOptions, type LoadResult, type LogSink, type PolicySource } from '../policy/index.js';
 import { TransactionLayer } from '../sip/transaction.js';
 import { GatewayMetrics, countingResolver, observedDecider } from '../metrics/index.js';
@@ -170,6 +170,7 @@ export class Gateway {
     if (config.server_domains || config.client_domains) {
       this.tlsKey = await tlsFingerprint(config, baseDir);
       this.registry = await TlsContextRegistry.load(tlsDomains(config), { baseDir });
+      this.registry.on('trust', (ev: TrustEvent) => this.onTrustEvent(ev));
     }
 
     let ownRoute: (u: SipUri) => boolean = () => false;
@@ -368,7 +369,7 @@ export class Gateway {
     if ((cfg.server_domains || cfg.client_domains) && tlsKey !== this.tlsKey) {
       if (!this.registry && cfg.listen.some((l) => l.transport === 'tls')) return fail(['TLS domains cannot be added to a gateway started without any: restart it']);
       try {
-        registry = await TlsContextRegistry.load(tlsDomains(cfg), { baseDir: next.baseDir });
+        registry = await TlsContextRegistry.load(tlsDomains(cfg), { baseDir: next.baseDir, start: false });
       } catch (e) {
         return fail([(e as Error).message]);
       }
@@ -457,6 +458,11 @@ export class Gateway {
     }
   }
 
+  /** What the TLS domains report in the background (stapling, CRL fetches, stale CRLs): logged. */
+  private onTrustEvent(ev: TrustEvent): void {
+    this.logger[ev.level]({ domain: ev.domain, kind: ev.kind, ...ev.fields }, ev.message);
+  }
+
   /** The config file read and validated again; a config not from a file (tests) stays as it is. */
   private rereadConfig(): LoadedConfig {
     const { source, baseDir } = this.loaded;
@@ -494,6 +500,7 @@ export class Gateway {
       this.policy?.close();
       this.proxy?.shutdown();
       await this.transports?.close();
+      this.registry?.close();
       if (this.border) {
         this.border.close();
         this.logger.info({ limits: this.border.limiter.snapshot() }, 'limits: totals');

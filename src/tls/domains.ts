@@ -13,6 +13,27 @@ import { TrustStore } from './verify/store.js';
 import { readPkcs12, Pkcs12Error } from './pkcs12.js';
 import { pemBlocks, toPem, readPasswordFile, PasswordFileError } from './pem.js';
 import { OcspChecker, type OcspConfig } from './ocsp.js';
+import { OcspStapler } from './stapling.js';
+
+/** Work a loaded domain does in the background (fetching, refreshing) while it is in force. */
+export interface Background {
+  start(): void;
+  stop(): void;
+}
+
+/** What a domain reports (stale CRLs, failed fetches...): the registry in force forwards it as a 'trust' event. */
+export interface TrustEvent {
+  domain: string;
+  level: 'info' | 'warn';
+  message: string;
+  /** e.g. crl-stale, crl-fetched, crl-fetch-failed, ocsp-staple */
+  kind: string;
+  fields: Record<string, unknown>;
+}
+
+export interface TrustEventSink {
+  emit(ev: TrustEvent): void;
+}
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -108,6 +129,10 @@ interface LoadedCommon {
   localSubject?: NameInfo;
   /** What re-verification after a reload does to an open connection that no longer verifies. */
   onRevocation: 'close' | 'mark';
+  /** Started while the domain is in force, stopped when a reload replaces it (the registry does both). */
+  background: Background[];
+  /** Where the domain reports; the registry in force points it at itself. */
+  events: TrustEventSink;
 }
 
 export interface ServerDomain extends LoadedCommon {
@@ -115,6 +140,8 @@ export interface ServerDomain extends LoadedCommon {
   require: boolean;
   sni: string[];
   sessionTickets: boolean;
+  /** OCSP stapling of our own certificate (`ocsp.stapling` on a server domain). */
+  stapler?: OcspStapler;
 }
 
 export interface ClientDomain extends LoadedCommon {
@@ -129,8 +156,26 @@ export async function loadServerDomain(name: string, cfg: ServerDomainConfig, ba
   if (cfg.pkcs12 && (cfg.cert || cfg.key)) throw new TlsConfigError(name, undefined, '"pkcs12" replaces "cert" and "key"');
   if (cfg.partial_chain && !serverPartialChainSupported()) throw new TlsConfigError(name, undefined, 'partial_chain is not supported on server domains by this Node version');
   const common = await loadCommon(name, cfg, baseDir, cfg.session_tickets === false);
+  let stapler: OcspStapler | undefined;
+  if (cfg.ocsp?.stapling) {
+    const [leaf, ...chain] = pemBlocks(String(common.contextOptions.cert), 'CERTIFICATE').map((p) => new NodeX509(p));
+    const issuer = [...chain, ...common.trust.certs.map((c) => new NodeX509(Buffer.from(c.der)))].find((c) => leaf!.checkIssued(c));
+    if (!issuer) throw new TlsConfigError(name, cfg.cert ?? cfg.pkcs12, 'ocsp.stapling: the issuer of our certificate is needed (put it after the certificate, or in ca)');
+    try {
+      const events = common.events;
+      stapler = new OcspStapler(new Uint8Array(leaf!.raw), new Uint8Array(issuer.raw), {
+        timeoutMs: cfg.ocsp.timeout_ms,
+        maxAgeMs: cfg.ocsp.cache_s !== undefined ? cfg.ocsp.cache_s * 1000 : undefined,
+        onEvent: (level, message, fields) => events.emit({ domain: name, level, message, kind: 'ocsp-staple', fields }),
+      });
+    } catch (e) {
+      throw new TlsConfigError(name, cfg.cert ?? cfg.pkcs12, `ocsp.stapling: ${(e as Error).message}`);
+    }
+    common.background.push(stapler);
+  }
   return {
     ...common,
+    ...(stapler ? { stapler } : {}),
     role: 'server',
     verify: cfg.verify ?? true,
     require: cfg.require ?? true,
@@ -242,6 +287,8 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
     trust,
     partialChain: cfg.partial_chain === true,
     onRevocation: cfg.on_revocation ?? 'close',
+    background: [],
+    events: { emit() {} },
     ...(cfg.ocsp && (cfg.ocsp.responder || cfg.ocsp.stapling) ? { ocsp: new OcspChecker(cfg.ocsp) } : {}),
     localSubject,
   };

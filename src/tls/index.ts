@@ -25,7 +25,10 @@ export {
   type TlsDomainsConfig,
   type ServerDomain,
   type ClientDomain,
+  type TrustEvent,
+  type Background,
 } from './domains.js';
+export { OcspStapler, refreshAt, type StaplerOptions } from './stapling.js';
 export { matchSipDomain, sipUriDomain, type DomainMatch, type MatchedBy } from './rfc5922.js';
 export { parseCnMap, loadCnMap, CnMapError, type CnMap } from './cnmap.js';
 export { certInfo, CertParseError, type CertInfo, type NameInfo, type SanInfo, type CertSummary } from './certinfo.js';

@@ -71,6 +71,16 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
     if (!s) {
       s = tls.createServer(serverOptions(domain));
       if (domain.partialChain) allowPartialChains(s);
+      const stapler = domain.stapler;
+      if (stapler) {
+        // our certificate's OCSP response for clients that ask (status_request); none in date: no staple
+        s.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer | null, done: (err: Error | null, response?: Buffer | null) => void) => {
+          stapler.current().then(
+            (r) => done(null, r),
+            () => done(null, null),
+          );
+        });
+      }
       if (failsWithoutCertificate(domain)) {
         // rejectUnauthorized gives OpenSSL SSL_VERIFY_FAIL_IF_NO_PEER_CERT (the alert above), but
         // Node would also silently destroy every other unverified peer before we see it. The
