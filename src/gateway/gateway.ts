@@ -15,7 +15,7 @@ import { ensureDevPki } from './devpki.js';
 import { Proxy, inThreadDecider } from './proxy.js';
 import { Transports, type TransportsOptions } from './transports.js';
 import { DnsResolver3263, type DnsOptions, type Resolver } from './nexthop.js';
-import type { ListenerInfo } from './flow.js';
+import type { ListenerInfo, StreamFlow } from './flow.js';
 import { VERSION } from './version.js';
 import type { SipUri } from '../sip/uri.js';
 import { Border } from './border.js';
@@ -236,6 +236,7 @@ export class Gateway {
       upload: () => this.uploader?.stats,
       certificates: () => ownCertificates(this.registry),
       // every counter of the limiter but the requests it merely checked
+      crlStale: () => [...this.staleCrls].map(([k, n]) => ({ domain: k.split('\u0000')[0]!, action: k.split('\u0000')[1]!, count: n })),
       limits: () => Object.entries(this.border.limiter.snapshot()).filter(([k]) => k !== 'requests_checked').map(([limit, hits]) => ({ limit, hits })),
     });
     for (const l of config.listen) {
@@ -441,14 +442,11 @@ export class Gateway {
    * Verifies every open TLS connection again against the TLS domains in force and applies each
    * domain's on_revocation to those that no longer verify (reverify.ts). Never throws.
    */
-  async reverifyOpenConnections(): Promise<ReverifyReport | undefined> {
+  async reverifyOpenConnections(only?: { domain: string; role: 'server' | 'client' }): Promise<ReverifyReport | undefined> {
     if (!this.registry || !this.transports) return undefined;
     try {
-      const r = await reverifyConnections(this.transports.connections, this.registry, {
-        logger: this.logger,
-        changed: (flow) => forgetEncodedInput(flow),
-        retire: (flow) => this.transports.retire(flow),
-      });
+      const hooks = { logger: this.logger, changed: (flow: StreamFlow) => forgetEncodedInput(flow), retire: (flow: StreamFlow) => this.transports.retire(flow) };
+      const r = await reverifyConnections(this.transports.connections, this.registry, hooks, only && ((id) => id.local.domain === only.domain && id.local.role === only.role));
       if (r.closed + r.marked > 0) this.logger.warn({ reverified: r }, 'tls: open connections verified again; some no longer verify');
       else this.logger.info({ reverified: r }, 'tls: open connections verified again');
       return r;
@@ -461,7 +459,16 @@ export class Gateway {
   /** What the TLS domains report in the background (stapling, CRL fetches, stale CRLs): logged. */
   private onTrustEvent(ev: TrustEvent): void {
     this.logger[ev.level]({ domain: ev.domain, kind: ev.kind, ...ev.fields }, ev.message);
+    if (ev.kind === 'crl-stale') {
+      const key = `${ev.domain}\u0000${String(ev.fields.action)}`;
+      this.staleCrls.set(key, (this.staleCrls.get(key) ?? 0) + 1);
+    }
+    // a CRL fetched from a distribution point changed: the domain's open connections meet it
+    if (ev.kind === 'crl-updated' && this.bound && !this.stopping) void this.reverifyOpenConnections({ domain: ev.domain, role: ev.role });
   }
+
+  /** Stale CRLs reported, by domain and action (metrics). */
+  private readonly staleCrls = new Map<string, number>();
 
   /** The config file read and validated again; a config not from a file (tests) stays as it is. */
   private rereadConfig(): LoadedConfig {

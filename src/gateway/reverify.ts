@@ -9,7 +9,7 @@
 //   marked also leaves the pool: new requests to that peer open (and verify) a new connection.
 // A re-verification never upgrades a document: a peer that was unverified stays so.
 import type { Logger } from 'pino';
-import { chainOf, markUnverified, reverifyIdentity, type PeerIdentity, type TlsContextRegistry, type ServerDomain, type ClientDomain } from '../tls/index.js';
+import { chainOf, markUnverified, needsCrlFetch, reverifyIdentity, withFetchedCrls, type PeerIdentity, type TlsContextRegistry, type ServerDomain, type ClientDomain } from '../tls/index.js';
 import type { StreamFlow } from './flow.js';
 
 export interface ReverifyReport {
@@ -31,10 +31,10 @@ export interface ReverifyHooks {
 /** Connections verified per slice of the event loop (other traffic runs between slices). */
 const SLICE = 64;
 
-export async function reverifyConnections(flows: readonly StreamFlow[], registry: TlsContextRegistry, hooks: ReverifyHooks): Promise<ReverifyReport> {
+export async function reverifyConnections(flows: readonly StreamFlow[], registry: TlsContextRegistry, hooks: ReverifyHooks, only?: (identity: PeerIdentity) => boolean): Promise<ReverifyReport> {
   const t0 = performance.now();
   const report: ReverifyReport = { checked: 0, closed: 0, marked: 0, took_ms: 0 };
-  const todo = flows.filter((f) => f.transport === 'tls' && f.identity?.verified === true && !f.closed);
+  const todo = flows.filter((f) => f.transport === 'tls' && f.identity?.verified === true && !f.closed && (!only || only(f.identity)));
   for (let i = 0; i < todo.length; i += SLICE) {
     if (i > 0) await new Promise((r) => setImmediate(r));
     await Promise.all(todo.slice(i, i + SLICE).map((f) => reverifyOne(f, registry, hooks, report)));
@@ -54,8 +54,10 @@ async function reverifyOne(flow: StreamFlow, registry: TlsContextRegistry, hooks
     report.checked++;
     return act(flow, identity, 'TLS_DOMAIN_REMOVED', 'close', hooks, report);
   }
-  const again = reverifyIdentity(identity, domain);
+  let again = reverifyIdentity(identity, domain);
   if (!again) return; // not built from a certificate
+  // CRLs from distribution points the domain as reloaded has not fetched yet
+  if (needsCrlFetch(again, domain)) again = await withFetchedCrls(again, domain).catch(() => again!);
   report.checked++;
   let error = again.verified ? undefined : (again.verify_error ?? 'UNSPECIFIED');
   if (error === undefined && domain.ocsp) {

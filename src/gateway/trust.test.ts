@@ -210,4 +210,25 @@ describe.skipIf(!ready)('trust on the wire', () => {
       expect(['closed', 'refused']).toContain(again);
     });
   });
+
+  describe('crl_stale on the wire', () => {
+    it('a stale CRL after a reload: logged and counted in the metrics; with reject its CA\'s peers no longer verify', async () => {
+      const peer = await connect(markingPort, certs.bystanderMark);
+      expect(await viaFar(peer, 'OPTIONS')).toBe('200 OK');
+      writeFileSync(crlFile, (await root.crl({ thisUpdate: new Date(Date.now() - 7_200_000), nextUpdate: new Date(Date.now() - 3_600_000) })).pem);
+      const report = await gw.reload();
+      expect(report.ok && report.tls.reverified?.marked).toBeGreaterThanOrEqual(1);
+      // reported by the re-verification itself, or by the stale-CRL watch right after the reload's turn
+      let metrics = '';
+      for (let i = 0; i < 200 && !/sip_bastion_crl_stale_total\{domain="closing"/.test(metrics); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        metrics = await gw.metrics.text();
+      }
+      expect(metrics).toMatch(/sip_bastion_crl_stale_total\{domain="marking",action="rejected"\} 1/);
+      expect(metrics).toMatch(/sip_bastion_crl_stale_total\{domain="closing",action="rejected"\} 1/);
+      expect(logLines.some((l) => l.kind === 'crl-stale' && l.domain === 'marking' && l.action === 'rejected' && l.source === crlFile)).toBe(true);
+      expect(gw.connections().find((c) => c.remote === `127.0.0.1:${peer.socket.localPort}`)?.peer).toMatchObject({ verified: false, verify_error: 'CRL_HAS_EXPIRED' });
+      expect(await viaFar(peer, 'OPTIONS')).toBe('403 Certificate Verification Failed');
+    });
+  });
 });

@@ -2,7 +2,7 @@
 // and RFC 5922 validation of the server against the expected SIP domain.
 import * as tls from 'node:tls';
 import { isIP } from 'node:net';
-import { buildIdentity, chainOf, markUnverified, type PeerIdentity } from './identity.js';
+import { buildIdentity, chainOf, markUnverified, needsCrlFetch, withFetchedCrls, type PeerIdentity } from './identity.js';
 import type { TlsContextRegistry } from './registry.js';
 import type { ClientDomain } from './domains.js';
 import { closeCleanly } from './close.js';
@@ -84,6 +84,13 @@ export function connectTls(opts: ConnectTlsOptions): Promise<TlsConnection> {
         socket.destroy();
         reject(e);
         return;
+      }
+      if (needsCrlFetch(identity, domain)) {
+        identity = await withFetchedCrls(identity, domain).catch(() => identity);
+        if (socket.destroyed) {
+          reject(Object.assign(new Error(`TLS connection to ${opts.host}:${opts.port} closed while its CRLs were fetched`), { code: 'ECONNRESET' }));
+          return;
+        }
       }
       const chain = domain.ocsp && identity.verified ? chainOf(identity) : undefined;
       if (domain.ocsp && chain && chain.length >= 2) {

@@ -14,6 +14,7 @@ import { readPkcs12, Pkcs12Error } from './pkcs12.js';
 import { pemBlocks, toPem, readPasswordFile, PasswordFileError } from './pem.js';
 import { OcspChecker, type OcspConfig } from './ocsp.js';
 import { OcspStapler } from './stapling.js';
+import { CrlFetcher, StaleCrls, StaleCrlWatch, type CrlFetchConfig, type CrlStaleAction } from './crl-fetch.js';
 
 /** Work a loaded domain does in the background (fetching, refreshing) while it is in force. */
 export interface Background {
@@ -24,6 +25,7 @@ export interface Background {
 /** What a domain reports (stale CRLs, failed fetches...): the registry in force forwards it as a 'trust' event. */
 export interface TrustEvent {
   domain: string;
+  role: 'server' | 'client';
   level: 'info' | 'warn';
   message: string;
   /** e.g. crl-stale, crl-fetched, crl-fetch-failed, ocsp-staple */
@@ -32,7 +34,8 @@ export interface TrustEvent {
 }
 
 export interface TrustEventSink {
-  emit(ev: TrustEvent): void;
+  /** (the registry adds the domain's role) */
+  emit(ev: Omit<TrustEvent, 'role'>): void;
 }
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -67,6 +70,10 @@ interface CommonDomainConfig {
    * `close` it (default) or `mark` its identity document unverified for the policy.
    */
   on_revocation?: 'close' | 'mark';
+  /** A CRL past its nextUpdate: `reject` its issuer's certificates (default) or use it with a warning. */
+  crl_stale?: CrlStaleAction;
+  /** CRLs fetched over http from the certificates' distribution points. Off when absent. */
+  crl_distribution_points?: CrlFetchConfig;
 }
 
 export interface ServerDomainConfig extends CommonDomainConfig {
@@ -133,6 +140,10 @@ interface LoadedCommon {
   background: Background[];
   /** Where the domain reports; the registry in force points it at itself. */
   events: TrustEventSink;
+  crlStale: CrlStaleAction;
+  staleCrls: StaleCrls;
+  /** CRLs from distribution points (`crl_distribution_points.fetch`). */
+  crlFetcher?: CrlFetcher;
 }
 
 export interface ServerDomain extends LoadedCommon {
@@ -252,6 +263,17 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
       throw new TlsConfigError(name, undefined, (e as Error).message);
     }
   }
+  const events: TrustEventSink = { emit() {} };
+  const crlStale = cfg.crl_stale ?? 'reject';
+  const staleCrls = new StaleCrls(name, crlStale, events);
+  const background: Background[] = [];
+  const watch = new StaleCrlWatch(crls, staleCrls);
+  let crlFetcher: CrlFetcher | undefined;
+  if (cfg.crl_distribution_points?.fetch) {
+    crlFetcher = new CrlFetcher(name, crls, trust.certs, cfg.crl_distribution_points, events, () => watch.check());
+    background.push(crlFetcher);
+  }
+  if (crls.size > 0 || crlFetcher) background.push(watch);
   const minVersion = cfg.min_version ?? 'TLSv1.2';
   const contextOptions: tls.SecureContextOptions = {
     cert: certPem,
@@ -287,8 +309,11 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
     trust,
     partialChain: cfg.partial_chain === true,
     onRevocation: cfg.on_revocation ?? 'close',
-    background: [],
-    events: { emit() {} },
+    background,
+    events,
+    crlStale,
+    staleCrls,
+    ...(crlFetcher ? { crlFetcher } : {}),
     ...(cfg.ocsp && (cfg.ocsp.responder || cfg.ocsp.stapling) ? { ocsp: new OcspChecker(cfg.ocsp) } : {}),
     localSubject,
   };

@@ -63,7 +63,7 @@ export class TlsContextRegistry extends EventEmitter {
     const now = new Set(this.domains());
     for (const d of before) if (!now.has(d)) for (const b of d.background) b.stop();
     for (const d of now) {
-      d.events.emit = (ev: TrustEvent) => this.emit('trust', ev);
+      d.events.emit = (ev) => this.emit('trust', { ...ev, role: d.role } satisfies TrustEvent);
       for (const b of d.background) b.start();
     }
   }

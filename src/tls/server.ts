@@ -23,7 +23,7 @@
 import * as tls from 'node:tls';
 import type * as net from 'node:net';
 import type { Logger } from 'pino';
-import { buildIdentity, chainOf, markUnverified, type PeerIdentity } from './identity.js';
+import { buildIdentity, chainOf, markUnverified, needsCrlFetch, withFetchedCrls, type PeerIdentity } from './identity.js';
 import type { TlsContextRegistry } from './registry.js';
 import type { ServerDomain } from './domains.js';
 import { peekClientHello } from './clienthello.js';
@@ -134,6 +134,20 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
       return;
     }
     socket.on('error', (err) => log.debug({ err, domain: domain.name }, 'tls: connection error'));
+    if (needsCrlFetch(identity, domain)) {
+      // CRL distribution points never fetched: the connection waits (paused) for them, up to the timeout
+      withFetchedCrls(identity, domain).then(
+        (again) => {
+          if (!socket.destroyed) checkOcsp(socket, again, domain);
+        },
+        () => socket.destroy(),
+      );
+      return;
+    }
+    checkOcsp(socket, identity, domain);
+  });
+
+  const checkOcsp = (socket: Tagged, identity: PeerIdentity, domain: ServerDomain) => {
     const chain = domain.ocsp && identity.verified ? chainOf(identity) : undefined;
     if (domain.ocsp && chain && chain.length >= 2) {
       // The peer's OCSP status (cached per certificate): the connection waits, paused, for it.
@@ -147,7 +161,7 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
       return;
     }
     decide(socket, identity, domain);
-  });
+  };
 
   const decide = (socket: Tagged, identity: PeerIdentity, domain: ServerDomain) => {
     if (domain.require && !identity.verified) {
