@@ -16,8 +16,9 @@ export interface ConnectTlsOptions {
   /**
    * SIP domain the server must prove (RFC 5922). Default: `host`, a name (RFC 5922) or an IP
    * address (matched against the certificate's IP SANs only, as OpenSSL's X509_check_ip).
+   * `null`: no name check at all (only for callers that compare chain verdicts, e.g. tests).
    */
-  expectedDomain?: string;
+  expectedDomain?: string | null;
   /** SNI to send: a name, `false` for none; default: the expected domain (if the domain's `sni` is on). */
   sni?: string | false;
   /** Overrides the domain's handshake timeout. */
@@ -48,7 +49,7 @@ export interface TlsConnection {
 export function connectTls(opts: ConnectTlsOptions): Promise<TlsConnection> {
   const domain = opts.registry.selectClientDomain({ name: opts.clientDomain, host: opts.host, port: opts.port });
   // An IP next hop without an expected domain still proves a name: its address, in an IP SAN.
-  const expected = opts.expectedDomain ?? opts.host.replace(/^\[|\]$/g, '');
+  const expected = opts.expectedDomain === null ? undefined : (opts.expectedDomain ?? opts.host.replace(/^\[|\]$/g, ''));
   const sni = opts.sni === false || !domain.sni ? undefined : (opts.sni ?? expected);
   const timeoutMs = opts.timeoutMs ?? domain.handshakeTimeoutMs;
   return new Promise((resolve, reject) => {
