@@ -84,6 +84,8 @@ function act(flow: StreamFlow, identity: PeerIdentity, error: string, action: 'c
   };
   if (action === 'close') {
     hooks.logger.warn(peer, 'tls: open connection closed: its peer no longer verifies after the reload');
+    // out of the pool at once: the close completes only when the peer answers it
+    if (identity.local.role === 'client') hooks.retire(flow);
     flow.close({ afterWrites: true }); // TLS close_notify, then FIN
     report.closed++;
     return;

@@ -71,7 +71,7 @@ describe.skipIf(!ready)('trust on the wire', () => {
         { transport: 'udp', address: '127.0.0.1', port: 0 },
       ],
       server_domains: { closing: { ...domain, require: true }, marking: { ...domain, require: false, on_revocation: 'mark' } },
-      client_domains: { default: { cert: gwFiles.cert, key: gwFiles.key, ca: [rootFile] } },
+      client_domains: { default: { cert: gwFiles.cert, key: gwFiles.key, ca: [rootFile], crl: [crlFile] } },
       policy: { path: policyDir, eval_timeout_ms: 10_000 },
       proxy: { local_names: ['gw.bastion.example'] },
       log: { level: 'info', decisions: false },
@@ -208,6 +208,33 @@ describe.skipIf(!ready)('trust on the wire', () => {
         () => 'refused',
       );
       expect(['closed', 'refused']).toContain(again);
+    });
+  });
+
+  describe('a reload reaches open outbound connections', () => {
+    it('a next hop revoked while connected: its pooled connection is closed; the next request is refused 502', async () => {
+      const caller = await connect(closingPort, certs.bystanderClose);
+      const send = async () => {
+        const { msg, callId } = request('OPTIONS', 'sip:carol@chicago.example', [`Route: <sip:127.0.0.1:${closingPort};transport=tls;lr>, <sips:127.0.0.1:${hops.ip.port};lr>`]);
+        caller.send(msg);
+        void hops.ip.inbox.wait((m) => isReq('OPTIONS')(m) && m.callId === callId, 'OPTIONS at the hop', 30_000).then(
+          (m) => hops.ip.peerOf(m).send(answer(m, 200, 'OK', { toTag: 'hop' })),
+          () => undefined,
+        );
+        const r = await finalOf(caller, callId);
+        return { answer: `${r.status} ${r.reason}`, reached: hops.ip.inbox.messages.some((m) => m.callId === callId) };
+      };
+      expect(await send()).toEqual({ answer: '200 OK', reached: true });
+      const pooled = hops.ip.peers.filter((p) => !p.socket.destroyed);
+      expect(pooled.length).toBeGreaterThan(0);
+      root.revoke(certs.hopIp);
+      writeFileSync(crlFile, (await root.crl()).pem);
+      const report = await gw.reload();
+      expect(report.ok && report.tls.reverified?.closed).toBeGreaterThanOrEqual(1);
+      for (const p of pooled) await p.closed;
+      expect(logLines.some((l) => l.msg === 'tls: open connection closed: its peer no longer verifies after the reload' && l.direction === 'outbound' && l.verify_error === 'CERT_REVOKED')).toBe(true);
+      expect(await send()).toEqual({ answer: '502 Next Hop Not Trusted', reached: false });
+      caller.socket.destroy();
     });
   });
 
