@@ -28,7 +28,7 @@ describe.skipIf(!ready)('trust on the wire', () => {
   let root: CertificateAuthority;
   let gw: Gateway;
   let far: UdpPeer;
-  const hops: Record<'ip' | 'noIp' | 'otherIp', TlsPeerServer> = {} as never;
+  const hops: Record<'ip' | 'noIp' | 'otherIp' | 'marked', TlsPeerServer> = {} as never;
   const peers: StreamPeer[] = [];
   const logLines: Record<string, unknown>[] = [];
   let crlFile = '';
@@ -44,6 +44,7 @@ describe.skipIf(!ready)('trust on the wire', () => {
     certs.hopIp = await issue('hop-ip.example', { dns: ['hop-ip.example'], ip: ['127.0.0.1'] });
     certs.hopNoIp = await issue('hop-noip.example', { dns: ['hop-noip.example', '127.0.0.1'] }); // an address as a DNS name proves nothing
     certs.hopOtherIp = await issue('hop-otherip.example', { dns: ['hop-otherip.example'], ip: ['127.0.0.2'] });
+    certs.hopMarked = await issue('hop-marked.example', { dns: ['hop-marked.example'], ip: ['127.0.0.1'] });
     for (const who of ['victimClose', 'victimMark', 'bystanderClose', 'bystanderMark']) certs[who] = await issue(`${who}.example`, { dns: [`${who}.example`] });
     crlFile = dir.write('root.crl', (await root.crl()).pem);
     const rootFile = dir.write('root.pem', root.certPem);
@@ -52,6 +53,7 @@ describe.skipIf(!ready)('trust on the wire', () => {
     hops.ip = new TlsPeerServer({ ...pem(certs.hopIp), ca: root.certPem });
     hops.noIp = new TlsPeerServer({ ...pem(certs.hopNoIp), ca: root.certPem });
     hops.otherIp = new TlsPeerServer({ ...pem(certs.hopOtherIp), ca: root.certPem });
+    hops.marked = new TlsPeerServer({ ...pem(certs.hopMarked), ca: root.certPem });
     for (const h of Object.values(hops)) await h.listen();
     far = new UdpPeer();
     await far.bind();
@@ -71,7 +73,11 @@ describe.skipIf(!ready)('trust on the wire', () => {
         { transport: 'udp', address: '127.0.0.1', port: 0 },
       ],
       server_domains: { closing: { ...domain, require: true }, marking: { ...domain, require: false, on_revocation: 'mark' } },
-      client_domains: { default: { cert: gwFiles.cert, key: gwFiles.key, ca: [rootFile], crl: [crlFile] } },
+      client_domains: {
+        default: { cert: gwFiles.cert, key: gwFiles.key, ca: [rootFile], crl: [crlFile] },
+        // chosen by destination: the hop whose connection is marked, not closed
+        markingOut: { cert: gwFiles.cert, key: gwFiles.key, ca: [rootFile], crl: [crlFile], destinations: [`127.0.0.1:${hops.marked.port}`], on_revocation: 'mark' },
+      },
       policy: { path: policyDir, eval_timeout_ms: 10_000 },
       proxy: { local_names: ['gw.bastion.example'] },
       log: { level: 'info', decisions: false },
@@ -212,18 +218,21 @@ describe.skipIf(!ready)('trust on the wire', () => {
   });
 
   describe('a reload reaches open outbound connections', () => {
+    /** An OPTIONS to `hop` (by address, through the Route set) from `caller`, and its final answer. */
+    async function optionsTo(caller: StreamPeer, hop: TlsPeerServer): Promise<{ answer: string; reached: boolean }> {
+      const { msg, callId } = request('OPTIONS', 'sip:carol@chicago.example', [`Route: <sip:127.0.0.1:${closingPort};transport=tls;lr>, <sips:127.0.0.1:${hop.port};lr>`]);
+      caller.send(msg);
+      void hop.inbox.wait((m) => isReq('OPTIONS')(m) && m.callId === callId, 'OPTIONS at the hop', 30_000).then(
+        (m) => hop.peerOf(m).send(answer(m, 200, 'OK', { toTag: 'hop' })),
+        () => undefined,
+      );
+      const r = await finalOf(caller, callId);
+      return { answer: `${r.status} ${r.reason}`, reached: hop.inbox.messages.some((m) => m.callId === callId) };
+    }
+
     it('a next hop revoked while connected: its pooled connection is closed; the next request is refused 502', async () => {
       const caller = await connect(closingPort, certs.bystanderClose);
-      const send = async () => {
-        const { msg, callId } = request('OPTIONS', 'sip:carol@chicago.example', [`Route: <sip:127.0.0.1:${closingPort};transport=tls;lr>, <sips:127.0.0.1:${hops.ip.port};lr>`]);
-        caller.send(msg);
-        void hops.ip.inbox.wait((m) => isReq('OPTIONS')(m) && m.callId === callId, 'OPTIONS at the hop', 30_000).then(
-          (m) => hops.ip.peerOf(m).send(answer(m, 200, 'OK', { toTag: 'hop' })),
-          () => undefined,
-        );
-        const r = await finalOf(caller, callId);
-        return { answer: `${r.status} ${r.reason}`, reached: hops.ip.inbox.messages.some((m) => m.callId === callId) };
-      };
+      const send = () => optionsTo(caller, hops.ip);
       expect(await send()).toEqual({ answer: '200 OK', reached: true });
       const pooled = hops.ip.peers.filter((p) => !p.socket.destroyed);
       expect(pooled.length).toBeGreaterThan(0);
@@ -234,6 +243,22 @@ describe.skipIf(!ready)('trust on the wire', () => {
       for (const p of pooled) await p.closed;
       expect(logLines.some((l) => l.msg === 'tls: open connection closed: its peer no longer verifies after the reload' && l.direction === 'outbound' && l.verify_error === 'CERT_REVOKED')).toBe(true);
       expect(await send()).toEqual({ answer: '502 Next Hop Not Trusted', reached: false });
+      caller.socket.destroy();
+    });
+
+    it('on a mark client domain: the connection stays, marked; new requests open a new connection, refused 502', async () => {
+      const caller = await connect(closingPort, certs.bystanderClose);
+      expect(await optionsTo(caller, hops.marked)).toEqual({ answer: '200 OK', reached: true });
+      const open = hops.marked.peers.filter((p) => !p.socket.destroyed);
+      expect(open).toHaveLength(1);
+      root.revoke(certs.hopMarked);
+      writeFileSync(crlFile, (await root.crl()).pem);
+      const report = await gw.reload();
+      expect(report.ok && report.tls.reverified?.marked).toBeGreaterThanOrEqual(1);
+      const out = gw.connections().find((c) => c.direction === 'outbound' && c.domain === 'markingOut');
+      expect(out?.peer).toMatchObject({ verified: false, verify_error: 'CERT_REVOKED' });
+      expect(await optionsTo(caller, hops.marked)).toEqual({ answer: '502 Next Hop Not Trusted', reached: false });
+      expect(open[0]!.socket.destroyed).toBe(false); // the marked connection itself was not closed
       caller.socket.destroy();
     });
   });
