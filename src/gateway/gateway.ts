@@ -229,8 +229,7 @@ export class Gateway {
       ready: () => this.readiness().ready,
       upload: () => this.uploader?.stats,
       certificates: () => ownCertificates(this.registry),
-      // every counter of the limiter but the requests it merely checked
-      limits: () => Object.entries(this.border.limiter.snapshot()).filter(([k]) => k !== 'requests_checked').map(([limit, hits]) => ({ limit, hits })),
+      limits: () => this.border.limiter.hitCounts(),
     });
     for (const l of config.listen) {
       let info: ListenerInfo;
