@@ -11,7 +11,7 @@
 // gateway started.
 import { BlockList, isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { BucketTable, type Bucket } from './token-bucket.js';
+import { BucketTable, type Bucket, type RateLimit } from './token-bucket.js';
 import { HitLog, type LimitAction, type LimitName } from './hit-log.js';
 import type { PeerLimits } from './config.js';
 
@@ -90,31 +90,60 @@ export class PeerLimiter {
   /** hits by limit and action (`limit|action`), for metrics: read with hitCounts() */
   private readonly hits = new Map<string, number>();
   readonly now: () => number;
-  private readonly requests: BucketTable | null;
-  private readonly identities: BucketTable | null;
-  private readonly replies: BucketTable;
-  private readonly connections: BucketTable | null;
-  private readonly handshakes: BucketTable | null;
+  private requests: BucketTable | null = null;
+  private identities: BucketTable | null = null;
+  private replies!: BucketTable;
+  private connections: BucketTable | null = null;
+  private handshakes: BucketTable | null = null;
   private readonly open = new Map<string, number>();
-  private readonly exempt: BlockList | null;
-  private readonly log: HitLog;
-  private readonly sweeper: NodeJS.Timeout;
+  private exempt: BlockList | null = null;
+  private log!: HitLog;
+  private sweeper!: NodeJS.Timeout;
+  private current: PeerLimits | undefined;
 
   constructor(
-    readonly limits: PeerLimits,
+    limits: PeerLimits,
     private readonly opts: PeerLimiterOptions,
   ) {
     this.now = opts.now ?? monotonic;
+    this.apply(limits);
+  }
+
+  /** The limits in force. */
+  get limits(): PeerLimits {
+    return this.current!;
+  }
+
+  /**
+   * New limits (a reload), for the next requests and connections. A limit whose rate and burst are
+   * unchanged keeps every peer's budget and block (a reload must not let a flood through); a
+   * changed one starts every peer afresh. Counters and open-connection counts carry on.
+   */
+  reconfigure(limits: PeerLimits): void {
+    this.apply(limits);
+  }
+
+  private apply(limits: PeerLimits): void {
+    const prev = this.current;
     const on = limits.enabled;
-    this.requests = on && limits.requestsPerIp ? new BucketTable(limits.requestsPerIp) : null;
-    this.identities = on && limits.requestsPerIdentity ? new BucketTable(limits.requestsPerIdentity) : null;
-    this.replies = new BucketTable(limits.repliesPerIp);
-    this.connections = on && limits.connectionsPerIp ? new BucketTable(limits.connectionsPerIp) : null;
-    this.handshakes = on && limits.handshakesPerIp ? new BucketTable(limits.handshakesPerIp) : null;
+    const table = (old: BucketTable | null, before: RateLimit | null | undefined, next: RateLimit | null): BucketTable | null =>
+      next === null ? null : old !== null && before && before.rate === next.rate && before.burst === next.burst ? old : new BucketTable(next);
+    this.requests = table(this.requests, prev?.requestsPerIp, on ? limits.requestsPerIp : null);
+    this.identities = table(this.identities, prev?.requestsPerIdentity, on ? limits.requestsPerIdentity : null);
+    this.replies = table(this.replies ?? null, prev?.repliesPerIp, limits.repliesPerIp)!;
+    this.connections = table(this.connections, prev?.connectionsPerIp, on ? limits.connectionsPerIp : null);
+    this.handshakes = table(this.handshakes, prev?.handshakesPerIp, on ? limits.handshakesPerIp : null);
     this.exempt = limits.exempt.length ? blockList(limits.exempt) : null;
-    this.log = new HitLog(opts.logger, limits.logIntervalMs);
-    this.sweeper = setInterval(() => this.sweep(), Math.min(limits.logIntervalMs, 10_000));
-    this.sweeper.unref();
+    if (prev === undefined || prev.logIntervalMs !== limits.logIntervalMs) {
+      if (prev !== undefined) {
+        clearInterval(this.sweeper);
+        this.log.sweep(this.now(), true); // the hits counted under the old interval get their line
+      }
+      this.log = new HitLog(this.opts.logger, limits.logIntervalMs);
+      this.sweeper = setInterval(() => this.sweep(), Math.min(limits.logIntervalMs, 10_000));
+      this.sweeper.unref();
+    }
+    this.current = limits;
   }
 
   /** Whether any request limit applies (false: the callers may skip the checks). */
