@@ -41,7 +41,7 @@ export async function runCalls(t: Topology, rate: number, calls: number, dir: st
     for (const event of readFileSync(join(dir, f), 'utf8').split(/(?=\d{4}-\d\d-\d\d\t\d\d:\d\d:)/)) {
       const text = event.replace(/^\d{4}-\d\d-\d\d\t\S+\t\S+: /, '').split('\n')[0]!.trim();
       if (!text || text === 'The following events occurred:') continue;
-      const kind = `${f.split('_')[0]}: ${text.replace(/Call-I[Dd] '[^']*'/g, "Call-ID '…'").replace(/\(\d+\)|\d+ trips remaining/g, '…').slice(0, 200)}`;
+      const kind = `${f.split('_')[0]}: ${text.replace(/Call-I[Dd] '[^']*'/g, "Call-ID '…'").replace(/Dead call \S+/g, 'Dead call …').replace(/\(\d+\)|\d+ trips remaining/g, '…').slice(0, 200)}`;
       if (kinds.has(kind) || kinds.size < 20) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     }
   }
