@@ -70,8 +70,9 @@ describe.skipIf(!ready)('interop: sipp → Kamailio atlanta → sip-bastion → 
       const key = String(d.call_id);
       perCall.set(key, [...(perCall.get(key) ?? []), `${d.method}${d.status ? ' ' + d.status : ''}`]);
     }
-    // (a 180 that biloxi's workers send after the 200 is absorbed by the client transaction, never decided: RFC 6026)
-    const complete = [...perCall.values()].filter((m) => m.filter((x) => x !== 'INVITE 180').join(',') === 'INVITE,INVITE 200,ACK,BYE,BYE 200');
+    // (a retransmission on a loaded machine is decided again: count each message once; a 180 that
+    // biloxi's workers send after the 200 is absorbed by the client transaction, never decided: RFC 6026)
+    const complete = [...perCall.values()].filter((m) => [...new Set(m)].filter((x) => x !== 'INVITE 180').join(',') === 'INVITE,INVITE 200,ACK,BYE,BYE 200');
     expect(complete.length, JSON.stringify([...perCall])).toBe(3);
     const out = t.logLines.filter((l) => l.msg === 'tls: outbound connection up');
     expect(out.map((l) => `${l.client_domain}->${String(l.remote)}`).sort()).toEqual([`fedA->127.0.0.1:${t.ports.aTls}`, `fedB->127.0.0.1:${t.ports.bTls}`].sort());
@@ -183,7 +184,8 @@ describe.skipIf(!ready)('interop: sipp → Kamailio atlanta → sip-bastion → 
       const key = String(l.call_id);
       perCall.set(key, [...(perCall.get(key) ?? []), `${l.method}${l.status ? ' ' + l.status : ''}`]);
     }
-    const whole = (m: string[]) => m.filter((x) => x !== 'INVITE 180').join(',') === 'INVITE,INVITE 200,ACK,BYE,BYE 200';
+    // (an ACK repeated for a retransmitted 200 is decided again: each message counted once)
+    const whole = (m: string[]) => [...new Set(m)].filter((x) => x !== 'INVITE 180').join(',') === 'INVITE,INVITE 200,ACK,BYE,BYE 200';
     const other = [...perCall].filter(([, m]) => !whole(m));
     expect(perCall.size - other.length, JSON.stringify(other)).toBe(s.ok);
     expect(t.logLines.filter((l) => l.msg === 'tls: outbound connection up')).toHaveLength(2);
