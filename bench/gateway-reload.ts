@@ -76,7 +76,7 @@ interface RunFigures extends CallRun {
 }
 
 async function oneRun(base: string, withReloads: boolean): Promise<RunFigures> {
-  const t = await startTopology(join(base, withReloads ? 'with-reloads' : 'without'), 'bastion-process', { decisions: true, quiet: true, env: { BENCH_LOOP_DELAY: '1' }, peerLimits: { exempt: ['127.0.0.1'] } });
+  const t = await startTopology(join(base, withReloads ? 'with-reloads' : 'without'), 'bastion-process', { decisions: true, quiet: true, env: { BENCH_LOOP_DELAY: '1' }, exemptEdges: true });
   try {
     const warm = await runCalls(t, 50, 250, join(t.dir, 'warmup'));
     if (warm.ok !== 250) console.log(`  (warm-up not clean: ok ${warm.ok}/250, failed ${warm.failed})`);
