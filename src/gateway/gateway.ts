@@ -20,7 +20,7 @@ import { VERSION } from './version.js';
 import type { SipUri } from '../sip/uri.js';
 import { Border } from './border.js';
 import { TopologyHiding } from './topology-hiding.js';
-import { DEFAULT_WRITE_LIMITS, resolvePeerLimits } from '../limits/index.js';
+import { DEFAULT_WRITE_LIMITS, resolvePeerLimits, type WriteLimits } from '../limits/index.js';
 import { reverifyConnections, type ReverifyReport } from './reverify.js';
 import { forgetEncodedInput } from './input.js';
 
@@ -73,8 +73,6 @@ export interface ConnectionInfo {
 const RELOADABLE = new Set(['listen', 'server_domains', 'client_domains', 'policy', 'limits', 'log']);
 const LOG_RELOADABLE = new Set(['level', 'decisions', 'decision_input', 'mask', 'sample']);
 const POLICY_RELOADABLE = new Set(['path', 'bundle', 'url', 'poll_interval_ms', 'data']);
-/** message-size limits and timeouts apply to what is read next; per-peer limits and the write guard wait for a restart */
-const LIMITS_RELOADABLE = new Set(['max_message_bytes', 'max_header_bytes', 'max_body_bytes', 'max_header_count', 'max_header_line_bytes', 'partial_message_timeout_ms', 'idle_timeout_ms']);
 
 export class Gateway {
   readonly metrics: GatewayMetrics;
@@ -200,7 +198,7 @@ export class Gateway {
     const limits = config.limits ?? {};
     this.border = new Border({
       limits: resolvePeerLimits(limits.peers),
-      write: { maxQueueBytes: limits.write_queue_bytes ?? DEFAULT_WRITE_LIMITS.maxQueueBytes, sendTimeoutMs: limits.send_timeout_ms ?? DEFAULT_WRITE_LIMITS.sendTimeoutMs },
+      write: writeLimits(config),
       logger,
       isOwnSocket: (address, port) => this.listeners.some((l) => l.port === port && l.address === address),
     });
@@ -235,9 +233,8 @@ export class Gateway {
       ready: () => this.readiness().ready,
       upload: () => this.uploader?.stats,
       certificates: () => ownCertificates(this.registry),
-      // every counter of the limiter but the requests it merely checked
       crlStale: () => [...this.staleCrls].map(([k, n]) => ({ domain: k.split('\u0000')[0]!, action: k.split('\u0000')[1]!, count: n })),
-      limits: () => Object.entries(this.border.limiter.snapshot()).filter(([k]) => k !== 'requests_checked').map(([limit, hits]) => ({ limit, hits })),
+      limits: () => this.border.limiter.hitCounts(),
     });
     for (const l of config.listen) {
       let info: ListenerInfo;
@@ -415,6 +412,7 @@ export class Gateway {
     for (const b of removed) await this.transports.unlisten(b.info);
     this.bindings = [...kept, ...added];
     this.transports.setLimits(transportLimits(cfg));
+    this.border.setLimits(resolvePeerLimits(cfg.limits?.peers), writeLimits(cfg));
     this.applyLog(cfg);
     this.loaded = { ...next, config: keepRestartRequired(this.loaded.config, cfg) };
     this.metrics.reload(true);
@@ -594,6 +592,12 @@ function policySource(loaded: LoadedConfig): PolicySource {
   return { type: 'url', url: p.url!, pollIntervalMs: p.poll_interval_ms };
 }
 
+/** The slow-reader guard's limits (for connections opened from now on). */
+function writeLimits(config: GatewayConfig): WriteLimits {
+  const limits = config.limits ?? {};
+  return { maxQueueBytes: limits.write_queue_bytes ?? DEFAULT_WRITE_LIMITS.maxQueueBytes, sendTimeoutMs: limits.send_timeout_ms ?? DEFAULT_WRITE_LIMITS.sendTimeoutMs };
+}
+
 function transportLimits(config: GatewayConfig): Pick<TransportsOptions, 'limits' | 'partialMessageTimeoutMs' | 'idleTimeoutMs'> {
   const limits = config.limits ?? {};
   return {
@@ -622,7 +626,7 @@ export function restartRequired(before: GatewayConfig, after: GatewayConfig): st
       out.push(`/${k}`);
       continue;
     }
-    const live = k === 'log' ? LOG_RELOADABLE : k === 'policy' ? POLICY_RELOADABLE : k === 'limits' ? LIMITS_RELOADABLE : undefined;
+    const live = k === 'log' ? LOG_RELOADABLE : k === 'policy' ? POLICY_RELOADABLE : undefined;
     if (!live) continue;
     for (const sub of new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})])) {
       if (!live.has(sub) && !same(a?.[sub], b?.[sub])) out.push(`/${k}/${sub}`);
@@ -641,7 +645,7 @@ function keepRestartRequired(running: GatewayConfig, next: GatewayConfig): Gatew
       else delete out[k];
     }
   }
-  const keepSub = (k: 'log' | 'policy' | 'limits', live: Set<string>) => {
+  const keepSub = (k: 'log' | 'policy', live: Set<string>) => {
     const a = (run[k] ?? {}) as Record<string, unknown>;
     const b = { ...((out[k] ?? {}) as Record<string, unknown>) };
     for (const sub of new Set([...Object.keys(a), ...Object.keys(b)])) {
@@ -653,7 +657,6 @@ function keepRestartRequired(running: GatewayConfig, next: GatewayConfig): Gatew
   };
   keepSub('log', LOG_RELOADABLE);
   keepSub('policy', POLICY_RELOADABLE);
-  keepSub('limits', LIMITS_RELOADABLE);
   return out as unknown as GatewayConfig;
 }
 
