@@ -56,8 +56,21 @@ function rows(schema, path, doc, resolve, out, required = false) {
     const r = part.$ref ? resolve(part.$ref, d) : { node: part, doc: d };
     s = { ...s, properties: { ...(r.node.properties ?? {}), ...(s.properties ?? {}) } };
   }
+  // `false` or an object (if boolean then const false else {...}): the object's rows, typed as both
+  let alt = '';
+  if (!s.type && !s.properties && s.if && s.then && s.else) {
+    alt = typeOf(s.then);
+    const r = s.else.$ref ? resolve(s.else.$ref, d) : { node: s.else, doc: d };
+    s = { ...r.node, ...s.else, description: s.description, default: s.default };
+    delete s.$ref;
+    d = r.doc;
+    for (const part of s.allOf ?? []) {
+      const p = part.$ref ? resolve(part.$ref, d) : { node: part, doc: d };
+      s = { ...s, properties: { ...(p.node.properties ?? {}), ...(s.properties ?? {}) } };
+    }
+  }
   const isObject = s.type === 'object' || s.properties;
-  if (path) out.push([path, isObject ? 'object' : typeOf(s), s.default !== undefined ? `\`${cell(JSON.stringify(s.default))}\`` : required ? 'required' : '', s.description ?? '']);
+  if (path) out.push([path, `${alt ? `${alt} | ` : ''}${isObject ? 'object' : typeOf(s)}`, s.default !== undefined ? `\`${cell(JSON.stringify(s.default))}\`` : required ? 'required' : '', s.description ?? '']);
   if (!isObject) {
     if (s.type === 'array' && s.items && (s.items.properties || s.items.$ref)) rows(s.items, `${path}[]`, d, resolve, out);
     return;
