@@ -36,7 +36,6 @@ export interface GatewayConfig {
     data?: string[];
     /** evaluation budget (ms); a slower decision is rejected with fail_closed */
     eval_timeout_ms?: number;
-    /** evaluation worker threads; 'auto' (default): CPUs - 1, at least 1; 0: in the event-loop thread */
     /** evaluation worker threads (default 0: in the event-loop thread; auto: CPUs - 1) */
     workers?: number | 'auto';
     fail_closed?: { status?: number; reason?: string };
