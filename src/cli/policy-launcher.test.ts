@@ -2,7 +2,7 @@
 // in a child process, every new command and flag at least once: test (-z, --count, --timeout,
 // --ignore, --fail-on-empty, --threshold, --bench, -f json/gobench), fmt (-l, -d, --fail, -w),
 // lint (-f json, -D/-e), build (-t rego, -O=2, -b with --signing-key/--signing-alg, an unknown
-// entrypoint), inspect (-a, -f json) and replay.
+// entrypoint), inspect (-a, -f json), replay, and the debugging aids (print() output).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -105,5 +105,13 @@ describe.skipIf(!built)('policy commands through bin/bastion.js (dist/)', () => 
     expect(r.stdout).toContain('decisions: 3, replayed: 2, skipped (no input): 1, changed: 1\n');
     expect(r.stdout).toContain('  allow_to_reject: 1\n');
     expect(r.stdout).toContain('line 2 (d2): ');
+  });
+
+  it('debugging: print() output with -v', SLOW, async () => {
+    await mkdir(join(dir, 'dbg'), { recursive: true });
+    await writeFile(join(dir, 'dbg', 'x_test.rego'), 'package x\n\np := 1\n\ntest_p if {\n\tprint("p is", p, input.nope)\n\tp == 2\n}\n');
+    const r = await run('policy', 'test', 'dbg', '-v');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^dbg\/x_test\.rego:5:\ndata\.x\.test_p: FAIL \(.+\)\n\n {2}p is 1 <undefined>\n\n/);
   });
 });

@@ -27,6 +27,8 @@ export interface CheckOptions {
   strict?: boolean;
   /** Code to run after named compiler stages. */
   stages?: StageHooks;
+  /** OPA's WithEnablePrintStatements: print() calls are kept (rewritten), not erased. */
+  print?: boolean;
 }
 
 export interface CheckResult {
@@ -65,6 +67,11 @@ export interface CompileOptions {
   exceptionHandling?: boolean;
   /** Code to run after named compiler stages. */
   stages?: StageHooks;
+  /**
+   * Keep print() calls (OPA's WithEnablePrintStatements): they call the host builtin
+   * `internal.bastion_print` (see printBuiltin()). Off (the default), they are erased.
+   */
+  print?: boolean;
 }
 
 export interface CompileResult {
@@ -133,7 +140,7 @@ export function checkWithin(options: CheckOptions, deep: boolean): CheckResult {
     const errors: RegoError[] = [];
     const parsed = parseAll(options.modules, errors);
     if (errors.length > 0) return { errors };
-    const out = compileModules({ modules: parsed, queries: [], strict: options.strict, stages: options.stages });
+    const out = compileModules({ modules: parsed, queries: [], strict: options.strict, stages: options.stages, enablePrintStatements: options.print });
     if (out.errors.length > 0 || !out.policy) return { errors: out.errors, parsed };
     return { errors: [], parsed, compiled: out.policy.modules };
   } catch (err) {
@@ -188,7 +195,7 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
   if (errors.length > 0) return { errors };
 
   // 2. compile
-  const compiled = compileModules({ modules, queries, strict: options.strict, stages: options.stages });
+  const compiled = compileModules({ modules, queries, strict: options.strict, stages: options.stages, enablePrintStatements: options.print });
   if (compiled.errors.length > 0 || !compiled.policy) {
     return { errors: compiled.errors.length > 0 ? compiled.errors : [{ code: 'rego_compile_error', message: 'compiler produced no policy' }] };
   }

@@ -60,6 +60,23 @@ const FILES: Record<string, string> = {
     '}',
     '',
   ].join('\n'),
+  'print/p_test.rego': [
+    'package pr',
+    '',
+    'p := 1',
+    '',
+    'test_ok if {',
+    '\tprint("ok sees", p, input.nope, {2, 1})',
+    '\tp == 1',
+    '}',
+    '',
+    'test_bad if {',
+    '\tx := p + 1',
+    '\tprint("x is", x)',
+    '\tx == 3',
+    '}',
+    '',
+  ].join('\n'),
   'slow/s_test.rego': [
     'package slow',
     '',
@@ -177,6 +194,22 @@ describe.skipIf(!ready)('bastion policy test (needs the compiler)', () => {
     expect(rows[1]).toMatchObject({ location: { file: join(dir, 'pass', 'p_test.rego'), row: 7, col: 1 }, package: 'data.p_test', name: 'test_yes', fail: true });
     const table = await bastion('policy', 'test', join(dir, 'table'), '-f', 'json');
     expect(JSON.parse(table.stdout)).toMatchObject([{ sub_results: { one: { name: 'one' }, two: { name: 'two', fail: true } }, name: 'test_double', fail: true }]);
+  });
+
+  it('print(): output under each test with -v (undefined operands as <undefined>), base64 `output` in JSON', async () => {
+    const r = await bastion('policy', 'test', join(dir, 'print'), '-v');
+    expect(r.code).toBe(2);
+    const f = join(dir, 'print', 'p_test.rego');
+    expect(r.stdout.replace(/ \([0-9.]+(ns|µs|ms|s)\)/g, ' (D)')).toContain(
+      `${f}:5:\ndata.pr.test_ok: PASS (D)\n\n  ok sees 1 <undefined> {1, 2}\n\n${f}:10:\ndata.pr.test_bad: FAIL (D)\n\n  x is 2\n\n`,
+    );
+    // without -v only failing tests are shown, with their output
+    const quiet = await bastion('policy', 'test', join(dir, 'print'));
+    expect(quiet.stdout).not.toContain('ok sees');
+    expect(quiet.stdout).toContain('\n  x is 2\n');
+    const json = JSON.parse((await bastion('policy', 'test', join(dir, 'print'), '-f', 'json')).stdout) as Array<Record<string, unknown>>;
+    expect(Object.keys(json[1]!)).toEqual(['location', 'package', 'name', 'output', 'duration', 'fail']);
+    expect(Buffer.from(json[1]!.output as string, 'base64').toString()).toBe('x is 2\n');
   });
 
   it('skipped tests exit 2 unless -z; todo_ without test_ is no test at all', async () => {

@@ -104,6 +104,7 @@ async function prepare(opts: TestOptions): Promise<Prepared | RegoError[]> {
     strict: opts.strict,
     strictBuiltinErrors: opts.strictBuiltinErrors ?? true,
     coverage: opts.coverage,
+    print: !opts.bench, // as OPA: print statements are kept except when benchmarking
   });
   if (out.errors.length > 0 || !out.wasm) return out.errors.length ? out.errors : [{ code: 'rego_compile_error', message: 'no module produced' }];
   const evaluator = new TestEvaluator({ wasm: out.wasm, data: sources.data, strictBuiltinErrors: opts.strictBuiltinErrors ?? true, coverage: !!opts.coverage });
@@ -121,11 +122,12 @@ async function runOnce(p: Prepared, opts: TestOptions, timeoutMs: number): Promi
     const reply = await p.evaluator.run({ entrypoint: t.entrypoint, benchNs: opts.bench ? (opts.benchNs ?? 1e9) : undefined }, timeoutMs);
     for (const [file, rows] of reply.covered) p.recorder.add(file, rows);
     if (reply.error) {
-      results.push({ error: reply.error, ...base, duration: reply.durationNs });
+      results.push({ error: reply.error, ...base, ...(reply.output ? { output: reply.output } : {}), duration: reply.durationNs });
       continue;
     }
     const v = verdict({ defined: reply.defined, value: reply.value, partialObject: t.partialObject, testCases: reply.testCases });
     const r: TestResult = { location: t.location, ...(v.sub_results ? { sub_results: v.sub_results } : {}), package: t.package, name: t.name, duration: reply.durationNs };
+    if (reply.output) r.output = reply.output;
     if (reply.bench) {
       r.benchmark_result = { N: reply.bench.N, T: reply.bench.T, Bytes: 0, MemAllocs: 0, MemBytes: 0, Extra: null };
       r.duration = reply.bench.T;

@@ -38,6 +38,8 @@ export interface CompileInput {
   strict?: boolean;
   /** Code to run after named compiler stages (stages.ts). */
   stages?: StageHooks;
+  /** OPA's WithEnablePrintStatements: print() calls become `internal.print` calls instead of being erased. */
+  enablePrintStatements?: boolean;
 }
 
 export interface CompiledQuery {

@@ -20,7 +20,7 @@ import {
   boolTerm, isCall, isConstant, isEvery, isGround, isSome, refIsGround, refToString, ruleKind, someVar, sortTerms, stringTerm, termToString, termsEqual,
 } from '../ast/index.js';
 import { builtinDecl, type BuiltinDecl } from './builtins.js';
-import { ENCODED_ARG_CALLS, RESULT_FROM_ARG_CALLS, SET_RESULT_CALLS, hostCallAlias } from '../builtins/aliases.js';
+import { ENCODED_ARG_CALLS, PRINT_BUILTIN, RESULT_FROM_ARG_CALLS, SET_RESULT_CALLS, hostCallAlias } from '../builtins/aliases.js';
 import { AnnotationSet, METADATA_CALLS } from './metadata.js';
 import { FuncStack, MocksStack, RuleTrie } from './ruletrie.js';
 import { VarStack } from './varstack.js';
@@ -621,6 +621,11 @@ export class Planner {
       return;
     }
 
+    if (operator === 'internal.print' && operands.length === 1 && !this.mocks.lookup(operator)) {
+      this.planPrint(operands[0], e.location, iter);
+      return;
+    }
+
     const replacement = this.mocks.lookup(operator);
     if (replacement) {
       const r = replacement.value.type === 'ref' ? replacement.value.value : replacement.value.type === 'var' ? [replacement] : undefined;
@@ -735,6 +740,48 @@ export class Planner {
       return this.planExprCallFuncWith(name, arity, isVoid, operands, args, iter, planArgs);
     }
     return this.planExprCallFuncWith(name, arity, isVoid, operands, args, iter, (t, i, a, k) => this.planCallArgs(t, i, a, k));
+  }
+
+  /**
+   * `internal.print([set, ...])` (what RewritePrintCalls makes of `print(...)`): each operand's
+   * values become their texts here, in the module, as OPA's print builtin writes them (strings
+   * as they are, anything else in OPA's String() form, via sprintf's `%v`), because JSON, the
+   * host's view of values, has no sets. The host builtin `internal.bastion_print(texts, file,
+   * row)` gets an array of arrays of texts (an empty one: the operand was undefined) and the
+   * call's location. Void: it never makes the body fail.
+   */
+  private planPrint(arg: Term, loc: AstLocation | undefined, iter: Iter): void {
+    const sprintf = this.decl('sprintf');
+    if (!sprintf) throw new PlanError('internal: sprintf is not a known builtin');
+    this.externs.set('sprintf', sprintf);
+    this.externs.set(PRINT_BUILTIN, { name: PRINT_BUILTIN, arity: 3, void: true });
+    this.planTerm(arg, () => {
+      const source = this.asLocal(this.ltarget);
+      const lout = this.newLocal();
+      this.appendStmt({ type: 'MakeArrayStmt', capacity: 0, target: lout });
+      const outer: Stmt & { type: 'ScanStmt' } = { type: 'ScanStmt', source, key: this.newLocal(), value: this.newLocal(), block: { stmts: [] } };
+      const ltexts = this.newLocal();
+      this.appendStmtToBlock({ type: 'MakeArrayStmt', capacity: 0, target: ltexts }, outer.block);
+      const inner: Stmt & { type: 'ScanStmt' } = { type: 'ScanStmt', source: outer.value, key: this.newLocal(), value: this.newLocal(), block: { stmts: [] } };
+      const lfmtArgs = this.newLocal();
+      const ltext = this.newLocal();
+      this.appendStmtToBlock({ type: 'MakeArrayStmt', capacity: 1, target: lfmtArgs }, inner.block);
+      this.appendStmtToBlock({ type: 'ArrayAppendStmt', array: lfmtArgs, value: L(inner.value) }, inner.block);
+      this.appendStmtToBlock({ type: 'CallStmt', func: 'sprintf', args: [S(this.getStringConst('%v')), L(lfmtArgs)], result: ltext }, inner.block);
+      this.appendStmtToBlock({ type: 'ArrayAppendStmt', array: ltexts, value: L(ltext) }, inner.block);
+      this.appendStmtToBlock({ type: 'BlockStmt', blocks: [{ stmts: [inner] }] }, outer.block);
+      this.appendStmtToBlock({ type: 'ArrayAppendStmt', array: lout, value: L(ltexts) }, outer.block);
+      this.appendStmt({ type: 'BlockStmt', blocks: [{ stmts: [outer] }] });
+      const lrow = this.newLocal();
+      this.appendStmt({ type: 'MakeNumberIntStmt', value: loc?.row ?? 0, target: lrow });
+      this.appendStmt({
+        type: 'CallStmt',
+        func: PRINT_BUILTIN,
+        args: [L(lout), S(this.getStringConst(loc?.file ?? '')), L(lrow)],
+        result: this.newLocal(),
+      });
+      iter();
+    });
   }
 
   /** The json.marshal text of `v` (called directly: `with json.marshal` mocks do not apply). */

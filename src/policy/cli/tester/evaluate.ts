@@ -2,6 +2,7 @@
 // needs: `internal.test_case` calls (sub-results of table tests) and coverage hits are recorded
 // per evaluation. Shared by the worker (eval-worker.ts) and the in-thread fallback.
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import { printBuiltin } from '../../../rego/index.js';
 import { hostBuiltins } from '../../builtins.js';
 import { COVER_BUILTIN } from '../coverage.js';
 import { TEST_CASE_BUILTIN } from './discover.js';
@@ -29,6 +30,8 @@ export interface EvalReply {
   testCases: unknown[][];
   /** Coverage hits: file -> rows. */
   covered: Array<[string, number[]]>;
+  /** What print() wrote, one line per call (OPA's print hook). */
+  output?: string;
   bench?: { N: number; T: number };
 }
 
@@ -36,6 +39,7 @@ export const CANCEL_ERROR = { code: 'eval_cancel_error', message: 'caller cancel
 
 export class TestEvaluation {
   private testCases: unknown[][] = [];
+  private output = '';
   private readonly hits = new Map<string, Set<number>>();
 
   private constructor(private readonly policy: LoadedPolicy) {}
@@ -43,6 +47,9 @@ export class TestEvaluation {
   static async load(init: EvaluatorInit): Promise<TestEvaluation> {
     let self: TestEvaluation | undefined;
     const hooks: Record<string, (...args: unknown[]) => unknown> = {
+      ...printBuiltin((line) => {
+        if (self) self.output += line + '\n';
+      }),
       [TEST_CASE_BUILTIN]: (args: unknown) => {
         self?.testCases.push(Array.isArray(args) ? args : [args]);
         return true;
@@ -78,11 +85,13 @@ export class TestEvaluation {
 
   run(req: EvalRequest): EvalReply {
     this.testCases = [];
+    this.output = '';
     this.hits.clear();
     const t0 = process.hrtime.bigint();
     const r = this.once(req.entrypoint);
     const durationNs = Number(process.hrtime.bigint() - t0);
     const reply: EvalReply = { ...r, durationNs, testCases: this.testCases, covered: [...this.hits].map(([f, rows]) => [f, [...rows]]) };
+    if (this.output) reply.output = this.output;
     if (req.benchNs !== undefined && !r.error && r.defined) reply.bench = this.bench(req.entrypoint, req.benchNs);
     return reply;
   }

@@ -5,6 +5,15 @@ import { iterSubResults, outcome, passed, type BenchmarkResult, type TestResult 
 
 const HL = '-'.repeat(80);
 
+/** OPA's indentingWriter on text without a trailing newline: `n` spaces before every line. */
+export function indent(text: string, n: number): string {
+  const pad = ' '.repeat(n);
+  return text
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
+}
+
 /** `data.pkg.test_x: FAIL (1.2ms)`; skipped tests have no duration. */
 export function resultLine(r: TestResult): string {
   if (r.skip) return `${r.package}.${r.name}: SKIPPED`;
@@ -84,6 +93,11 @@ export function prettyReport(results: TestResult[], o: PrettyOptions = {}): stri
       for (const [full, sr] of iterSubResults(r.sub_results)) {
         if (sr.fail || o.verbose) println(`  ${'  '.repeat(full.length - 1)}${sr.name ?? ''}: ${sr.fail ? 'FAIL' : 'PASS'}`);
       }
+      if (r.output) {
+        println();
+        println(indent(r.output.trim(), 2));
+        println();
+      }
     }
     if (r.error) println(`  ${r.error.code}: ${r.error.message}`);
   }
@@ -123,6 +137,7 @@ function jsonResult(r: TestResult): Record<string, unknown> {
   if (r.sub_results && Object.keys(r.sub_results).length > 0) o.sub_results = r.sub_results;
   o.package = r.package;
   o.name = r.name;
+  if (r.output) o.output = Buffer.from(r.output).toString('base64');
   o.duration = r.duration;
   if (r.fail) o.fail = true;
   if (r.skip) o.skip = true;

@@ -27,6 +27,8 @@ export interface TestResult {
   sub_results?: SubResultMap;
   package: string;
   name: string;
+  /** What print() wrote while the test ran (OPA's Output; base64 in JSON, as Go encodes []byte). */
+  output?: string;
   duration: number; // ns, as Go's time.Duration in JSON
   fail?: boolean;
   skip?: boolean;
