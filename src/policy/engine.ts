@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import type { Logger } from 'pino';
-import { compile, printBuiltin, type PrintLocation } from '../rego/index.js';
+import { compile, evalErrorText, parseEvalError, printBuiltin, type PrintLocation } from '../rego/index.js';
 import { compileIsolated } from './compile-isolated.js';
 import { readBundle, type Bundle } from './bundle.js';
 import { hostBuiltins } from './builtins.js';
@@ -305,7 +305,7 @@ export class PolicyEngine {
         else if (rs.length > 1) failure = { kind: 'error', message: 'entrypoint returned more than one result' };
         else value = (rs[0] as { result?: unknown }).result;
       } catch (e) {
-        failure = { kind: 'error', message: errorText(e) };
+        failure = { kind: 'error', message: evalErrorText(parseEvalError(e)) };
       }
       if (!failure) {
         if (value === undefined) failure = { kind: 'undefined', message: 'decision is undefined' };

@@ -19,3 +19,4 @@ export { formatModule, formatSource } from './format/index.js';
 export { MODULE_STAGES, QUERY_STAGES, type ModuleStageName, type QueryStageName, type StageHooks } from './compiler/stages.js';
 export { createHostBuiltins, opaRuntimeInfo, BuiltinError, type HostBuiltin, type HostBuiltinOptions, type HttpSendOptions } from './builtins/host.js';
 export { printBuiltin, printLines, PRINT_BUILTIN, type PrintHook, type PrintLocation } from './builtins/print.js';
+export { parseEvalError, evalErrorText, type EvalError } from './builtins/eval-error.js';

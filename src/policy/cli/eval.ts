@@ -7,7 +7,7 @@
 // (so `false` still fails there). Comparisons, unifications and assignments report `true`.
 import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import { compile, parseQuery, printBuiltin, type Expr, type RegoError, type Term } from '../../rego/index.js';
+import { compile, parseEvalError, parseQuery, printBuiltin, type Expr, type RegoError, type Term } from '../../rego/index.js';
 import { hostBuiltins } from '../builtins.js';
 import { jsonErrors, loadErrorOf, loadSources, prettyErrors, type CliResult } from './common.js';
 
@@ -116,7 +116,8 @@ export async function evalQuery(opts: EvalOptions): Promise<{ results?: EvalResu
     policy.setData(sources.data);
     rs = policy.evaluate(input, 'eval');
   } catch (e) {
-    return { errors: [{ code: 'eval_error', message: (e as Error)?.message ?? String(e) }], printed };
+    const err = parseEvalError(e);
+    return { errors: [{ code: err.code, message: err.message, ...(err.location ? { location: { ...err.location, offset: 0 } } : {}) }], printed };
   }
   const results: EvalResult[] = [];
   for (const row of (Array.isArray(rs) ? rs : []) as Array<Record<string, unknown>>) {

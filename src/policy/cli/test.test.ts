@@ -143,7 +143,12 @@ describe.skipIf(!ready)('bastion policy test (needs the compiler)', () => {
       'data.qux test_cases_nested': 'fail',
     });
     const byName = (n: string) => run.results.find((r) => r.name === n)!;
-    expect(byName('test_err').error).toEqual({ code: 'eval_conflict_error', message: 'complete rules must not produce multiple outputs' });
+    // as OPA's completeDocConflictErr(rule.Location): the rule that produced the second value
+    expect(byName('test_err').error).toEqual({
+      code: 'eval_conflict_error',
+      message: 'complete rules must not produce multiple outputs',
+      location: { file: join(dir, 'opa', 'a_test.rego'), row: 9, col: 1 },
+    });
     expect(byName('test_cases_fail').sub_results).toEqual({ bar: { name: 'bar', fail: true }, foo: { name: 'foo', fail: true } });
     expect(byName('test_cases_partial_fail').sub_results).toEqual({ bar: { name: 'bar', fail: true }, baz: { name: 'baz' }, foo: { name: 'foo' } });
     expect(byName('test_cases_nested').sub_results).toEqual({

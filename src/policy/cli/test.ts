@@ -7,7 +7,7 @@
 // are 0 (all passed), 2 (a test failed, errored or was skipped without -z, or the coverage
 // threshold was missed), 1 (load, parse or compile errors; a failure under --coverage).
 import { RE2JS } from 're2js';
-import { ast, compile, parseModule, type Module, type RegoError } from '../../rego/index.js';
+import { ast, compile, evalErrorText, parseModule, type Module, type RegoError } from '../../rego/index.js';
 import { buildReport, CoverageRecorder, thresholdError, type CoverageReport } from './coverage.js';
 import { errorsText, loadErrorOf, loadSources, parseGoDuration, type CliResult } from './common.js';
 import { discoverTests, injectTestCases, renameDuplicateTests, type DiscoveredTest } from './tester/discover.js';
@@ -182,7 +182,7 @@ export async function runTestCommand(opts: TestOptions): Promise<CliResult> {
       if (coverage) {
         // OPA's JSONCoverageReporter: an error or a failure ends the run (exit 1); then the threshold.
         const error = results.find((r) => r.error);
-        if (error) return { stdout, stderr: stderr + `${error.error!.code}: ${error.error!.message}\n`, exitCode: 1 };
+        if (error) return { stdout, stderr: stderr + `${evalErrorText(error.error!)}\n`, exitCode: 1 };
         const failures = results.filter((r) => r.fail);
         if (failures.length > 0) {
           return { stdout: stdout + prettyReport(failures, { verbose: opts.verbose }), stderr: stderr + resultString(failures[0]!) + '\n', exitCode: 1 };

@@ -248,14 +248,14 @@ export class Planner {
                   const v = this.ltarget;
                   this.planNestedObjects(fn.return, ref.slice(pieces, ref.length - 1), (obj) => {
                     this.planTerm(ref[ref.length - 1], () => {
-                      this.appendStmt({ type: 'ObjectInsertOnceStmt', object: obj, key: this.ltarget, value: v });
+                      this.appendStmt({ type: 'ObjectInsertOnceStmt', object: obj, key: this.ltarget, value: v, location: this.stmtLoc(current.location) });
                     });
                   });
                 });
                 return;
               }
               this.planTerm(value, () => {
-                this.appendStmt({ type: 'AssignVarOnceStmt', target: lresult, source: this.ltarget });
+                this.appendStmt({ type: 'AssignVarOnceStmt', target: lresult, source: this.ltarget, location: this.stmtLoc(current.location) });
               });
               return;
             }
@@ -286,7 +286,7 @@ export class Planner {
       if (ruleKind(top) === 'single' && !buildObject) {
         const end: Block = { stmts: [] };
         this.appendStmtToBlock({ type: 'IsDefinedStmt', source: lresult }, end);
-        this.appendStmtToBlock({ type: 'AssignVarOnceStmt', target: fn.return, source: L(lresult) }, end);
+        this.appendStmtToBlock({ type: 'AssignVarOnceStmt', target: fn.return, source: L(lresult), location: this.stmtLoc(top.location) }, end);
         blocks.push(end);
       }
     });
@@ -1656,6 +1656,15 @@ export class Planner {
   private isFunction(r: Term[]): boolean {
     const node = this.rules.lookup(r);
     return node !== undefined && node.arity() > 0;
+  }
+
+  /**
+   * An IR location for a statement whose failure names a rule (conflict errors carry the rule's
+   * location, as OPA's completeDocConflictErr(rule.Location)); undefined without a file.
+   */
+  private stmtLoc(loc: AstLocation | undefined): Stmt['location'] {
+    if (!loc || !loc.file) return undefined;
+    return { file: this.getFileConst(loc.file), row: loc.row, col: loc.col };
   }
 
   /** Records that evaluation reached `loc` (coverage builds only); never makes anything fail. */

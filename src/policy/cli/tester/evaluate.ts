@@ -2,7 +2,7 @@
 // needs: `internal.test_case` calls (sub-results of table tests) and coverage hits are recorded
 // per evaluation. Shared by the worker (eval-worker.ts) and the in-thread fallback.
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
-import { printBuiltin } from '../../../rego/index.js';
+import { parseEvalError, printBuiltin, type EvalError } from '../../../rego/index.js';
 import { hostBuiltins } from '../../builtins.js';
 import { COVER_BUILTIN } from '../coverage.js';
 import { TEST_CASE_BUILTIN } from './discover.js';
@@ -24,7 +24,7 @@ export interface EvalReply {
   /** The test's value; undefined when the entrypoint is undefined. */
   value?: unknown;
   defined: boolean;
-  error?: { code: string; message: string };
+  error?: EvalError;
   durationNs: number;
   /** Arguments of every `internal.test_case` call, in evaluation order. */
   testCases: unknown[][];
@@ -77,9 +77,7 @@ export class TestEvaluation {
       if (Array.isArray(rs) && rs.length > 0) return { value: (rs[0] as { result?: unknown }).result, defined: true };
       return { defined: false };
     } catch (e) {
-      const message = typeof e === 'string' ? e : ((e as Error)?.message ?? String(e));
-      const m = /^([a-z_]+_error): ([\s\S]*)$/.exec(message);
-      return { defined: false, error: m ? { code: m[1]!, message: m[2]! } : { code: 'eval_error', message } };
+      return { defined: false, error: parseEvalError(e) };
     }
   }
 

@@ -1,5 +1,6 @@
 // OPA's test reporters (v1/tester/reporter.go): PrettyReporter (with its FAILURES section and
 // benchmark lines) and JSONReporter.
+import { evalErrorText } from '../../../rego/index.js';
 import { goDuration } from '../common.js';
 import { iterSubResults, outcome, passed, type BenchmarkResult, type TestResult } from './results.js';
 
@@ -99,7 +100,7 @@ export function prettyReport(results: TestResult[], o: PrettyOptions = {}): stri
         println();
       }
     }
-    if (r.error) println(`  ${r.error.code}: ${r.error.message}`);
+    if (r.error) println(`  ${evalErrorText(r.error)}`);
   }
   // The failure details (OPA prints the evaluation trace of each failure here).
   if (fail > 0 && o.verbose) {

@@ -21,7 +21,7 @@ export interface BenchmarkResult {
 
 /** One test's result; field order and omissions follow OPA's JSON (Go struct order, omitempty). */
 export interface TestResult {
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; location?: { file: string; row: number; col: number } };
   location: { file: string; row: number; col: number };
   benchmark_result?: BenchmarkResult;
   sub_results?: SubResultMap;
