@@ -12,6 +12,7 @@
 // Failures of any stage come back as `errors` with OPA's error codes: a bad policy never makes
 // check() or compile() throw.
 export { parseModule, parseQuery, parseTerm } from './parser/index.js';
+export type { SchemaOptions } from './compiler/types.js';
 export { check, compile, type CheckOptions, type CheckResult, type CompileOptions, type CompileResult, type SourceModule } from './toolchain.js';
 export * as ast from './ast/index.js';
 export type { Body, Comment, Expr, Head, Import, Location, Module, RegoError, Rule, Term, Value, With } from './ast/types.js';

@@ -5,6 +5,7 @@ import type { Body, Module, RegoError, Term } from './ast/types.js';
 import { compileModules } from './compiler/index.js';
 import { isStackOverflow, runDeep, runDeepSync } from './deep-stack.js';
 import type { StageHooks } from './compiler/stages.js';
+import type { SchemaOptions } from './compiler/types.js';
 import type { Policy } from './ir/types.js';
 import { parseModule, parseQuery } from './parser/index.js';
 import { PlanError, planPolicy } from './planner/planner.js';
@@ -29,6 +30,8 @@ export interface CheckOptions {
   stages?: StageHooks;
   /** OPA's WithEnablePrintStatements: print() calls are kept (rewritten), not erased. */
   print?: boolean;
+  /** JSON Schemas for type checking (OPA's -s and METADATA `schemas:`). */
+  schemas?: SchemaOptions;
 }
 
 export interface CheckResult {
@@ -72,6 +75,8 @@ export interface CompileOptions {
    * `internal.bastion_print` (see printBuiltin()). Off (the default), they are erased.
    */
   print?: boolean;
+  /** JSON Schemas for type checking (OPA's -s and METADATA `schemas:`). */
+  schemas?: SchemaOptions;
 }
 
 export interface CompileResult {
@@ -140,7 +145,7 @@ export function checkWithin(options: CheckOptions, deep: boolean): CheckResult {
     const errors: RegoError[] = [];
     const parsed = parseAll(options.modules, errors);
     if (errors.length > 0) return { errors };
-    const out = compileModules({ modules: parsed, queries: [], strict: options.strict, stages: options.stages, enablePrintStatements: options.print });
+    const out = compileModules({ modules: parsed, queries: [], strict: options.strict, stages: options.stages, enablePrintStatements: options.print, schemas: options.schemas });
     if (out.errors.length > 0 || !out.policy) return { errors: out.errors, parsed };
     return { errors: [], parsed, compiled: out.policy.modules };
   } catch (err) {
@@ -195,7 +200,7 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
   if (errors.length > 0) return { errors };
 
   // 2. compile
-  const compiled = compileModules({ modules, queries, strict: options.strict, stages: options.stages, enablePrintStatements: options.print });
+  const compiled = compileModules({ modules, queries, strict: options.strict, stages: options.stages, enablePrintStatements: options.print, schemas: options.schemas });
   if (compiled.errors.length > 0 || !compiled.policy) {
     return { errors: compiled.errors.length > 0 ? compiled.errors : [{ code: 'rego_compile_error', message: 'compiler produced no policy' }] };
   }

@@ -72,10 +72,12 @@ export function registerPolicy(program: Command): void {
     .option('--bench', 'benchmark the unit tests')
     .option('--strict', 'enable compiler strict mode')
     .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
+    .option('-s, --schema <path>', 'set schema file path or directory path')
+    .option('--no-sip-schemas', "do not type input of packages under sip with the gateway's input schema")
     .action(
       async (
         paths: string[],
-        o: { bundle?: boolean; verbose?: boolean; run?: string; format: 'pretty' | 'json' | 'gobench'; coverage?: boolean; threshold: number; exitZeroOnSkipped?: boolean; timeout?: string; count: number; ignore: string[]; failOnEmpty?: boolean; bench?: boolean; strict?: boolean; strictBuiltinErrors: boolean },
+        o: { schema?: string; sipSchemas: boolean; bundle?: boolean; verbose?: boolean; run?: string; format: 'pretty' | 'json' | 'gobench'; coverage?: boolean; threshold: number; exitZeroOnSkipped?: boolean; timeout?: string; count: number; ignore: string[]; failOnEmpty?: boolean; bench?: boolean; strict?: boolean; strictBuiltinErrors: boolean },
       ) => {
         emit(
           await runTestCommand({
@@ -94,6 +96,8 @@ export function registerPolicy(program: Command): void {
             bench: o.bench,
             strict: o.strict,
             strictBuiltinErrors: o.strictBuiltinErrors,
+            schema: o.schema,
+            sipSchemas: o.sipSchemas,
           }),
         );
       },
@@ -135,10 +139,13 @@ export function registerPolicy(program: Command): void {
     .description('parse and compile policies; errors as file:line:col: code: message (exit 1 on any)')
     .argument('<paths...>', 'policy files or directories')
     .option('-b, --bundle', 'load paths as bundle files or root directories')
-    .option('-s, --strict', 'enable compiler strict mode')
+    .option('-S, --strict', 'enable compiler strict mode')
+    .option('-s, --schema <path>', 'set schema file path or directory path')
+    .option('--no-sip-schemas', "do not type input of packages under sip with the gateway's input schema")
     .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
-    .action(async (paths: string[], o: { bundle?: boolean; strict?: boolean; format: 'pretty' | 'json' }) => {
-      emit(await runCheck(o.bundle ? { paths: [], bundles: paths, strict: o.strict, format: o.format } : { paths, strict: o.strict, format: o.format }));
+    .action(async (paths: string[], o: { bundle?: boolean; strict?: boolean; format: 'pretty' | 'json'; schema?: string; sipSchemas: boolean }) => {
+      const common = { strict: o.strict, format: o.format, schema: o.schema, sipSchemas: o.sipSchemas };
+      emit(await runCheck(o.bundle ? { paths: [], bundles: paths, ...common } : { paths, ...common }));
     });
 
   policy
@@ -158,10 +165,12 @@ export function registerPolicy(program: Command): void {
     .option('--claims-file <file>', 'set path of JSON file containing optional claims')
     .option('--strict', 'enable compiler strict mode')
     .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
+    .option('-s, --schema <path>', 'set schema file path or directory path')
+    .option('--no-sip-schemas', "do not type input of packages under sip with the gateway's input schema")
     .action(
       async (
         paths: string[],
-        o: { entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle?: boolean; optimize: number; ignore: string[]; signingKey?: string; signingAlg: string; verificationKeyId: string; claimsFile?: string; strict?: boolean; strictBuiltinErrors: boolean },
+        o: { schema?: string; sipSchemas: boolean; entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle?: boolean; optimize: number; ignore: string[]; signingKey?: string; signingAlg: string; verificationKeyId: string; claimsFile?: string; strict?: boolean; strictBuiltinErrors: boolean },
       ) => {
         emit(
           await runBuild({
@@ -179,6 +188,8 @@ export function registerPolicy(program: Command): void {
             claimsFile: o.claimsFile,
             strict: o.strict,
             strictBuiltinErrors: o.strictBuiltinErrors,
+            schema: o.schema,
+            sipSchemas: o.sipSchemas,
           }),
         );
       },

@@ -7,9 +7,10 @@
 // are 0 (all passed), 2 (a test failed, errored or was skipped without -z, or the coverage
 // threshold was missed), 1 (load, parse or compile errors; a failure under --coverage).
 import { RE2JS } from 're2js';
-import { ast, compile, evalErrorText, parseModule, type Module, type RegoError } from '../../rego/index.js';
+import { ast, check, compile, evalErrorText, parseModule, type Module, type RegoError } from '../../rego/index.js';
 import { buildReport, CoverageRecorder, thresholdError, type CoverageReport } from './coverage.js';
 import { errorsText, loadErrorOf, loadSources, parseGoDuration, type CliResult } from './common.js';
+import { loadSchemaOptions, type SchemaFlags } from './schemas.js';
 import { discoverTests, injectTestCases, renameDuplicateTests, type DiscoveredTest } from './tester/discover.js';
 import { prewarm, TestEvaluator } from './tester/evaluator.js';
 import { jsonReport, prettyReport, resultString } from './tester/report.js';
@@ -17,7 +18,7 @@ import { verdict, type TestResult } from './tester/results.js';
 
 export type { TestResult } from './tester/results.js';
 
-export interface TestOptions {
+export interface TestOptions extends SchemaFlags {
   paths: string[];
   /** `-b`: the paths are bundles (directories or .tar.gz), as `opa test -b`. */
   bundle?: boolean;
@@ -95,7 +96,13 @@ async function prepare(opts: TestOptions): Promise<Prepared | RegoError[]> {
   const tests = discoverTests(rewritten).filter((t) => filter(`${t.package}.${t.name}`));
   const recorder = new CoverageRecorder();
   const runnable = tests.filter((t) => !t.skip);
-  if (runnable.length === 0) return { tests, parsed, recorder };
+  const schemas = await loadSchemaOptions(opts);
+  if ('code' in schemas) return [schemas];
+  if (runnable.length === 0) {
+    // Nothing to run, but the modules must still compile (as OPA compiles them before running).
+    const errs = check({ modules: rewritten.map((m, i) => ({ file: m.file, source: sources.modules[i]!.source, parsed: m.module })), strict: opts.strict, schemas }).errors;
+    return errs.length > 0 ? errs : { tests, parsed, recorder };
+  }
   prewarm(); // the evaluation worker boots while the tests compile
   const started = process.hrtime.bigint();
   const out = await compile({
@@ -104,6 +111,7 @@ async function prepare(opts: TestOptions): Promise<Prepared | RegoError[]> {
     strict: opts.strict,
     strictBuiltinErrors: opts.strictBuiltinErrors ?? true,
     coverage: opts.coverage,
+    schemas,
     print: !opts.bench, // as OPA: print statements are kept except when benchmarking
   });
   if (out.errors.length > 0 || !out.wasm) return out.errors.length ? out.errors : [{ code: 'rego_compile_error', message: 'no module produced' }];

@@ -119,6 +119,7 @@ function allBranches(r: Rule): Rule[] {
  */
 export function compileModules(input: CompileInput): CompileOutput {
   const c = new CompileContext(!!input.strict);
+  c.schemas = input.schemas;
   try {
     return compileInner(c, input);
   } catch (err) {
