@@ -21,3 +21,4 @@ export { MODULE_STAGES, QUERY_STAGES, type ModuleStageName, type QueryStageName,
 export { createHostBuiltins, opaRuntimeInfo, BuiltinError, type HostBuiltin, type HostBuiltinOptions, type HttpSendOptions } from './builtins/host.js';
 export { printBuiltin, printLines, PRINT_BUILTIN, type PrintHook, type PrintLocation } from './builtins/print.js';
 export { parseEvalError, evalErrorText, type EvalError } from './builtins/eval-error.js';
+export { TRACE_ENTER, TRACE_EXIT, TRACE_LEAVE_RULE, TRACE_EVAL, TRACE_SUCCESS, TRACE_LEAVE, TRACE_KINDS, type TraceNodeInfo, type TraceLocation } from './trace.js';

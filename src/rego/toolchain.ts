@@ -8,7 +8,8 @@ import type { StageHooks } from './compiler/stages.js';
 import type { SchemaOptions } from './compiler/types.js';
 import type { Policy } from './ir/types.js';
 import { parseModule, parseQuery } from './parser/index.js';
-import { PlanError, planPolicy } from './planner/planner.js';
+import { PlanError, planPolicy, type TraceNode } from './planner/planner.js';
+import { traceNodeInfo, type TraceNodeInfo } from './trace.js';
 import { emitWasm } from './wasm/index.js';
 
 export interface SourceModule {
@@ -77,11 +78,15 @@ export interface CompileOptions {
   print?: boolean;
   /** JSON Schemas for type checking (OPA's -s and METADATA `schemas:`). */
   schemas?: SchemaOptions;
+  /** Instrument for evaluation traces: calls host builtin `internal.bastion_trace(code, values)` (see trace.ts). */
+  trace?: boolean;
 }
 
 export interface CompileResult {
   wasm?: Uint8Array; // absent when errors is non-empty
   errors: RegoError[];
+  /** With `trace`: what the trace event codes refer to. */
+  trace?: TraceNodeInfo[];
   /** Entrypoint name -> id, as the module's `entrypoints()` export reports them. */
   entrypoints?: Record<string, number>;
 }
@@ -207,8 +212,9 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
 
   // 3. plan
   let ir: Policy;
+  const traceNodes: TraceNode[] = [];
   try {
-    ir = planPolicy(compiled.policy, { coverage: options.coverage });
+    ir = planPolicy(compiled.policy, { coverage: options.coverage, trace: options.trace, traceNodes });
   } catch (err) {
     if (err instanceof PlanError) return { errors: [{ code: 'rego_compile_error', message: `planner: ${err.message}`, location: err.location }] };
     throw err;
@@ -228,5 +234,11 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
   }
   const entrypoints: Record<string, number> = {};
   ir.plans.forEach((p, i) => (entrypoints[p.name] = i));
-  return { wasm, errors: [], entrypoints };
+  const result: CompileResult = { wasm, errors: [], entrypoints };
+  if (options.trace) {
+    const rewritten = new Map(compiled.policy.rewrittenVars);
+    for (const q of compiled.policy.queries) for (const [k, v] of q.rewrittenVars) rewritten.set(k, v);
+    result.trace = traceNodeInfo(traceNodes, rewritten, compiled.policy.ruleModule);
+  }
+  return result;
 }

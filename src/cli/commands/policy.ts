@@ -74,10 +74,12 @@ export function registerPolicy(program: Command): void {
     .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
     .option('-s, --schema <path>', 'set schema file path or directory path')
     .option('--no-sip-schemas', "do not type input of packages under sip with the gateway's input schema")
+    .addOption(new Option('--explain <mode>', 'enable query explanations (turns on -v)').choices(['fails', 'notes', 'full']))
+    .option('--var-values', 'show local variable values in test output')
     .action(
       async (
         paths: string[],
-        o: { schema?: string; sipSchemas: boolean; bundle?: boolean; verbose?: boolean; run?: string; format: 'pretty' | 'json' | 'gobench'; coverage?: boolean; threshold: number; exitZeroOnSkipped?: boolean; timeout?: string; count: number; ignore: string[]; failOnEmpty?: boolean; bench?: boolean; strict?: boolean; strictBuiltinErrors: boolean },
+        o: { explain?: 'fails' | 'notes' | 'full'; varValues?: boolean; schema?: string; sipSchemas: boolean; bundle?: boolean; verbose?: boolean; run?: string; format: 'pretty' | 'json' | 'gobench'; coverage?: boolean; threshold: number; exitZeroOnSkipped?: boolean; timeout?: string; count: number; ignore: string[]; failOnEmpty?: boolean; bench?: boolean; strict?: boolean; strictBuiltinErrors: boolean },
       ) => {
         emit(
           await runTestCommand({
@@ -94,6 +96,8 @@ export function registerPolicy(program: Command): void {
             ignore: o.ignore,
             failOnEmpty: o.failOnEmpty,
             bench: o.bench,
+            explain: o.explain,
+            varValues: o.varValues,
             strict: o.strict,
             strictBuiltinErrors: o.strictBuiltinErrors,
             schema: o.schema,

@@ -7,13 +7,14 @@
 // are 0 (all passed), 2 (a test failed, errored or was skipped without -z, or the coverage
 // threshold was missed), 1 (load, parse or compile errors; a failure under --coverage).
 import { RE2JS } from 're2js';
-import { ast, check, compile, evalErrorText, parseModule, type Module, type RegoError } from '../../rego/index.js';
+import { ast, check, compile, evalErrorText, parseModule, type Module, type RegoError, type TraceNodeInfo } from '../../rego/index.js';
 import { buildReport, CoverageRecorder, thresholdError, type CoverageReport } from './coverage.js';
 import { errorsText, loadErrorOf, loadSources, parseGoDuration, type CliResult } from './common.js';
 import { loadSchemaOptions, type SchemaFlags } from './schemas.js';
 import { discoverTests, injectTestCases, renameDuplicateTests, type DiscoveredTest } from './tester/discover.js';
 import { prewarm, TestEvaluator } from './tester/evaluator.js';
 import { jsonReport, prettyReport, resultString } from './tester/report.js';
+import { filterTrace, traceEvents, type ExplainMode } from './tester/trace.js';
 import { verdict, type TestResult } from './tester/results.js';
 
 export type { TestResult } from './tester/results.js';
@@ -42,6 +43,10 @@ export interface TestOptions extends SchemaFlags {
   bench?: boolean;
   /** Benchmark time per test in ns (Go's -test.benchtime; default 1s). */
   benchNs?: number;
+  /** `--explain`: which trace events to show for failures (implies -v, as OPA). */
+  explain?: ExplainMode;
+  /** `--var-values`: show the failing expression with its variables' values. */
+  varValues?: boolean;
 }
 
 export interface TestRun {
@@ -53,6 +58,8 @@ export interface TestRun {
 }
 
 interface Prepared {
+  /** Trace nodes when the tests were compiled with tracing. */
+  trace?: TraceNodeInfo[];
   tests: DiscoveredTest[];
   parsed: Array<{ file: string; module: Module }>;
   evaluator?: TestEvaluator;
@@ -113,10 +120,16 @@ async function prepare(opts: TestOptions): Promise<Prepared | RegoError[]> {
     coverage: opts.coverage,
     schemas,
     print: !opts.bench, // as OPA: print statements are kept except when benchmarking
+    trace: tracing(opts),
   });
   if (out.errors.length > 0 || !out.wasm) return out.errors.length ? out.errors : [{ code: 'rego_compile_error', message: 'no module produced' }];
-  const evaluator = new TestEvaluator({ wasm: out.wasm, data: sources.data, strictBuiltinErrors: opts.strictBuiltinErrors ?? true, coverage: !!opts.coverage });
-  return { tests, parsed, evaluator, recorder, compileNs: Number(process.hrtime.bigint() - started) };
+  const evaluator = new TestEvaluator({ wasm: out.wasm, data: sources.data, strictBuiltinErrors: opts.strictBuiltinErrors ?? true, coverage: !!opts.coverage, trace: tracing(opts) });
+  return { tests, parsed, evaluator, recorder, compileNs: Number(process.hrtime.bigint() - started), trace: out.trace };
+}
+
+/** OPA's EnableTracing(verbose || varValues); coverage and benchmarks run without it. */
+function tracing(opts: TestOptions): boolean {
+  return (!!opts.verbose || !!opts.explain || !!opts.varValues) && !opts.coverage && !opts.bench;
 }
 
 async function runOnce(p: Prepared, opts: TestOptions, timeoutMs: number): Promise<TestResult[]> {
@@ -136,6 +149,7 @@ async function runOnce(p: Prepared, opts: TestOptions, timeoutMs: number): Promi
     const v = verdict({ defined: reply.defined, value: reply.value, partialObject: t.partialObject, testCases: reply.testCases });
     const r: TestResult = { location: t.location, ...(v.sub_results ? { sub_results: v.sub_results } : {}), package: t.package, name: t.name, duration: reply.durationNs };
     if (reply.output) r.output = reply.output;
+    if (p.trace && reply.trace) r.trace = filterTrace(traceEvents(reply.trace, p.trace, `${t.package}.${t.name} = _`, reply.defined), opts.explain);
     if (reply.bench) {
       r.benchmark_result = { N: reply.bench.N, T: reply.bench.T, Bytes: 0, MemAllocs: 0, MemBytes: 0, Extra: null };
       r.duration = reply.bench.T;
@@ -179,7 +193,8 @@ export async function runTestCommand(opts: TestOptions): Promise<CliResult> {
   if (coverage && opts.bench) return fail('coverage reporting is not supported when benchmarking tests\n');
   const timeoutMs = timeoutMsOf(opts);
   if (typeof timeoutMs === 'string') return fail(`invalid argument "${opts.timeout}" for "--timeout" flag: ${timeoutMs}\n`);
-  const run = { ...opts, coverage };
+  // As OPA: --explain turns verbose on.
+  const run = { ...opts, coverage, verbose: !!opts.verbose || !!opts.explain };
   const p = await prepare(run);
   if (Array.isArray(p)) return fail(errorsText(p));
   let stdout = '';
@@ -200,7 +215,7 @@ export async function runTestCommand(opts: TestOptions): Promise<CliResult> {
         stdout += JSON.stringify(report, null, 2) + '\n';
         continue;
       }
-      stdout += format === 'json' ? jsonReport(results) : prettyReport(results, { verbose: opts.verbose, benchmark: opts.bench, goBench: format === 'gobench' });
+      stdout += format === 'json' ? jsonReport(results) : prettyReport(results, { verbose: run.verbose, varValues: opts.varValues, benchmark: opts.bench, goBench: format === 'gobench' });
       if (results.length === 0 && opts.failOnEmpty) return { stdout, stderr: stderr + 'no tests were run\n', exitCode: 1 };
       if (results.some((r) => !r.skip && (r.fail || r.error)) || (!opts.exitZeroOnSkipped && results.some((r) => r.skip))) return { stdout, stderr, exitCode: 2 };
     }

@@ -17,7 +17,7 @@ import {
   type Stmt,
 } from '../ir/types.js';
 import {
-  boolTerm, isCall, isConstant, isEvery, isGround, isSome, refIsGround, refToString, ruleKind, someVar, sortTerms, stringTerm, termToString, termsEqual,
+  boolTerm, isCall, isConstant, isEvery, isGround, isSome, refIsGround, refToString, ruleKind, someVar, sortTerms, stringTerm, termToString, termsEqual, varsOf,
 } from '../ast/index.js';
 import { builtinDecl, type BuiltinDecl } from './builtins.js';
 import { ENCODED_ARG_CALLS, PRINT_BUILTIN, RESULT_FROM_ARG_CALLS, SET_RESULT_CALLS, hostCallAlias } from '../builtins/aliases.js';
@@ -61,7 +61,32 @@ export interface PlanOptions {
   builtins?: Map<string, { arity: number }>;
   /** Emit `internal.bastion_cover(file, row)` calls for test coverage (see NEEDS.md). */
   coverage?: boolean;
+  /**
+   * Emit `internal.bastion_trace(code, values)` calls for evaluation traces (trace.ts): rule
+   * enter/exit/leave, and expression eval/success/leave with the values of the variables the
+   * expression reads. The nodes the codes refer to are collected in `traceNodes`.
+   */
+  trace?: boolean;
+  traceNodes?: TraceNode[];
 }
+
+/** What a trace event code refers to: a rule or an expression, with its location. */
+export interface TraceNode {
+  kind: 'rule' | 'expr';
+  node: Rule | Expr;
+  /** Variables of an expression bound when it is evaluated (their values come with its eval event). */
+  vars?: string[];
+}
+
+/** Trace event kinds: code = node id * TRACE_KINDS + kind. */
+export const TRACE_ENTER = 0;
+export const TRACE_EXIT = 1;
+export const TRACE_LEAVE_RULE = 2;
+export const TRACE_EVAL = 3;
+export const TRACE_SUCCESS = 4;
+export const TRACE_LEAVE = 5;
+export const TRACE_KINDS = 8;
+const TRACE_BUILTIN = 'internal.bastion_trace';
 
 const COVER_BUILTIN = 'internal.bastion_cover';
 
@@ -236,10 +261,18 @@ export class Planner {
         if (prev) this.appendStmt({ type: 'IsUndefinedStmt', source: lresult });
         else this.appendStmt({ type: 'ResetLocalStmt', target: lresult });
 
+        let traceId: number | undefined;
+        const traced: Block = { stmts: [] };
+        if (this.opts.trace && current.location?.file) {
+          traceId = this.traceNode({ kind: 'rule', node: current });
+          this.planTraceCall(traceId, TRACE_ENTER);
+          this.curr = traced;
+        }
         const args = current.head.args ?? top.head.args ?? [];
         this.planFuncParams(params, args, 0, () => {
           this.planQuery(current.body, 0, () => {
             this.planCover(current.head.location);
+            if (traceId !== undefined) this.planTraceCall(traceId, TRACE_EXIT);
             if (ruleKind(current) === 'single') {
               const value = current.head.value ?? TRUE;
               if (buildObject) {
@@ -282,6 +315,11 @@ export class Planner {
             });
           });
         });
+        if (traceId !== undefined) {
+          this.curr = curr;
+          this.appendStmt({ type: 'BlockStmt', blocks: [traced] });
+          this.planTraceCall(traceId, TRACE_LEAVE_RULE);
+        }
       }
       if (ruleKind(top) === 'single' && !buildObject) {
         const end: Block = { stmts: [] };
@@ -393,15 +431,55 @@ export class Planner {
     const old = this.loc;
     this.loc = q[index].location ?? old;
     if (!isSome(q[index])) this.planCover(q[index].location);
-    this.planExpr(q[index], () =>
+    const rest = () =>
       this.planQuery(q, index + 1, () => {
         const curr = this.loc;
         this.loc = old;
         iter();
         this.loc = curr;
-      }),
-    );
+      });
+    if (this.opts.trace && !isSome(q[index]) && q[index].location?.file) this.planTracedExpr(q[index], rest);
+    else this.planExpr(q[index], rest);
     this.loc = old;
+  }
+
+  /** An expression between its eval and leave trace events, with a success event before the rest. */
+  private planTracedExpr(e: Expr, rest: Iter): void {
+    const vars = [...varsOf(e, { skipRefCallHead: true, skipClosures: true })].filter((v) => this.vars.get(v) !== undefined && v !== 'input' && v !== 'data');
+    const id = this.traceNode({ kind: 'expr', node: e, vars });
+    const lvals = this.newLocal();
+    this.appendStmt({ type: 'MakeArrayStmt', capacity: vars.length, target: lvals });
+    for (const v of vars) this.appendStmt({ type: 'ArrayAppendStmt', array: lvals, value: L(this.vars.get(v)!) });
+    this.planTraceCall(id, TRACE_EVAL, L(lvals));
+    const outer = this.curr;
+    const inner: Block = { stmts: [] };
+    this.curr = inner;
+    this.planExpr(e, () => {
+      this.planTraceCall(id, TRACE_SUCCESS);
+      rest();
+    });
+    this.curr = outer;
+    this.appendStmt({ type: 'BlockStmt', blocks: [inner] });
+    this.planTraceCall(id, TRACE_LEAVE);
+  }
+
+  private traceNode(n: TraceNode): number {
+    const nodes = (this.opts.traceNodes ??= []);
+    nodes.push(n);
+    return nodes.length - 1;
+  }
+
+  private planTraceCall(id: number, kind: number, values?: Operand): void {
+    this.externs.set(TRACE_BUILTIN, { name: TRACE_BUILTIN, arity: 2 });
+    const lcode = this.newLocal();
+    this.appendStmt({ type: 'MakeNumberIntStmt', value: id * TRACE_KINDS + kind, target: lcode });
+    let v = values;
+    if (!v) {
+      const lnull = this.newLocal();
+      this.appendStmt({ type: 'MakeNullStmt', target: lnull });
+      v = L(lnull);
+    }
+    this.appendStmt({ type: 'CallStmt', func: TRACE_BUILTIN, args: [L(lcode), v], result: this.newLocal() });
   }
 
   private planExpr(e: Expr, iter: Iter): void {

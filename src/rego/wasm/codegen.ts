@@ -11,7 +11,7 @@ import { BUILTIN_ERROR_TAG } from './template.js';
 export const OBJECT_KIND = 6;
 
 /** Host builtins with side effects: called every time, never answered from the runtime's memory. */
-const UNCACHED_HOST_BUILTINS = new Set(['internal.print', 'print', 'internal.test_case', 'trace']);
+const UNCACHED_HOST_BUILTINS = new Set(['internal.print', 'print', 'internal.test_case', 'trace', 'internal.bastion_print', 'internal.bastion_trace']);
 const ARRAY_KIND = 5;
 const SET_KIND = 7;
 

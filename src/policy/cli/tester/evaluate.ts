@@ -12,6 +12,8 @@ export interface EvaluatorInit {
   data: object;
   strictBuiltinErrors: boolean;
   coverage: boolean;
+  /** The module was compiled with `trace`: record its trace events and trace() notes. */
+  trace?: boolean;
 }
 
 export interface EvalRequest {
@@ -32,6 +34,8 @@ export interface EvalReply {
   covered: Array<[string, number[]]>;
   /** What print() wrote, one line per call (OPA's print hook). */
   output?: string;
+  /** Trace events, in order: [code, values] (see rego/trace.ts); code -1 is a trace() note. */
+  trace?: Array<[number, unknown]>;
   bench?: { N: number; T: number };
 }
 
@@ -40,6 +44,7 @@ export const CANCEL_ERROR = { code: 'eval_cancel_error', message: 'caller cancel
 export class TestEvaluation {
   private testCases: unknown[][] = [];
   private output = '';
+  private events: Array<[number, unknown]> = [];
   private readonly hits = new Map<string, Set<number>>();
 
   private constructor(private readonly policy: LoadedPolicy) {}
@@ -55,6 +60,16 @@ export class TestEvaluation {
         return true;
       },
     };
+    if (init.trace) {
+      hooks['internal.bastion_trace'] = (code: unknown, values: unknown) => {
+        if (self && typeof code === 'number') self.events.push([code, values]);
+        return true;
+      };
+      hooks.trace = (note: unknown) => {
+        if (self) self.events.push([-1, note]);
+        return true;
+      };
+    }
     if (init.coverage) {
       hooks[COVER_BUILTIN] = (file: unknown, row: unknown) => {
         if (self && typeof file === 'string' && file !== '' && typeof row === 'number') {
@@ -84,12 +99,14 @@ export class TestEvaluation {
   run(req: EvalRequest): EvalReply {
     this.testCases = [];
     this.output = '';
+    this.events = [];
     this.hits.clear();
     const t0 = process.hrtime.bigint();
     const r = this.once(req.entrypoint);
     const durationNs = Number(process.hrtime.bigint() - t0);
     const reply: EvalReply = { ...r, durationNs, testCases: this.testCases, covered: [...this.hits].map(([f, rows]) => [f, [...rows]]) };
     if (this.output) reply.output = this.output;
+    if (this.events.length > 0) reply.trace = this.events;
     if (req.benchNs !== undefined && !r.error && r.defined) reply.bench = this.bench(req.entrypoint, req.benchNs);
     return reply;
   }

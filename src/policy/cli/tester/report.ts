@@ -2,6 +2,7 @@
 // benchmark lines) and JSONReporter.
 import { evalErrorText } from '../../../rego/index.js';
 import { goDuration } from '../common.js';
+import { failureText } from './trace.js';
 import { iterSubResults, outcome, passed, type BenchmarkResult, type TestResult } from './results.js';
 
 const HL = '-'.repeat(80);
@@ -52,6 +53,8 @@ function goBenchName(name: string): string {
 
 export interface PrettyOptions {
   verbose?: boolean;
+  /** --var-values: the failing expression of each failure with its variables' values (OPA's FailureLine + LocalVars). */
+  varValues?: boolean;
   benchmark?: boolean;
   goBench?: boolean;
 }
@@ -103,20 +106,23 @@ export function prettyReport(results: TestResult[], o: PrettyOptions = {}): stri
     if (r.error) println(`  ${evalErrorText(r.error)}`);
   }
   // The failure details (OPA prints the evaluation trace of each failure here).
-  if (fail > 0 && o.verbose) {
+  if (fail > 0 && (o.verbose || o.varValues)) {
+    const fo = { verbose: !!o.verbose, failureLine: !!o.varValues, localVars: !!o.varValues };
     println(HL);
     println('FAILURES');
     println(HL);
     for (const f of failures) {
       println(resultLine(f));
       if (f.sub_results && Object.keys(f.sub_results).length > 0) {
-        println();
+        // the trace of all cases together; per case only its lineage (no per-case trace here)
+        out.push(failureText(f.trace, { ...fo, failureLine: false }));
         println();
         for (const [full, sr] of iterSubResults(f.sub_results)) {
           if (!sr.fail || sr.sub_results) continue;
           full.forEach((n, depth) => println(`${'  '.repeat(depth + 1)}${n}: FAIL`));
+          if (fo.failureLine) println();
         }
-      } else println();
+      } else out.push(failureText(f.trace, fo));
       println();
     }
   }

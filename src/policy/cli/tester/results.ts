@@ -1,3 +1,4 @@
+import type { TraceEvent } from './trace.js';
 // Test results as OPA's tester builds them (v1/tester/runner.go): Result, SubResult and the
 // verdict rules. A test passes only when its value is `true`; a partial-object test passes when
 // every case (every key of its value, and every `internal.test_case` call seen while
@@ -32,6 +33,8 @@ export interface TestResult {
   duration: number; // ns, as Go's time.Duration in JSON
   fail?: boolean;
   skip?: boolean;
+  /** The evaluation trace as filtered for the report (pretty output only; not in JSON). */
+  trace?: TraceEvent[];
 }
 
 export const passed = (r: TestResult): boolean => !r.fail && !r.skip && !r.error;
