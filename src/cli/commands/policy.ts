@@ -50,8 +50,10 @@ export function registerPolicy(program: Command): void {
     .option('--fail-defined', 'exit 1 if the result is defined')
     .option('--strict', 'enable compiler strict mode')
     .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
-    .action(async (query: string, o: { data: string[]; bundle: string[]; input?: string; format: EvalFormat; fail?: boolean; failDefined?: boolean; strict?: boolean; strictBuiltinErrors: boolean }) => {
-      emit(await runEval({ query, data: o.data, bundles: o.bundle, input: o.input, format: o.format, fail: o.fail, failDefined: o.failDefined, strict: o.strict, strictBuiltinErrors: o.strictBuiltinErrors }));
+    .option('-s, --schema <path>', 'set schema file path or directory path')
+    .option('--no-sip-schemas', "do not type input of packages under sip with the gateway's input schema")
+    .action(async (query: string, o: { data: string[]; bundle: string[]; input?: string; format: EvalFormat; fail?: boolean; failDefined?: boolean; strict?: boolean; strictBuiltinErrors: boolean; schema?: string; sipSchemas: boolean }) => {
+      emit(await runEval({ query, data: o.data, bundles: o.bundle, input: o.input, format: o.format, fail: o.fail, failDefined: o.failDefined, strict: o.strict, strictBuiltinErrors: o.strictBuiltinErrors, schema: o.schema, sipSchemas: o.sipSchemas }));
     });
 
   policy
@@ -171,10 +173,11 @@ export function registerPolicy(program: Command): void {
     .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
     .option('-s, --schema <path>', 'set schema file path or directory path')
     .option('--no-sip-schemas', "do not type input of packages under sip with the gateway's input schema")
+    .option('--wasm-include-print', 'enable print statements inside of WebAssembly modules compiled by the compiler')
     .action(
       async (
         paths: string[],
-        o: { schema?: string; sipSchemas: boolean; entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle?: boolean; optimize: number; ignore: string[]; signingKey?: string; signingAlg: string; verificationKeyId: string; claimsFile?: string; strict?: boolean; strictBuiltinErrors: boolean },
+        o: { wasmIncludePrint?: boolean; schema?: string; sipSchemas: boolean; entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle?: boolean; optimize: number; ignore: string[]; signingKey?: string; signingAlg: string; verificationKeyId: string; claimsFile?: string; strict?: boolean; strictBuiltinErrors: boolean },
       ) => {
         emit(
           await runBuild({
@@ -190,6 +193,7 @@ export function registerPolicy(program: Command): void {
             signingAlg: o.signingAlg,
             keyId: o.verificationKeyId,
             claimsFile: o.claimsFile,
+            print: o.wasmIncludePrint,
             strict: o.strict,
             strictBuiltinErrors: o.strictBuiltinErrors,
             schema: o.schema,

@@ -17,6 +17,8 @@ import { DocumentTree } from './lint/rules.js';
 
 export interface BuildOptions extends SchemaFlags {
   paths: string[];
+  /** `--wasm-include-print`: keep print() calls in the WASM module (erased by default). */
+  print?: boolean;
   /** `-b`: the paths are bundles (directories or .tar.gz), as `opa build -b`. */
   bundle?: boolean;
   entrypoints: string[];
@@ -103,6 +105,7 @@ export async function buildBundle(opts: BuildOptions): Promise<{ bytes?: Buffer;
   if (target === 'wasm') {
     const out = await compile({
       schemas,
+      print: !!opts.print,
       modules: parsed.map((m) => ({ file: m.file, source: m.source, parsed: m.module })),
       entrypoints,
       strict: opts.strict,

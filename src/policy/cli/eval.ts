@@ -9,11 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { compile, parseEvalError, parseQuery, printBuiltin, type Expr, type RegoError, type Term } from '../../rego/index.js';
 import { hostBuiltins } from '../builtins.js';
+import { loadSchemaOptions, type SchemaFlags } from './schemas.js';
 import { jsonErrors, loadErrorOf, loadSources, prettyErrors, type CliResult } from './common.js';
 
 export type EvalFormat = 'json' | 'pretty' | 'raw' | 'values' | 'bindings';
 
-export interface EvalOptions {
+export interface EvalOptions extends SchemaFlags {
   query: string;
   data?: string[];
   bundles?: string[];
@@ -101,7 +102,9 @@ export async function evalQuery(opts: EvalOptions): Promise<{ results?: EvalResu
   }
   const rw = rewriteQuery(opts.query);
   if (!rw.rewritten) return { errors: rw.errors };
-  const out = await compile({ modules: sources.modules, queries: [{ name: 'eval', query: rw.rewritten.query }], strict: opts.strict, strictBuiltinErrors: opts.strictBuiltinErrors ?? true, print: true });
+  const schemas = await loadSchemaOptions(opts);
+  if ('code' in schemas) return { errors: [schemas] };
+  const out = await compile({ modules: sources.modules, queries: [{ name: 'eval', query: rw.rewritten.query }], strict: opts.strict, strictBuiltinErrors: opts.strictBuiltinErrors ?? true, print: true, schemas });
   if (out.errors.length > 0 || !out.wasm) {
     // Errors about the capture variables only echo an error of the user's own expression.
     const own = out.errors.filter((e) => !e.message.includes(CAPTURE));

@@ -37,6 +37,9 @@ describe.skipIf(!ready)('schemas (needs the compiler)', () => {
     expect(t.code).toBe(1);
     expect(t.stderr).toContain('undefined ref: c.subject_string');
     expect((await bastion('policy', 'build', join(dir, 'sip'), '-e', 'sip/extra/ok', '-o', join(dir, 'b.tar.gz'))).code).toBe(1);
+    const ev = await bastion('policy', 'eval', '-d', join(dir, 'sip'), '-f', 'pretty', 'data.sip.extra.ok');
+    expect(ev.code).toBe(1);
+    expect(ev.stderr).toContain('undefined ref: c.subject_string');
   });
 
   it('-s FILE is schema.input for every package; -s DIR names schemas for METADATA annotations', async () => {
