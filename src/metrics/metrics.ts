@@ -32,6 +32,8 @@ export interface MetricsSources {
   certificates?(): Iterable<{ domain: string; role: 'server' | 'client'; notAfter: Date }>;
   /** per-peer limit hits, once the limits exist (src/limits): plug the counters in here */
   limits?(): Iterable<LimitHitSample>;
+  /** stale CRLs reported (past their nextUpdate), by domain and action (rejected, accepted) */
+  crlStale?(): Iterable<{ domain: string; action: string; count: number }>;
 }
 
 export type Outcome = 'allowed' | 'rejected' | 'fail_closed';
@@ -211,6 +213,16 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const h of self.sources?.limits?.() ?? []) this.inc({ limit: h.limit }, h.hits);
+      },
+    });
+    new Counter({
+      name: 'sip_bastion_crl_stale_total',
+      help: "CRLs found past their nextUpdate (each once per TLS domain load), by domain and action: rejected (the issuer's certificates fail with CRL_HAS_EXPIRED) or accepted (crl_stale: accept_with_warning)",
+      labelNames: ['domain', 'action'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const s of self.sources?.crlStale?.() ?? []) this.inc({ domain: s.domain, action: s.action }, s.count);
       },
     });
     if (opts.processMetrics !== false) {
