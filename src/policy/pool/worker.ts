@@ -6,7 +6,7 @@
 // abandon a stuck evaluation only by terminating the thread.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as sdk from '@open-policy-agent/opa-wasm';
-import { createHostBuiltins } from '../../rego/index.js';
+import { createHostBuiltins, evalErrorText, parseEvalError, printBuiltin } from '../../rego/index.js';
 import { checkDecision } from '../decision.js';
 import { decisionLine } from '../decision-log.js';
 import { nextDecisionId } from '../encoded-input.js';
@@ -41,7 +41,8 @@ const reqBuf = Buffer.from(wd.requests);
 const resBuf = Buffer.from(wd.results);
 const busy = new Int32Array(wd.busy);
 const port = wd.port;
-const builtins = createHostBuiltins({ strict: true }) as Record<string, (...args: unknown[]) => unknown>;
+// (print() output is dropped here: the engine logs it only when it evaluates in its own thread)
+const builtins = { ...createHostBuiltins({ strict: true }), ...printBuiltin(() => {}) } as Record<string, (...args: unknown[]) => unknown>;
 const generations = new Map<number, Generation>();
 const tails: Uint8Array[] = [];
 const chindings: string[] = [];
@@ -138,7 +139,7 @@ function evaluate(o: number): void {
     try {
       out = g.interpreter.interpret(g.evaluator.evaluate(parts));
     } catch (e) {
-      out = { ok: false, kind: 'error', message: e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e) };
+      out = { ok: false, kind: 'error', message: evalErrorText(parseEvalError(e)) };
     }
   }
   const eval_ns = Number(process.hrtime.bigint() - started);
