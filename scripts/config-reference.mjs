@@ -41,7 +41,7 @@ function typeOf(s) {
 const cell = (t) => String(t ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** Rows [path, type, default, description] for every setting under `schema`. */
-function rows(schema, path, doc, resolve, out, required = false) {
+function rows(schema, path, doc, resolve, out, required = false, self = true) {
   let s = schema;
   let d = doc;
   while (s.$ref) {
@@ -56,8 +56,13 @@ function rows(schema, path, doc, resolve, out, required = false) {
     const r = part.$ref ? resolve(part.$ref, d) : { node: part, doc: d };
     s = { ...s, properties: { ...(r.node.properties ?? {}), ...(s.properties ?? {}) } };
   }
+  // a setting that is `false` (off) or its settings (if boolean then false else {...})
+  if (s.if && s.then && s.then.const === false && s.else) {
+    if (path && self) out.push([path, 'false | object', s.default !== undefined ? `\`${cell(JSON.stringify(s.default))}\`` : required ? 'required' : '', s.description ?? '']);
+    return rows(s.else, path, d, resolve, out, false, false);
+  }
   const isObject = s.type === 'object' || s.properties;
-  if (path) out.push([path, isObject ? 'object' : typeOf(s), s.default !== undefined ? `\`${cell(JSON.stringify(s.default))}\`` : required ? 'required' : '', s.description ?? '']);
+  if (path && self) out.push([path, isObject ? 'object' : typeOf(s), s.default !== undefined ? `\`${cell(JSON.stringify(s.default))}\`` : required ? 'required' : '', s.description ?? '']);
   if (!isObject) {
     if (s.type === 'array' && s.items && (s.items.properties || s.items.$ref)) rows(s.items, `${path}[]`, d, resolve, out);
     return;
