@@ -241,6 +241,20 @@ describe('FairQueue', () => {
     expect(q.length).toBe(0);
   });
 
+  it('a source refused because the whole queue is full leaves nothing behind', async () => {
+    const done: string[] = [];
+    const q = new FairQueue<string>((x) => done.push(x), { maxPerSource: 10, maxTotal: 3, sliceMs: 1000, busySliceMs: 1000, busyBatch: 32 });
+    for (let i = 0; i < 3; i++) q.push('192.0.2.2', `a-${i}`);
+    expect(q.push('192.0.2.9', 'refused')).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual(['a-0', 'a-1', 'a-2']);
+    expect(q.length).toBe(0);
+    // the count stayed true: the next item is processed
+    q.push('192.0.2.9', 'next');
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual(['a-0', 'a-1', 'a-2', 'next']);
+  });
+
   it('yields between short slices while reading is backlogged', async () => {
     let t = 0;
     const done: number[] = [];
