@@ -81,6 +81,34 @@ describe('PeerLimiter', () => {
     expect(log.lines[1]).toMatchObject({ peer: '192.0.2.1', hits: 4 });
   });
 
+  it('a peer blocked past its 503 budget stays blocked while it keeps sending over its rate, and is back soon after it slows down', () => {
+    const { l, tick } = make(); // 10/s, burst 2; 503s: 1/s, burst 2
+    for (let i = 0; i < 4; i++) l.request('192.0.2.1', 5060, false); // 2 pass, 2 answered 503
+    expect(l.request('192.0.2.1', 5060, false)).toBe(Verdict.Drop);
+    // a flood: 100/s for 5 s, ten times its rate: nothing passes, nothing is answered
+    const during: Verdict[] = [];
+    for (let i = 0; i < 500; i++) {
+      tick(10);
+      during.push(l.request('192.0.2.1', 5060, false));
+    }
+    expect(during.filter((v) => v !== Verdict.Drop)).toEqual([]);
+    // slightly over its rate (12/s): still blocked
+    for (let i = 0; i < 60; i++) {
+      tick(1000 / 12);
+      expect(l.request('192.0.2.1', 5060, false)).toBe(Verdict.Drop);
+    }
+    // quiet for (1 + burst) / rate seconds: served again
+    tick(300);
+    expect(l.request('192.0.2.1', 5060, false)).toBe(Verdict.Pass);
+    // within its rate from then on: every request passes
+    for (let i = 0; i < 50; i++) {
+      tick(120);
+      expect(l.request('192.0.2.1', 5060, false)).toBe(Verdict.Pass);
+    }
+    expect(l.snapshot().requests_rejected).toBe(2);
+    l.close();
+  });
+
   it('Retry-After is the configured value, else when the bucket has a token again', () => {
     const a = make();
     a.l.request('192.0.2.1', 1, false);
