@@ -103,7 +103,13 @@ describe.skipIf(!ready)('slow readers', () => {
 
     // biloxi reads again: the next MESSAGE goes out on a new connection and arrives
     pauseNew = false;
-    for (const p of biloxi.peers) p.socket.destroy();
+    const stalled = new Set(biloxi.peers.map((p) => p.socket));
+    for (const s of stalled) s.destroy();
+    // the gateway has seen those connections close (else the next MESSAGE may still be written
+    // to one of them, and fail with 503 as it should)
+    const openToStalled = () => gw.transports.connections.some((f) => [...stalled].some((s) => s.remotePort === f.local.port));
+    for (let i = 0; i < 300 && openToStalled(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(openToStalled()).toBe(false);
     atlanta.send(message('after'));
     const after = await biloxi.inbox.wait((m) => isReq('MESSAGE')(m) && m.callId === 'after', 'MESSAGE after the slow reader', 30_000);
     expect(after.body.length).toBe(body.length);

@@ -215,16 +215,30 @@ describe('WriteGuard', () => {
     return { sock, stalls, g };
   };
 
-  it('stalls when the queue is over its limit', () => {
+  it('stalls when the queue is still over its limit a moment after the batch', async () => {
     const { sock, stalls, g } = make();
     g.wrote(500);
     g.check(); // nothing queued
     g.wrote(2000);
     sock.writableLength = 1500;
     g.check();
+    expect(stalls).toEqual([]); // the batch itself: not yet
+    await new Promise((r) => setTimeout(r, 60));
     expect(stalls).toEqual([['write_queue', 1500]]);
     g.check();
+    await new Promise((r) => setTimeout(r, 60));
     expect(stalls).toHaveLength(1); // once
+  });
+
+  it('a burst over the limit that drains at once is no slow reader', async () => {
+    const { sock, stalls, g } = make();
+    g.wrote(5000);
+    sock.writableLength = 5000;
+    g.check();
+    sock.writableLength = 0; // the peer took it
+    await new Promise((r) => setTimeout(r, 60));
+    expect(stalls).toEqual([]);
+    g.stop();
   });
 
   it('stalls when queued bytes make no progress for the send timeout, not while they drain', async () => {
