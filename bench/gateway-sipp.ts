@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { startTopology, type MiddleKind, type Topology } from '../test/interop/topology.js';
 import { startSipp } from '../test/interop/sipp.js';
 import { kamailioAvailable } from '../test/interop/kamailio.js';
+import { sippStats, type SippStats } from './lib/sipp-run.js';
 
 const rates = (process.env.BENCH_RATES ?? '100,250,500,1000,1500,2000,2500').split(',').map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 12);
@@ -56,27 +57,6 @@ function reapedChildTicks(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(f[13]) + Number(f[14]);
-}
-
-interface SippStats {
-  ok: number;
-  failed: number;
-  retrans: number;
-  /** mean INVITE→200 (sipp's ResponseTime1), ms */
-  rtdMs: number;
-}
-
-function sippStats(file: string): SippStats {
-  if (!existsSync(file)) return { ok: 0, failed: -1, retrans: -1, rtdMs: NaN };
-  const lines = readFileSync(file, 'utf8').trim().split('\n');
-  const head = lines[0]!.split(';');
-  const last = lines[lines.length - 1]!.split(';');
-  const col = (n: string) => last[head.indexOf(n)] ?? '';
-  const hms = (v: string) => {
-    const [h, m, s, us] = v.split(':').map(Number);
-    return ((h! * 60 + m!) * 60 + s!) * 1000 + us! / 1000;
-  };
-  return { ok: Number(col('SuccessfulCall(C)')), failed: Number(col('FailedCall(C)')), retrans: Number(col('Retransmissions(C)')), rtdMs: hms(col('ResponseTime1(C)')) };
 }
 
 interface Step {

@@ -143,7 +143,7 @@ describe.skipIf(!ready)('replaying a recorded decision log against the next vers
       await cp(here('.'), next, { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
       const data = (await readFile(join(next, 'data.yaml'), 'utf8'))
         .replace('polycom: "<http://www.notused.com>;info=alert-internal"', 'polycom: "<http://ring.example/polycom-v2.wav>"')
-        .replace('scenarios: [federation, hosted, trusted_call, from_binding, unverified, routing]', 'scenarios: [enterprise, federation, hosted, trusted_call, from_binding, unverified, routing]');
+        .replace('scenarios: [federation, hosted, trusted_call, from_binding, unverified, routing, partner_rate]', 'scenarios: [enterprise, federation, hosted, trusted_call, from_binding, unverified, routing, partner_rate]');
       await writeFile(join(next, 'data.yaml'), data);
 
       const r = await bastion('policy', 'replay', '--log', logFile, '--policy', next, '-f', 'json');

@@ -26,6 +26,7 @@ import {
   type CertTime,
   type DistPointName,
   type SigAlg,
+  type Signed,
 } from './verify/model.js';
 import { signatureValid } from './verify/signature.js';
 import { sigAlgOf } from './verify/sigalg.js';
@@ -36,16 +37,9 @@ export interface RevokedEntry {
   reason?: number;
 }
 
-export interface CrlModel {
+export interface CrlModel extends Signed {
   file: string;
   der: Uint8Array;
-  sha256: string;
-  tbs: Uint8Array;
-  tbsSigAlg: Uint8Array;
-  outerSigAlg: Uint8Array;
-  sigAlg: SigAlg;
-  sigParams?: Uint8Array;
-  signature: Uint8Array | null;
   issuer: Name;
   thisUpdate: CertTime;
   nextUpdate?: CertTime;

@@ -70,7 +70,8 @@ describe.skipIf(!ready)('interop: sipp → Kamailio atlanta → sip-bastion → 
       const key = String(d.call_id);
       perCall.set(key, [...(perCall.get(key) ?? []), `${d.method}${d.status ? ' ' + d.status : ''}`]);
     }
-    const complete = [...perCall.values()].filter((m) => m.join(',') === 'INVITE,INVITE 180,INVITE 200,ACK,BYE,BYE 200');
+    // (a retransmission on a loaded machine is decided again: count each message once)
+    const complete = [...perCall.values()].filter((m) => [...new Set(m)].join(',') === 'INVITE,INVITE 180,INVITE 200,ACK,BYE,BYE 200');
     expect(complete.length).toBe(3);
     const out = t.logLines.filter((l) => l.msg === 'tls: outbound connection up');
     expect(out.map((l) => `${l.client_domain}->${String(l.remote)}`).sort()).toEqual([`fedA->127.0.0.1:${t.ports.aTls}`, `fedB->127.0.0.1:${t.ports.bTls}`].sort());

@@ -96,9 +96,8 @@ export interface SigAlg {
   securityBits: number;
 }
 
-export interface CertModel {
-  der: Uint8Array;
-  sha256: string;
+export interface Signed {
+  /** The signed bytes (TBSCertificate / TBSCertList). */
   tbs: Uint8Array;
   /** AlgorithmIdentifier TLVs: inside the TBS and outside it (X509_verify requires them equal). */
   tbsSigAlg: Uint8Array;
@@ -106,6 +105,12 @@ export interface CertModel {
   sigAlg: SigAlg;
   sigParams?: Uint8Array;
   signature: Uint8Array | null;
+  /** A key for the verdict cache (the object's SHA-256). */
+  sha256: string;
+}
+
+export interface CertModel extends Signed {
+  der: Uint8Array;
   version: number;
   serial: Uint8Array;
   issuer: Name;

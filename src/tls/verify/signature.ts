@@ -3,7 +3,7 @@
 // connection, and a KeyObject costs more to make than a verification.
 import { createPublicKey, verify, constants, type KeyObject } from 'node:crypto';
 import { children, readTlv, oidString, TAG } from '../der.js';
-import { sameBytes, type CertModel, type SigAlg } from './model.js';
+import { sameBytes, type CertModel, type SigAlg, type Signed } from './model.js';
 
 const keys = new Map<string, KeyObject | null>();
 const verdicts = new Map<string, boolean>();
@@ -29,17 +29,6 @@ export function publicKeyOf(x: CertModel): KeyObject | null {
   return key;
 }
 
-export interface Signed {
-  /** The signed bytes (TBSCertificate / TBSCertList). */
-  tbs: Uint8Array;
-  tbsSigAlg: Uint8Array;
-  outerSigAlg: Uint8Array;
-  sigAlg: SigAlg;
-  sigParams?: Uint8Array;
-  signature: Uint8Array | null;
-  /** A key for the verdict cache (the object's SHA-256). */
-  sha256: string;
-}
 
 /** X509_verify(subject, issuer's key): algorithm fields consistent and the signature valid. */
 export function signatureValid(subject: Signed, issuer: CertModel): boolean {
