@@ -41,7 +41,7 @@ function typeOf(s) {
 const cell = (t) => String(t ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** Rows [path, type, default, description] for every setting under `schema`. */
-function rows(schema, path, doc, resolve, out, required = false, self = true) {
+function rows(schema, path, doc, resolve, out, required = false) {
   let s = schema;
   let d = doc;
   while (s.$ref) {
@@ -56,13 +56,21 @@ function rows(schema, path, doc, resolve, out, required = false, self = true) {
     const r = part.$ref ? resolve(part.$ref, d) : { node: part, doc: d };
     s = { ...s, properties: { ...(r.node.properties ?? {}), ...(s.properties ?? {}) } };
   }
-  // a setting that is `false` (off) or its settings (if boolean then false else {...})
-  if (s.if && s.then && s.then.const === false && s.else) {
-    if (path && self) out.push([path, 'false | object', s.default !== undefined ? `\`${cell(JSON.stringify(s.default))}\`` : required ? 'required' : '', s.description ?? '']);
-    return rows(s.else, path, d, resolve, out, false, false);
+  // `false` or an object (if boolean then const false else {...}): the object's rows, typed as both
+  let alt = '';
+  if (!s.type && !s.properties && s.if && s.then && s.else) {
+    alt = typeOf(s.then);
+    const r = s.else.$ref ? resolve(s.else.$ref, d) : { node: s.else, doc: d };
+    s = { ...r.node, ...s.else, description: s.description, default: s.default };
+    delete s.$ref;
+    d = r.doc;
+    for (const part of s.allOf ?? []) {
+      const p = part.$ref ? resolve(part.$ref, d) : { node: part, doc: d };
+      s = { ...s, properties: { ...(p.node.properties ?? {}), ...(s.properties ?? {}) } };
+    }
   }
   const isObject = s.type === 'object' || s.properties;
-  if (path && self) out.push([path, isObject ? 'object' : typeOf(s), s.default !== undefined ? `\`${cell(JSON.stringify(s.default))}\`` : required ? 'required' : '', s.description ?? '']);
+  if (path) out.push([path, `${alt ? `${alt} | ` : ''}${isObject ? 'object' : typeOf(s)}`, s.default !== undefined ? `\`${cell(JSON.stringify(s.default))}\`` : required ? 'required' : '', s.description ?? '']);
   if (!isObject) {
     if (s.type === 'array' && s.items && (s.items.properties || s.items.$ref)) rows(s.items, `${path}[]`, d, resolve, out);
     return;

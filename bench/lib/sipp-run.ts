@@ -1,31 +1,12 @@
 // Helpers for benchmarks that drive the Kamailio/sipp interop topology (test/interop/topology.ts):
 // one sipp UAC/UAS pair for a fixed number of calls at a fixed rate, and the figures sipp's
 // statistics file gives (successful and failed calls, retransmissions).
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSipp } from '../../test/interop/sipp.js';
+import { sippStats, startSipp } from '../../test/interop/sipp.js';
 import type { Topology } from '../../test/interop/topology.js';
 
-export interface SippStats {
-  ok: number;
-  failed: number;
-  retrans: number;
-  /** mean INVITE→200 (sipp's ResponseTime1), ms */
-  rtdMs: number;
-}
-
-export function sippStats(file: string): SippStats {
-  if (!existsSync(file)) return { ok: 0, failed: -1, retrans: -1, rtdMs: NaN };
-  const lines = readFileSync(file, 'utf8').trim().split('\n');
-  const head = lines[0]!.split(';');
-  const last = lines[lines.length - 1]!.split(';');
-  const col = (n: string) => last[head.indexOf(n)] ?? '';
-  const hms = (v: string) => {
-    const [h, m, s, us] = v.split(':').map(Number);
-    return ((h! * 60 + m!) * 60 + s!) * 1000 + us! / 1000;
-  };
-  return { ok: Number(col('SuccessfulCall(C)')), failed: Number(col('FailedCall(C)')), retrans: Number(col('Retransmissions(C)')), rtdMs: hms(col('ResponseTime1(C)')) };
-}
+export { sippStats, type SippStats } from '../../test/interop/sipp.js';
 
 export interface CallRun {
   calls: number;
@@ -34,7 +15,7 @@ export interface CallRun {
   /** UAC + UAS retransmissions */
   retrans: number;
   rtdMs: number;
-  /** sipp's error log lines (why calls failed), at most 20 */
+  /** sipp's error events (why calls failed), counted by kind: "N × uac: what" */
   errors: string[];
 }
 
@@ -52,10 +33,18 @@ export async function runCalls(t: Topology, rate: number, calls: number, dir: st
   await uas.done;
   const s = sippStats(join(dir, 'uac-stat.csv'));
   const u = sippStats(join(dir, 'uas-stat.csv'));
-  const errors: string[] = [];
+  // sipp's error log: events one after another, each starting with its date (a message may span
+  // lines); counted by kind, Call-IDs and numbers left out, at most 20 kinds
+  const kinds = new Map<string, number>();
   for (const f of readdirSync(dir)) {
     if (!f.endsWith('_errors.log')) continue;
-    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) if (line.trim() && errors.length < 20) errors.push(`${f.split('_')[0]}: ${line.trim()}`);
+    for (const event of readFileSync(join(dir, f), 'utf8').split(/(?=\d{4}-\d\d-\d\d\t\d\d:\d\d:)/)) {
+      const text = event.replace(/^\d{4}-\d\d-\d\d\t\S+\t\S+: /, '').split('\n')[0]!.trim();
+      if (!text || text === 'The following events occurred:') continue;
+      const kind = `${f.split('_')[0]}: ${text.replace(/Call-I[Dd] '[^']*'/g, "Call-ID '…'").replace(/Dead call \S+/g, 'Dead call …').replace(/\(\d+\)|\d+ trips remaining/g, '…').slice(0, 200)}`;
+      if (kinds.has(kind) || kinds.size < 20) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
   }
+  const errors = [...kinds].map(([kind, n]) => `${n} × ${kind}`);
   return { calls, ok: s.ok, failed: s.failed, retrans: s.retrans + Math.max(0, u.retrans), rtdMs: s.rtdMs, errors };
 }

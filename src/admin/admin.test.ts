@@ -32,7 +32,7 @@ describe.skipIf(!ready)('admin API of a running gateway', () => {
   const get = (path: string, init: RequestInit = {}, token: string | null = TOKEN) =>
     fetch(base + path, { ...init, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(init.headers ?? {}) } });
 
-  const options = async () => {
+  const options = async (status = 200) => {
     const u = new UdpPeer();
     await u.bind();
     const port = gw.listener('udp').port;
@@ -42,7 +42,7 @@ describe.skipIf(!ready)('admin API of a running gateway', () => {
       port,
     );
     try {
-      return await u.inbox.wait(isResp(200, 'OPTIONS'), '200 OK');
+      return await u.inbox.wait(isResp(status, 'OPTIONS'), `${status} to OPTIONS`);
     } finally {
       u.close();
     }
@@ -220,9 +220,20 @@ describe.skipIf(!ready)('admin API of a running gateway', () => {
     expect((rotated.socket as import('node:tls').TLSSocket).getPeerCertificate().subject.O).toBe('FedB');
     rotated.socket.destroy();
 
+    // per-peer limits apply on reload: one request per ~17 minutes from an address, then 503
+    writeConfig({ ...cfg, limits: { peers: { requests_per_ip: { rate: 0.001, burst: 1 } } } });
+    expect(await gw.reload()).toMatchObject({ ok: true, restart_required: [] });
+    await options(200);
+    expect((await options(503)).get('retry-after')).toMatch(/^\d+$/);
+    // and back: a changed limit starts every peer's budget afresh
+    writeConfig(cfg);
+    expect(await gw.reload()).toMatchObject({ ok: true, restart_required: [] });
+    await options(200);
+
     const text = await (await get('/metrics')).text();
     expect(text).toMatch(/^sip_bastion_reloads_total [5-9]/m);
     expect(text).toMatch(/^sip_bastion_reloads_failed_total 2$/m);
+    expect(text).toMatch(/^sip_bastion_limit_hits_total\{limit="requests_per_ip",action="reply_503"\} 1$/m);
     expect(logLines.filter((l) => l.msg === 'reload refused; the running configuration stays')).toHaveLength(2);
     expect(existsSync(file)).toBe(true);
   });

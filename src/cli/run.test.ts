@@ -123,6 +123,7 @@ describe.skipIf(!built)('bastion run (bin/bastion.js, dist/)', () => {
       const reload = await ctl(dir.path, '--url', url, 'reload');
       expect(reload.code, reload.stderr).toBe(0);
       expect(reload.stdout).toMatch(/^policy\s+sha256:[0-9a-f]+ \(unchanged\)$/m);
+      expect(reload.stdout).toMatch(/^tls domains\s+default, default \(unchanged\)$/m);
 
       const metrics = await ctl(dir.path, '--url', url, 'metrics');
       expect(metrics.code).toBe(0);

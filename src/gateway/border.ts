@@ -29,14 +29,25 @@ export class Border {
   readonly limiter: PeerLimiter;
   readonly stats = new RequestStats();
   private readonly toTag = generateTag();
-  private readonly identityKey: 'subject' | 'fingerprint';
+  private identityKey: 'subject' | 'fingerprint';
 
-  constructor(private readonly opts: BorderOptions) {
+  constructor(private opts: BorderOptions) {
     this.limiter = new PeerLimiter(opts.limits, { logger: opts.logger, isOwnSocket: opts.isOwnSocket });
     this.identityKey = opts.limits.identityKey;
   }
 
+  /**
+   * A reload's limits: per-peer limits for the next requests and connections (unchanged ones keep
+   * every peer's budget, see PeerLimiter.reconfigure), write limits for connections opened from now.
+   */
+  setLimits(limits: PeerLimits, write: WriteLimits): void {
+    this.limiter.reconfigure(limits);
+    this.identityKey = limits.identityKey;
+    this.opts = { ...this.opts, limits, write };
+  }
+
   /** Admitted datagrams are queued per source and processed fairly between reads (fair-queue.ts). */
+  // (read once, when the transports are built: a reload neither adds nor removes the queue)
   get queuesDatagrams(): boolean {
     return this.opts.limits.enabled;
   }

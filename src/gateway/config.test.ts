@@ -118,7 +118,13 @@ describe('reload: what applies live', () => {
     const a = { listen: [{ transport: 'udp' as const, port: 5060 }], policy: { path: 'p', entrypoint: 'sip/decision' }, log: { level: 'info', file: 'a.log' }, admin: { port: 8061 } };
     expect(restartRequired(a, a)).toEqual([]);
     expect(
-      restartRequired(a, { ...a, listen: [{ transport: 'tcp', port: 5060 }], policy: { path: 'q', entrypoint: 'sip/decision' }, limits: { max_message_bytes: 4096 }, log: { level: 'debug', file: 'a.log' } }),
+      restartRequired(a, {
+        ...a,
+        listen: [{ transport: 'tcp', port: 5060 }],
+        policy: { path: 'q', entrypoint: 'sip/decision' },
+        limits: { max_message_bytes: 4096, write_queue_bytes: 8192, send_timeout_ms: 500, peers: { requests_per_ip: { rate: 5, burst: 10 }, exempt: ['192.0.2.0/24'] } },
+        log: { level: 'debug', file: 'a.log' },
+      }),
     ).toEqual([]);
     expect(restartRequired(a, { ...a, policy: { path: 'p', entrypoint: 'other/decision' }, log: { level: 'info', file: 'b.log' }, admin: { port: 9000 }, proxy: { max_forwards: 10 } })).toEqual([
       '/policy/entrypoint',

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate, createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
-import { TlsContextRegistry, type TlsDomainsConfig } from '../tls/index.js';
+import { TlsContextRegistry, type TlsDomainsConfig, type TrustEvent } from '../tls/index.js';
 import { DecisionUploader, PolicyEngine, openLogSink, policyOptionsFromConfig, type DecisionLogOptions, type LoadResult, type LogSink, type PolicySource } from '../policy/index.js';
 import { TransactionLayer } from '../sip/transaction.js';
 import { GatewayMetrics, countingResolver, observedDecider } from '../metrics/index.js';
@@ -15,12 +15,14 @@ import { ensureDevPki } from './devpki.js';
 import { Proxy, inThreadDecider } from './proxy.js';
 import { Transports, type TransportsOptions } from './transports.js';
 import { DnsResolver3263, type DnsOptions, type Resolver } from './nexthop.js';
-import type { ListenerInfo } from './flow.js';
+import type { ListenerInfo, StreamFlow } from './flow.js';
 import { VERSION } from './version.js';
 import type { SipUri } from '../sip/uri.js';
 import { Border } from './border.js';
 import { TopologyHiding } from './topology-hiding.js';
-import { DEFAULT_WRITE_LIMITS, resolvePeerLimits } from '../limits/index.js';
+import { DEFAULT_WRITE_LIMITS, resolvePeerLimits, type WriteLimits } from '../limits/index.js';
+import { reverifyConnections, type ReverifyReport } from './reverify.js';
+import { forgetEncodedInput } from './input.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -40,8 +42,11 @@ export type ReloadReport =
   | {
       ok: true;
       config: string;
-      /** reloaded: false when neither the TLS settings nor any of their files changed */
-      tls: { reloaded: boolean; domains: string[] };
+      /**
+       * reloaded: false when neither the TLS settings nor any of their files changed;
+       * reverified: the open TLS connections verified again against the trust state now in force
+       */
+      tls: { reloaded: boolean; domains: string[]; reverified?: ReverifyReport };
       policy: { revision: string; source: string; changed: boolean };
       listeners: { added: string[]; removed: string[] };
       /** settings that changed in the file but apply only after a restart */
@@ -68,8 +73,6 @@ export interface ConnectionInfo {
 const RELOADABLE = new Set(['listen', 'server_domains', 'client_domains', 'policy', 'limits', 'log']);
 const LOG_RELOADABLE = new Set(['level', 'decisions', 'decision_input', 'mask', 'sample']);
 const POLICY_RELOADABLE = new Set(['path', 'bundle', 'url', 'poll_interval_ms', 'data']);
-/** message-size limits and timeouts apply to what is read next; per-peer limits and the write guard wait for a restart */
-const LIMITS_RELOADABLE = new Set(['max_message_bytes', 'max_header_bytes', 'max_body_bytes', 'max_header_count', 'max_header_line_bytes', 'partial_message_timeout_ms', 'idle_timeout_ms']);
 
 export class Gateway {
   readonly metrics: GatewayMetrics;
@@ -165,6 +168,7 @@ export class Gateway {
     if (config.server_domains || config.client_domains) {
       this.tlsKey = await tlsFingerprint(config, baseDir);
       this.registry = await TlsContextRegistry.load(tlsDomains(config), { baseDir });
+      this.registry.on('trust', (ev: TrustEvent) => this.onTrustEvent(ev));
     }
 
     let ownRoute: (u: SipUri) => boolean = () => false;
@@ -194,7 +198,7 @@ export class Gateway {
     const limits = config.limits ?? {};
     this.border = new Border({
       limits: resolvePeerLimits(limits.peers),
-      write: { maxQueueBytes: limits.write_queue_bytes ?? DEFAULT_WRITE_LIMITS.maxQueueBytes, sendTimeoutMs: limits.send_timeout_ms ?? DEFAULT_WRITE_LIMITS.sendTimeoutMs },
+      write: writeLimits(config),
       logger,
       isOwnSocket: (address, port) => this.listeners.some((l) => l.port === port && l.address === address),
     });
@@ -229,8 +233,8 @@ export class Gateway {
       ready: () => this.readiness().ready,
       upload: () => this.uploader?.stats,
       certificates: () => ownCertificates(this.registry),
-      // every counter of the limiter but the requests it merely checked
-      limits: () => Object.entries(this.border.limiter.snapshot()).filter(([k]) => k !== 'requests_checked').map(([limit, hits]) => ({ limit, hits })),
+      crlStale: () => [...this.staleCrls].map(([k, n]) => ({ domain: k.split('\u0000')[0]!, action: k.split('\u0000')[1]!, count: n })),
+      limits: () => this.border.limiter.hitCounts(),
     });
     for (const l of config.listen) {
       let info: ListenerInfo;
@@ -363,7 +367,7 @@ export class Gateway {
     if ((cfg.server_domains || cfg.client_domains) && tlsKey !== this.tlsKey) {
       if (!this.registry && cfg.listen.some((l) => l.transport === 'tls')) return fail(['TLS domains cannot be added to a gateway started without any: restart it']);
       try {
-        registry = await TlsContextRegistry.load(tlsDomains(cfg), { baseDir: next.baseDir });
+        registry = await TlsContextRegistry.load(tlsDomains(cfg), { baseDir: next.baseDir, start: false });
       } catch (e) {
         return fail([(e as Error).message]);
       }
@@ -408,13 +412,20 @@ export class Gateway {
     for (const b of removed) await this.transports.unlisten(b.info);
     this.bindings = [...kept, ...added];
     this.transports.setLimits(transportLimits(cfg));
+    this.border.setLimits(resolvePeerLimits(cfg.limits?.peers), writeLimits(cfg));
     this.applyLog(cfg);
     this.loaded = { ...next, config: keepRestartRequired(this.loaded.config, cfg) };
     this.metrics.reload(true);
+    // 6. open connections meet the trust state now in force (CAs, CRLs, OCSP): on_revocation
+    const reverified = await this.reverifyOpenConnections();
     const report: ReloadReport = {
       ok: true,
       config: source,
-      tls: { reloaded: registry !== undefined, domains: this.registry ? [...this.registry.serverDomainNames(), ...this.registry.clientDomainNames()] : [] },
+      tls: {
+        reloaded: registry !== undefined,
+        domains: this.registry ? [...this.registry.serverDomainNames(), ...this.registry.clientDomainNames()] : [],
+        ...(reverified ? { reverified } : {}),
+      },
       policy: { revision: this.policy.info!.revision, source: this.policy.info!.source, changed: policy.ok ? policy.changed : false },
       listeners: { added: added.map((b) => describeInfo(b.info)), removed: removed.map((b) => describeInfo(b.info)) },
       restart_required: restart,
@@ -424,6 +435,38 @@ export class Gateway {
     if (restart.length) this.logger.warn({ restart_required: restart }, 'reload: these settings changed but apply only after a restart');
     return report;
   }
+
+  /**
+   * Verifies every open TLS connection again against the TLS domains in force and applies each
+   * domain's on_revocation to those that no longer verify (reverify.ts). Never throws.
+   */
+  async reverifyOpenConnections(only?: { domain: string; role: 'server' | 'client' }): Promise<ReverifyReport | undefined> {
+    if (!this.registry || !this.transports) return undefined;
+    try {
+      const hooks = { logger: this.logger, changed: (flow: StreamFlow) => forgetEncodedInput(flow), retire: (flow: StreamFlow) => this.transports.retire(flow) };
+      const r = await reverifyConnections(this.transports.connections, this.registry, hooks, only && ((id) => id.local.domain === only.domain && id.local.role === only.role));
+      if (r.closed + r.marked > 0) this.logger.warn({ reverified: r }, 'tls: open connections verified again; some no longer verify');
+      else this.logger.info({ reverified: r }, 'tls: open connections verified again');
+      return r;
+    } catch (e) {
+      this.logger.error({ err: e }, 'tls: re-verification of open connections failed');
+      return undefined;
+    }
+  }
+
+  /** What the TLS domains report in the background (stapling, CRL fetches, stale CRLs): logged. */
+  private onTrustEvent(ev: TrustEvent): void {
+    this.logger[ev.level]({ domain: ev.domain, kind: ev.kind, ...ev.fields }, ev.message);
+    if (ev.kind === 'crl-stale') {
+      const key = `${ev.domain}\u0000${String(ev.fields.action)}`;
+      this.staleCrls.set(key, (this.staleCrls.get(key) ?? 0) + 1);
+    }
+    // a CRL fetched from a distribution point changed: the domain's open connections meet it
+    if (ev.kind === 'crl-updated' && this.bound && !this.stopping) void this.reverifyOpenConnections({ domain: ev.domain, role: ev.role });
+  }
+
+  /** Stale CRLs reported, by domain and action (metrics). */
+  private readonly staleCrls = new Map<string, number>();
 
   /** The config file read and validated again; a config not from a file (tests) stays as it is. */
   private rereadConfig(): LoadedConfig {
@@ -462,6 +505,7 @@ export class Gateway {
       this.policy?.close();
       this.proxy?.shutdown();
       await this.transports?.close();
+      this.registry?.close();
       if (this.border) {
         this.border.close();
         this.logger.info({ limits: this.border.limiter.snapshot() }, 'limits: totals');
@@ -548,6 +592,12 @@ function policySource(loaded: LoadedConfig): PolicySource {
   return { type: 'url', url: p.url!, pollIntervalMs: p.poll_interval_ms };
 }
 
+/** The slow-reader guard's limits (for connections opened from now on). */
+function writeLimits(config: GatewayConfig): WriteLimits {
+  const limits = config.limits ?? {};
+  return { maxQueueBytes: limits.write_queue_bytes ?? DEFAULT_WRITE_LIMITS.maxQueueBytes, sendTimeoutMs: limits.send_timeout_ms ?? DEFAULT_WRITE_LIMITS.sendTimeoutMs };
+}
+
 function transportLimits(config: GatewayConfig): Pick<TransportsOptions, 'limits' | 'partialMessageTimeoutMs' | 'idleTimeoutMs'> {
   const limits = config.limits ?? {};
   return {
@@ -576,7 +626,7 @@ export function restartRequired(before: GatewayConfig, after: GatewayConfig): st
       out.push(`/${k}`);
       continue;
     }
-    const live = k === 'log' ? LOG_RELOADABLE : k === 'policy' ? POLICY_RELOADABLE : k === 'limits' ? LIMITS_RELOADABLE : undefined;
+    const live = k === 'log' ? LOG_RELOADABLE : k === 'policy' ? POLICY_RELOADABLE : undefined;
     if (!live) continue;
     for (const sub of new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})])) {
       if (!live.has(sub) && !same(a?.[sub], b?.[sub])) out.push(`/${k}/${sub}`);
@@ -595,7 +645,7 @@ function keepRestartRequired(running: GatewayConfig, next: GatewayConfig): Gatew
       else delete out[k];
     }
   }
-  const keepSub = (k: 'log' | 'policy' | 'limits', live: Set<string>) => {
+  const keepSub = (k: 'log' | 'policy', live: Set<string>) => {
     const a = (run[k] ?? {}) as Record<string, unknown>;
     const b = { ...((out[k] ?? {}) as Record<string, unknown>) };
     for (const sub of new Set([...Object.keys(a), ...Object.keys(b)])) {
@@ -607,7 +657,6 @@ function keepRestartRequired(running: GatewayConfig, next: GatewayConfig): Gatew
   };
   keepSub('log', LOG_RELOADABLE);
   keepSub('policy', POLICY_RELOADABLE);
-  keepSub('limits', LIMITS_RELOADABLE);
   return out as unknown as GatewayConfig;
 }
 

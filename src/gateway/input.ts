@@ -62,6 +62,11 @@ function flowParts(flow: Flow): FlowParts {
   return p;
 }
 
+/** Drops a flow's encoded constant parts: its identity document changed (re-verification marked it). */
+export function forgetEncodedInput(flow: Flow): void {
+  parts.delete(flow);
+}
+
 export function encodePolicyInput(flow: Flow, msg: SipMessage, direction: Direction = 'inbound'): EncodedInput {
   const p = flowParts(flow);
   let h = p.head[direction];

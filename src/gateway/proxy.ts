@@ -98,6 +98,8 @@ export class Proxy implements FlowHandler {
   /** keep the last N evaluation times (bench: decision latency percentiles) */
   evalSampleLimit = 100_000;
   private readonly invites = new Map<string, InviteContext>();
+  /** the To tag of the 2xx an Accepted INVITE server transaction forwarded (its retransmissions skip the policy) */
+  private readonly accepted2xx = new WeakMap<ServerTransaction, string>();
   private readonly handles = new WeakMap<Flow, TransportHandle>();
   private readonly log: Logger;
   private readonly localNames: Set<string>;
@@ -327,18 +329,34 @@ export class Proxy implements FlowHandler {
     }
   }
 
-  /** Relays a response from the client transaction to the server transaction, after the policy. */
+  /**
+   * Relays a response from the client transaction to the server transaction, after the policy.
+   * After a 2xx to an INVITE both transactions are Accepted (RFC 6026): further 2xx go upstream
+   * through it, since the UAS retransmits its 2xx until the ACK comes and a 2xx lost upstream
+   * (UDP beyond the next hop) is only recovered that way. A retransmission of the 2xx already
+   * decided (same To tag) is forwarded as that one was, without the policy; another 2xx (a forked
+   * dialog) is decided.
+   */
   private relayResponse(from: Flow, resp: SipMessage, tx: ServerTransaction, leg?: Leg, to?: Flow): void {
     if (resp.status === 100) return; // hop by hop; our own 100 went out already
-    this.stats.responses++;
-    this.decide(from, resp, (a) => {
-      // denied: a final response is replaced by ours, a provisional one dropped
-      if (a.type === 'reply') return this.replyIfPending(tx, a.status, a.reason);
-      if (a.type !== 'forward' || !isPending(tx)) return;
+    const accepted = tx.state === 'accepted';
+    if (accepted && (resp.status < 200 || resp.status >= 300)) return;
+    const forward = () => {
       const out = resp.clone();
       out.shiftValue('Via');
       if (leg && to) this.opts.topologyHiding!.outboundResponse(out, leg, to);
       tx.respond(out);
+    };
+    if (accepted && this.accepted2xx.get(tx) === (resp.to.params['tag'] ?? '')) return forward();
+    this.stats.responses++;
+    this.decide(from, resp, (a) => {
+      // denied: a final response is replaced by ours, a provisional one dropped
+      if (a.type === 'reply') return this.replyIfPending(tx, a.status, a.reason);
+      if (a.type !== 'forward') return;
+      const is2xx = resp.status >= 200 && resp.status < 300;
+      if (!isPending(tx) && !(is2xx && tx.state === 'accepted')) return;
+      forward();
+      if (is2xx && !this.accepted2xx.has(tx)) this.accepted2xx.set(tx, resp.to.params['tag'] ?? '');
       if (resp.status >= 200) this.invites.delete(tx.key); // final: nothing left to CANCEL
     });
   }

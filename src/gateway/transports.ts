@@ -56,6 +56,8 @@ export class Transports implements Egress {
   private readonly outbound = new Map<string, Promise<Flow>>();
   /** established pooled flows by the request's (unresolved) selection, for the synchronous path */
   private readonly ready = new Map<string, Flow>();
+  /** the pool key of each pooled outbound flow (retire()) */
+  private readonly pooledAs = new WeakMap<Flow, string>();
   private readonly streams = new Set<StreamFlow>();
   private readonly udpFlows = new Map<string, DatagramFlow>();
   /** admitted datagrams, processed fairly across sources between reads (border protection) */
@@ -78,6 +80,21 @@ export class Transports implements Egress {
   /** Open TLS/TCP connections, inbound and outbound (admin API, metrics). */
   get connections(): StreamFlow[] {
     return [...this.streams];
+  }
+
+  /**
+   * Takes an outbound connection out of the pool: new requests open a new connection (verified
+   * anew); what is in flight on this one goes on (re-verification marked its peer unverified).
+   */
+  retire(flow: Flow): void {
+    for (const [k, f] of this.ready) if (f === flow) this.ready.delete(k);
+    const key = this.pooledAs.get(flow);
+    if (key !== undefined) {
+      this.pooledAs.delete(flow);
+      void this.outbound.get(key)?.then((f) => {
+        if (f === flow) this.outbound.delete(key);
+      }, () => {});
+    }
   }
 
   /** Closes the connection with this flow id; false when there is none. */
@@ -290,6 +307,7 @@ export class Transports implements Egress {
         (flow as StreamFlow).socket.once('close', () => {
           if (this.outbound.get(key) === p) this.outbound.delete(key);
         });
+        this.pooledAs.set(flow, key);
         this.remember(fast, flow);
         return flow;
       },

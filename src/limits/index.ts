@@ -1,6 +1,6 @@
 // Border protection: per-peer request and connection limits, request counts for the policy, and
 // the slow-reader guard. Verdicts and counters only: the gateway (src/gateway/border.ts) applies them.
-export { PeerLimiter, Verdict, exemptEntryProblem, type ConnectionVerdict, type LimitCounters, type PeerLimiterOptions } from './peer-limiter.js';
+export { PeerLimiter, Verdict, exemptEntryProblem, LIMIT_HIT_KINDS, type LimitHitName, type ConnectionVerdict, type LimitCounters, type PeerLimiterOptions } from './peer-limiter.js';
 export { RequestStats, requestStats, requestStatsJson, type Window } from './request-stats.js';
 export { WriteGuard, type StallReason, type QueuedWriter } from './write-guard.js';
 export { BucketTable, type RateLimit } from './token-bucket.js';

@@ -66,6 +66,30 @@ describe('PeerLimiter', () => {
     return { l, log, tick: (ms: number) => (now += ms) };
   };
 
+  it('reconfigure (a reload): unchanged limits keep every budget and block, changed ones start afresh', () => {
+    const { l, tick } = make();
+    const burst = () => Array.from({ length: 6 }, () => l.request('192.0.2.1', 5060, false));
+    expect(burst()).toEqual([Verdict.Pass, Verdict.Pass, Verdict.Reject, Verdict.Reject, Verdict.Drop, Verdict.Drop]);
+    expect(l.connection('192.0.2.5', 1, false)).toBe('ok');
+    // the same limits again: the peer stays blocked
+    l.reconfigure(resolvePeerLimits({ requests_per_ip: { rate: 10, burst: 2 }, replies_per_ip: { rate: 1, burst: 2 }, log_interval_s: 10 }));
+    expect(l.request('192.0.2.1', 5060, false)).toBe(Verdict.Drop);
+    // a higher rate: a fresh budget, applied at once
+    l.reconfigure(resolvePeerLimits({ requests_per_ip: { rate: 10, burst: 5 }, replies_per_ip: { rate: 1, burst: 2 }, log_interval_s: 10 }));
+    expect(Array.from({ length: 6 }, () => l.request('192.0.2.1', 5060, false))).toEqual([Verdict.Pass, Verdict.Pass, Verdict.Pass, Verdict.Pass, Verdict.Pass, Verdict.Drop]);
+    // exempt now: never limited
+    l.reconfigure(resolvePeerLimits({ requests_per_ip: { rate: 10, burst: 5 }, replies_per_ip: { rate: 1, burst: 2 }, exempt: ['192.0.2.0/24'] }));
+    expect(l.request('192.0.2.1', 5060, false)).toBe(Verdict.Drop); // a block in force runs out (within a token's time); exemption spares the overruns after it
+    tick(1000);
+    expect(Array.from({ length: 10 }, () => l.request('192.0.2.1', 5060, false))).toEqual(Array(10).fill(Verdict.Pass));
+    // off: everything passes; counters and open connections carried over
+    l.reconfigure(resolvePeerLimits({ requests_per_ip: false }));
+    expect(burst()).toEqual(Array(6).fill(Verdict.Pass));
+    expect(l.snapshot()).toMatchObject({ requests_rejected: 2, requests_dropped: 5 });
+    expect(l.openFrom('192.0.2.5')).toBe(1);
+    l.close();
+  });
+
   it('passes within the rate, answers 503 while the reply budget lasts, then drops (UDP) or closes (stream)', () => {
     const { l, log } = make();
     const v = Array.from({ length: 6 }, () => l.request('192.0.2.1', 5060, false));

@@ -14,8 +14,8 @@
 // gateway started.
 import { BlockList, isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { BucketTable, type Bucket } from './token-bucket.js';
-import { HitLog, type LimitName } from './hit-log.js';
+import { BucketTable, type Bucket, type RateLimit } from './token-bucket.js';
+import { HitLog, type LimitAction, type LimitName } from './hit-log.js';
 import type { PeerLimits } from './config.js';
 
 /**
@@ -49,6 +49,24 @@ export interface LimitCounters {
   datagrams_queue_dropped: number;
 }
 
+/** Every limit the border applies and what it does when hit: the metric's label pairs. */
+export const LIMIT_HIT_KINDS: ReadonlyArray<readonly [LimitHitName, LimitAction]> = [
+  ['requests_per_ip', 'reply_503'],
+  ['requests_per_ip', 'drop'],
+  ['requests_per_ip', 'close'],
+  ['requests_per_identity', 'reply_503'],
+  ['requests_per_identity', 'drop'],
+  ['requests_per_identity', 'close'],
+  ['connections_per_ip', 'refuse'],
+  ['open_connections_per_ip', 'refuse'],
+  ['tls_handshakes_per_ip', 'refuse'],
+  ['slow_reader', 'close'],
+  ['datagram_queue', 'drop'],
+];
+
+/** The per-peer limits, the slow-reader guard and the per-source datagram queue. */
+export type LimitHitName = LimitName | 'slow_reader' | 'datagram_queue';
+
 export interface PeerLimiterOptions {
   logger: Pick<Logger, 'warn'>;
   /** true for the gateway's own sockets: never limited */
@@ -72,32 +90,63 @@ export class PeerLimiter {
     slow_readers_closed: 0,
     datagrams_queue_dropped: 0,
   };
+  /** hits by limit and action (`limit|action`), for metrics: read with hitCounts() */
+  private readonly hits = new Map<string, number>();
   readonly now: () => number;
-  private readonly requests: BucketTable | null;
-  private readonly identities: BucketTable | null;
-  private readonly replies: BucketTable;
-  private readonly connections: BucketTable | null;
-  private readonly handshakes: BucketTable | null;
+  private requests: BucketTable | null = null;
+  private identities: BucketTable | null = null;
+  private replies!: BucketTable;
+  private connections: BucketTable | null = null;
+  private handshakes: BucketTable | null = null;
   private readonly open = new Map<string, number>();
-  private readonly exempt: BlockList | null;
-  private readonly log: HitLog;
-  private readonly sweeper: NodeJS.Timeout;
+  private exempt: BlockList | null = null;
+  private log!: HitLog;
+  private sweeper!: NodeJS.Timeout;
+  private current: PeerLimits | undefined;
 
   constructor(
-    readonly limits: PeerLimits,
+    limits: PeerLimits,
     private readonly opts: PeerLimiterOptions,
   ) {
     this.now = opts.now ?? monotonic;
+    this.apply(limits);
+  }
+
+  /** The limits in force. */
+  get limits(): PeerLimits {
+    return this.current!;
+  }
+
+  /**
+   * New limits (a reload), for the next requests and connections. A limit whose rate and burst are
+   * unchanged keeps every peer's budget and block (a reload must not let a flood through); a
+   * changed one starts every peer afresh. Counters and open-connection counts carry on.
+   */
+  reconfigure(limits: PeerLimits): void {
+    this.apply(limits);
+  }
+
+  private apply(limits: PeerLimits): void {
+    const prev = this.current;
     const on = limits.enabled;
-    this.requests = on && limits.requestsPerIp ? new BucketTable(limits.requestsPerIp) : null;
-    this.identities = on && limits.requestsPerIdentity ? new BucketTable(limits.requestsPerIdentity) : null;
-    this.replies = new BucketTable(limits.repliesPerIp);
-    this.connections = on && limits.connectionsPerIp ? new BucketTable(limits.connectionsPerIp) : null;
-    this.handshakes = on && limits.handshakesPerIp ? new BucketTable(limits.handshakesPerIp) : null;
+    const table = (old: BucketTable | null, before: RateLimit | null | undefined, next: RateLimit | null): BucketTable | null =>
+      next === null ? null : old !== null && before && before.rate === next.rate && before.burst === next.burst ? old : new BucketTable(next);
+    this.requests = table(this.requests, prev?.requestsPerIp, on ? limits.requestsPerIp : null);
+    this.identities = table(this.identities, prev?.requestsPerIdentity, on ? limits.requestsPerIdentity : null);
+    this.replies = table(this.replies ?? null, prev?.repliesPerIp, limits.repliesPerIp)!;
+    this.connections = table(this.connections, prev?.connectionsPerIp, on ? limits.connectionsPerIp : null);
+    this.handshakes = table(this.handshakes, prev?.handshakesPerIp, on ? limits.handshakesPerIp : null);
     this.exempt = limits.exempt.length ? blockList(limits.exempt) : null;
-    this.log = new HitLog(opts.logger, limits.logIntervalMs);
-    this.sweeper = setInterval(() => this.sweep(), Math.min(limits.logIntervalMs, 10_000));
-    this.sweeper.unref();
+    if (prev === undefined || prev.logIntervalMs !== limits.logIntervalMs) {
+      if (prev !== undefined) {
+        clearInterval(this.sweeper);
+        this.log.sweep(this.now(), true); // the hits counted under the old interval get their line
+      }
+      this.log = new HitLog(this.opts.logger, limits.logIntervalMs);
+      this.sweeper = setInterval(() => this.sweep(), Math.min(limits.logIntervalMs, 10_000));
+      this.sweeper.unref();
+    }
+    this.current = limits;
   }
 
   /** Whether any request limit applies (false: the callers may skip the checks). */
@@ -118,7 +167,7 @@ export class PeerLimiter {
     const now = this.now();
     const b = table.entry(address, now);
     // a flood: blocked peers cost a lookup and a few float operations per request
-    if (b.until > now) return this.droppedWhileBlocked(table, b, reliable, now);
+    if (b.until > now) return this.droppedWhileBlocked('requests_per_ip', table, b, reliable, now);
     if (table.takeFrom(b, now)) return Verdict.Pass;
     return this.overLimit('requests_per_ip', address, address, port, reliable, now, table, b);
   }
@@ -130,7 +179,7 @@ export class PeerLimiter {
     const now = this.now();
     const b = table.entry(key, now);
     let v: Verdict;
-    if (b.until > now) v = this.droppedWhileBlocked(table, b, reliable, now);
+    if (b.until > now) v = this.droppedWhileBlocked('requests_per_identity', table, b, reliable, now);
     else if (table.takeFrom(b, now)) return Verdict.Pass;
     else v = this.overLimit('requests_per_identity', key, address, port, reliable, now, table, b);
     if (v !== Verdict.Pass) this.counters.identity_limited++;
@@ -144,12 +193,23 @@ export class PeerLimiter {
     return table ? table.retryAfter(peer, this.now()) : 1;
   }
 
-  private droppedWhileBlocked(table: BucketTable, b: Bucket, reliable: boolean, now: number): Verdict {
+  private droppedWhileBlocked(limit: LimitName, table: BucketTable, b: Bucket, reliable: boolean, now: number): Verdict {
     b.dropped++;
     table.charge(b, now);
     if (reliable) this.counters.connections_closed++;
     else this.counters.requests_dropped++;
+    this.count(limit, reliable ? 'close' : 'drop');
     return Verdict.Drop;
+  }
+
+  private count(limit: LimitHitName, action: LimitAction): void {
+    const key = limit + '|' + action;
+    this.hits.set(key, (this.hits.get(key) ?? 0) + 1);
+  }
+
+  /** Hits since start by limit and action, every pair of LIMIT_HIT_KINDS (0 when never hit). */
+  hitCounts(): Array<{ limit: LimitHitName; action: LimitAction; hits: number }> {
+    return LIMIT_HIT_KINDS.map(([limit, action]) => ({ limit, action, hits: this.hits.get(limit + '|' + action) ?? 0 }));
   }
 
   private overLimit(limit: LimitName, peer: string, address: string, port: number, reliable: boolean, now: number, table: BucketTable, b: Bucket): Verdict {
@@ -159,11 +219,13 @@ export class PeerLimiter {
     const r = this.replies.entry(address, now);
     if (this.replies.takeFrom(r, now)) {
       this.counters.requests_rejected++;
+      this.count(limit, 'reply_503');
       this.log.hit(limit, peer, 'reply_503', now, hits);
       return Verdict.Reject;
     }
     if (reliable) this.counters.connections_closed++;
     else this.counters.requests_dropped++;
+    this.count(limit, reliable ? 'close' : 'drop');
     this.log.hit(limit, peer, reliable ? 'close' : 'drop', now, hits);
     // blocked: nothing passes and nothing is answered until the peer has a request token again,
     // and what it sends meanwhile is charged (charge()), so a flooder stays blocked
@@ -200,6 +262,7 @@ export class PeerLimiter {
     if (verdict === 'open_connections_per_ip') this.counters.connections_refused_open++;
     else if (verdict === 'connections_per_ip') this.counters.connections_refused_rate++;
     else this.counters.handshakes_refused++;
+    this.count(verdict, 'refuse');
     this.log.hit(verdict, address, 'refuse', now);
     return verdict;
   }
@@ -221,10 +284,12 @@ export class PeerLimiter {
 
   queueDropped(): void {
     this.counters.datagrams_queue_dropped++;
+    this.count('datagram_queue', 'drop');
   }
 
   slowReaderClosed(): void {
     this.counters.slow_readers_closed++;
+    this.count('slow_reader', 'close');
   }
 
   snapshot(): LimitCounters {

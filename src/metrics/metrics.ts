@@ -11,10 +11,12 @@ export interface ConnectionSample {
   verified?: boolean;
 }
 
-/** A per-peer limit's hits (border protection: src/limits). */
+/** A per-peer limit's hits with one action (border protection: src/limits). */
 export interface LimitHitSample {
-  /** which limit, e.g. "requests_per_second" */
+  /** which limit, e.g. "requests_per_ip", "slow_reader" */
   limit: string;
+  /** what the gateway did: reply_503, drop, close, refuse */
+  action: string;
   /** hits since start (a counter) */
   hits: number;
 }
@@ -30,8 +32,10 @@ export interface MetricsSources {
   upload?(): { uploaded: number; failedUploads: number; dropped: number; buffered: number } | undefined;
   /** the gateway's own certificates: when each expires */
   certificates?(): Iterable<{ domain: string; role: 'server' | 'client'; notAfter: Date }>;
-  /** per-peer limit hits, once the limits exist (src/limits): plug the counters in here */
+  /** per-peer limit hits (src/limits), each limit and action pair (0 when never hit) */
   limits?(): Iterable<LimitHitSample>;
+  /** stale CRLs reported (past their nextUpdate), by domain and action (rejected, accepted) */
+  crlStale?(): Iterable<{ domain: string; action: string; count: number }>;
 }
 
 export type Outcome = 'allowed' | 'rejected' | 'fail_closed';
@@ -205,12 +209,22 @@ export class GatewayMetrics {
     upload('sip_bastion_decision_log_buffered', 'decision events waiting for upload', (u) => u.buffered, true);
     new Counter({
       name: 'sip_bastion_limit_hits_total',
-      help: 'messages or connections refused by a per-peer limit, by limit',
-      labelNames: ['limit'],
+      help: 'requests and connections refused by a per-peer limit, by limit (requests_per_ip, requests_per_identity, connections_per_ip, open_connections_per_ip, tls_handshakes_per_ip, slow_reader, datagram_queue) and action (reply_503, drop, close, refuse)',
+      labelNames: ['limit', 'action'],
       registers: [r],
       collect() {
         this.reset();
-        for (const h of self.sources?.limits?.() ?? []) this.inc({ limit: h.limit }, h.hits);
+        for (const h of self.sources?.limits?.() ?? []) this.inc({ limit: h.limit, action: h.action }, h.hits);
+      },
+    });
+    new Counter({
+      name: 'sip_bastion_crl_stale_total',
+      help: "CRLs found past their nextUpdate (each once per TLS domain load), by domain and action: rejected (the issuer's certificates fail with CRL_HAS_EXPIRED) or accepted (crl_stale: accept_with_warning)",
+      labelNames: ['domain', 'action'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const s of self.sources?.crlStale?.() ?? []) this.inc({ domain: s.domain, action: s.action }, s.count);
       },
     });
     if (opts.processMetrics !== false) {

@@ -2,7 +2,7 @@
 // and RFC 5922 validation of the server against the expected SIP domain.
 import * as tls from 'node:tls';
 import { isIP } from 'node:net';
-import { buildIdentity, chainOf, markUnverified, type PeerIdentity } from './identity.js';
+import { buildIdentity, chainOf, markUnverified, needsCrlFetch, withFetchedCrls, type PeerIdentity } from './identity.js';
 import type { TlsContextRegistry } from './registry.js';
 import type { ClientDomain } from './domains.js';
 import { closeCleanly } from './close.js';
@@ -13,8 +13,12 @@ export interface ConnectTlsOptions {
   port: number;
   /** Name of the client domain; by destination (then `default`) when absent. */
   clientDomain?: string;
-  /** SIP domain the server must prove (RFC 5922); defaults to `host` when it is a name. */
-  expectedDomain?: string;
+  /**
+   * SIP domain the server must prove (RFC 5922). Default: `host`, a name (RFC 5922) or an IP
+   * address (matched against the certificate's IP SANs only, as OpenSSL's X509_check_ip).
+   * `null`: no name check at all (only for callers that compare chain verdicts, e.g. tests).
+   */
+  expectedDomain?: string | null;
   /** SNI to send: a name, `false` for none; default: the expected domain (if the domain's `sni` is on). */
   sni?: string | false;
   /** Overrides the domain's handshake timeout. */
@@ -44,7 +48,8 @@ export interface TlsConnection {
  */
 export function connectTls(opts: ConnectTlsOptions): Promise<TlsConnection> {
   const domain = opts.registry.selectClientDomain({ name: opts.clientDomain, host: opts.host, port: opts.port });
-  const expected = opts.expectedDomain ?? (isIP(opts.host) ? undefined : opts.host);
+  // An IP next hop without an expected domain still proves a name: its address, in an IP SAN.
+  const expected = opts.expectedDomain === null ? undefined : (opts.expectedDomain ?? opts.host.replace(/^\[|\]$/g, ''));
   const sni = opts.sni === false || !domain.sni ? undefined : (opts.sni ?? expected);
   const timeoutMs = opts.timeoutMs ?? domain.handshakeTimeoutMs;
   return new Promise((resolve, reject) => {
@@ -80,6 +85,13 @@ export function connectTls(opts: ConnectTlsOptions): Promise<TlsConnection> {
         socket.destroy();
         reject(e);
         return;
+      }
+      if (needsCrlFetch(identity, domain)) {
+        identity = await withFetchedCrls(identity, domain).catch(() => identity);
+        if (socket.destroyed) {
+          reject(Object.assign(new Error(`TLS connection to ${opts.host}:${opts.port} closed while its CRLs were fetched`), { code: 'ECONNRESET' }));
+          return;
+        }
       }
       const chain = domain.ocsp && identity.verified ? chainOf(identity) : undefined;
       if (domain.ocsp && chain && chain.length >= 2) {

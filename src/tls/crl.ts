@@ -92,6 +92,21 @@ export class CrlIndex {
     return index;
   }
 
+  /** Every CRL of the index (load order per issuer). */
+  all(): CrlModel[] {
+    return [...this.byIssuer.values()].flat();
+  }
+
+  /** Replaces the CRLs that came from `source` (a file name or a distribution point URL). */
+  replaceSource(source: string, crls: CrlModel[]): void {
+    for (const [k, list] of this.byIssuer) {
+      const kept = list.filter((c) => c.file !== source);
+      if (kept.length) this.byIssuer.set(k, kept);
+      else this.byIssuer.delete(k);
+    }
+    for (const c of crls) this.push(c);
+  }
+
   /** An index of already-parsed CRLs (tests, re-verification with a new CRL set). */
   static of(crls: CrlModel[]): CrlIndex {
     const index = new CrlIndex();
@@ -237,7 +252,8 @@ function pemDer(pem: string): Uint8Array {
   return new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
 }
 
-function splitCrls(raw: Buffer, file: string): Buffer[] {
+/** The CRLs of a file or an HTTP body: PEM with one or more, or one DER CRL. */
+export function splitCrls(raw: Buffer, file: string): Buffer[] {
   const text = raw.toString('latin1');
   if (text.includes('-----BEGIN')) {
     const blocks = [...text.matchAll(/-----BEGIN (?:X509 )?CRL-----([\s\S]*?)-----END (?:X509 )?CRL-----/g)];

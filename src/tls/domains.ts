@@ -13,6 +13,30 @@ import { TrustStore } from './verify/store.js';
 import { readPkcs12, Pkcs12Error } from './pkcs12.js';
 import { pemBlocks, toPem, readPasswordFile, PasswordFileError } from './pem.js';
 import { OcspChecker, type OcspConfig } from './ocsp.js';
+import { OcspStapler } from './stapling.js';
+import { CrlFetcher, StaleCrls, StaleCrlWatch, type CrlFetchConfig, type CrlStaleAction } from './crl-fetch.js';
+
+/** Work a loaded domain does in the background (fetching, refreshing) while it is in force. */
+export interface Background {
+  start(): void;
+  stop(): void;
+}
+
+/** What a domain reports (stale CRLs, failed fetches...): the registry in force forwards it as a 'trust' event. */
+export interface TrustEvent {
+  domain: string;
+  role: 'server' | 'client';
+  level: 'info' | 'warn';
+  message: string;
+  /** e.g. crl-stale, crl-fetched, crl-fetch-failed, ocsp-staple */
+  kind: string;
+  fields: Record<string, unknown>;
+}
+
+export interface TrustEventSink {
+  /** (the registry adds the domain's role) */
+  emit(ev: Omit<TrustEvent, 'role'>): void;
+}
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -41,6 +65,15 @@ interface CommonDomainConfig {
   ocsp?: OcspConfig;
   /** Topology hiding towards this domain's peers (applied by the gateway's proxy, not here). */
   topology_hiding?: boolean;
+  /**
+   * An open connection whose peer no longer verifies after a reload of CAs, CRLs or OCSP state:
+   * `close` it (default) or `mark` its identity document unverified for the policy.
+   */
+  on_revocation?: 'close' | 'mark';
+  /** A CRL past its nextUpdate: `reject` its issuer's certificates (default) or use it with a warning. */
+  crl_stale?: CrlStaleAction;
+  /** CRLs fetched over http from the certificates' distribution points. Off when absent. */
+  crl_distribution_points?: CrlFetchConfig;
 }
 
 export interface ServerDomainConfig extends CommonDomainConfig {
@@ -101,6 +134,16 @@ interface LoadedCommon {
   ocsp?: OcspChecker;
   /** Our own certificate's subject (absent for a client domain without a certificate). */
   localSubject?: NameInfo;
+  /** What re-verification after a reload does to an open connection that no longer verifies. */
+  onRevocation: 'close' | 'mark';
+  /** Started while the domain is in force, stopped when a reload replaces it (the registry does both). */
+  background: Background[];
+  /** Where the domain reports; the registry in force points it at itself. */
+  events: TrustEventSink;
+  crlStale: CrlStaleAction;
+  staleCrls: StaleCrls;
+  /** CRLs from distribution points (`crl_distribution_points.fetch`). */
+  crlFetcher?: CrlFetcher;
 }
 
 export interface ServerDomain extends LoadedCommon {
@@ -108,6 +151,8 @@ export interface ServerDomain extends LoadedCommon {
   require: boolean;
   sni: string[];
   sessionTickets: boolean;
+  /** OCSP stapling of our own certificate (`ocsp.stapling` on a server domain). */
+  stapler?: OcspStapler;
 }
 
 export interface ClientDomain extends LoadedCommon {
@@ -122,8 +167,26 @@ export async function loadServerDomain(name: string, cfg: ServerDomainConfig, ba
   if (cfg.pkcs12 && (cfg.cert || cfg.key)) throw new TlsConfigError(name, undefined, '"pkcs12" replaces "cert" and "key"');
   if (cfg.partial_chain && !serverPartialChainSupported()) throw new TlsConfigError(name, undefined, 'partial_chain is not supported on server domains by this Node version');
   const common = await loadCommon(name, cfg, baseDir, cfg.session_tickets === false);
+  let stapler: OcspStapler | undefined;
+  if (cfg.ocsp?.stapling) {
+    const [leaf, ...chain] = pemBlocks(String(common.contextOptions.cert), 'CERTIFICATE').map((p) => new NodeX509(p));
+    const issuer = [...chain, ...common.trust.certs.map((c) => new NodeX509(Buffer.from(c.der)))].find((c) => leaf!.checkIssued(c));
+    if (!issuer) throw new TlsConfigError(name, cfg.cert ?? cfg.pkcs12, 'ocsp.stapling: the issuer of our certificate is needed (put it after the certificate, or in ca)');
+    try {
+      const events = common.events;
+      stapler = new OcspStapler(new Uint8Array(leaf!.raw), new Uint8Array(issuer.raw), {
+        timeoutMs: cfg.ocsp.timeout_ms,
+        maxAgeMs: cfg.ocsp.cache_s !== undefined ? cfg.ocsp.cache_s * 1000 : undefined,
+        onEvent: (level, message, fields) => events.emit({ domain: name, level, message, kind: 'ocsp-staple', fields }),
+      });
+    } catch (e) {
+      throw new TlsConfigError(name, cfg.cert ?? cfg.pkcs12, `ocsp.stapling: ${(e as Error).message}`);
+    }
+    common.background.push(stapler);
+  }
   return {
     ...common,
+    ...(stapler ? { stapler } : {}),
     role: 'server',
     verify: cfg.verify ?? true,
     require: cfg.require ?? true,
@@ -200,6 +263,17 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
       throw new TlsConfigError(name, undefined, (e as Error).message);
     }
   }
+  const events: TrustEventSink = { emit() {} };
+  const crlStale = cfg.crl_stale ?? 'reject';
+  const staleCrls = new StaleCrls(name, crlStale, events);
+  const background: Background[] = [];
+  const watch = new StaleCrlWatch(crls, staleCrls);
+  let crlFetcher: CrlFetcher | undefined;
+  if (cfg.crl_distribution_points?.fetch) {
+    crlFetcher = new CrlFetcher(name, crls, trust.certs, cfg.crl_distribution_points, events, () => watch.check());
+    background.push(crlFetcher);
+  }
+  if (crls.size > 0 || crlFetcher) background.push(watch);
   const minVersion = cfg.min_version ?? 'TLSv1.2';
   const contextOptions: tls.SecureContextOptions = {
     cert: certPem,
@@ -234,6 +308,12 @@ async function loadCommon(name: string, cfg: CommonDomainConfig, baseDir: string
     cnMap,
     trust,
     partialChain: cfg.partial_chain === true,
+    onRevocation: cfg.on_revocation ?? 'close',
+    background,
+    events,
+    crlStale,
+    staleCrls,
+    ...(crlFetcher ? { crlFetcher } : {}),
     ...(cfg.ocsp && (cfg.ocsp.responder || cfg.ocsp.stapling) ? { ocsp: new OcspChecker(cfg.ocsp) } : {}),
     localSubject,
   };

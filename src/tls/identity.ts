@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import { certInfo, summarize, CertParseError, type CertInfo, type CertSummary, type NameInfo, type SanInfo, type Fingerprints, type KeyInfo } from './certinfo.js';
 import { matchSipDomain } from './rfc5922.js';
 import type { CnMap } from './cnmap.js';
-import type { CrlIndex } from './crl.js';
+import type { CrlIndex, CrlModel } from './crl.js';
 import { readTlv, TAG } from './der.js';
 import { verifyChain, x509CheckIssued, type VerifyResult } from './verify/chain.js';
 import { parseCertificate, CertModelError, GEN, type CertModel } from './verify/model.js';
@@ -62,6 +62,12 @@ export interface IdentityDomain {
   trust: TrustStore;
   /** CA-list certificates that are not self-signed are trust anchors too. */
   partialChain?: boolean;
+  /** A CRL past its nextUpdate: reject (default: CRL_HAS_EXPIRED) or accept_with_warning. */
+  crlStale?: 'reject' | 'accept_with_warning';
+  /** Told of each stale CRL a verification meets. */
+  staleCrls?: { report(crl: CrlModel): void };
+  /** CRLs from distribution points (crl-fetch.ts). */
+  crlFetcher?: { needs(chain: CertModel[]): boolean; ensure(chain: CertModel[]): Promise<boolean> };
 }
 
 export interface IdentityOptions {
@@ -212,6 +218,8 @@ export function verifyPresented(presented: PresentedChain, domain: IdentityDomai
     depth: domain.verifyDepth,
     partialChain: domain.partialChain === true,
     checkName: expected === undefined ? undefined : (m) => nameError(m, expected, domain.allowWildcard === true),
+    crlStale: domain.crlStale === 'accept_with_warning' ? 'accept' : 'reject',
+    onStaleCrl: domain.staleCrls && ((crl) => domain.staleCrls!.report(crl)),
   });
 }
 
@@ -325,6 +333,23 @@ export function reverifyIdentity(identity: PeerIdentity, domain: IdentityDomain,
   if (!r) return undefined;
   const base = { local: identity.local, remote: identity.remote, ...(identity.tls ? { tls: identity.tls } : {}) };
   return identityFromPresented(r.presented, domain, { expectedDomain: identity.expected_domain, ...opts }, base);
+}
+
+/** Whether a verified document's chain names CRL distribution points the domain never fetched. */
+export function needsCrlFetch(identity: PeerIdentity, domain: IdentityDomain): boolean {
+  const ders = domain.crlFetcher && identity.verified ? chainOf(identity) : undefined;
+  return ders !== undefined && domain.crlFetcher!.needs(ders.map((d) => parseCertificate(d)));
+}
+
+/**
+ * Fetches the CRLs of the distribution points a verified document's chain names (those never
+ * fetched), then verifies the peer again when that added a CRL. Returns the document to use.
+ */
+export async function withFetchedCrls(identity: PeerIdentity, domain: IdentityDomain): Promise<PeerIdentity> {
+  const ders = domain.crlFetcher && identity.verified ? chainOf(identity) : undefined;
+  if (!ders) return identity;
+  const changed = await domain.crlFetcher!.ensure(ders.map((d) => parseCertificate(d)));
+  return changed ? (reverifyIdentity(identity, domain) ?? identity) : identity;
 }
 
 /** IPv4 / IPv6 text as octets (undefined when `s` is not an IP address). */

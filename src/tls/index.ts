@@ -11,6 +11,8 @@ export {
   presentedOf,
   opensslOverride,
   markUnverified,
+  needsCrlFetch,
+  withFetchedCrls,
   type PeerIdentity,
   type IdentityDomain,
   type IdentityOptions,
@@ -25,7 +27,11 @@ export {
   type TlsDomainsConfig,
   type ServerDomain,
   type ClientDomain,
+  type TrustEvent,
+  type Background,
 } from './domains.js';
+export { OcspStapler, refreshAt, type StaplerOptions } from './stapling.js';
+export { CrlFetcher, StaleCrls, cdpUrls, type CrlFetchConfig, type CrlStaleAction } from './crl-fetch.js';
 export { matchSipDomain, sipUriDomain, type DomainMatch, type MatchedBy } from './rfc5922.js';
 export { parseCnMap, loadCnMap, CnMapError, type CnMap } from './cnmap.js';
 export { certInfo, CertParseError, type CertInfo, type NameInfo, type SanInfo, type CertSummary } from './certinfo.js';

@@ -55,8 +55,10 @@ const same = (a: ArrayBuffer | ArrayBufferView, b: ArrayBuffer | ArrayBufferView
 
 export interface CheckedResponse {
   verdict: OcspVerdict;
-  /** Until when this answer may be reused. */
+  /** Until when this answer may be reused (its nextUpdate; Infinity without one). */
   validUntil: number;
+  /** Its thisUpdate (ms since the epoch; 0 when the response did not verify). */
+  thisUpdate?: number;
 }
 
 /** Checks a DER OCSPResponse about `leafDer` (issued by `issuerDer`). Never throws. */
@@ -78,9 +80,10 @@ export function checkOcspResponse(respDer: Uint8Array, leafDer: Uint8Array, issu
       if (single.thisUpdate.getTime() > t + SKEW_MS) return fail;
       if (single.nextUpdate && single.nextUpdate.getTime() < t - SKEW_MS) return fail;
       const validUntil = single.nextUpdate ? single.nextUpdate.getTime() : Number.POSITIVE_INFINITY;
-      if (single.certStatus.revoked) return { verdict: 'CERT_REVOKED', validUntil };
-      if (single.certStatus.good !== undefined) return { verdict: null, validUntil };
-      return { verdict: 'OCSP_CERT_UNKNOWN', validUntil };
+      const thisUpdate = single.thisUpdate.getTime();
+      if (single.certStatus.revoked) return { verdict: 'CERT_REVOKED', validUntil, thisUpdate };
+      if (single.certStatus.good !== undefined) return { verdict: null, validUntil, thisUpdate };
+      return { verdict: 'OCSP_CERT_UNKNOWN', validUntil, thisUpdate };
     }
     return fail; // no answer about this certificate
   } catch {

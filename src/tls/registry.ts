@@ -11,6 +11,7 @@ import {
   type ServerDomain,
   type ClientDomain,
   type TlsDomainsConfig,
+  type TrustEvent,
 } from './domains.js';
 
 export interface ReloadResult {
@@ -24,6 +25,8 @@ export interface ReloadResult {
 export interface RegistryOptions {
   /** Relative file names in the config are resolved against this folder. */
   baseDir?: string;
+  /** Start the domains' background work now (default true); false: when adopted (a reload loading off to the side). */
+  start?: boolean;
 }
 
 export class TlsContextRegistry extends EventEmitter {
@@ -44,7 +47,30 @@ export class TlsContextRegistry extends EventEmitter {
     const reg = new TlsContextRegistry(config, opts.baseDir ?? '.');
     for (const [name, cfg] of Object.entries(config.server_domains ?? {})) reg.servers.set(name, await loadServerDomain(name, cfg, reg.baseDir));
     for (const [name, cfg] of Object.entries(config.client_domains ?? {})) reg.clients.set(name, await loadClientDomain(name, cfg, reg.baseDir));
+    if (opts.start !== false) reg.inForce(new Set());
     return reg;
+  }
+
+  private domains(): Array<ServerDomain | ClientDomain> {
+    return [...this.servers.values(), ...this.clients.values()];
+  }
+
+  /**
+   * The domains now in force report here ('trust' events) and run their background work (OCSP
+   * stapling, CRL fetching); those of `before` that are no longer in force stop theirs.
+   */
+  private inForce(before: Set<ServerDomain | ClientDomain>): void {
+    const now = new Set(this.domains());
+    for (const d of before) if (!now.has(d)) for (const b of d.background) b.stop();
+    for (const d of now) {
+      d.events.emit = (ev) => this.emit('trust', { ...ev, role: d.role } satisfies TrustEvent);
+      for (const b of d.background) b.start();
+    }
+  }
+
+  /** Stops every domain's background work (the gateway stops). */
+  close(): void {
+    for (const d of this.domains()) for (const b of d.background) b.stop();
   }
 
   /** Bumped on every reload; lets servers notice that their default context is stale. */
@@ -106,10 +132,12 @@ export class TlsContextRegistry extends EventEmitter {
    */
   adopt(next: TlsContextRegistry): () => void {
     const swap = (to: { servers: Map<string, ServerDomain>; clients: Map<string, ClientDomain>; config: TlsDomainsConfig }) => {
+      const before = new Set(this.domains());
       this.servers = to.servers;
       this.clients = to.clients;
       this.config = to.config;
       this.generation++;
+      this.inForce(before);
       this.emit('reload', { loaded: [...to.servers.keys(), ...to.clients.keys()], failed: [], dropped: 0 } satisfies ReloadResult);
     };
     const prev = { servers: this.servers, clients: this.clients, config: this.config };
@@ -156,10 +184,12 @@ export class TlsContextRegistry extends EventEmitter {
         if (old) clients.set(name, old);
       }
     }
+    const before = new Set(this.domains());
     this.servers = servers;
     this.clients = clients;
     this.config = config;
     this.generation++;
+    this.inForce(before);
     if (opts.dropConnections) {
       for (const s of [...this.live]) {
         s.destroy();

@@ -23,7 +23,7 @@
 import * as tls from 'node:tls';
 import type * as net from 'node:net';
 import type { Logger } from 'pino';
-import { buildIdentity, chainOf, markUnverified, type PeerIdentity } from './identity.js';
+import { buildIdentity, chainOf, markUnverified, needsCrlFetch, withFetchedCrls, type PeerIdentity } from './identity.js';
 import type { TlsContextRegistry } from './registry.js';
 import type { ServerDomain } from './domains.js';
 import { peekClientHello } from './clienthello.js';
@@ -71,6 +71,16 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
     if (!s) {
       s = tls.createServer(serverOptions(domain));
       if (domain.partialChain) allowPartialChains(s);
+      const stapler = domain.stapler;
+      if (stapler) {
+        // our certificate's OCSP response for clients that ask (status_request); none in date: no staple
+        s.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer | null, done: (err: Error | null, response?: Buffer | null) => void) => {
+          stapler.current().then(
+            (r) => done(null, r),
+            () => done(null, null),
+          );
+        });
+      }
       if (failsWithoutCertificate(domain)) {
         // rejectUnauthorized gives OpenSSL SSL_VERIFY_FAIL_IF_NO_PEER_CERT (the alert above), but
         // Node would also silently destroy every other unverified peer before we see it. The
@@ -124,6 +134,20 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
       return;
     }
     socket.on('error', (err) => log.debug({ err, domain: domain.name }, 'tls: connection error'));
+    if (needsCrlFetch(identity, domain)) {
+      // CRL distribution points never fetched: the connection waits (paused) for them, up to the timeout
+      withFetchedCrls(identity, domain).then(
+        (again) => {
+          if (!socket.destroyed) checkOcsp(socket, again, domain);
+        },
+        () => socket.destroy(),
+      );
+      return;
+    }
+    checkOcsp(socket, identity, domain);
+  });
+
+  const checkOcsp = (socket: Tagged, identity: PeerIdentity, domain: ServerDomain) => {
     const chain = domain.ocsp && identity.verified ? chainOf(identity) : undefined;
     if (domain.ocsp && chain && chain.length >= 2) {
       // The peer's OCSP status (cached per certificate): the connection waits, paused, for it.
@@ -137,7 +161,7 @@ export function createTlsServer(opts: TlsServerOptions): tls.Server {
       return;
     }
     decide(socket, identity, domain);
-  });
+  };
 
   const decide = (socket: Tagged, identity: PeerIdentity, domain: ServerDomain) => {
     if (domain.require && !identity.verified) {

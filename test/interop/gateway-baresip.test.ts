@@ -49,7 +49,7 @@ describe.skipIf(!ready)('interop: baresip alice (fedA) ⇄ sip-bastion ⇄ bares
     };
     // a domain certificate each (RFC 5922: SAN DNS and SIP URI of the domain)
     const leaf = (ca: CertificateAuthority, o: string, cn: string, domain: string) =>
-      ca.issue({ subject: `CN=${cn}, O=${o}`, san: { dns: [cn, domain], uri: [`sip:${domain}`] }, usage: 'both' });
+      ca.issue({ subject: `CN=${cn}, O=${o}`, san: { dns: [cn, domain], uri: [`sip:${domain}`], ip: ['127.0.0.1'] }, usage: 'both' }); // peers on 127.0.0.1: IP next hops are checked against the IP SAN
     const gwA = await leaf(fedA, 'FedA', 'gw.bastion.example', 'bastion.example');
     const gwB = await leaf(fedB, 'FedB', 'gw.bastion.example', 'bastion.example');
     aliceCert = await leaf(fedA, 'FedA', 'ua.atlanta.example', 'atlanta.example');

@@ -37,7 +37,7 @@ export async function makeInteropPki(dir: string): Promise<InteropPki> {
   const fedB = await CertificateAuthority.createRoot({ subject: 'CN=Federation B Root, O=FedB' });
   const rogueCa = await CertificateAuthority.createRoot({ subject: 'CN=Rogue Root, O=Nobody' });
   const leaf = (ca: CertificateAuthority, cn: string, domain: string) =>
-    ca.issue({ subject: `CN=${cn}, O=${ca === fedA ? 'FedA' : ca === fedB ? 'FedB' : 'Nobody'}`, san: { dns: [cn, domain], uri: [`sip:${domain}`] }, usage: 'both' });
+    ca.issue({ subject: `CN=${cn}, O=${ca === fedA ? 'FedA' : ca === fedB ? 'FedB' : 'Nobody'}`, san: { dns: [cn, domain], uri: [`sip:${domain}`], ip: ['127.0.0.1'] }, usage: 'both' }); // peers on 127.0.0.1: IP next hops are checked against the IP SAN
 
   const files = {
     fedACa: join(dir, 'fedA-ca.pem'),

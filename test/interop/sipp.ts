@@ -72,3 +72,25 @@ export function startSipp(o: SippOptions): SippRun {
     },
   };
 }
+
+/** The totals of a sipp statistics file (`-trace_stat -stf FILE`), from its last line. */
+export interface SippStats {
+  ok: number;
+  failed: number;
+  retrans: number;
+  /** mean INVITE→200 (sipp's ResponseTime1), ms */
+  rtdMs: number;
+}
+
+export function sippStats(file: string): SippStats {
+  if (!existsSync(file)) return { ok: 0, failed: -1, retrans: -1, rtdMs: NaN };
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const head = lines[0]!.split(';');
+  const last = lines[lines.length - 1]!.split(';');
+  const col = (n: string) => last[head.indexOf(n)] ?? '';
+  const hms = (v: string) => {
+    const [h, m, s, us] = v.split(':').map(Number);
+    return ((h! * 60 + m!) * 60 + s!) * 1000 + us! / 1000;
+  };
+  return { ok: Number(col('SuccessfulCall(C)')), failed: Number(col('FailedCall(C)')), retrans: Number(col('Retransmissions(C)')), rtdMs: hms(col('ResponseTime1(C)')) };
+}

@@ -139,7 +139,8 @@ export function registerCtl(program: Command): void {
         const rows: string[][] = [
           ['config', rep.config],
           ['policy', `${rep.policy.revision}${rep.policy.changed ? ' (changed)' : ' (unchanged)'}`],
-          ['tls domains', rep.tls.domains.join(', ') || '-'],
+          ['tls domains', `${rep.tls.domains.join(', ') || '-'}${rep.tls.domains.length ? (rep.tls.reloaded ? ' (loaded again)' : ' (unchanged)') : ''}`],
+          ['re-verified', rep.tls.reverified ? `${rep.tls.reverified.checked} connections: ${rep.tls.reverified.closed} closed, ${rep.tls.reverified.marked} marked` : '-'],
           ['listeners added', rep.listeners.added.join(', ') || '-'],
           ['listeners removed', rep.listeners.removed.join(', ') || '-'],
           ['needs a restart', rep.restart_required.join(', ') || '-'],

@@ -33,7 +33,8 @@ export async function makePki(): Promise<TestPki> {
   const fedB = await CertificateAuthority.createRoot({ subject: 'CN=Federation B Root, O=FedB' });
   const rogue = await CertificateAuthority.createRoot({ subject: 'CN=Rogue Root, O=Nobody' });
   const leaf = (ca: CertificateAuthority, o: string, cn: string, domain: string) =>
-    ca.issue({ subject: `CN=${cn}, O=${o}`, san: { dns: [cn, domain], uri: [`sip:${domain}`] }, usage: 'both' });
+    // the peers run on 127.0.0.1: a next hop named by that address is checked against the IP SAN
+    ca.issue({ subject: `CN=${cn}, O=${o}`, san: { dns: [cn, domain], uri: [`sip:${domain}`], ip: ['127.0.0.1'] }, usage: 'both' });
   const w = (name: string, c: IssuedCertificate) => dir.writeCert(name, c);
   const atlanta = await leaf(fedA, 'FedA', 'sip.atlanta.example', 'atlanta.example');
   const biloxi = await leaf(fedB, 'FedB', 'sip.biloxi.example', 'biloxi.example');

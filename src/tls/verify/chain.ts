@@ -45,6 +45,10 @@ export interface VerifyOptions {
   authLevel?: number;
   /** The expected-name check (null: matches), run where OpenSSL checks host names (check_id). */
   checkName?: (leaf: CertModel) => string | null;
+  /** A CRL past its nextUpdate: 'reject' (default, OpenSSL's CRL_HAS_EXPIRED) or 'accept' (still used for its revocations). */
+  crlStale?: 'reject' | 'accept';
+  /** Told of each stale CRL a verification meets (either way). */
+  onStaleCrl?: (crl: CrlModel) => void;
 }
 
 export interface VerifyEvent {
@@ -488,7 +492,10 @@ class Verification {
       if (crl.nextUpdate) {
         const b = this.cmpTime(crl.nextUpdate);
         if (b === 0) this.report('ERROR_IN_CRL_NEXT_UPDATE_FIELD', i);
-        if (b < 0) this.report('CRL_HAS_EXPIRED', i);
+        if (b < 0) {
+          this.o.onStaleCrl?.(crl);
+          if (this.o.crlStale !== 'accept') this.report('CRL_HAS_EXPIRED', i);
+        }
       }
     }
     if (issuer.key.alg === null) this.report('UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', i);

@@ -174,7 +174,7 @@ function liveServerRole(c: Case): Promise<{ identity: PeerIdentity; openssl: str
 
 async function liveClientRole(c: Case): Promise<{ identity: PeerIdentity; openssl: string | null } | undefined> {
   try {
-    const conn = await connectTls({ registry: clientRegistry, host: '127.0.0.1', port: peerPort, clientDomain: c.id, sni: `${c.id}.test`, expectedDomain: c.expected });
+    const conn = await connectTls({ registry: clientRegistry, host: '127.0.0.1', port: peerPort, clientDomain: c.id, sni: `${c.id}.test`, expectedDomain: c.expected ?? null });
     const openssl = opensslVerdict(conn.socket);
     conn.socket.destroy();
     return { identity: conn.identity, openssl };
