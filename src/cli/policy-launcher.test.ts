@@ -2,7 +2,7 @@
 // in a child process, every new command and flag at least once: test (-z, --count, --timeout,
 // --ignore, --fail-on-empty, --threshold, --bench, -f json/gobench), fmt (-l, -d, --fail, -w),
 // lint (-f json, -D/-e), build (-t rego, -O=2, -b with --signing-key/--signing-alg, an unknown
-// entrypoint), inspect (-a, -f json) and replay.
+// entrypoint), inspect (-a, -f json), replay, and the debugging aids (print() output, --var-values, error locations, schema checks).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -105,5 +105,23 @@ describe.skipIf(!built)('policy commands through bin/bastion.js (dist/)', () => 
     expect(r.stdout).toContain('decisions: 3, replayed: 2, skipped (no input): 1, changed: 1\n');
     expect(r.stdout).toContain('  allow_to_reject: 1\n');
     expect(r.stdout).toContain('line 2 (d2): ');
+  });
+
+  it('debugging: print() output and the failure trace with -v --var-values, conflict errors with their location, schema type errors', SLOW, async () => {
+    await mkdir(join(dir, 'dbg'), { recursive: true });
+    await writeFile(join(dir, 'dbg', 'x_test.rego'), 'package x\n\np := 1\n\ntest_p if {\n\tprint("p is", p, input.nope)\n\tp == 2\n}\n\nc := 1\nc := 2\n\ntest_c if c == 1\n');
+    const r = await run('policy', 'test', 'dbg', '-v', '--var-values');
+    expect(r.code).toBe(2);
+    // the failure's trace, then the failing expression (--var-values)
+    expect(r.stdout).toMatch(/\n {2}dbg\/x_test\.rego:7 +\| \| Fail data\.x\.p = 2 +\{\}\n/);
+    expect(r.stdout).toContain('\n  dbg/x_test.rego:7:\n     p == 2\n');
+    expect(r.stdout).toMatch(/^dbg\/x_test\.rego:5:\ndata\.x\.test_p: FAIL \(.+\)\n\n {2}p is 1 <undefined>\n\n/);
+    expect(r.stdout).toMatch(/\ndata\.x\.test_c: ERROR \(.+\)\n {2}dbg\/x_test\.rego:11: eval_conflict_error: complete rules must not produce multiple outputs\n/);
+    // the gateway's input schema types input in sip packages: a field the document lacks is a type error
+    await mkdir(join(dir, 'typed', 'sip'), { recursive: true });
+    await writeFile(join(dir, 'typed', 'sip', 'x.rego'), 'package sip.x\n\nbad if input.identity.chain[_].subject_string == "x"\n');
+    const c = await run('policy', 'check', 'typed');
+    expect(c.code).toBe(1);
+    expect(c.stderr).toContain('typed/sip/x.rego:3:8: rego_type_error: undefined ref: input.identity.chain[_].subject_string\n');
   });
 });

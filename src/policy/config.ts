@@ -20,12 +20,14 @@ export interface PolicyConfigExtras {
   };
   tls?: { ca_cert?: string };
   shadow?: string;
+  print?: boolean;
 }
 
 export interface PolicyConfigOptions {
   verification?: VerificationConfig;
   download?: DownloadOptions;
   shadow?: { path: string };
+  print?: boolean;
 }
 
 /** PolicyEngine options from the config's policy section; `path` resolves file names (config-relative). */
@@ -58,5 +60,6 @@ export function policyOptionsFromConfig(p: PolicyConfigExtras, path: (f: string)
     out.download = d;
   }
   if (p.shadow) out.shadow = { path: path(p.shadow) };
+  if (p.print) out.print = true;
   return out;
 }

@@ -349,6 +349,24 @@ describe.skipIf(!ready)('folder of .rego files (needs the compiler)', () => {
     expect(e.decide({}).decision).toEqual({ allow: true, log: { x: 2 } });
   });
 
+  it('print() with policy.print: output to the log at debug with file:line; erased without it', async () => {
+    const pdir = join(dir, 'rego-print');
+    await mkdir(pdir, { recursive: true });
+    await writeFile(join(pdir, 'decision.rego'), 'package sip\n\ndecision := {"allow": true} if {\n\tprint("method", input.message.method, input.nope)\n}\n');
+    const { logger, lines } = captureLogger('debug');
+    const e = engine({ source: { type: 'dir', path: pdir }, print: true, logger });
+    expect((await e.start()).ok).toBe(true);
+    lines.length = 0;
+    expect(e.decide({ message: { method: 'BYE' } }).decision).toEqual({ allow: true });
+    expect(lines).toEqual([expect.objectContaining({ level: 20, line: `${join(pdir, 'decision.rego')}:4`, msg: 'method BYE <undefined>' })]);
+    const quiet = captureLogger('debug');
+    const off = engine({ source: { type: 'dir', path: pdir }, logger: quiet.logger });
+    expect((await off.start()).ok).toBe(true);
+    quiet.lines.length = 0;
+    off.decide({ message: { method: 'BYE' } });
+    expect(quiet.lines).toEqual([]);
+  });
+
   it('a builtin failing on bad input rejects the message instead of dropping a deny check', async () => {
     const pdir = join(dir, 'rego-strict');
     await mkdir(pdir, { recursive: true });

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import type { Logger } from 'pino';
-import { compile } from '../rego/index.js';
+import { compile, evalErrorText, parseEvalError, printBuiltin, type PrintLocation } from '../rego/index.js';
 import { compileIsolated } from './compile-isolated.js';
 import { readBundle, type Bundle } from './bundle.js';
 import { hostBuiltins } from './builtins.js';
@@ -62,6 +62,12 @@ export interface PolicyEngineOptions {
    * disagreements are logged (`shadow decision differs`), never applied.
    */
   shadow?: { path: string };
+  /**
+   * Keep print() calls when compiling Rego sources (default false: erased, as OPA does without
+   * print enabled). Their output goes to the logger at debug, with the call's `file:row`. A WASM
+   * bundle built with print() calls prints the same way.
+   */
+  print?: boolean;
 }
 
 export interface PolicyInfo {
@@ -141,6 +147,7 @@ export class PolicyEngine {
         customBuiltins: opts.customBuiltins,
         compileInWorker: opts.compileInWorker,
         logger: opts.logger ?? opts.decisionLog?.logger,
+        print: opts.print,
       });
     }
   }
@@ -298,7 +305,7 @@ export class PolicyEngine {
         else if (rs.length > 1) failure = { kind: 'error', message: 'entrypoint returned more than one result' };
         else value = (rs[0] as { result?: unknown }).result;
       } catch (e) {
-        failure = { kind: 'error', message: errorText(e) };
+        failure = { kind: 'error', message: evalErrorText(parseEvalError(e)) };
       }
       if (!failure) {
         if (value === undefined) failure = { kind: 'undefined', message: 'decision is undefined' };
@@ -403,6 +410,12 @@ export class PolicyEngine {
     return undefined;
   }
 
+  /** print() output of the policy: the log at debug (OPA's print hook, with the call's location). */
+  private printed(msg: string, loc: PrintLocation): void {
+    const logger = this.opts.logger ?? this.opts.decisionLog?.logger;
+    logger?.debug({ line: `${loc.file || '<query>'}:${loc.row}` }, msg);
+  }
+
   private report(result: LoadResult): void {
     const logger = this.opts.decisionLog?.logger;
     if (logger) {
@@ -417,7 +430,7 @@ export class PolicyEngine {
   }
 
   private async instantiate(wasm: Uint8Array, data: unknown, source: string, revision: string, content: string): Promise<Snapshot> {
-    const builtins = { ...(await hostBuiltins()), ...(this.opts.customBuiltins ?? {}) };
+    const builtins = { ...(await hostBuiltins()), ...printBuiltin((msg, loc) => this.printed(msg, loc)), ...(this.opts.customBuiltins ?? {}) };
     let policy: LoadedPolicy;
     try {
       policy = await loadPolicy(wasm, undefined, builtins);
@@ -448,7 +461,7 @@ export class PolicyEngine {
     if (modules.length === 0) throw new PolicyLoadError([`${source}: no .rego files`]);
     // Strict builtin errors: a builtin failing on bad input makes the decision an error (a reject),
     // never an undefined check that quietly drops out of a deny rule. The CLI compiles the same way.
-    const opts = { modules, entrypoints: [this.entrypoint], strictBuiltinErrors: true };
+    const opts = { modules, entrypoints: [this.entrypoint], strictBuiltinErrors: true, print: !!this.opts.print };
     const out = this.opts.compileInWorker ? await compileIsolated(opts, { background: this.current !== undefined }) : await compile(opts);
     if (out.errors.length > 0 || !out.wasm) {
       throw new PolicyLoadError(out.errors.map(formatRegoError));

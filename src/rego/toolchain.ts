@@ -5,9 +5,11 @@ import type { Body, Module, RegoError, Term } from './ast/types.js';
 import { compileModules } from './compiler/index.js';
 import { isStackOverflow, runDeep, runDeepSync } from './deep-stack.js';
 import type { StageHooks } from './compiler/stages.js';
+import type { SchemaOptions } from './compiler/types.js';
 import type { Policy } from './ir/types.js';
 import { parseModule, parseQuery } from './parser/index.js';
-import { PlanError, planPolicy } from './planner/planner.js';
+import { PlanError, planPolicy, type TraceNode } from './planner/planner.js';
+import { traceNodeInfo, type TraceNodeInfo } from './trace.js';
 import { emitWasm } from './wasm/index.js';
 
 export interface SourceModule {
@@ -27,6 +29,10 @@ export interface CheckOptions {
   strict?: boolean;
   /** Code to run after named compiler stages. */
   stages?: StageHooks;
+  /** OPA's WithEnablePrintStatements: print() calls are kept (rewritten), not erased. */
+  print?: boolean;
+  /** JSON Schemas for type checking (OPA's -s and METADATA `schemas:`). */
+  schemas?: SchemaOptions;
 }
 
 export interface CheckResult {
@@ -65,11 +71,22 @@ export interface CompileOptions {
   exceptionHandling?: boolean;
   /** Code to run after named compiler stages. */
   stages?: StageHooks;
+  /**
+   * Keep print() calls (OPA's WithEnablePrintStatements): they call the host builtin
+   * `internal.bastion_print` (see printBuiltin()). Off (the default), they are erased.
+   */
+  print?: boolean;
+  /** JSON Schemas for type checking (OPA's -s and METADATA `schemas:`). */
+  schemas?: SchemaOptions;
+  /** Instrument for evaluation traces: calls host builtin `internal.bastion_trace(code, values)` (see trace.ts). */
+  trace?: boolean;
 }
 
 export interface CompileResult {
   wasm?: Uint8Array; // absent when errors is non-empty
   errors: RegoError[];
+  /** With `trace`: what the trace event codes refer to. */
+  trace?: TraceNodeInfo[];
   /** Entrypoint name -> id, as the module's `entrypoints()` export reports them. */
   entrypoints?: Record<string, number>;
 }
@@ -133,7 +150,7 @@ export function checkWithin(options: CheckOptions, deep: boolean): CheckResult {
     const errors: RegoError[] = [];
     const parsed = parseAll(options.modules, errors);
     if (errors.length > 0) return { errors };
-    const out = compileModules({ modules: parsed, queries: [], strict: options.strict, stages: options.stages });
+    const out = compileModules({ modules: parsed, queries: [], strict: options.strict, stages: options.stages, enablePrintStatements: options.print, schemas: options.schemas });
     if (out.errors.length > 0 || !out.policy) return { errors: out.errors, parsed };
     return { errors: [], parsed, compiled: out.policy.modules };
   } catch (err) {
@@ -188,15 +205,16 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
   if (errors.length > 0) return { errors };
 
   // 2. compile
-  const compiled = compileModules({ modules, queries, strict: options.strict, stages: options.stages });
+  const compiled = compileModules({ modules, queries, strict: options.strict, stages: options.stages, enablePrintStatements: options.print, schemas: options.schemas });
   if (compiled.errors.length > 0 || !compiled.policy) {
     return { errors: compiled.errors.length > 0 ? compiled.errors : [{ code: 'rego_compile_error', message: 'compiler produced no policy' }] };
   }
 
   // 3. plan
   let ir: Policy;
+  const traceNodes: TraceNode[] = [];
   try {
-    ir = planPolicy(compiled.policy, { coverage: options.coverage });
+    ir = planPolicy(compiled.policy, { coverage: options.coverage, trace: options.trace, traceNodes });
   } catch (err) {
     if (err instanceof PlanError) return { errors: [{ code: 'rego_compile_error', message: `planner: ${err.message}`, location: err.location }] };
     throw err;
@@ -216,5 +234,11 @@ async function compileUnsafe(options: CompileOptions): Promise<CompileResult> {
   }
   const entrypoints: Record<string, number> = {};
   ir.plans.forEach((p, i) => (entrypoints[p.name] = i));
-  return { wasm, errors: [], entrypoints };
+  const result: CompileResult = { wasm, errors: [], entrypoints };
+  if (options.trace) {
+    const rewritten = new Map(compiled.policy.rewrittenVars);
+    for (const q of compiled.policy.queries) for (const [k, v] of q.rewrittenVars) rewritten.set(k, v);
+    result.trace = traceNodeInfo(traceNodes, rewritten, compiled.policy.ruleModule);
+  }
+  return result;
 }

@@ -50,8 +50,10 @@ export function registerPolicy(program: Command): void {
     .option('--fail-defined', 'exit 1 if the result is defined')
     .option('--strict', 'enable compiler strict mode')
     .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
-    .action(async (query: string, o: { data: string[]; bundle: string[]; input?: string; format: EvalFormat; fail?: boolean; failDefined?: boolean; strict?: boolean; strictBuiltinErrors: boolean }) => {
-      emit(await runEval({ query, data: o.data, bundles: o.bundle, input: o.input, format: o.format, fail: o.fail, failDefined: o.failDefined, strict: o.strict, strictBuiltinErrors: o.strictBuiltinErrors }));
+    .option('-s, --schema <path>', 'set schema file path or directory path')
+    .option('--no-sip-schemas', "do not type input of packages under sip with the gateway's input schema")
+    .action(async (query: string, o: { data: string[]; bundle: string[]; input?: string; format: EvalFormat; fail?: boolean; failDefined?: boolean; strict?: boolean; strictBuiltinErrors: boolean; schema?: string; sipSchemas: boolean }) => {
+      emit(await runEval({ query, data: o.data, bundles: o.bundle, input: o.input, format: o.format, fail: o.fail, failDefined: o.failDefined, strict: o.strict, strictBuiltinErrors: o.strictBuiltinErrors, schema: o.schema, sipSchemas: o.sipSchemas }));
     });
 
   policy
@@ -72,10 +74,14 @@ export function registerPolicy(program: Command): void {
     .option('--bench', 'benchmark the unit tests')
     .option('--strict', 'enable compiler strict mode')
     .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
+    .option('-s, --schema <path>', 'set schema file path or directory path')
+    .option('--no-sip-schemas', "do not type input of packages under sip with the gateway's input schema")
+    .addOption(new Option('--explain <mode>', 'enable query explanations (turns on -v)').choices(['fails', 'notes', 'full']))
+    .option('--var-values', 'show local variable values in test output')
     .action(
       async (
         paths: string[],
-        o: { bundle?: boolean; verbose?: boolean; run?: string; format: 'pretty' | 'json' | 'gobench'; coverage?: boolean; threshold: number; exitZeroOnSkipped?: boolean; timeout?: string; count: number; ignore: string[]; failOnEmpty?: boolean; bench?: boolean; strict?: boolean; strictBuiltinErrors: boolean },
+        o: { explain?: 'fails' | 'notes' | 'full'; varValues?: boolean; schema?: string; sipSchemas: boolean; bundle?: boolean; verbose?: boolean; run?: string; format: 'pretty' | 'json' | 'gobench'; coverage?: boolean; threshold: number; exitZeroOnSkipped?: boolean; timeout?: string; count: number; ignore: string[]; failOnEmpty?: boolean; bench?: boolean; strict?: boolean; strictBuiltinErrors: boolean },
       ) => {
         emit(
           await runTestCommand({
@@ -92,8 +98,12 @@ export function registerPolicy(program: Command): void {
             ignore: o.ignore,
             failOnEmpty: o.failOnEmpty,
             bench: o.bench,
+            explain: o.explain,
+            varValues: o.varValues,
             strict: o.strict,
             strictBuiltinErrors: o.strictBuiltinErrors,
+            schema: o.schema,
+            sipSchemas: o.sipSchemas,
           }),
         );
       },
@@ -135,10 +145,13 @@ export function registerPolicy(program: Command): void {
     .description('parse and compile policies; errors as file:line:col: code: message (exit 1 on any)')
     .argument('<paths...>', 'policy files or directories')
     .option('-b, --bundle', 'load paths as bundle files or root directories')
-    .option('-s, --strict', 'enable compiler strict mode')
+    .option('-S, --strict', 'enable compiler strict mode')
+    .option('-s, --schema <path>', 'set schema file path or directory path')
+    .option('--no-sip-schemas', "do not type input of packages under sip with the gateway's input schema")
     .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
-    .action(async (paths: string[], o: { bundle?: boolean; strict?: boolean; format: 'pretty' | 'json' }) => {
-      emit(await runCheck(o.bundle ? { paths: [], bundles: paths, strict: o.strict, format: o.format } : { paths, strict: o.strict, format: o.format }));
+    .action(async (paths: string[], o: { bundle?: boolean; strict?: boolean; format: 'pretty' | 'json'; schema?: string; sipSchemas: boolean }) => {
+      const common = { strict: o.strict, format: o.format, schema: o.schema, sipSchemas: o.sipSchemas };
+      emit(await runCheck(o.bundle ? { paths: [], bundles: paths, ...common } : { paths, ...common }));
     });
 
   policy
@@ -158,10 +171,13 @@ export function registerPolicy(program: Command): void {
     .option('--claims-file <file>', 'set path of JSON file containing optional claims')
     .option('--strict', 'enable compiler strict mode')
     .option('--no-strict-builtin-errors', "OPA's default: a failing builtin call is undefined (default here: an error, as in the gateway)")
+    .option('-s, --schema <path>', 'set schema file path or directory path')
+    .option('--no-sip-schemas', "do not type input of packages under sip with the gateway's input schema")
+    .option('--wasm-include-print', 'enable print statements inside of WebAssembly modules compiled by the compiler')
     .action(
       async (
         paths: string[],
-        o: { entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle?: boolean; optimize: number; ignore: string[]; signingKey?: string; signingAlg: string; verificationKeyId: string; claimsFile?: string; strict?: boolean; strictBuiltinErrors: boolean },
+        o: { wasmIncludePrint?: boolean; schema?: string; sipSchemas: boolean; entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle?: boolean; optimize: number; ignore: string[]; signingKey?: string; signingAlg: string; verificationKeyId: string; claimsFile?: string; strict?: boolean; strictBuiltinErrors: boolean },
       ) => {
         emit(
           await runBuild({
@@ -177,8 +193,11 @@ export function registerPolicy(program: Command): void {
             signingAlg: o.signingAlg,
             keyId: o.verificationKeyId,
             claimsFile: o.claimsFile,
+            print: o.wasmIncludePrint,
             strict: o.strict,
             strictBuiltinErrors: o.strictBuiltinErrors,
+            schema: o.schema,
+            sipSchemas: o.sipSchemas,
           }),
         );
       },

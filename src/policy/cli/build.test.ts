@@ -17,7 +17,7 @@ beforeAll(async () => {
   await mkdir(join(dir, 'b', 'sip'), { recursive: true });
   await writeFile(
     join(dir, 'b', 'sip', 'decision.rego'),
-    '# METADATA\n# title: The decision\n# description: allow bob\npackage sip\n\n# METADATA\n# title: Allowed\n# entrypoint: true\nallowed if input.user == "bob"\n\ndecision := {"allow": allowed}\n',
+    '# METADATA\n# title: The decision\n# description: allow bob\npackage sip\n\n# METADATA\n# title: Allowed\n# entrypoint: true\nallowed if input.message.from.user == "bob"\n\ndecision := {"allow": allowed}\n',
   );
   await writeFile(join(dir, 'b', 'data.json'), '{"limits": {"max": 3}}');
   await writeFile(join(dir, 'key.pem'), rsa.privateKey);
@@ -43,6 +43,18 @@ describe.skipIf(!ready)('bastion policy build and inspect (needs the compiler)',
     expect((await bastion('policy', 'build', '-e', 'sip/decision', '-O=2', join(dir, 'b'), '-o', o2)).code).toBe(0);
     const [w0, w2] = [(await readBundle(await readFile(o0))).wasm[0]!.bytes, (await readBundle(await readFile(o2))).wasm[0]!.bytes];
     expect(w2.length).toBeLessThan(w0.length);
+  });
+
+  it('print() calls are erased from the WASM module unless --wasm-include-print', async () => {
+    await mkdir(join(dir, 'pr', 'sip'), { recursive: true });
+    await writeFile(join(dir, 'pr', 'sip', 'd.rego'), 'package sip\n\ndecision := {"allow": true} if print("deciding")\n');
+    const plain = join(dir, 'pr-plain.tar.gz');
+    const printing = join(dir, 'pr-print.tar.gz');
+    expect((await bastion('policy', 'build', '-e', 'sip/decision', join(dir, 'pr'), '-o', plain)).code).toBe(0);
+    expect((await bastion('policy', 'build', '-e', 'sip/decision', '--wasm-include-print', join(dir, 'pr'), '-o', printing)).code).toBe(0);
+    const text = async (f: string) => Buffer.from((await readBundle(await readFile(f))).wasm[0]!.bytes).toString('latin1');
+    expect(await text(plain)).not.toContain('internal.bastion_print');
+    expect(await text(printing)).toContain('internal.bastion_print');
   });
 
   it('--signing-key with -b writes .signatures.json that verifies with the public key; without -b it is refused', async () => {

@@ -4,6 +4,7 @@
 // (the gateway compiles them when it loads the bundle). Entrypoints must name a rule or package,
 // as OPA requires. `--signing-key` (with -b, as OPA) adds `.signatures.json`. Errors are printed
 // as OPA prints them: `error: ...` on stdout, exit 1.
+import { loadSchemaOptions, type SchemaFlags } from './schemas.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
@@ -14,8 +15,10 @@ import { checkSources } from './check.js';
 import { errorsText, loadErrorOf, loadSources, type CliResult } from './common.js';
 import { DocumentTree } from './lint/rules.js';
 
-export interface BuildOptions {
+export interface BuildOptions extends SchemaFlags {
   paths: string[];
+  /** `--wasm-include-print`: keep print() calls in the WASM module (erased by default). */
+  print?: boolean;
   /** `-b`: the paths are bundles (directories or .tar.gz), as `opa build -b`. */
   bundle?: boolean;
   entrypoints: string[];
@@ -97,8 +100,12 @@ export async function buildBundle(opts: BuildOptions): Promise<{ bytes?: Buffer;
   };
   const modules = sources.modules.map((m) => ({ path: bundlePath(m.file), source: m.source }));
   const wasm: Array<{ path: string; bytes: Uint8Array }> = [];
+  const schemas = await loadSchemaOptions(opts);
+  if ('code' in schemas) return { errors: [errorsText([schemas]).trimEnd()] };
   if (target === 'wasm') {
     const out = await compile({
+      schemas,
+      print: !!opts.print,
       modules: parsed.map((m) => ({ file: m.file, source: m.source, parsed: m.module })),
       entrypoints,
       strict: opts.strict,
@@ -110,7 +117,7 @@ export async function buildBundle(opts: BuildOptions): Promise<{ bytes?: Buffer;
     manifest.wasm = entrypoints.map((entrypoint) => ({ entrypoint, module: '/policy.wasm' }));
   } else {
     // A source bundle must still compile; refuse to ship one that does not.
-    const errors = checkSources(parsed.map((m) => ({ file: m.file, source: m.source, parsed: m.module })), opts.strict);
+    const errors = checkSources(parsed.map((m) => ({ file: m.file, source: m.source, parsed: m.module })), opts.strict, schemas);
     if (errors.length > 0) return { errors: [errorsText(errors).trimEnd()] };
   }
   manifest.rego_version = 1;

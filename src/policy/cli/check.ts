@@ -1,9 +1,10 @@
 // `bastion policy check <paths>`: parse and compile every module, like `opa check` (no planning:
 // every rule is checked whether an entrypoint reaches it or not).
-import { check, type RegoError, type SourceModule } from '../../rego/index.js';
+import { check, type RegoError, type SchemaOptions, type SourceModule } from '../../rego/index.js';
+import { loadSchemaOptions, type SchemaFlags } from './schemas.js';
 import { errorLine, jsonErrors, loadErrorOf, loadSources, type CliResult } from './common.js';
 
-export interface CheckOptions {
+export interface CheckOptions extends SchemaFlags {
   paths: string[];
   bundles?: string[];
   strict?: boolean;
@@ -17,12 +18,14 @@ export async function checkPaths(opts: CheckOptions): Promise<RegoError[]> {
   } catch (e) {
     return [loadErrorOf(e)];
   }
-  return checkSources(sources.modules, opts.strict);
+  const schemas = await loadSchemaOptions(opts);
+  if ('code' in schemas) return [schemas];
+  return checkSources(sources.modules, opts.strict, schemas);
 }
 
 /** Compiles already-loaded modules (`parsed` used when given) and returns every error. */
-export function checkSources(sources: SourceModule[], strict?: boolean): RegoError[] {
-  return check({ modules: sources, strict }).errors;
+export function checkSources(sources: SourceModule[], strict?: boolean, schemas?: SchemaOptions): RegoError[] {
+  return check({ modules: sources, strict, schemas }).errors;
 }
 
 export async function runCheck(opts: CheckOptions): Promise<CliResult> {

@@ -7,13 +7,14 @@
 // (so `false` still fails there). Comparisons, unifications and assignments report `true`.
 import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import { compile, parseQuery, type Expr, type RegoError, type Term } from '../../rego/index.js';
+import { compile, parseEvalError, parseQuery, printBuiltin, type Expr, type RegoError, type Term } from '../../rego/index.js';
 import { hostBuiltins } from '../builtins.js';
+import { loadSchemaOptions, type SchemaFlags } from './schemas.js';
 import { jsonErrors, loadErrorOf, loadSources, prettyErrors, type CliResult } from './common.js';
 
 export type EvalFormat = 'json' | 'pretty' | 'raw' | 'values' | 'bindings';
 
-export interface EvalOptions {
+export interface EvalOptions extends SchemaFlags {
   query: string;
   data?: string[];
   bundles?: string[];
@@ -90,7 +91,7 @@ async function readInput(path: string): Promise<unknown> {
   return JSON.parse(text);
 }
 
-export async function evalQuery(opts: EvalOptions): Promise<{ results?: EvalResult[]; errors: RegoError[] }> {
+export async function evalQuery(opts: EvalOptions): Promise<{ results?: EvalResult[]; errors: RegoError[]; printed?: string }> {
   let sources;
   let input: unknown;
   try {
@@ -101,19 +102,25 @@ export async function evalQuery(opts: EvalOptions): Promise<{ results?: EvalResu
   }
   const rw = rewriteQuery(opts.query);
   if (!rw.rewritten) return { errors: rw.errors };
-  const out = await compile({ modules: sources.modules, queries: [{ name: 'eval', query: rw.rewritten.query }], strict: opts.strict, strictBuiltinErrors: opts.strictBuiltinErrors ?? true });
+  const schemas = await loadSchemaOptions(opts);
+  if ('code' in schemas) return { errors: [schemas] };
+  const out = await compile({ modules: sources.modules, queries: [{ name: 'eval', query: rw.rewritten.query }], strict: opts.strict, strictBuiltinErrors: opts.strictBuiltinErrors ?? true, print: true, schemas });
   if (out.errors.length > 0 || !out.wasm) {
     // Errors about the capture variables only echo an error of the user's own expression.
     const own = out.errors.filter((e) => !e.message.includes(CAPTURE));
     return { errors: own.length ? own : out.errors.length ? out.errors : [{ code: 'rego_compile_error', message: 'no module produced' }] };
   }
   let rs: unknown;
+  let printed = '';
   try {
-    const policy = await loadPolicy(out.wasm, undefined, await hostBuiltins(opts.strictBuiltinErrors ?? true));
+    // As `opa eval`: print() output goes to stderr.
+    const printHook = printBuiltin((line) => (printed += line + '\n'));
+    const policy = await loadPolicy(out.wasm, undefined, { ...(await hostBuiltins(opts.strictBuiltinErrors ?? true)), ...printHook });
     policy.setData(sources.data);
     rs = policy.evaluate(input, 'eval');
   } catch (e) {
-    return { errors: [{ code: 'eval_error', message: (e as Error)?.message ?? String(e) }] };
+    const err = parseEvalError(e);
+    return { errors: [{ code: err.code, message: err.message, ...(err.location ? { location: { ...err.location, offset: 0 } } : {}) }], printed };
   }
   const results: EvalResult[] = [];
   for (const row of (Array.isArray(rs) ? rs : []) as Array<Record<string, unknown>>) {
@@ -128,14 +135,14 @@ export async function evalQuery(opts: EvalOptions): Promise<{ results?: EvalResu
     }
     results.push(Object.keys(bindings).length > 0 ? { expressions, bindings } : { expressions });
   }
-  return { results, errors: [] };
+  return { results, errors: [], printed };
 }
 
 export async function runEval(opts: EvalOptions): Promise<CliResult> {
   const format = opts.format ?? 'json';
-  const { results, errors } = await evalQuery(opts);
+  const { results, errors, printed = '' } = await evalQuery(opts);
   if (!results) {
-    return format === 'json' ? { stdout: jsonErrors(errors), stderr: '', exitCode: 1 } : { stdout: '', stderr: prettyErrors(errors), exitCode: 1 };
+    return format === 'json' ? { stdout: jsonErrors(errors), stderr: printed, exitCode: 1 } : { stdout: '', stderr: printed + prettyErrors(errors), exitCode: 1 };
   }
   const defined = results.length > 0;
   const exitCode = (opts.fail && !defined) || (opts.failDefined && defined) ? 1 : 0;
@@ -166,7 +173,7 @@ export async function runEval(opts: EvalOptions): Promise<CliResult> {
       break;
     }
   }
-  return { stdout, stderr: '', exitCode };
+  return { stdout, stderr: printed, exitCode };
 }
 
 // A table like OPA's pretty output: one column per binding and per non-boolean expression.

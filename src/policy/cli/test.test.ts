@@ -60,6 +60,40 @@ const FILES: Record<string, string> = {
     '}',
     '',
   ].join('\n'),
+  'print/p_test.rego': [
+    'package pr',
+    '',
+    'p := 1',
+    '',
+    'test_ok if {',
+    '\tprint("ok sees", p, input.nope, {2, 1})',
+    '\tp == 1',
+    '}',
+    '',
+    'test_bad if {',
+    '\tx := p + 1',
+    '\tprint("x is", x)',
+    '\tx == 3',
+    '}',
+    '',
+  ].join('\n'),
+  'explain/e_test.rego': [
+    'package ex',
+    '',
+    'p := 1',
+    '',
+    'q(v) if v > 5',
+    '',
+    'test_bad if {',
+    '\tx := p + 1',
+    '\ttrace("about to compare")',
+    '\ty := 3',
+    '\tx == y',
+    '}',
+    '',
+    'test_fn if q(2)',
+    '',
+  ].join('\n'),
   'slow/s_test.rego': [
     'package slow',
     '',
@@ -126,7 +160,12 @@ describe.skipIf(!ready)('bastion policy test (needs the compiler)', () => {
       'data.qux test_cases_nested': 'fail',
     });
     const byName = (n: string) => run.results.find((r) => r.name === n)!;
-    expect(byName('test_err').error).toEqual({ code: 'eval_conflict_error', message: 'complete rules must not produce multiple outputs' });
+    // as OPA's completeDocConflictErr(rule.Location): the rule that produced the second value
+    expect(byName('test_err').error).toEqual({
+      code: 'eval_conflict_error',
+      message: 'complete rules must not produce multiple outputs',
+      location: { file: join(dir, 'opa', 'a_test.rego'), row: 9, col: 1 },
+    });
     expect(byName('test_cases_fail').sub_results).toEqual({ bar: { name: 'bar', fail: true }, foo: { name: 'foo', fail: true } });
     expect(byName('test_cases_partial_fail').sub_results).toEqual({ bar: { name: 'bar', fail: true }, baz: { name: 'baz' }, foo: { name: 'foo' } });
     expect(byName('test_cases_nested').sub_results).toEqual({
@@ -163,7 +202,9 @@ describe.skipIf(!ready)('bastion policy test (needs the compiler)', () => {
     const r = await bastion('policy', 'test', join(dir, 'opa'), '--run', 'test_cases_(nested|pass)', '-v');
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/data\.qux\.test_cases_pass: PASS \(.+\)\n {2}bar: PASS\n {2}foo: PASS\n/);
-    expect(r.stdout).toMatch(/\n-{80}\nFAILURES\n-{80}\ndata\.qux\.test_cases_nested: FAIL \(.+\)\n\n\n {2}foo: FAIL\n {4}re: FAIL\n\n-{80}\nPASS: 7\/8\nFAIL: 1\/8\n$/);
+    // the trace of all cases, then the failing lineage
+    expect(r.stdout).toMatch(/\n-{80}\nFAILURES\n-{80}\ndata\.qux\.test_cases_nested: FAIL \(.+\)\n\n {2}query:1 +Enter data\.qux\.test_cases_nested = _\n( {2}.+\n)+\n {2}foo: FAIL\n {4}re: FAIL\n\n-{80}\nPASS: 7\/8\nFAIL: 1\/8\n$/);
+    expect(r.stdout).toMatch(/\| \| \| Fail y = "re"\n/);
   });
 
   it('a test passes only on `true`; --format json has OPA\'s result shape', async () => {
@@ -177,6 +218,60 @@ describe.skipIf(!ready)('bastion policy test (needs the compiler)', () => {
     expect(rows[1]).toMatchObject({ location: { file: join(dir, 'pass', 'p_test.rego'), row: 7, col: 1 }, package: 'data.p_test', name: 'test_yes', fail: true });
     const table = await bastion('policy', 'test', join(dir, 'table'), '-f', 'json');
     expect(JSON.parse(table.stdout)).toMatchObject([{ sub_results: { one: { name: 'one' }, two: { name: 'two', fail: true } }, name: 'test_double', fail: true }]);
+  });
+
+  it('print(): output under each test with -v (undefined operands as <undefined>), base64 `output` in JSON', async () => {
+    const r = await bastion('policy', 'test', join(dir, 'print'), '-v');
+    expect(r.code).toBe(2);
+    const f = join(dir, 'print', 'p_test.rego');
+    expect(r.stdout.replace(/ \([0-9.]+(ns|µs|ms|s)\)/g, ' (D)')).toContain(
+      `${f}:5:\ndata.pr.test_ok: PASS (D)\n\n  ok sees 1 <undefined> {1, 2}\n\n${f}:10:\ndata.pr.test_bad: FAIL (D)\n\n  x is 2\n\n`,
+    );
+    // without -v only failing tests are shown, with their output
+    const quiet = await bastion('policy', 'test', join(dir, 'print'));
+    expect(quiet.stdout).not.toContain('ok sees');
+    expect(quiet.stdout).toContain('\n  x is 2\n');
+    const json = JSON.parse((await bastion('policy', 'test', join(dir, 'print'), '-f', 'json')).stdout) as Array<Record<string, unknown>>;
+    expect(Object.keys(json[1]!)).toEqual(['location', 'package', 'name', 'output', 'duration', 'fail']);
+    expect(Buffer.from(json[1]!.output as string, 'base64').toString()).toBe('x is 2\n');
+  });
+
+  it("-v: the failure's trace (notes and fails with the rules leading to them), as OPA's lineage", async () => {
+    const r = await bastion('policy', 'test', join(dir, 'explain'), '-v', '--run', 'test_bad');
+    expect(r.code).toBe(2);
+    const f = join(dir, 'explain', 'e_test.rego');
+    const w = `${f}:11`.length + 4;
+    const row = (loc: string, text: string) => `  ${loc.padEnd(w)} ${text}`;
+    const section = r.stdout.slice(r.stdout.indexOf('FAILURES'));
+    expect(section.replace(/ \([0-9.]+(ns|µs|ms|s)\)/g, '')).toBe(
+      [
+        'FAILURES',
+        '-'.repeat(80),
+        'data.ex.test_bad: FAIL',
+        '',
+        row('query:1', 'Enter data.ex.test_bad = _'),
+        row(`${f}:7`, '| Enter data.ex.test_bad'),
+        row(`${f}:9`, '| | Note "about to compare"'),
+        row(`${f}:11`, '| | Fail x = y'),
+        row('query:1', '| Fail data.ex.test_bad = _'),
+        '',
+        '-'.repeat(80),
+        'FAIL: 1/1',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('--explain notes|full picks the events (and turns -v on); --var-values shows the failing expression with its values', async () => {
+    const notes = await bastion('policy', 'test', join(dir, 'explain'), '--explain', 'notes', '--run', 'test_bad');
+    expect(notes.stdout).toContain('| | Note "about to compare"\n\n');
+    expect(notes.stdout).not.toContain('Fail x = y');
+    const full = await bastion('policy', 'test', join(dir, 'explain'), '--explain', 'full', '--run', 'test_fn');
+    expect(full.stdout).toMatch(/\| \| Enter data\.ex\.q\n.*\| \| \| Eval gt\(v, 5\)\n.*\| \| \| Fail gt\(v, 5\)\n.*\| \| Fail data\.ex\.q\(2\)\n/);
+    const vv = await bastion('policy', 'test', join(dir, 'explain'), '--var-values', '--run', 'test_bad');
+    expect(vv.stdout).not.toContain('Enter data.ex'); // no -v: no trace, only the failure line
+    expect(vv.stdout).toContain(`FAILURES\n${'-'.repeat(80)}\n`);
+    expect(vv.stdout).toContain(`\n\n  ${join(dir, 'explain', 'e_test.rego')}:11:\n     x == y\n     |    |\n     |    3\n     2\n\n`);
   });
 
   it('skipped tests exit 2 unless -z; todo_ without test_ is no test at all', async () => {

@@ -7,17 +7,19 @@
 // are 0 (all passed), 2 (a test failed, errored or was skipped without -z, or the coverage
 // threshold was missed), 1 (load, parse or compile errors; a failure under --coverage).
 import { RE2JS } from 're2js';
-import { ast, compile, parseModule, type Module, type RegoError } from '../../rego/index.js';
+import { ast, check, compile, evalErrorText, parseModule, type Module, type RegoError, type TraceNodeInfo } from '../../rego/index.js';
 import { buildReport, CoverageRecorder, thresholdError, type CoverageReport } from './coverage.js';
 import { errorsText, loadErrorOf, loadSources, parseGoDuration, type CliResult } from './common.js';
+import { loadSchemaOptions, type SchemaFlags } from './schemas.js';
 import { discoverTests, injectTestCases, renameDuplicateTests, type DiscoveredTest } from './tester/discover.js';
 import { prewarm, TestEvaluator } from './tester/evaluator.js';
 import { jsonReport, prettyReport, resultString } from './tester/report.js';
+import { filterTrace, traceEvents, type ExplainMode } from './tester/trace.js';
 import { verdict, type TestResult } from './tester/results.js';
 
 export type { TestResult } from './tester/results.js';
 
-export interface TestOptions {
+export interface TestOptions extends SchemaFlags {
   paths: string[];
   /** `-b`: the paths are bundles (directories or .tar.gz), as `opa test -b`. */
   bundle?: boolean;
@@ -41,6 +43,10 @@ export interface TestOptions {
   bench?: boolean;
   /** Benchmark time per test in ns (Go's -test.benchtime; default 1s). */
   benchNs?: number;
+  /** `--explain`: which trace events to show for failures (implies -v, as OPA). */
+  explain?: ExplainMode;
+  /** `--var-values`: show the failing expression with its variables' values. */
+  varValues?: boolean;
 }
 
 export interface TestRun {
@@ -52,6 +58,8 @@ export interface TestRun {
 }
 
 interface Prepared {
+  /** Trace nodes when the tests were compiled with tracing. */
+  trace?: TraceNodeInfo[];
   tests: DiscoveredTest[];
   parsed: Array<{ file: string; module: Module }>;
   evaluator?: TestEvaluator;
@@ -95,7 +103,13 @@ async function prepare(opts: TestOptions): Promise<Prepared | RegoError[]> {
   const tests = discoverTests(rewritten).filter((t) => filter(`${t.package}.${t.name}`));
   const recorder = new CoverageRecorder();
   const runnable = tests.filter((t) => !t.skip);
-  if (runnable.length === 0) return { tests, parsed, recorder };
+  const schemas = await loadSchemaOptions(opts);
+  if ('code' in schemas) return [schemas];
+  if (runnable.length === 0) {
+    // Nothing to run, but the modules must still compile (as OPA compiles them before running).
+    const errs = check({ modules: rewritten.map((m, i) => ({ file: m.file, source: sources.modules[i]!.source, parsed: m.module })), strict: opts.strict, schemas }).errors;
+    return errs.length > 0 ? errs : { tests, parsed, recorder };
+  }
   prewarm(); // the evaluation worker boots while the tests compile
   const started = process.hrtime.bigint();
   const out = await compile({
@@ -104,10 +118,18 @@ async function prepare(opts: TestOptions): Promise<Prepared | RegoError[]> {
     strict: opts.strict,
     strictBuiltinErrors: opts.strictBuiltinErrors ?? true,
     coverage: opts.coverage,
+    schemas,
+    print: !opts.bench, // as OPA: print statements are kept except when benchmarking
+    trace: tracing(opts),
   });
   if (out.errors.length > 0 || !out.wasm) return out.errors.length ? out.errors : [{ code: 'rego_compile_error', message: 'no module produced' }];
-  const evaluator = new TestEvaluator({ wasm: out.wasm, data: sources.data, strictBuiltinErrors: opts.strictBuiltinErrors ?? true, coverage: !!opts.coverage });
-  return { tests, parsed, evaluator, recorder, compileNs: Number(process.hrtime.bigint() - started) };
+  const evaluator = new TestEvaluator({ wasm: out.wasm, data: sources.data, strictBuiltinErrors: opts.strictBuiltinErrors ?? true, coverage: !!opts.coverage, trace: tracing(opts) });
+  return { tests, parsed, evaluator, recorder, compileNs: Number(process.hrtime.bigint() - started), trace: out.trace };
+}
+
+/** OPA's EnableTracing(verbose || varValues); coverage and benchmarks run without it. */
+function tracing(opts: TestOptions): boolean {
+  return (!!opts.verbose || !!opts.explain || !!opts.varValues) && !opts.coverage && !opts.bench;
 }
 
 async function runOnce(p: Prepared, opts: TestOptions, timeoutMs: number): Promise<TestResult[]> {
@@ -121,11 +143,13 @@ async function runOnce(p: Prepared, opts: TestOptions, timeoutMs: number): Promi
     const reply = await p.evaluator.run({ entrypoint: t.entrypoint, benchNs: opts.bench ? (opts.benchNs ?? 1e9) : undefined }, timeoutMs);
     for (const [file, rows] of reply.covered) p.recorder.add(file, rows);
     if (reply.error) {
-      results.push({ error: reply.error, ...base, duration: reply.durationNs });
+      results.push({ error: reply.error, ...base, ...(reply.output ? { output: reply.output } : {}), duration: reply.durationNs });
       continue;
     }
     const v = verdict({ defined: reply.defined, value: reply.value, partialObject: t.partialObject, testCases: reply.testCases });
     const r: TestResult = { location: t.location, ...(v.sub_results ? { sub_results: v.sub_results } : {}), package: t.package, name: t.name, duration: reply.durationNs };
+    if (reply.output) r.output = reply.output;
+    if (p.trace && reply.trace) r.trace = filterTrace(traceEvents(reply.trace, p.trace, `${t.package}.${t.name} = _`, reply.defined), opts.explain);
     if (reply.bench) {
       r.benchmark_result = { N: reply.bench.N, T: reply.bench.T, Bytes: 0, MemAllocs: 0, MemBytes: 0, Extra: null };
       r.duration = reply.bench.T;
@@ -169,7 +193,8 @@ export async function runTestCommand(opts: TestOptions): Promise<CliResult> {
   if (coverage && opts.bench) return fail('coverage reporting is not supported when benchmarking tests\n');
   const timeoutMs = timeoutMsOf(opts);
   if (typeof timeoutMs === 'string') return fail(`invalid argument "${opts.timeout}" for "--timeout" flag: ${timeoutMs}\n`);
-  const run = { ...opts, coverage };
+  // As OPA: --explain turns verbose on.
+  const run = { ...opts, coverage, verbose: !!opts.verbose || !!opts.explain };
   const p = await prepare(run);
   if (Array.isArray(p)) return fail(errorsText(p));
   let stdout = '';
@@ -180,7 +205,7 @@ export async function runTestCommand(opts: TestOptions): Promise<CliResult> {
       if (coverage) {
         // OPA's JSONCoverageReporter: an error or a failure ends the run (exit 1); then the threshold.
         const error = results.find((r) => r.error);
-        if (error) return { stdout, stderr: stderr + `${error.error!.code}: ${error.error!.message}\n`, exitCode: 1 };
+        if (error) return { stdout, stderr: stderr + `${evalErrorText(error.error!)}\n`, exitCode: 1 };
         const failures = results.filter((r) => r.fail);
         if (failures.length > 0) {
           return { stdout: stdout + prettyReport(failures, { verbose: opts.verbose }), stderr: stderr + resultString(failures[0]!) + '\n', exitCode: 1 };
@@ -190,7 +215,7 @@ export async function runTestCommand(opts: TestOptions): Promise<CliResult> {
         stdout += JSON.stringify(report, null, 2) + '\n';
         continue;
       }
-      stdout += format === 'json' ? jsonReport(results) : prettyReport(results, { verbose: opts.verbose, benchmark: opts.bench, goBench: format === 'gobench' });
+      stdout += format === 'json' ? jsonReport(results) : prettyReport(results, { verbose: run.verbose, varValues: opts.varValues, benchmark: opts.bench, goBench: format === 'gobench' });
       if (results.length === 0 && opts.failOnEmpty) return { stdout, stderr: stderr + 'no tests were run\n', exitCode: 1 };
       if (results.some((r) => !r.skip && (r.fail || r.error)) || (!opts.exitZeroOnSkipped && results.some((r) => r.skip))) return { stdout, stderr, exitCode: 2 };
     }

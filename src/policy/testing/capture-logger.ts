@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 
-export function captureLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+export function captureLogger(level = 'info'): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -10,5 +10,5 @@ export function captureLogger(): { logger: pino.Logger; lines: Array<Record<stri
       cb();
     },
   });
-  return { logger: pino({ level: 'info' }, sink), lines };
+  return { logger: pino({ level }, sink), lines };
 }

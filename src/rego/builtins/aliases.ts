@@ -82,3 +82,6 @@ export const HOST_BUILTIN_RESULT_FROM_ARG: Readonly<Record<string, { arg: number
 export const RESULT_FROM_ARG_CALLS: ReadonlyMap<string, { arg: number; keys: string[] }> = new Map(
   Object.entries(HOST_BUILTIN_RESULT_FROM_ARG).flatMap(([n, spec]) => [[n, spec], [hostCallAlias(n) ?? n, spec]] as Array<[string, { arg: number; keys: string[] }]>),
 );
+
+/** The host builtin that print() output reaches (planner.ts planPrint, print.ts). */
+export const PRINT_BUILTIN = 'internal.bastion_print';

@@ -99,6 +99,9 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
   const configured: BuiltinTable = {
     'http.send': createHttpSend(options.http).builtin,
     'opa.runtime': () => runtime,
+    // OPA's trace(note) is true and a no-op unless something traces the evaluation (the test
+    // runner's --explain replaces it with a hook that records the note).
+    trace: () => true,
   };
   for (const [name, fn] of Object.entries({ ...implementations, ...configured })) {
     const wrapped = (...args: unknown[]) => {

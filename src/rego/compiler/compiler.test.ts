@@ -95,6 +95,20 @@ p if { print("x"); input.a }`);
     expect(text).not.toContain('print');
   });
 
+  it('with print enabled, rewrites print(...) as OPA: each operand captured in a set comprehension', () => {
+    const parsed = parseModule(`package test
+p if { x := input.a; print("x", x, [y | y := 1; print(y)]) }`, 'm.rego');
+    let text = '';
+    const stages = { afterModuleStage: (stage: string, mods: ReadonlyArray<{ module: Parameters<typeof moduleToString>[0] }>) => void (stage === 'RewritePrintCalls' && (text = moduleToString(mods[0]!.module))) };
+    const out = compileModules({ modules: [{ file: 'm.rego', module: parsed.module! }], queries: [], enablePrintStatements: true, stages });
+    expect(out.errors).toEqual([]);
+    expect(text).toMatch(/internal\.print\(\[\{__local\d+__ \| __local\d+__ = "x"\}, \{__local\d+__ \| __local\d+__ = __local0__\}/);
+    expect(text).toMatch(/internal\.print\(\[\{__local\d+__ \| __local\d+__ = __local\d+__\}\]\)/); // inside the comprehension too
+    const bad = parseModule('package test\np if { print(z) }', 'm.rego');
+    const errors = compileModules({ modules: [{ file: 'm.rego', module: bad.module! }], queries: [], enablePrintStatements: true }).errors;
+    expect(errors.map((e) => `${e.code}: ${e.message} @${e.location?.row}`)).toEqual(['rego_compile_error: var z is undeclared @2']);
+  });
+
   it('binds with values that need evaluation', () => {
     const text = body(`package test
 p if { q with input as {"a": input.b} }

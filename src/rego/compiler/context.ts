@@ -4,6 +4,7 @@ import { builtinArity } from './builtins.js';
 import { refToString, varsOf } from '../ast/index.js';
 import type { TreeNode } from './ruletree.js';
 import type { TypeEnv } from './typeenv.js';
+import type { SchemaOptions } from './types.js';
 
 /** OPA's localVarGenerator: `__local<N>__` (or `__localq<N>__` for queries), skipping names in use. */
 export class LocalVarGen {
@@ -38,6 +39,9 @@ export class CompileContext {
   limitReached = false;
   /** Types of rules after CheckTypes (OPA's Compiler.TypeEnv), for checking queries. */
   typeEnv?: TypeEnv;
+
+  /** Schemas for the type checker (CompileInput.schemas). */
+  schemas?: SchemaOptions;
 
   constructor(readonly strict: boolean) {}
 

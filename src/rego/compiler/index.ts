@@ -35,6 +35,8 @@ import {
   checkVoidCalls,
   erasePrintCalls,
   erasePrintCallsInBody,
+  rewritePrintCalls,
+  rewritePrintCallsInBody,
   rewriteComprehensionTerms,
   rewriteComprehensionTermsIn,
   rewriteDynamicTerms,
@@ -62,7 +64,7 @@ export { BUILTINS, lookupBuiltin, builtinArity } from './builtins.js';
 
 type Stage = [name: ModuleStageName, run: (c: CompileContext) => void];
 
-function moduleStages(graph: { g?: Graph }): Stage[] {
+function moduleStages(graph: { g?: Graph }, print: boolean): Stage[] {
   return [
     ['ResolveRefs', resolveAllRefs],
     ['InitLocalVarGen', (c) => (c.gen = new LocalVarGen(moduleVars(c)))],
@@ -74,7 +76,7 @@ function moduleStages(graph: { g?: Graph }): Stage[] {
     ['RewriteLocalVars', rewriteLocalVars],
     ['RewriteTemplateStrings', rewriteTemplateStrings],
     ['CheckVoidCalls', (c) => c.sorted.forEach(({ module }) => module.rules.forEach((r) => c.err(...checkVoidCalls(r))))],
-    ['RewritePrintCalls', erasePrintCalls],
+    ['RewritePrintCalls', print ? rewritePrintCalls : erasePrintCalls],
     ['RewriteExprTerms', rewriteExprTerms],
     ['SetGraph', (c) => (graph.g = buildGraph(c))],
     ['RewriteComprehensionTerms', rewriteComprehensionTerms],
@@ -117,6 +119,7 @@ function allBranches(r: Rule): Rule[] {
  */
 export function compileModules(input: CompileInput): CompileOutput {
   const c = new CompileContext(!!input.strict);
+  c.schemas = input.schemas;
   try {
     return compileInner(c, input);
   } catch (err) {
@@ -136,7 +139,7 @@ function compileInner(c: CompileContext, input: CompileInput): CompileOutput {
 
   const graph: { g?: Graph } = {};
   const hooks = input.stages;
-  for (const [stage, run] of moduleStages(graph)) {
+  for (const [stage, run] of moduleStages(graph, !!input.enablePrintStatements)) {
     run(c);
     if (!c.failed() && hooks?.afterModuleStage) c.err(...(hooks.afterModuleStage(stage, c.sorted) ?? []));
     if (c.failed()) return { errors: c.errors };
@@ -144,7 +147,7 @@ function compileInner(c: CompileContext, input: CompileInput): CompileOutput {
 
   const queries: CompiledQuery[] = [];
   for (const q of input.queries) {
-    const r = compileQuery(c, q.name, normalizeRootDocs(clone(q.body)), hooks);
+    const r = compileQuery(c, q.name, normalizeRootDocs(clone(q.body)), hooks, !!input.enablePrintStatements);
     if (r.errors.length > 0) return { errors: r.errors };
     queries.push(r.query!);
   }
@@ -167,6 +170,8 @@ interface QueryState {
   body: Body;
   /** generated var -> user var, set by RewriteLocalVars (OPA's queryCompiler.RewrittenVars) */
   rewritten: Map<string, string>;
+  /** print() calls are rewritten (not erased). */
+  print: boolean;
 }
 
 type QueryStage = [name: QueryStageName, run: (q: QueryState) => RegoError[] | void];
@@ -183,7 +188,10 @@ const QUERY_STAGE_LIST: QueryStage[] = [
   }],
   ['RewriteTemplateStrings', (q) => rewriteQueryTemplateStrings(LocalVarGen.forNode(q.body, 'q'), q.c.getArity, q.rewritten, q.body)],
   ['CheckVoidCalls', (q) => checkVoidCalls(q.body)],
-  ['RewritePrintCalls', (q) => void (q.body = erasePrintCallsInBody(q.body))],
+  ['RewritePrintCalls', (q) => {
+    if (!q.print) return void (q.body = erasePrintCallsInBody(q.body));
+    return rewritePrintCallsInBody(LocalVarGen.forNode(q.body, 'q'), q.c.getArity, new Set(RESERVED_VARS), q.body);
+  }],
   ['RewriteExprTerms', (q) => void (q.body = rewriteExprTermsInBody(LocalVarGen.forNode(q.body, 'q'), q.body))],
   ['RewriteComprehensionTerms', (q) => void rewriteComprehensionTermsIn(LocalVarGen.forNode(q.body, 'q'), q.body)],
   ['RewriteWithValues', (q) => {
@@ -208,10 +216,10 @@ const QUERY_STAGE_LIST: QueryStage[] = [
   ['CheckDeprecatedBuiltins', (q) => (q.c.strict ? checkDeprecatedBuiltins(q.body) : [])],
 ];
 
-function compileQuery(c: CompileContext, name: string, body: Body, hooks: StageHooks | undefined): { query?: CompiledQuery; errors: RegoError[] } {
+function compileQuery(c: CompileContext, name: string, body: Body, hooks: StageHooks | undefined, print = false): { query?: CompiledQuery; errors: RegoError[] } {
   if (body.length === 0) return { errors: [error(COMPILE_ERR, 'empty query cannot be compiled')] };
   const fail = (errors: RegoError[]) => ({ errors: errors.slice(0, ERROR_LIMIT) });
-  const q: QueryState = { c, body, rewritten: new Map() };
+  const q: QueryState = { c, body, rewritten: new Map(), print };
   for (const [stage, run] of QUERY_STAGE_LIST) {
     const e = run(q);
     if (e && e.length) return fail(e);

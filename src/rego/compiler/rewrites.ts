@@ -23,6 +23,7 @@ import {
   termToString,
   varTerm,
   varsOf,
+  walkBodies,
   walkTerms,
 } from '../ast/index.js';
 import { BUILTINS } from './builtins.js';
@@ -225,6 +226,100 @@ export function erasePrintCallsInBody(body: Body): Body {
   if (out.length === 0) out.push(newExpr(boolTerm(true, body[0]?.location), body[0]?.location));
   reindexBody(out);
   return out;
+}
+
+/**
+ * OPA's rewritePrintCalls (print enabled): every `print(a, b)` becomes
+ * `internal.print([{__localN__ | __localN__ = a}, {__localM__ | __localM__ = b}])`, so an
+ * undefined operand prints `<undefined>` instead of stopping the body. Operands may only close
+ * over variables that are safe at the call (`var x is undeclared` otherwise). Closures are
+ * visited first, with the variables safe where they occur.
+ */
+export function rewritePrintCallsInBody(gen: LocalVarGen, arity: Arity, globals: Set<string>, body: Body): RegoError[] {
+  for (let i = 0; i < body.length; i++) {
+    const e = body[i]!;
+    if (!containsClosuresShallow(e)) continue;
+    const safe = outputVarsForBody(body.slice(0, i), arity, globals);
+    for (const g of globals) safe.add(g);
+    let errs: RegoError[] = [];
+    visitClosures(e, (b, extra) => {
+      const s = new Set(safe);
+      for (const v of extra) s.add(v);
+      const r = rewritePrintCallsInBody(gen, arity, s, b);
+      if (r.length > 0) errs = r;
+    });
+    if (errs.length > 0) return errs;
+  }
+  for (let i = 0; i < body.length; i++) {
+    const e = body[i]!;
+    if (!isPrintCall(e)) continue;
+    const safe = outputVarsForBody(body.slice(0, i), arity, globals);
+    for (const g of globals) safe.add(g);
+    const args = (e.terms as Term[]).slice(1);
+    const errs: RegoError[] = [];
+    for (const a of args) {
+      const vars = [...varsOf(a, SAFETY_PARAMS)].filter((v) => !safe.has(v)).sort();
+      for (const v of vars) errs.push(error(COMPILE_ERR, `var ${v} is undeclared`, a.location));
+    }
+    if (errs.length > 0) return errs;
+    const captures: Term[] = args.map((a) => {
+      const x = varTerm(gen.generate(), a.location);
+      const capture = eqExpr(x, a, a.location);
+      capture.index = 0;
+      return { value: { type: 'setcomprehension', term: x, body: [capture] }, location: a.location };
+    });
+    const call = newExpr([operatorTerm('internal.print', e.location), { value: { type: 'array', value: captures }, location: e.location }], e.location);
+    call.index = e.index;
+    body[i] = call;
+  }
+  return [];
+}
+
+function containsClosuresShallow(e: Expr): boolean {
+  let found = false;
+  visitClosures(e, () => (found = true));
+  return found;
+}
+
+/** The bodies of the closures directly in `e` (comprehensions, every), not of closures nested in them. */
+function visitClosures(e: Expr, f: (body: Body, extraSafe: string[]) => void): void {
+  const inTerms = (x: Parameters<typeof walkTerms>[0]) =>
+    walkTerms(x, (t) => {
+      const v = t.value;
+      if (v.type === 'arraycomprehension' || v.type === 'setcomprehension' || v.type === 'objectcomprehension') {
+        f(v.body, []);
+        return true;
+      }
+      return false;
+    });
+  if (isEvery(e)) {
+    inTerms(e.terms.domain);
+    const kv: string[] = [];
+    for (const t of [e.terms.key, e.terms.value]) if (t) varsOf(t, {}, new Set()).forEach((v) => kv.push(v));
+    f(e.terms.body, kv);
+    return;
+  }
+  if (Array.isArray(e.terms)) e.terms.forEach(inTerms);
+  else if (isTermExpr(e)) inTerms(e.terms as Term);
+  e.with.forEach((w) => inTerms(w.value));
+}
+
+/** OPA's Compiler.rewritePrintCalls with print enabled, for every rule (head and body). */
+export function rewritePrintCalls(c: CompileContext): void {
+  for (const { module } of c.sorted) {
+    for (const rule of module.rules) {
+      for (let r: Rule | undefined = rule; r; r = r.else) {
+        const safe = new Set(RESERVED_VARS);
+        (r.head.args ?? []).forEach((a) => varsOf(a, {}, safe));
+        const vis = (b: Body) => {
+          c.err(...rewritePrintCallsInBody(c.gen, c.getArity, safe, b));
+          return false;
+        };
+        for (const t of [r.head.key, r.head.value]) if (t) walkBodies(t, vis);
+        walkBodies(r.body, vis);
+      }
+    }
+  }
 }
 
 export function erasePrintCalls(c: CompileContext): void {

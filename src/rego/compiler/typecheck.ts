@@ -26,6 +26,7 @@ import {
 import { TYPE_ERR, error, type CompileContext } from './context.js';
 import type { Graph } from './graph.js';
 import { ruleRef } from './ruletree.js';
+import { RuleSchemas } from './schema-annotations.js';
 import { TypeEnv, TypeNode, selectConstant } from './typeenv.js';
 import {
   A,
@@ -580,8 +581,12 @@ export class TypeChecker {
     return { env, errors: this.errs };
   }
 
+  /** Types of `input`/`data` paths for one rule (schema annotations), applied before its body. */
+  ruleSchemas?: (rule: Rule) => Array<{ path: Term[]; type: RegoType }>;
+
   private checkRule(env: TypeEnv, rule: Rule, path: Term[]): void {
     const wrapped = env.wrap();
+    for (const { path: p, type } of this.ruleSchemas?.(rule) ?? []) wrapped.tree.put(p, type);
     const { env: cpy, errors } = this.checkBody(wrapped, rule.body);
     if (errors.length > 0) {
       env.tree.put(path, A);
@@ -702,12 +707,23 @@ export function checkTypes(c: CompileContext, g: Graph): void {
   // Rules outside the graph (none expected) are still checked, after the others.
   for (const { module } of c.sorted) for (const rule of module.rules) for (let r: Rule | undefined = rule; r; r = r.else) if (!seen.has(r)) rules.push(r);
   const tc = new TypeChecker(varRewriter(c.rewrittenVars));
-  const root = TypeChecker.rootEnv(varRewriter(c.rewrittenVars));
+  let root = TypeChecker.rootEnv(varRewriter(c.rewrittenVars));
+  const schemas = c.schemas ? new RuleSchemas(c, c.schemas) : undefined;
+  const originals = new Map<Rule, Rule>();
+  if (schemas) {
+    root = schemas.typeRoot(root);
+    tc.ruleSchemas = (r) => schemas.forRule(originals.get(r) ?? r);
+    c.err(...schemas.errors);
+  }
   let result: { env: TypeEnv; errors: TypeError[] };
   try {
     result = tc.checkRules(
       root,
-      rules.map((rule) => ({ rule: { ...rule, else: undefined }, path: ruleRef(rule, c.moduleOf(rule)) })),
+      rules.map((rule) => {
+        const copy = { ...rule, else: undefined };
+        originals.set(copy, rule);
+        return { rule: copy, path: ruleRef(rule, c.moduleOf(rule)) };
+      }),
     );
   } catch {
     // A fault of the checker itself must not reject a policy: evaluation still raises
@@ -721,7 +737,11 @@ export function checkTypes(c: CompileContext, g: Graph): void {
 /** The query compiler's checkTypes: the query body against the rules' types. */
 export function checkQueryTypes(c: CompileContext, body: Body, rewritten: Map<string, string>): RegoError[] {
   const rw = varRewriter(rewritten, c.rewrittenVars);
-  const env = c.typeEnv ?? TypeChecker.rootEnv(rw);
+  let env = c.typeEnv;
+  if (!env) {
+    env = TypeChecker.rootEnv(rw);
+    if (c.schemas) env = new RuleSchemas(c, c.schemas).typeRoot(env);
+  }
   try {
     return new TypeChecker(rw).checkBody(env, body).errors.map(strip);
   } catch {

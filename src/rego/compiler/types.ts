@@ -38,6 +38,29 @@ export interface CompileInput {
   strict?: boolean;
   /** Code to run after named compiler stages (stages.ts). */
   stages?: StageHooks;
+  /** OPA's WithEnablePrintStatements: print() calls become `internal.print` calls instead of being erased. */
+  enablePrintStatements?: boolean;
+  /** Schemas for type checking (OPA's WithSchemas and METADATA `schemas:` annotations). */
+  schemas?: SchemaOptions;
+}
+
+/** JSON Schemas the type checker uses (schema.ts converts them to types). */
+export interface SchemaOptions {
+  /**
+   * OPA's SchemaSet: a schema by its path below `schema` (`input` for `schema.input`, `a.b` for
+   * `schema.a.b`). `input` types `input` in every rule and query (OPA's -s); the others are
+   * what `# METADATA` `schemas: [{input: schema.a.b}]` annotations refer to.
+   */
+  set?: Record<string, unknown>;
+  /** Finds schema documents that `$ref`s point to, by absolute URI ($id or file: URL). */
+  resolve?: (uri: string) => unknown;
+  /** Base URI of each schema in `set` (for relative `$ref`s), by the same key. */
+  bases?: Record<string, string>;
+  /**
+   * Schemas for `input` in the rules of a package and its subpackages (`sip` for data.sip...),
+   * as if that package carried a `subpackages` annotation; applied before the rules' own annotations.
+   */
+  packages?: Array<{ package: string; input: unknown; base?: string }>;
 }
 
 export interface CompiledQuery {

@@ -193,6 +193,30 @@ export class AnnotationSet {
     return jsonToTerm(out);
   }
 
+  /**
+   * The `schemas:` entries that apply to `rule`, in OPA's getRuleAnnotation order (subpackages
+   * scopes from the outermost package in, the package scope, the document scope, the rule's own
+   * blocks): later entries override earlier ones for the same path.
+   */
+  schemaAnnotations(rule: Rule): Array<{ path: string[]; schema?: string[]; definition?: unknown; location: { file: string; row: number; col: number } }> {
+    const blocks: Annotation[] = [];
+    const m = this.moduleOf.get(rule);
+    if (m) {
+      for (let n = 2; n <= m.package.path.length; n++) {
+        const sub = this.byPath.get(pathKey(m.package.path.slice(0, n)));
+        if (sub && sub.object.scope === 'subpackages') blocks.push(sub);
+      }
+      const pkg = this.byPackage.get(pathKey(m.package.path));
+      if (pkg) blocks.push(pkg);
+    }
+    const doc = this.byPath.get(pathKey(this.groundPrefix(rule)));
+    if (doc && doc.object.scope === 'document') blocks.push(doc);
+    blocks.push(...this.ruleScope(rule).reverse());
+    return blocks.flatMap((a) =>
+      ((a.object.schemas as Array<{ path: string[]; schema?: string[]; definition?: unknown }> | undefined) ?? []).map((x) => ({ ...x, location: { file: a.file, row: a.row, col: a.col } })),
+    );
+  }
+
   /** The value of rego.metadata.rule() in `rule`: its closest rule-scope block, else its document block, else {}. */
   rule(rule: Rule): Term {
     const own = this.ruleScope(rule)[0] ?? this.byPath.get(pathKey(this.groundPrefix(rule)));

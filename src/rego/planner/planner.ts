@@ -17,10 +17,10 @@ import {
   type Stmt,
 } from '../ir/types.js';
 import {
-  boolTerm, isCall, isConstant, isEvery, isGround, isSome, refIsGround, refToString, ruleKind, someVar, sortTerms, stringTerm, termToString, termsEqual,
+  boolTerm, isCall, isConstant, isEvery, isGround, isSome, refIsGround, refToString, ruleKind, someVar, sortTerms, stringTerm, termToString, termsEqual, varsOf,
 } from '../ast/index.js';
 import { builtinDecl, type BuiltinDecl } from './builtins.js';
-import { ENCODED_ARG_CALLS, RESULT_FROM_ARG_CALLS, SET_RESULT_CALLS, hostCallAlias } from '../builtins/aliases.js';
+import { ENCODED_ARG_CALLS, PRINT_BUILTIN, RESULT_FROM_ARG_CALLS, SET_RESULT_CALLS, hostCallAlias } from '../builtins/aliases.js';
 import { AnnotationSet, METADATA_CALLS } from './metadata.js';
 import { FuncStack, MocksStack, RuleTrie } from './ruletrie.js';
 import { VarStack } from './varstack.js';
@@ -61,7 +61,32 @@ export interface PlanOptions {
   builtins?: Map<string, { arity: number }>;
   /** Emit `internal.bastion_cover(file, row)` calls for test coverage (see NEEDS.md). */
   coverage?: boolean;
+  /**
+   * Emit `internal.bastion_trace(code, values)` calls for evaluation traces (trace.ts): rule
+   * enter/exit/leave, and expression eval/success/leave with the values of the variables the
+   * expression reads. The nodes the codes refer to are collected in `traceNodes`.
+   */
+  trace?: boolean;
+  traceNodes?: TraceNode[];
 }
+
+/** What a trace event code refers to: a rule or an expression, with its location. */
+export interface TraceNode {
+  kind: 'rule' | 'expr';
+  node: Rule | Expr;
+  /** Variables of an expression bound when it is evaluated (their values come with its eval event). */
+  vars?: string[];
+}
+
+/** Trace event kinds: code = node id * TRACE_KINDS + kind. */
+export const TRACE_ENTER = 0;
+export const TRACE_EXIT = 1;
+export const TRACE_LEAVE_RULE = 2;
+export const TRACE_EVAL = 3;
+export const TRACE_SUCCESS = 4;
+export const TRACE_LEAVE = 5;
+export const TRACE_KINDS = 8;
+const TRACE_BUILTIN = 'internal.bastion_trace';
 
 const COVER_BUILTIN = 'internal.bastion_cover';
 
@@ -236,10 +261,18 @@ export class Planner {
         if (prev) this.appendStmt({ type: 'IsUndefinedStmt', source: lresult });
         else this.appendStmt({ type: 'ResetLocalStmt', target: lresult });
 
+        let traceId: number | undefined;
+        const traced: Block = { stmts: [] };
+        if (this.opts.trace && current.location?.file) {
+          traceId = this.traceNode({ kind: 'rule', node: current });
+          this.planTraceCall(traceId, TRACE_ENTER);
+          this.curr = traced;
+        }
         const args = current.head.args ?? top.head.args ?? [];
         this.planFuncParams(params, args, 0, () => {
           this.planQuery(current.body, 0, () => {
             this.planCover(current.head.location);
+            if (traceId !== undefined) this.planTraceCall(traceId, TRACE_EXIT);
             if (ruleKind(current) === 'single') {
               const value = current.head.value ?? TRUE;
               if (buildObject) {
@@ -248,14 +281,14 @@ export class Planner {
                   const v = this.ltarget;
                   this.planNestedObjects(fn.return, ref.slice(pieces, ref.length - 1), (obj) => {
                     this.planTerm(ref[ref.length - 1], () => {
-                      this.appendStmt({ type: 'ObjectInsertOnceStmt', object: obj, key: this.ltarget, value: v });
+                      this.appendStmt({ type: 'ObjectInsertOnceStmt', object: obj, key: this.ltarget, value: v, location: this.stmtLoc(current.location) });
                     });
                   });
                 });
                 return;
               }
               this.planTerm(value, () => {
-                this.appendStmt({ type: 'AssignVarOnceStmt', target: lresult, source: this.ltarget });
+                this.appendStmt({ type: 'AssignVarOnceStmt', target: lresult, source: this.ltarget, location: this.stmtLoc(current.location) });
               });
               return;
             }
@@ -282,11 +315,16 @@ export class Planner {
             });
           });
         });
+        if (traceId !== undefined) {
+          this.curr = curr;
+          this.appendStmt({ type: 'BlockStmt', blocks: [traced] });
+          this.planTraceCall(traceId, TRACE_LEAVE_RULE);
+        }
       }
       if (ruleKind(top) === 'single' && !buildObject) {
         const end: Block = { stmts: [] };
         this.appendStmtToBlock({ type: 'IsDefinedStmt', source: lresult }, end);
-        this.appendStmtToBlock({ type: 'AssignVarOnceStmt', target: fn.return, source: L(lresult) }, end);
+        this.appendStmtToBlock({ type: 'AssignVarOnceStmt', target: fn.return, source: L(lresult), location: this.stmtLoc(top.location) }, end);
         blocks.push(end);
       }
     });
@@ -393,15 +431,55 @@ export class Planner {
     const old = this.loc;
     this.loc = q[index].location ?? old;
     if (!isSome(q[index])) this.planCover(q[index].location);
-    this.planExpr(q[index], () =>
+    const rest = () =>
       this.planQuery(q, index + 1, () => {
         const curr = this.loc;
         this.loc = old;
         iter();
         this.loc = curr;
-      }),
-    );
+      });
+    if (this.opts.trace && !isSome(q[index]) && q[index].location?.file) this.planTracedExpr(q[index], rest);
+    else this.planExpr(q[index], rest);
     this.loc = old;
+  }
+
+  /** An expression between its eval and leave trace events, with a success event before the rest. */
+  private planTracedExpr(e: Expr, rest: Iter): void {
+    const vars = [...varsOf(e, { skipRefCallHead: true, skipClosures: true })].filter((v) => this.vars.get(v) !== undefined && v !== 'input' && v !== 'data');
+    const id = this.traceNode({ kind: 'expr', node: e, vars });
+    const lvals = this.newLocal();
+    this.appendStmt({ type: 'MakeArrayStmt', capacity: vars.length, target: lvals });
+    for (const v of vars) this.appendStmt({ type: 'ArrayAppendStmt', array: lvals, value: L(this.vars.get(v)!) });
+    this.planTraceCall(id, TRACE_EVAL, L(lvals));
+    const outer = this.curr;
+    const inner: Block = { stmts: [] };
+    this.curr = inner;
+    this.planExpr(e, () => {
+      this.planTraceCall(id, TRACE_SUCCESS);
+      rest();
+    });
+    this.curr = outer;
+    this.appendStmt({ type: 'BlockStmt', blocks: [inner] });
+    this.planTraceCall(id, TRACE_LEAVE);
+  }
+
+  private traceNode(n: TraceNode): number {
+    const nodes = (this.opts.traceNodes ??= []);
+    nodes.push(n);
+    return nodes.length - 1;
+  }
+
+  private planTraceCall(id: number, kind: number, values?: Operand): void {
+    this.externs.set(TRACE_BUILTIN, { name: TRACE_BUILTIN, arity: 2 });
+    const lcode = this.newLocal();
+    this.appendStmt({ type: 'MakeNumberIntStmt', value: id * TRACE_KINDS + kind, target: lcode });
+    let v = values;
+    if (!v) {
+      const lnull = this.newLocal();
+      this.appendStmt({ type: 'MakeNullStmt', target: lnull });
+      v = L(lnull);
+    }
+    this.appendStmt({ type: 'CallStmt', func: TRACE_BUILTIN, args: [L(lcode), v], result: this.newLocal() });
   }
 
   private planExpr(e: Expr, iter: Iter): void {
@@ -621,6 +699,11 @@ export class Planner {
       return;
     }
 
+    if (operator === 'internal.print' && operands.length === 1 && !this.mocks.lookup(operator)) {
+      this.planPrint(operands[0], e.location, iter);
+      return;
+    }
+
     const replacement = this.mocks.lookup(operator);
     if (replacement) {
       const r = replacement.value.type === 'ref' ? replacement.value.value : replacement.value.type === 'var' ? [replacement] : undefined;
@@ -735,6 +818,48 @@ export class Planner {
       return this.planExprCallFuncWith(name, arity, isVoid, operands, args, iter, planArgs);
     }
     return this.planExprCallFuncWith(name, arity, isVoid, operands, args, iter, (t, i, a, k) => this.planCallArgs(t, i, a, k));
+  }
+
+  /**
+   * `internal.print([set, ...])` (what RewritePrintCalls makes of `print(...)`): each operand's
+   * values become their texts here, in the module, as OPA's print builtin writes them (strings
+   * as they are, anything else in OPA's String() form, via sprintf's `%v`), because JSON, the
+   * host's view of values, has no sets. The host builtin `internal.bastion_print(texts, file,
+   * row)` gets an array of arrays of texts (an empty one: the operand was undefined) and the
+   * call's location. Void: it never makes the body fail.
+   */
+  private planPrint(arg: Term, loc: AstLocation | undefined, iter: Iter): void {
+    const sprintf = this.decl('sprintf');
+    if (!sprintf) throw new PlanError('internal: sprintf is not a known builtin');
+    this.externs.set('sprintf', sprintf);
+    this.externs.set(PRINT_BUILTIN, { name: PRINT_BUILTIN, arity: 3, void: true });
+    this.planTerm(arg, () => {
+      const source = this.asLocal(this.ltarget);
+      const lout = this.newLocal();
+      this.appendStmt({ type: 'MakeArrayStmt', capacity: 0, target: lout });
+      const outer: Stmt & { type: 'ScanStmt' } = { type: 'ScanStmt', source, key: this.newLocal(), value: this.newLocal(), block: { stmts: [] } };
+      const ltexts = this.newLocal();
+      this.appendStmtToBlock({ type: 'MakeArrayStmt', capacity: 0, target: ltexts }, outer.block);
+      const inner: Stmt & { type: 'ScanStmt' } = { type: 'ScanStmt', source: outer.value, key: this.newLocal(), value: this.newLocal(), block: { stmts: [] } };
+      const lfmtArgs = this.newLocal();
+      const ltext = this.newLocal();
+      this.appendStmtToBlock({ type: 'MakeArrayStmt', capacity: 1, target: lfmtArgs }, inner.block);
+      this.appendStmtToBlock({ type: 'ArrayAppendStmt', array: lfmtArgs, value: L(inner.value) }, inner.block);
+      this.appendStmtToBlock({ type: 'CallStmt', func: 'sprintf', args: [S(this.getStringConst('%v')), L(lfmtArgs)], result: ltext }, inner.block);
+      this.appendStmtToBlock({ type: 'ArrayAppendStmt', array: ltexts, value: L(ltext) }, inner.block);
+      this.appendStmtToBlock({ type: 'BlockStmt', blocks: [{ stmts: [inner] }] }, outer.block);
+      this.appendStmtToBlock({ type: 'ArrayAppendStmt', array: lout, value: L(ltexts) }, outer.block);
+      this.appendStmt({ type: 'BlockStmt', blocks: [{ stmts: [outer] }] });
+      const lrow = this.newLocal();
+      this.appendStmt({ type: 'MakeNumberIntStmt', value: loc?.row ?? 0, target: lrow });
+      this.appendStmt({
+        type: 'CallStmt',
+        func: PRINT_BUILTIN,
+        args: [L(lout), S(this.getStringConst(loc?.file ?? '')), L(lrow)],
+        result: this.newLocal(),
+      });
+      iter();
+    });
   }
 
   /** The json.marshal text of `v` (called directly: `with json.marshal` mocks do not apply). */
@@ -1609,6 +1734,15 @@ export class Planner {
   private isFunction(r: Term[]): boolean {
     const node = this.rules.lookup(r);
     return node !== undefined && node.arity() > 0;
+  }
+
+  /**
+   * An IR location for a statement whose failure names a rule (conflict errors carry the rule's
+   * location, as OPA's completeDocConflictErr(rule.Location)); undefined without a file.
+   */
+  private stmtLoc(loc: AstLocation | undefined): Stmt['location'] {
+    if (!loc || !loc.file) return undefined;
+    return { file: this.getFileConst(loc.file), row: loc.row, col: loc.col };
   }
 
   /** Records that evaluation reached `loc` (coverage builds only); never makes anything fail. */

@@ -11,7 +11,7 @@ import { BUILTIN_ERROR_TAG } from './template.js';
 export const OBJECT_KIND = 6;
 
 /** Host builtins with side effects: called every time, never answered from the runtime's memory. */
-const UNCACHED_HOST_BUILTINS = new Set(['internal.print', 'print', 'internal.test_case', 'trace']);
+const UNCACHED_HOST_BUILTINS = new Set(['internal.print', 'print', 'internal.test_case', 'trace', 'internal.bastion_print', 'internal.bastion_trace']);
 const ARRAY_KIND = 5;
 const SET_KIND = 7;
 
@@ -37,6 +37,8 @@ export interface ModuleContext {
   builtin: (name: string, arity: number) => BuiltinTarget;
   /** static string value addresses for CallDynamic path matching: funcs[i].path[j] */
   pathConst: (i: number, j: number) => number;
+  /** static string value address of the name of static.files[i] (conflict error locations) */
+  fileConst?: (i: number) => number | undefined;
   /** OPA's StrictBuiltinErrors: caught builtin errors are kept and raised when evaluation ends */
   strictBuiltinErrors: boolean;
   /**
@@ -247,7 +249,7 @@ export class FunctionBuilder {
         out.push(m.if(
           m.i32.eqz(this.get(s.target)),
           this.set(s.target, this.read(s.source)),
-          m.if(m.i32.eqz(this.call('value_equal', [this.get(s.target), this.read(s.source)])), this.abort(this.conflictError)),
+          m.if(m.i32.eqz(this.call('value_equal', [this.get(s.target), this.read(s.source)])), this.abortAt(this.conflictError, s.location)),
         ));
         return;
       case 'AssignIntStmt':
@@ -329,7 +331,7 @@ export class FunctionBuilder {
         out.push(m.if(
           m.i32.eqz(m.local.get(tmp, i32)),
           this.call('object_insert', [this.get(s.object), this.read(s.key), this.read(s.value)], NONE),
-          m.if(m.i32.eqz(this.call('value_equal', [m.local.get(tmp, i32), this.read(s.value)])), this.abort(2)),
+          m.if(m.i32.eqz(this.call('value_equal', [m.local.get(tmp, i32), this.read(s.value)])), this.abortAt(2, s.location)),
         ));
         return;
       }
@@ -362,6 +364,14 @@ export class FunctionBuilder {
     const m = this.m;
     if (source.type !== 'local') { out.push(m.br(this.target(0))); return; }
     out.push(m.br(this.target(0), m.i32.ne(this.call('value_type', [this.read(source)]), m.i32.const(kind))));
+  }
+
+  /** abort() naming the statement's file and row, when it has a file (OPA's error location). */
+  abortAt(which: number, loc: ir.Stmt['location']): Expr {
+    const file = loc && loc.row > 0 ? this.cx.fileConst?.(loc.file) : undefined;
+    if (file === undefined || this.cx.policy.static.files[loc!.file] === '<query>') return this.abort(which);
+    const m = this.m;
+    return m.block(null, [this.call('error_at', [m.i32.const(which), m.i32.const(file), m.i32.const(loc!.row), m.i32.const(loc!.col)], NONE), m.unreachable()], NONE);
   }
 
   abort(which: number): Expr {

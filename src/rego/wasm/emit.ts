@@ -39,7 +39,7 @@ const SERVICES = [
   'null', 'boolean', 'number_int', 'number_ref', 'number_set_int', 'string', 'array_with_cap', 'array_append',
   'object', 'object_insert', 'set', 'result_set', 'set_add', 'value_get', 'value_compare', 'value_equal', 'value_type',
   'value_length', 'value_merge', 'value_shallow_copy', 'iter_prepare', 'iter_key', 'iter_value',
-  'memo_init', 'memo_push', 'memo_pop', 'memo_get', 'memo_set', 'error',
+  'memo_init', 'memo_push', 'memo_pop', 'memo_get', 'memo_set', 'error', 'error_at',
   'builtin_error_defer', 'builtin_error_reset', 'builtin_error_raise_pending', 'builtin_error_uncaught',
   'host_call0', 'host_call1', 'host_call2', 'host_call3', 'host_call4',
 ];
@@ -163,6 +163,11 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
       return strings.length - 1;
     }),
   );
+  // File names, for the locations of conflict errors.
+  const fileStrings = (policy.static.files ?? []).map((f) => {
+    strings.push(f);
+    return strings.length - 1;
+  });
   const entrypoints: Record<string, number> = {};
   policy.plans.forEach((p, i) => (entrypoints[p.name] = i));
   const data = layoutStatic(base, strings, JSON.stringify(hostBuiltins), JSON.stringify(entrypoints));
@@ -175,6 +180,7 @@ async function link(policy: ir.Policy, options: EmitOptions): Promise<Uint8Array
   const cx: ModuleContext = {
     m, rt: rtServices, data, policy, funcIndex, funcName, builtin, strictBuiltinErrors: options.strictBuiltinErrors === true,
     pathConst: (i, j) => data.stringValue[pathIndex[i]![j]!]!,
+    fileConst: (i) => (fileStrings[i] === undefined ? undefined : data.stringValue[fileStrings[i]!]),
     unwind: tpl.unwind ? { state: rtName(tpl.unwind.state), stop: rtName(tpl.unwind.stop) } : undefined,
   };
   const funcs: Uint8Array[] = policy.funcs.map((f, i) => {

@@ -2,6 +2,7 @@
 // needs: `internal.test_case` calls (sub-results of table tests) and coverage hits are recorded
 // per evaluation. Shared by the worker (eval-worker.ts) and the in-thread fallback.
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import { parseEvalError, printBuiltin, type EvalError } from '../../../rego/index.js';
 import { hostBuiltins } from '../../builtins.js';
 import { COVER_BUILTIN } from '../coverage.js';
 import { TEST_CASE_BUILTIN } from './discover.js';
@@ -11,6 +12,8 @@ export interface EvaluatorInit {
   data: object;
   strictBuiltinErrors: boolean;
   coverage: boolean;
+  /** The module was compiled with `trace`: record its trace events and trace() notes. */
+  trace?: boolean;
 }
 
 export interface EvalRequest {
@@ -23,12 +26,16 @@ export interface EvalReply {
   /** The test's value; undefined when the entrypoint is undefined. */
   value?: unknown;
   defined: boolean;
-  error?: { code: string; message: string };
+  error?: EvalError;
   durationNs: number;
   /** Arguments of every `internal.test_case` call, in evaluation order. */
   testCases: unknown[][];
   /** Coverage hits: file -> rows. */
   covered: Array<[string, number[]]>;
+  /** What print() wrote, one line per call (OPA's print hook). */
+  output?: string;
+  /** Trace events, in order: [code, values] (see rego/trace.ts); code -1 is a trace() note. */
+  trace?: Array<[number, unknown]>;
   bench?: { N: number; T: number };
 }
 
@@ -36,6 +43,8 @@ export const CANCEL_ERROR = { code: 'eval_cancel_error', message: 'caller cancel
 
 export class TestEvaluation {
   private testCases: unknown[][] = [];
+  private output = '';
+  private events: Array<[number, unknown]> = [];
   private readonly hits = new Map<string, Set<number>>();
 
   private constructor(private readonly policy: LoadedPolicy) {}
@@ -43,11 +52,24 @@ export class TestEvaluation {
   static async load(init: EvaluatorInit): Promise<TestEvaluation> {
     let self: TestEvaluation | undefined;
     const hooks: Record<string, (...args: unknown[]) => unknown> = {
+      ...printBuiltin((line) => {
+        if (self) self.output += line + '\n';
+      }),
       [TEST_CASE_BUILTIN]: (args: unknown) => {
         self?.testCases.push(Array.isArray(args) ? args : [args]);
         return true;
       },
     };
+    if (init.trace) {
+      hooks['internal.bastion_trace'] = (code: unknown, values: unknown) => {
+        if (self && typeof code === 'number') self.events.push([code, values]);
+        return true;
+      };
+      hooks.trace = (note: unknown) => {
+        if (self) self.events.push([-1, note]);
+        return true;
+      };
+    }
     if (init.coverage) {
       hooks[COVER_BUILTIN] = (file: unknown, row: unknown) => {
         if (self && typeof file === 'string' && file !== '' && typeof row === 'number') {
@@ -70,19 +92,21 @@ export class TestEvaluation {
       if (Array.isArray(rs) && rs.length > 0) return { value: (rs[0] as { result?: unknown }).result, defined: true };
       return { defined: false };
     } catch (e) {
-      const message = typeof e === 'string' ? e : ((e as Error)?.message ?? String(e));
-      const m = /^([a-z_]+_error): ([\s\S]*)$/.exec(message);
-      return { defined: false, error: m ? { code: m[1]!, message: m[2]! } : { code: 'eval_error', message } };
+      return { defined: false, error: parseEvalError(e) };
     }
   }
 
   run(req: EvalRequest): EvalReply {
     this.testCases = [];
+    this.output = '';
+    this.events = [];
     this.hits.clear();
     const t0 = process.hrtime.bigint();
     const r = this.once(req.entrypoint);
     const durationNs = Number(process.hrtime.bigint() - t0);
     const reply: EvalReply = { ...r, durationNs, testCases: this.testCases, covered: [...this.hits].map(([f, rows]) => [f, [...rows]]) };
+    if (this.output) reply.output = this.output;
+    if (this.events.length > 0) reply.trace = this.events;
     if (req.benchNs !== undefined && !r.error && r.defined) reply.bench = this.bench(req.entrypoint, req.benchNs);
     return reply;
   }

@@ -1,9 +1,20 @@
 // OPA's test reporters (v1/tester/reporter.go): PrettyReporter (with its FAILURES section and
 // benchmark lines) and JSONReporter.
+import { evalErrorText } from '../../../rego/index.js';
 import { goDuration } from '../common.js';
+import { failureText } from './trace.js';
 import { iterSubResults, outcome, passed, type BenchmarkResult, type TestResult } from './results.js';
 
 const HL = '-'.repeat(80);
+
+/** OPA's indentingWriter on text without a trailing newline: `n` spaces before every line. */
+export function indent(text: string, n: number): string {
+  const pad = ' '.repeat(n);
+  return text
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
+}
 
 /** `data.pkg.test_x: FAIL (1.2ms)`; skipped tests have no duration. */
 export function resultLine(r: TestResult): string {
@@ -42,6 +53,8 @@ function goBenchName(name: string): string {
 
 export interface PrettyOptions {
   verbose?: boolean;
+  /** --var-values: the failing expression of each failure with its variables' values (OPA's FailureLine + LocalVars). */
+  varValues?: boolean;
   benchmark?: boolean;
   goBench?: boolean;
 }
@@ -84,24 +97,32 @@ export function prettyReport(results: TestResult[], o: PrettyOptions = {}): stri
       for (const [full, sr] of iterSubResults(r.sub_results)) {
         if (sr.fail || o.verbose) println(`  ${'  '.repeat(full.length - 1)}${sr.name ?? ''}: ${sr.fail ? 'FAIL' : 'PASS'}`);
       }
+      if (r.output) {
+        println();
+        println(indent(r.output.trim(), 2));
+        println();
+      }
     }
-    if (r.error) println(`  ${r.error.code}: ${r.error.message}`);
+    if (r.error) println(`  ${evalErrorText(r.error)}`);
   }
   // The failure details (OPA prints the evaluation trace of each failure here).
-  if (fail > 0 && o.verbose) {
+  if (fail > 0 && (o.verbose || o.varValues)) {
+    const fo = { verbose: !!o.verbose, failureLine: !!o.varValues, localVars: !!o.varValues };
     println(HL);
     println('FAILURES');
     println(HL);
     for (const f of failures) {
       println(resultLine(f));
       if (f.sub_results && Object.keys(f.sub_results).length > 0) {
-        println();
+        // the trace of all cases together; per case only its lineage (no per-case trace here)
+        out.push(failureText(f.trace, { ...fo, failureLine: false }));
         println();
         for (const [full, sr] of iterSubResults(f.sub_results)) {
           if (!sr.fail || sr.sub_results) continue;
           full.forEach((n, depth) => println(`${'  '.repeat(depth + 1)}${n}: FAIL`));
+          if (fo.failureLine) println();
         }
-      } else println();
+      } else out.push(failureText(f.trace, fo));
       println();
     }
   }
@@ -123,6 +144,7 @@ function jsonResult(r: TestResult): Record<string, unknown> {
   if (r.sub_results && Object.keys(r.sub_results).length > 0) o.sub_results = r.sub_results;
   o.package = r.package;
   o.name = r.name;
+  if (r.output) o.output = Buffer.from(r.output).toString('base64');
   o.duration = r.duration;
   if (r.fail) o.fail = true;
   if (r.skip) o.skip = true;

@@ -1,3 +1,4 @@
+import type { TraceEvent } from './trace.js';
 // Test results as OPA's tester builds them (v1/tester/runner.go): Result, SubResult and the
 // verdict rules. A test passes only when its value is `true`; a partial-object test passes when
 // every case (every key of its value, and every `internal.test_case` call seen while
@@ -21,15 +22,19 @@ export interface BenchmarkResult {
 
 /** One test's result; field order and omissions follow OPA's JSON (Go struct order, omitempty). */
 export interface TestResult {
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; location?: { file: string; row: number; col: number } };
   location: { file: string; row: number; col: number };
   benchmark_result?: BenchmarkResult;
   sub_results?: SubResultMap;
   package: string;
   name: string;
+  /** What print() wrote while the test ran (OPA's Output; base64 in JSON, as Go encodes []byte). */
+  output?: string;
   duration: number; // ns, as Go's time.Duration in JSON
   fail?: boolean;
   skip?: boolean;
+  /** The evaluation trace as filtered for the report (pretty output only; not in JSON). */
+  trace?: TraceEvent[];
 }
 
 export const passed = (r: TestResult): boolean => !r.fail && !r.skip && !r.error;

@@ -9,12 +9,12 @@ import { malloc, heapGet, heapSet } from "./alloc";
 import { jsonParse, jsonDump, valueDump } from "./json";
 import { ctxNew, evalCtx, builtinsValue, entrypointsValue, fastEval, memoInit, memoPush, memoPop, memoGet, memoSet } from "./eval";
 import {
-  makeNull, makeBool, makeInt, makeNumRef, makeString, makeArray, arrAppend, makeObject, makeSet, makeOrderedSet, kindOf,
+  makeNull, makeBool, makeInt, makeNumRef, makeString, makeArray, arrAppend, makeObject, makeSet, makeOrderedSet, kindOf, strLen, strPtr,
 } from "./value";
 import { collInsert, setAdd, shallowCopy } from "./collection";
 import { valueCompare, valueEqual } from "./compare";
 import { valueGet, valueLength, iterPrepare, iterKey, iterValue, valueMerge, numberSetInt, addPath, removePath } from "./ops";
-import { errBegin, errStr, errAbort, builtinErrorDefer, builtinErrorReset, builtinErrorRaisePending, builtinErrorUncaught } from "./abort";
+import { errBegin, errStr, errAbort, errByte, errBytes, errInt, builtinErrorDefer, builtinErrorReset, builtinErrorRaisePending, builtinErrorUncaught } from "./abort";
 import { hostCall0, hostCall1, hostCall2, hostCall3, hostCall4 } from "./hostcall";
 
 // ---------------------------------------------------------------- ABI
@@ -91,6 +91,27 @@ export function __rt_builtin_error_uncaught(): void { builtinErrorUncaught(); }
 /** Aborts evaluation with one of the compiler's fixed errors. */
 export function __rt_error(which: i32): void {
   errBegin();
+  errMessage(which);
+}
+
+/**
+ * __rt_error with the location of the rule or expression: `<file>:<row>:<col>: eval_conflict_error: ...`
+ * (file: a string value). The host turns it into OPA's error with its location
+ * (src/rego/builtins/eval-error.ts).
+ */
+export function __rt_error_at(which: i32, file: usize, row: i32, col: i32): void {
+  errBegin();
+  errBytes(strPtr(file), strLen(file));
+  errByte(58);
+  errInt(<i64>row);
+  errByte(58);
+  errInt(<i64>col);
+  errByte(58);
+  errByte(32);
+  errMessage(which);
+}
+
+function errMessage(which: i32): void {
   if (which == 0) errStr("eval_conflict_error: complete rules must not produce multiple outputs");
   else if (which == 1) errStr("eval_conflict_error: functions must not produce multiple outputs for same inputs");
   else if (which == 2) errStr("eval_conflict_error: object keys must be unique");
