@@ -24,6 +24,7 @@ import { freePort } from '../test/interop/ports.js';
 import { packageRoot } from '../src/gateway/config.js';
 import { percentile, type FloodResult, type HandshakeFloodResult, type LegitResult } from '../src/limits/testing/load-peers.js';
 import { kamailioAvailable } from '../test/interop/kamailio.js';
+import { runPeer, type PeerKind } from '../src/limits/testing/peer-process.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const handshakes = Number(process.env.BENCH_HANDSHAKES ?? 2000);
@@ -66,17 +67,8 @@ const threadCpuMs = (pid: number): [number, number] => {
   return [main, other];
 };
 
-function peer<T>(o: Record<string, unknown>): Promise<T> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'border', 'peer.ts'), JSON.stringify(o)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`peer ${String(o.kind)} exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
-    }),
-  );
+function peer<T>(o: { kind: PeerKind } & Record<string, unknown>): Promise<T> {
+  return runPeer<T>(o.kind, o, (kill) => children.add({ exitCode: null, kill } as unknown as ChildProcess));
 }
 
 interface Running {

@@ -7,9 +7,7 @@
 //  3. topology hiding: CPU per INVITE hidden (tokens new, and cached as within a dialog), per
 //     in-dialog request decoded, and the bytes it adds.
 // Env: BENCH_RATE=10000 BENCH_SECONDS=5
-import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { join } from 'node:path';
 import pino from 'pino';
 import { Border } from '../src/gateway/border.js';
 import { Transports } from '../src/gateway/transports.js';
@@ -17,7 +15,7 @@ import { encodePolicyInput } from '../src/gateway/input.js';
 import { DatagramFlow, type Flow, type FlowHandler } from '../src/gateway/flow.js';
 import { resolvePeerLimits, DEFAULT_WRITE_LIMITS, RequestStats, requestStatsJson } from '../src/limits/index.js';
 import { parseMessage } from '../src/sip/parser.js';
-import { packageRoot } from '../src/gateway/config.js';
+import { runPeer } from '../src/limits/testing/peer-process.js';
 import { TopologyHiding } from '../src/gateway/topology-hiding.js';
 
 const rate = Number(process.env.BENCH_RATE ?? 10_000);
@@ -115,8 +113,7 @@ function cpuMs(): number {
   return (c.user + c.system) / 1000;
 }
 async function flood(port: number): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), 'bench', 'border', 'peer.ts'), JSON.stringify({ kind: 'udpFlood', from: '127.0.0.2', port, seconds, rate })], { cwd: packageRoot(), stdio: ['ignore', 'ignore', 'inherit'] });
-  await new Promise((r) => child.once('exit', r));
+  await runPeer('udpFlood', { from: '127.0.0.2', port, seconds, rate });
 }
 async function measure(name: string, start: (count: () => void) => Promise<{ port: number; stop: () => Promise<void> }>): Promise<number> {
   let n = 0;

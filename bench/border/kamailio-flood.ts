@@ -6,18 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../test/interop/ports.js';
 import { percentile, type FloodResult, type LegitResult } from '../../src/limits/testing/load-peers.js';
-import { packageRoot } from '../../src/gateway/config.js';
+import { runPeer, type PeerKind } from '../../src/limits/testing/peer-process.js';
 
 const MODULES_DIR = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
 
-function peer<T>(o: Record<string, unknown>): Promise<T> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), 'bench', 'border', 'peer.ts'), JSON.stringify(o)], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as T) : reject(new Error(`peer exited ${code}`)))),
-  );
-}
+const peer = <T>(o: { kind: PeerKind } & Record<string, unknown>): Promise<T> => runPeer<T>(o.kind, o);
 
 /** Runs the UDP flood against Kamailio + pike; returns summary lines. */
 export async function kamailioFlood(base: string, seconds: number): Promise<string[]> {

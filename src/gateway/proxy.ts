@@ -365,7 +365,14 @@ export class Proxy implements FlowHandler {
   // request alive as long as the transaction lives)
   private forgetInviteOnEnd(tx: ServerTransaction): void {
     const key = tx.key;
-    tx.on({ onTerminated: () => this.invites.delete(key) });
+    tx.on({
+      onTerminated: (_tx, cause) => {
+        // the caller's connection failed (closed, or its peer stopped reading): the transaction
+        // told its TU (RFC 3261 §17.2.4), and with no one left to answer the branch is cancelled
+        if (cause === 'transport-error') this.cancelBranch(this.invites.get(key));
+        this.invites.delete(key);
+      },
+    });
   }
 
   /** A final response of our own (reason: '' for the default phrase), while the server transaction still waits for one. */
@@ -390,18 +397,23 @@ export class Proxy implements FlowHandler {
       return;
     }
     tx.respond(buildResponse(cancel, 200, 'OK', { toTag: this.toTag }));
-    if (ctx.client && ctx.forwarded && ctx.clientFlow && (ctx.client.state === 'calling' || ctx.client.state === 'proceeding')) {
-      const c = buildCancel(ctx.forwarded);
-      try {
-        this.layer.sendRequest(c, this.handle(ctx.clientFlow), { onResponse: () => {} });
-      } catch (e) {
-        this.log.warn({ err: e }, 'proxy: cannot send CANCEL downstream');
-      }
-    } else if (!ctx.client) {
-      // not forwarded yet (deciding, resolving or connecting): it never will be
+    if (this.cancelBranch(ctx) === 'not-forwarded' && isPending(invite)) invite.respond(buildResponse(invite.request, 487, 'Request Terminated', { toTag: this.toTag }));
+  }
+
+  /** Cancels an INVITE's branch downstream, or (not forwarded yet: deciding, resolving, connecting) makes sure it never is. */
+  private cancelBranch(ctx: InviteContext | undefined): 'cancelled' | 'not-forwarded' | 'answered' {
+    if (!ctx) return 'answered';
+    if (!ctx.client) {
       ctx.cancelled = true;
-      if (isPending(invite)) invite.respond(buildResponse(invite.request, 487, 'Request Terminated', { toTag: this.toTag }));
+      return 'not-forwarded';
     }
+    if (!ctx.forwarded || !ctx.clientFlow || (ctx.client.state !== 'calling' && ctx.client.state !== 'proceeding')) return 'answered';
+    try {
+      this.layer.sendRequest(buildCancel(ctx.forwarded), this.handle(ctx.clientFlow), { onResponse: () => {} });
+    } catch (e) {
+      this.log.warn({ err: e }, 'proxy: cannot send CANCEL downstream');
+    }
+    return 'cancelled';
   }
 
   /** ACK for a 2xx (end to end): forwarded without a transaction, by its Route set. */

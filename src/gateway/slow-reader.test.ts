@@ -1,13 +1,15 @@
 // Slow readers on real TLS connections: the far proxy (biloxi) stops reading while atlanta keeps
 // sending it large MESSAGEs through the gateway. The gateway must disconnect biloxi with a log
 // line, fail the transactions that were on that connection as RFC 3261 says (transport error →
-// 503 upstream), and keep serving everyone else meanwhile.
+// 503 upstream), and keep serving everyone else meanwhile. The other way round, a caller that
+// stops reading: its connection is closed, its INVITE's server transaction fails (§17.2.4) and
+// the branch downstream, with no one left to answer, is cancelled.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Gateway } from './gateway.js';
 import { makePki, topologyConfig, writeTestPolicy, type TestPki } from './testing/topology.js';
-import { TlsPeerServer, UdpPeer, isReq, isResp, sip, tlsClient, type StreamPeer } from './testing/peer.js';
+import { TlsPeerServer, UdpPeer, answer, isReq, isResp, sip, tlsClient, type StreamPeer } from './testing/peer.js';
 import { compilerReady } from '../policy/testing/compiler-ready.js';
 
 const ready = await compilerReady();
@@ -107,9 +109,60 @@ describe.skipIf(!ready)('slow readers', () => {
 
     // biloxi reads again: the next MESSAGE goes out on a new connection and arrives
     pauseNew = false;
-    for (const p of biloxi.peers) p.socket.destroy();
+    const stalled = new Set(biloxi.peers.map((p) => p.socket));
+    for (const s of stalled) s.destroy();
+    // the gateway has seen those connections close (else the next MESSAGE may still be written
+    // to one of them, and fail with 503 as it should)
+    const openToStalled = () => gw.transports.connections.some((f) => [...stalled].some((s) => s.remotePort === f.local.port));
+    for (let i = 0; i < 300 && openToStalled(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(openToStalled()).toBe(false);
     atlanta.send(message('after'));
     const after = await biloxi.inbox.wait((m) => isReq('MESSAGE')(m) && m.callId === 'after', 'MESSAGE after the slow reader', 30_000);
     expect(after.body.length).toBe(body.length);
+  });
+  it('a caller that stops reading: disconnected, its INVITE\'s server transaction fails and the branch downstream is cancelled', async () => {
+    // runs after the test above: biloxi reads again; the caller is a new atlanta connection that
+    // stops reading once its INVITE is sent, while biloxi answers with large provisional responses
+    const linesBefore = logLines.length;
+    const caller = await tlsClient(gw.listener('tls', 'fedA').port, pki.text.atlanta, pki.text.fedACa);
+    caller.send(
+      sip([
+        'INVITE sip:bob@biloxi.example SIP/2.0',
+        'Via: SIP/2.0/TLS 127.0.0.1:5998;branch=z9hG4bK-slow-inv',
+        'Max-Forwards: 70',
+        'From: <sip:alice@atlanta.example>;tag=slow',
+        'To: <sip:bob@biloxi.example>',
+        'Call-ID: slow-invite',
+        'CSeq: 1 INVITE',
+        'Contact: <sip:alice@127.0.0.1:5998;transport=tls>',
+      ]),
+    );
+    caller.socket.pause();
+    const invite = await biloxi.inbox.wait((m) => isReq('INVITE')(m) && m.callId === 'slow-invite', 'the INVITE at biloxi', 30_000);
+    const far = biloxi.peerOf(invite);
+    const body = 'y'.repeat(50_000);
+    const progress = Buffer.from(
+      answer(invite, 183, 'Session Progress', { toTag: 'far' })
+        .toBuffer()
+        .toString('latin1')
+        .replace('Content-Length: 0\r\n\r\n', `Content-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`),
+      'latin1',
+    );
+    const closedCaller = () => logLines.slice(linesBefore).some((l) => l.msg === 'sip: peer is not reading; closing connection');
+    for (let i = 0; i < 600 && !closedCaller(); i++) {
+      far.send(progress);
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 20));
+    }
+    const cancel = await biloxi.inbox.wait((m) => isReq('CANCEL')(m) && m.callId === 'slow-invite', 'the CANCEL at biloxi', 30_000);
+    expect(closedCaller()).toBe(true);
+    expect(cancel.cseq).toEqual({ seq: 1, method: 'CANCEL' });
+    expect(cancel.topVia?.branch).toBe(invite.topVia?.branch);
+    // biloxi ends the INVITE (487), the gateway completes its client transaction (ACK)
+    far.send(answer(cancel, 200, 'OK', { toTag: 'far' }));
+    far.send(answer(invite, 487, 'Request Terminated', { toTag: 'far' }));
+    await biloxi.inbox.wait((m) => isReq('ACK')(m) && m.callId === 'slow-invite', 'the ACK of the 487', 30_000);
+    // the gateway closed the caller's connection (seen once the caller reads again)
+    caller.socket.resume();
+    await caller.closed;
   });
 });

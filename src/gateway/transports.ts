@@ -14,6 +14,7 @@ import type { Egress } from './egress.js';
 import type { Target } from './nexthop.js';
 import { FairQueue, Verdict } from '../limits/index.js';
 import type { Border } from './border.js';
+import { UdpFlowSockets, bindSharedUdp } from './udp-flows.js';
 
 export interface TransportsOptions {
   registry?: TlsContextRegistry;
@@ -157,18 +158,34 @@ export class Transports implements Egress {
     };
     let bound: Bound;
     if (l.transport === 'udp') {
-      const sock = dgram.createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-      await new Promise<void>((resolve, reject) => {
-        sock.once('error', reject);
-        sock.bind(l.port, address, () => {
-          sock.off('error', reject);
-          resolve();
+      const type = address.includes(':') ? 'udp6' : 'udp4';
+      const sizes = { recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 };
+      // with border protection, each source gets a kernel queue of its own (udp-flows.ts)
+      const perSource = this.udpQueue !== undefined;
+      let sock: dgram.Socket;
+      if (perSource) sock = await bindSharedUdp(type, l.port, address, sizes);
+      else {
+        sock = dgram.createSocket({ type, ...sizes });
+        await new Promise<void>((resolve, reject) => {
+          sock.once('error', reject);
+          sock.bind(l.port, address, () => {
+            sock.off('error', reject);
+            resolve();
+          });
         });
-      });
+      }
       const info = mkInfo(sock.address().port);
+      const flows = perSource ? new UdpFlowSockets({ address, port: info.port, type }, (buf, rinfo) => this.onDatagram(sock, info, buf, rinfo)) : undefined;
       sock.on('error', (err) => this.opts.logger.warn({ err: { message: err.message } }, 'udp: socket error'));
-      sock.on('message', (buf, rinfo) => this.onDatagram(sock, info, buf, rinfo));
-      bound = { info, udp: sock, close: () => new Promise((r) => sock.close(() => r())) };
+      sock.on('message', (buf, rinfo) => this.onDatagram(sock, info, buf, rinfo, flows));
+      bound = {
+        info,
+        udp: sock,
+        close: () => {
+          flows?.close();
+          return new Promise((r) => sock.close(() => r()));
+        },
+      };
     } else {
       let server: net.Server | TlsServer;
       let infoRef: ListenerInfo | undefined;
@@ -210,11 +227,13 @@ export class Transports implements Egress {
     return bound.info;
   }
 
-  private onDatagram(sock: dgram.Socket, info: ListenerInfo, buf: Buffer, rinfo: dgram.RemoteInfo): void {
+  /** `flows`: set for datagrams read from the listening socket (not from a source's own socket). */
+  private onDatagram(sock: dgram.Socket, info: ListenerInfo, buf: Buffer, rinfo: dgram.RemoteInfo, flows?: UdpFlowSockets): void {
     // per-peer limits before any parsing: a flood costs a table lookup per datagram
     const verdict = this.opts.border ? this.opts.border.screenDatagram(buf, rinfo.address, rinfo.port) : Verdict.Pass;
     if (verdict === Verdict.Drop) return;
     if (verdict === Verdict.Pass && this.udpQueue) {
+      flows?.seen(rinfo.address, rinfo.port);
       this.udpQueue.push(rinfo.address, { sock, info, buf, rinfo });
       return;
     }

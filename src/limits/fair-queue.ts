@@ -55,14 +55,15 @@ export class FairQueue<T> {
   push(source: string, item: T): boolean {
     this.sinceSlice++;
     let q = this.queues.get(source);
-    if (q === undefined) {
-      q = [];
-      this.queues.set(source, q);
-    }
-    if (q.length >= this.opts.maxPerSource || this.size >= this.opts.maxTotal) {
+    if ((q !== undefined && q.length >= this.opts.maxPerSource) || this.size >= this.opts.maxTotal) {
       this.dropped++;
       this.onDrop?.(source);
       return false;
+    }
+    // a source gets its queue only with an item in it: the slices take an item from every queue
+    if (q === undefined) {
+      q = [];
+      this.queues.set(source, q);
     }
     q.push(item);
     this.size++;

@@ -105,6 +105,34 @@ describe('PeerLimiter', () => {
     expect(log.lines[1]).toMatchObject({ peer: '192.0.2.1', hits: 4 });
   });
 
+  it('a peer blocked past its 503 budget stays blocked while it keeps sending over its rate, and is back soon after it slows down', () => {
+    const { l, tick } = make(); // 10/s, burst 2; 503s: 1/s, burst 2
+    for (let i = 0; i < 4; i++) l.request('192.0.2.1', 5060, false); // 2 pass, 2 answered 503
+    expect(l.request('192.0.2.1', 5060, false)).toBe(Verdict.Drop);
+    // a flood: 100/s for 5 s, ten times its rate: nothing passes, nothing is answered
+    const during: Verdict[] = [];
+    for (let i = 0; i < 500; i++) {
+      tick(10);
+      during.push(l.request('192.0.2.1', 5060, false));
+    }
+    expect(during.filter((v) => v !== Verdict.Drop)).toEqual([]);
+    // slightly over its rate (12/s): still blocked
+    for (let i = 0; i < 60; i++) {
+      tick(1000 / 12);
+      expect(l.request('192.0.2.1', 5060, false)).toBe(Verdict.Drop);
+    }
+    // quiet for (1 + burst) / rate seconds: served again
+    tick(300);
+    expect(l.request('192.0.2.1', 5060, false)).toBe(Verdict.Pass);
+    // within its rate from then on: every request passes
+    for (let i = 0; i < 50; i++) {
+      tick(120);
+      expect(l.request('192.0.2.1', 5060, false)).toBe(Verdict.Pass);
+    }
+    expect(l.snapshot().requests_rejected).toBe(2);
+    l.close();
+  });
+
   it('Retry-After is the configured value, else when the bucket has a token again', () => {
     const a = make();
     a.l.request('192.0.2.1', 1, false);
@@ -211,16 +239,30 @@ describe('WriteGuard', () => {
     return { sock, stalls, g };
   };
 
-  it('stalls when the queue is over its limit', () => {
+  it('stalls when the queue is still over its limit a moment after the batch', async () => {
     const { sock, stalls, g } = make();
     g.wrote(500);
     g.check(); // nothing queued
     g.wrote(2000);
     sock.writableLength = 1500;
     g.check();
+    expect(stalls).toEqual([]); // the batch itself: not yet
+    await new Promise((r) => setTimeout(r, 60));
     expect(stalls).toEqual([['write_queue', 1500]]);
     g.check();
+    await new Promise((r) => setTimeout(r, 60));
     expect(stalls).toHaveLength(1); // once
+  });
+
+  it('a burst over the limit that drains at once is no slow reader', async () => {
+    const { sock, stalls, g } = make();
+    g.wrote(5000);
+    sock.writableLength = 5000;
+    g.check();
+    sock.writableLength = 0; // the peer took it
+    await new Promise((r) => setTimeout(r, 60));
+    expect(stalls).toEqual([]);
+    g.stop();
   });
 
   it('stalls when queued bytes make no progress for the send timeout, not while they drain', async () => {
@@ -263,6 +305,20 @@ describe('FairQueue', () => {
     expect(done.slice(0, 4)).toEqual(['flood-0', 'legit-0', 'flood-1', 'legit-1']);
     expect(done.filter((x) => x.startsWith('flood'))).toEqual(Array.from({ length: 10 }, (_, i) => `flood-${i}`));
     expect(q.length).toBe(0);
+  });
+
+  it('a source refused because the whole queue is full leaves nothing behind', async () => {
+    const done: string[] = [];
+    const q = new FairQueue<string>((x) => done.push(x), { maxPerSource: 10, maxTotal: 3, sliceMs: 1000, busySliceMs: 1000, busyBatch: 32 });
+    for (let i = 0; i < 3; i++) q.push('192.0.2.2', `a-${i}`);
+    expect(q.push('192.0.2.9', 'refused')).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual(['a-0', 'a-1', 'a-2']);
+    expect(q.length).toBe(0);
+    // the count stayed true: the next item is processed
+    q.push('192.0.2.9', 'next');
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual(['a-0', 'a-1', 'a-2', 'next']);
   });
 
   it('yields between short slices while reading is backlogged', async () => {

@@ -4,7 +4,10 @@
 //
 //   request within the peer's rate            → pass
 //   over it, while the peer's 503 budget lasts → reject: answer 503 with Retry-After
-//   over both                                  → drop (UDP) / close the connection (streams)
+//   over both                                  → drop (UDP) / close the connection (streams),
+//                                                and the peer is blocked: everything it sends
+//                                                is dropped for as long as it keeps sending
+//                                                over its rate (as Kamailio's pike does)
 //
 // Exempt: the configured addresses, and the gateway's own sockets (a request it sent to itself,
 // its own retransmissions included). Responses are never limited: they belong to transactions the
@@ -163,8 +166,8 @@ export class PeerLimiter {
     this.counters.requests_checked++;
     const now = this.now();
     const b = table.entry(address, now);
-    // a flood: blocked peers cost a lookup and a comparison per request
-    if (b.until > now) return this.droppedWhileBlocked('requests_per_ip', b, reliable);
+    // a flood: blocked peers cost a lookup and a few float operations per request
+    if (b.until > now) return this.droppedWhileBlocked('requests_per_ip', table, b, reliable, now);
     if (table.takeFrom(b, now)) return Verdict.Pass;
     return this.overLimit('requests_per_ip', address, address, port, reliable, now, table, b);
   }
@@ -176,7 +179,7 @@ export class PeerLimiter {
     const now = this.now();
     const b = table.entry(key, now);
     let v: Verdict;
-    if (b.until > now) v = this.droppedWhileBlocked('requests_per_identity', b, reliable);
+    if (b.until > now) v = this.droppedWhileBlocked('requests_per_identity', table, b, reliable, now);
     else if (table.takeFrom(b, now)) return Verdict.Pass;
     else v = this.overLimit('requests_per_identity', key, address, port, reliable, now, table, b);
     if (v !== Verdict.Pass) this.counters.identity_limited++;
@@ -190,8 +193,9 @@ export class PeerLimiter {
     return table ? table.retryAfter(peer, this.now()) : 1;
   }
 
-  private droppedWhileBlocked(limit: LimitName, b: Bucket, reliable: boolean): Verdict {
+  private droppedWhileBlocked(limit: LimitName, table: BucketTable, b: Bucket, reliable: boolean, now: number): Verdict {
     b.dropped++;
+    table.charge(b, now);
     if (reliable) this.counters.connections_closed++;
     else this.counters.requests_dropped++;
     this.count(limit, reliable ? 'close' : 'drop');
@@ -223,8 +227,9 @@ export class PeerLimiter {
     else this.counters.requests_dropped++;
     this.count(limit, reliable ? 'close' : 'drop');
     this.log.hit(limit, peer, reliable ? 'close' : 'drop', now, hits);
-    // nothing passes and nothing is answered until the peer has a token of either kind again
-    b.until = now + Math.min(table.msToToken(b, now), this.replies.msToToken(r, now));
+    // blocked: nothing passes and nothing is answered until the peer has a request token again,
+    // and what it sends meanwhile is charged (charge()), so a flooder stays blocked
+    b.until = now + table.msToToken(b, now);
     return Verdict.Drop;
   }
 

@@ -4,8 +4,9 @@
 // and when the table is full the oldest entries go first.
 //
 // A bucket can also be blocked until a time: the limiter blocks a peer that is over its rate and
-// its 503 budget until either has room again, so that each further request of a flood costs one
-// lookup and one comparison (and is counted on the bucket).
+// its 503 budget, and every request that arrives while it is blocked is charged to the bucket
+// (charge()): a flooder stays blocked for as long as it floods, each of its requests costing a
+// lookup and a few float operations, and is answered nothing.
 
 export interface RateLimit {
   /** tokens per second */
@@ -70,6 +71,23 @@ export class BucketTable {
   /** Takes one token for `key`; false when its bucket is empty (nothing is taken then). */
   take(key: string, now: number): boolean {
     return this.takeFrom(this.entry(key, now), now);
+  }
+
+  /**
+   * A request that arrived while `b` is blocked: it is charged all the same (the bucket may go
+   * into debt, at most one burst deep) and the block lasts until the bucket has a token again.
+   * A peer that keeps sending over its rate therefore stays blocked for as long as it does (as
+   * Kamailio's pike blocks an address while its density stays over the limit), and one that
+   * slows down or stops is back within (1 + burst) / rate seconds.
+   */
+  charge(b: Bucket, now: number): void {
+    let t = b.tokens + (now - b.at) * this.perMs;
+    if (t > this.limit.burst) t = this.limit.burst;
+    t -= 1;
+    if (t < -this.limit.burst) t = -this.limit.burst;
+    b.tokens = t;
+    b.at = now;
+    b.until = t >= 1 ? now : now + (1 - t) / this.perMs;
   }
 
   /** Milliseconds until `b` has a token again (0 when it has one). */

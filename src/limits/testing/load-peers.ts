@@ -109,6 +109,8 @@ export async function udpFlood(o: { from: string; host?: string; port: number; s
 
 export interface LegitResult {
   sent: number;
+  /** datagrams or messages written, retransmissions included */
+  transmissions: number;
   /** requests with a final response */
   answered: number;
   /** answered within 1 s of the first transmission */
@@ -140,7 +142,7 @@ function retransmit(p: Pending, send: (b: Buffer) => void, interval: number, giv
 }
 
 function tally(pending: Map<string, Pending>, sent: number): LegitResult {
-  const r: LegitResult = { sent, answered: 0, within1s: 0, firstTry: 0, statuses: {}, latenciesMs: [] };
+  const r: LegitResult = { sent, transmissions: 0, answered: 0, within1s: 0, firstTry: 0, statuses: {}, latenciesMs: [] };
   for (const p of pending.values()) clearTimeout(p.timer);
   return r;
 }
@@ -170,7 +172,10 @@ export async function legitUdp(o: { from: string; host?: string; port: number; r
     const p = pending.get(m.msg.callId);
     if (p && !p.done) record(r, p, m.msg.status);
   });
-  const send = (b: Buffer) => sock.send(b, o.port, host);
+  const send = (b: Buffer) => {
+    r.transmissions++;
+    sock.send(b, o.port, host);
+  };
   const ruri = o.ruri ?? `sip:${host}:${o.port}`;
   const start = performance.now();
   for (let i = 0; i < total; i++) {
@@ -222,6 +227,7 @@ export async function legitTls(o: { from: string; host?: string; port: number; r
     const callId = `legit-tls-${i}-${process.pid}@${o.from}`;
     const p: Pending = { text: Buffer.from(options(`${host}:${o.port}`, via, callId, `t${i}x${process.pid}`, 'OPTIONS', ruri)), t0: performance.now(), tries: 1, done: false };
     pending.set(callId, p);
+    r.transmissions++;
     socket.write(p.text);
   }
   const graceUntil = Date.now() + (o.graceMs ?? 5000);
