@@ -10,11 +10,11 @@
 // At load, a CRL whose issuer is one of the domain's CAs must verify with that CA's key, or the
 // domain does not load (a clear error at start-up and on reload rather than peers refused later).
 import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { readTlv, children, oidString, TAG, type Tlv } from './der.js';
 import { parseName, type Name } from './verify/names.js';
 import {
   parseCertificate,
+  signedParts,
   certTime,
   generalName,
   distPointName,
@@ -25,11 +25,9 @@ import {
   type CertModel,
   type CertTime,
   type DistPointName,
-  type SigAlg,
   type Signed,
 } from './verify/model.js';
 import { signatureValid } from './verify/signature.js';
-import { sigAlgOf } from './verify/sigalg.js';
 
 export interface RevokedEntry {
   serial: Uint8Array;
@@ -166,18 +164,10 @@ export function parseCrl(der: Uint8Array, file = ''): CrlModel {
   if (tbsAlgT?.tag !== TAG.SEQUENCE || !issuerT || !thisT) throw new Error('truncated TBSCertList');
   let nextT: Tlv | undefined;
   if (f[i] && (f[i].tag === TAG.UTC_TIME || f[i].tag === TAG.GENERALIZED_TIME)) nextT = f[i++];
-  const sig = der.subarray(sigT.valueStart, sigT.end);
-  const { sigAlg, params } = sigAlgOf(der, tbsAlgT);
   const crl: CrlModel = {
     file,
     der,
-    sha256: createHash('sha256').update(der).digest('hex'),
-    tbs: der.subarray(tbsT.start, tbsT.end),
-    tbsSigAlg: der.subarray(tbsAlgT.start, tbsAlgT.end),
-    outerSigAlg: der.subarray(algT.start, algT.end),
-    sigAlg,
-    ...(params ? { sigParams: der.subarray(params.start, params.end) } : {}),
-    signature: sig.length >= 1 && sig[0] === 0 ? sig.subarray(1) : null,
+    ...signedParts(der, tbsT, tbsAlgT, algT, sigT),
     issuer: parseName(der, issuerT),
     thisUpdate: certTime(der, thisT),
     ...(nextT ? { nextUpdate: certTime(der, nextT) } : {}),

@@ -109,6 +109,22 @@ export interface Signed {
   sha256: string;
 }
 
+/** The signed object's parts (certificate or CRL): TBS, both algorithm fields, the signature, its hash. */
+export function signedParts(der: Uint8Array, tbsT: Tlv, tbsAlgT: Tlv, algT: Tlv, sigT: Tlv): Signed {
+  const sigBits = der.subarray(sigT.valueStart, sigT.end);
+  const { sigAlg, params } = sigAlgOf(der, tbsAlgT);
+  return {
+    sha256: createHash('sha256').update(der).digest('hex'),
+    tbs: der.subarray(tbsT.start, tbsT.end),
+    tbsSigAlg: der.subarray(tbsAlgT.start, tbsAlgT.end),
+    outerSigAlg: der.subarray(algT.start, algT.end),
+    sigAlg,
+    ...(params ? { sigParams: der.subarray(params.start, params.end) } : {}),
+    // a BIT STRING with unused bits is no signature
+    signature: sigBits.length >= 1 && sigBits[0] === 0 ? sigBits.subarray(1) : null,
+  };
+}
+
 export interface CertModel extends Signed {
   der: Uint8Array;
   version: number;
@@ -263,17 +279,9 @@ function parse(der: Uint8Array): CertModel {
   if (tbsAlgT?.tag !== TAG.SEQUENCE || !issuerT || validityT?.tag !== TAG.SEQUENCE || !subjectT || spkiT?.tag !== TAG.SEQUENCE) throw new CertModelError('truncated TBSCertificate');
   const [nb, na, ...vrest] = children(der, validityT);
   if (!nb || !na || vrest.length) throw new CertModelError('bad validity');
-  const sigBits = der.subarray(sigT.valueStart, sigT.end);
-  const { sigAlg, params: sigParamsT } = sigAlgOf(der, tbsAlgT);
   const model: CertModel = {
     der,
-    sha256: createHash('sha256').update(der).digest('hex'),
-    tbs: der.subarray(tbsT.start, tbsT.end),
-    tbsSigAlg: der.subarray(tbsAlgT.start, tbsAlgT.end),
-    outerSigAlg: der.subarray(algT.start, algT.end),
-    sigAlg,
-    ...(sigParamsT ? { sigParams: der.subarray(sigParamsT.start, sigParamsT.end) } : {}),
-    signature: sigBits.length >= 1 && sigBits[0] === 0 ? sigBits.subarray(1) : null,
+    ...signedParts(der, tbsT, tbsAlgT, algT, sigT),
     version,
     serial: der.slice(serialT.valueStart, serialT.end),
     issuer: parseName(der, issuerT),
