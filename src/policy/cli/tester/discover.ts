@@ -29,6 +29,8 @@ export interface DiscoveredTest {
 const VAR_COMPATIBLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const KEYWORDS = new Set(['as', 'default', 'else', 'false', 'import', 'not', 'null', 'package', 'some', 'true', 'with', 'contains', 'every', 'if', 'in']);
 
+// Not the AST toolkit's isGround (OPA's Term.IsGround): a ref term counts its head var here, so
+// `test_double[tc.note]` (a table test) is a partial object with sub-results; the toolkit's would call it ground.
 const isGround = (t: Term): boolean => {
   const v = t.value;
   switch (v.type) {
