@@ -9,7 +9,7 @@
 // source it spans) goes as its length and is sliced from the source again here: nested terms
 // span nested text, which written out in full grows with the square of the depth.
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
 /** Enough for OPA's recursion limit in every nesting shape (parentheses need about 40 MB). */
 const STACK_MB = 256;
@@ -79,17 +79,23 @@ export function decodeResult<T>(json: string, sources: Sources): T {
   return root as T;
 }
 
-/** Runs the task in a deep-stack worker and blocks until it answers; undefined if it does not. */
-export function runDeepSync<T>(task: DeepTask): T | undefined {
+/** A deep-stack worker started on the task, with the port and flag it answers through; undefined if it cannot start. */
+function startDeep(task: DeepTask): { sources: ReturnType<typeof sourcesOf>; port1: MessagePort; flag: Int32Array; worker: Worker } | undefined {
   const sources = sourcesOf(task);
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  let worker: Worker;
   try {
-    worker = startWorker({ task, port: port2, flag }, [port2]);
+    return { sources, port1, flag, worker: startWorker({ task, port: port2, flag }, [port2]) };
   } catch {
     return undefined;
   }
+}
+
+/** Runs the task in a deep-stack worker and blocks until it answers; undefined if it does not. */
+export function runDeepSync<T>(task: DeepTask): T | undefined {
+  const run = startDeep(task);
+  if (!run) return undefined;
+  const { sources, port1, flag, worker } = run;
   worker.on('error', () => {}); // a crash is a missing answer, handled below
   try {
     Atomics.wait(flag, 0, 0, WAIT_MS);
@@ -103,15 +109,9 @@ export function runDeepSync<T>(task: DeepTask): T | undefined {
 
 /** Runs the task in a deep-stack worker without blocking this thread; undefined if it does not answer. */
 export async function runDeep<T>(task: DeepTask): Promise<T | undefined> {
-  const sources = sourcesOf(task);
-  const { port1, port2 } = new MessageChannel();
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  let worker: Worker;
-  try {
-    worker = startWorker({ task, port: port2, flag }, [port2]);
-  } catch {
-    return undefined;
-  }
+  const run = startDeep(task);
+  if (!run) return undefined;
+  const { sources, port1, worker } = run;
   try {
     const answer = await new Promise<{ json: string } | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), WAIT_MS);
