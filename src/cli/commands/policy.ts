@@ -1,16 +1,12 @@
 // `bastion policy eval|test|check|build|fmt|lint|inspect|replay`, shaped like `opa eval|test|check|build|fmt|inspect`
 // (lint like Regal's `regal lint`).
 // The work is in src/policy/cli/; this file only maps flags and writes the outputs.
+// Each subcommand imports its module when it runs: a cold `policy test` loads nothing of build,
+// lint or replay.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runBuild } from '../../policy/cli/build.js';
-import { runCheck } from '../../policy/cli/check.js';
 import type { CliResult } from '../../policy/cli/common.js';
-import { runEval, type EvalFormat } from '../../policy/cli/eval.js';
-import { runTestCommand } from '../../policy/cli/test.js';
-import { runFmt } from '../../policy/cli/fmt.js';
-import { runInspect } from '../../policy/cli/inspect.js';
-import { runReplay } from '../../policy/cli/replay.js';
-import { runLint } from '../../policy/cli/lint/lint.js';
+import type { EvalFormat } from '../../policy/cli/eval.js';
+import { prewarm } from '../../policy/cli/tester/evaluator.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 /** `-O 2`, `-O2` and OPA's `-O=2`. */
@@ -53,7 +49,7 @@ export function registerPolicy(program: Command): void {
     .option('-s, --schema <path>', 'set schema file path or directory path')
     .option('--no-sip-schemas', "do not type input of packages under sip with the gateway's input schema")
     .action(async (query: string, o: { data: string[]; bundle: string[]; input?: string; format: EvalFormat; fail?: boolean; failDefined?: boolean; strict?: boolean; strictBuiltinErrors: boolean; schema?: string; sipSchemas: boolean }) => {
-      emit(await runEval({ query, data: o.data, bundles: o.bundle, input: o.input, format: o.format, fail: o.fail, failDefined: o.failDefined, strict: o.strict, strictBuiltinErrors: o.strictBuiltinErrors, schema: o.schema, sipSchemas: o.sipSchemas }));
+      emit(await (await import('../../policy/cli/eval.js')).runEval({ query, data: o.data, bundles: o.bundle, input: o.input, format: o.format, fail: o.fail, failDefined: o.failDefined, strict: o.strict, strictBuiltinErrors: o.strictBuiltinErrors, schema: o.schema, sipSchemas: o.sipSchemas }));
     });
 
   policy
@@ -83,8 +79,9 @@ export function registerPolicy(program: Command): void {
         paths: string[],
         o: { explain?: 'fails' | 'notes' | 'full'; varValues?: boolean; schema?: string; sipSchemas: boolean; bundle?: boolean; verbose?: boolean; run?: string; format: 'pretty' | 'json' | 'gobench'; coverage?: boolean; threshold: number; exitZeroOnSkipped?: boolean; timeout?: string; count: number; ignore: string[]; failOnEmpty?: boolean; bench?: boolean; strict?: boolean; strictBuiltinErrors: boolean },
       ) => {
+        prewarm(); // the evaluation worker boots while the test runner loads and the tests compile
         emit(
-          await runTestCommand({
+          await (await import('../../policy/cli/test.js')).runTestCommand({
             paths,
             bundle: o.bundle,
             verbose: o.verbose,
@@ -118,7 +115,7 @@ export function registerPolicy(program: Command): void {
     .option('--fail', 'non zero exit code on reformat')
     .option('--check-result [bool]', 'assert that the formatted code is valid and can be successfully parsed (default true)')
     .action(async (paths: string[], o: { write?: boolean; list?: boolean; diff?: boolean; fail?: boolean; checkResult?: string | boolean }) => {
-      emit(await runFmt({ paths, write: o.write, list: o.list, diff: o.diff, fail: o.fail, checkResult: goBool(o.checkResult), stdin: readStdin }));
+      emit(await (await import('../../policy/cli/fmt.js')).runFmt({ paths, write: o.write, list: o.list, diff: o.diff, fail: o.fail, checkResult: goBool(o.checkResult), stdin: readStdin }));
     });
   policy
     .command('lint')
@@ -137,7 +134,7 @@ export function registerPolicy(program: Command): void {
         paths: string[],
         o: { format: 'pretty' | 'compact' | 'json' | 'github'; failLevel: 'error' | 'warning'; disable: string[]; disableAll?: boolean; disableCategory: string[]; enable: string[]; enableCategory: string[] },
       ) => {
-        emit(await runLint({ paths, format: o.format, failLevel: o.failLevel, disable: o.disable, disableAll: o.disableAll, disableCategory: o.disableCategory, enable: o.enable, enableCategory: o.enableCategory }));
+        emit(await (await import('../../policy/cli/lint/lint.js')).runLint({ paths, format: o.format, failLevel: o.failLevel, disable: o.disable, disableAll: o.disableAll, disableCategory: o.disableCategory, enable: o.enable, enableCategory: o.enableCategory }));
       },
     );
   policy
@@ -151,7 +148,7 @@ export function registerPolicy(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
     .action(async (paths: string[], o: { bundle?: boolean; strict?: boolean; format: 'pretty' | 'json'; schema?: string; sipSchemas: boolean }) => {
       const common = { strict: o.strict, format: o.format, schema: o.schema, sipSchemas: o.sipSchemas };
-      emit(await runCheck(o.bundle ? { paths: [], bundles: paths, ...common } : { paths, ...common }));
+      emit(await (await import('../../policy/cli/check.js')).runCheck(o.bundle ? { paths: [], bundles: paths, ...common } : { paths, ...common }));
     });
 
   policy
@@ -180,7 +177,7 @@ export function registerPolicy(program: Command): void {
         o: { wasmIncludePrint?: boolean; schema?: string; sipSchemas: boolean; entrypoint: string[]; output: string; revision?: string; target: 'wasm' | 'rego'; bundle?: boolean; optimize: number; ignore: string[]; signingKey?: string; signingAlg: string; verificationKeyId: string; claimsFile?: string; strict?: boolean; strictBuiltinErrors: boolean },
       ) => {
         emit(
-          await runBuild({
+          await (await import('../../policy/cli/build.js')).runBuild({
             paths,
             bundle: o.bundle,
             entrypoints: o.entrypoint,
@@ -211,7 +208,7 @@ export function registerPolicy(program: Command): void {
     .option('-n, --examples <n>', 'number of changed decisions to show', (v) => Number.parseInt(v, 10), 10)
     .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
     .action(async (o: { log: string; policy: string; entrypoint: string; examples: number; format: 'pretty' | 'json' }) => {
-      emit(await runReplay({ log: o.log, policy: o.policy, entrypoint: o.entrypoint, examples: o.examples, format: o.format }));
+      emit(await (await import('../../policy/cli/replay.js')).runReplay({ log: o.log, policy: o.policy, entrypoint: o.entrypoint, examples: o.examples, format: o.format }));
     });
   policy
     .command('inspect')
@@ -220,6 +217,6 @@ export function registerPolicy(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'set output format').choices(['pretty', 'json']).default('pretty'))
     .option('-a, --annotations', 'list annotations')
     .action(async (path: string, o: { format: 'pretty' | 'json'; annotations?: boolean }) => {
-      emit(await runInspect({ path, format: o.format, annotations: o.annotations }));
+      emit(await (await import('../../policy/cli/inspect.js')).runInspect({ path, format: o.format, annotations: o.annotations }));
     });
 }

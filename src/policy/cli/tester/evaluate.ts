@@ -39,8 +39,6 @@ export interface EvalReply {
   bench?: { N: number; T: number };
 }
 
-export const CANCEL_ERROR = { code: 'eval_cancel_error', message: 'caller cancelled query execution' };
-
 export class TestEvaluation {
   private testCases: unknown[][] = [];
   private output = '';

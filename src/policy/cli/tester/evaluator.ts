@@ -6,7 +6,11 @@
 // and a test over its time is reported as cancelled after it finished.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { CANCEL_ERROR, TestEvaluation, type EvalReply, type EvalRequest, type EvaluatorInit } from './evaluate.js';
+// Only types from evaluate.ts: the SDK and the host builtins load in the worker, and in this thread
+// only for the fallback.
+import type { EvalReply, EvalRequest, EvaluatorInit, TestEvaluation } from './evaluate.js';
+
+export const CANCEL_ERROR = { code: 'eval_cancel_error', message: 'caller cancelled query execution' };
 
 const here = fileURLToPath(import.meta.url);
 const fromSources = here.endsWith('.ts');
@@ -97,7 +101,7 @@ export class TestEvaluator {
   async run(req: EvalRequest, timeoutMs: number): Promise<EvalReply> {
     const worker = await this.acquire();
     if (!worker) {
-      this.inThread ??= await TestEvaluation.load(this.init);
+      this.inThread ??= await (await import('./evaluate.js')).TestEvaluation.load(this.init);
       const r = this.inThread.run(req);
       return r.durationNs > timeoutMs * 1e6 ? { ...r, defined: false, value: undefined, error: CANCEL_ERROR, bench: undefined } : r;
     }
