@@ -3,6 +3,7 @@
 // module of the command being run is loaded (a short command should not load the gateway).
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import { VERSION } from '../gateway/version.js';
 
 type Register = (program: Command) => void;
 
@@ -17,13 +18,14 @@ const COMMANDS: ReadonlyArray<[name: string, load: () => Promise<Register>]> = [
 function newProgram(): Command {
   return new Command('bastion')
     .description('sip-bastion: declarative SIP-over-TLS security gateway')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError();
 }
 
 /** The program with the commands named (all when none is: help, version, an unknown command). */
 export async function buildProgram(only?: string): Promise<Command> {
   const program = newProgram();
+  if (only === '-V' || only === '--version') return program; // no command module needed
   const chosen = COMMANDS.filter(([name]) => name === only);
   for (const [, load] of chosen.length > 0 ? chosen : COMMANDS) (await load())(program);
   return program;

@@ -1,16 +1,16 @@
 // The gateway configuration: YAML/JSON read from a file (or the embedded config/default.yaml),
 // validated against schemas/config.schema.json with errors naming the path, relative file names
 // resolved against the config's folder.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { PolicyConfigExtras } from '../policy/config.js';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ClientDomainConfig, ServerDomainConfig } from '../tls/index.js';
 import { exemptEntryProblem, type PeerLimitsConfig } from '../limits/index.js';
+import { packageRoot } from './package-root.js';
 import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
 import tlsDomainSchema from '../../schemas/tls-domain.schema.json' with { type: 'json' };
 
@@ -233,15 +233,7 @@ export function dnsServerAddress(s: string): { address: string; port: number } |
   return { address, port };
 }
 
-/** The package root (where package.json lives), from src/gateway or dist/src/gateway. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'schemas'))) return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
+export { packageRoot };
 
 export const DEFAULT_CONFIG_FILE = (): string => join(packageRoot(), 'config', 'default.yaml');
 

@@ -1,7 +1,7 @@
 // The package version (package.json), for metrics, status and decision-log uploads.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from './config.js';
+import { packageRoot } from './package-root.js';
 
 function readVersion(): string {
   try {
