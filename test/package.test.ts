@@ -75,6 +75,13 @@ describe('the packed package', () => {
     for (const c of ['run', 'policy', 'cert', 'ca', 'ctl']) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
   });
 
+  it("bastion --version prints the package's version", async () => {
+    const r = await bastion('--version');
+    expect(r.code).toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
   it('ca init, issue, revoke and crl write a PKI; cert inspect reads it and sees the revocation', async () => {
     expect((await bastion('ca', 'init', 'pki', '--subject', 'CN=Packed Test CA')).code).toBe(0);
     expect((await bastion('ca', 'issue', 'pki', 'peer', '--subject', 'CN=peer.example', '--dns', 'peer.example')).code).toBe(0);
