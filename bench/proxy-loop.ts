@@ -10,8 +10,8 @@
 // Run as `npm run bench -- proxy-loop` (bench/main.ts passes --expose-gc and the gateway's
 // --max-semi-space-size=32).
 // Env: BENCH_CALLS=20000 BENCH_CONCURRENCY=50 BENCH_DECIDERS="inline,pool" BENCH_PROF=1 (cpu profile
-// of the event-loop thread, top functions printed)
-import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+// of the event-loop thread, top functions printed; BENCH_PROF_OUT=/tmp/p writes /tmp/p-inline.cpuprofile)
+import { readFileSync, readdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
@@ -303,6 +303,7 @@ for (const kind of deciders) {
   }
   if (session && prof) {
     const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }> } };
+    if (process.env.BENCH_PROF_OUT) writeFileSync(`${process.env.BENCH_PROF_OUT}-${kind}.cpuprofile`, JSON.stringify(profile));
     const self = new Map<string, number>();
     let total = 0;
     for (const n of profile.nodes) {
