@@ -13,7 +13,8 @@ const CATEGORIES: Array<[string, RegExp]> = [
   ['policy: wasm evaluation', /wasm-function|wasm-to-js|js-to-wasm/],
   ['policy: SDK marshalling', /opa-wasm\/src\/opa\.js/],
   ['policy: eval pool', /src\/policy\/pool\/|eval-pool/],
-  ['policy: decision validation (ajv)', /validate\d*\b|ajv\//],
+  // (ajv's generated functions are validate0, validate12, ...; validateMessage is the SIP parser's)
+  ['policy: decision validation (ajv)', /\bvalidate\d+\b|ajv\//],
   ['policy: decision log', /decision-log\.ts|pino|sonic-boom/],
   ['policy: engine', /src\/policy\/engine\.ts|encoded-input\.ts/],
   ['policy input (normalize, JSON)', /src\/sip\/normalize\.ts|src\/gateway\/input\.ts/],
