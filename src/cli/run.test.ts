@@ -75,6 +75,8 @@ describe.skipIf(!built)('bastion run (bin/bastion.js, dist/)', () => {
       await until(() => lines.some((l) => l.msg === 'sip-bastion running'), 'start');
       expect(existsSync(join(dir.path, '.state', 'pki', 'gateway.pem'))).toBe(true);
       expect(lines.some((l) => l.msg === 'development PKI generated (not for production)')).toBe(true);
+      // policy.workers defaults to auto: decisions are made in an evaluation worker (at least one)
+      expect((lines.find((l) => l.msg === 'policy evaluation workers started') as { workers?: number } | undefined)?.workers).toBeGreaterThanOrEqual(1);
 
       // the server runs in a child of the launcher, with the semi-space flag
       const kids = childrenOf(p.pid!);

@@ -36,7 +36,7 @@ export interface GatewayConfig {
     data?: string[];
     /** evaluation budget (ms); a slower decision is rejected with fail_closed */
     eval_timeout_ms?: number;
-    /** evaluation worker threads (default 0: in the event-loop thread; auto: CPUs - 1) */
+    /** evaluation worker threads (default auto: CPUs - 1, at least 1; 0: in the event-loop thread) */
     workers?: number | 'auto';
     fail_closed?: { status?: number; reason?: string };
     /** bundle signature verification, credentials/TLS of bundle downloads, a shadow policy: see src/policy/config.ts */

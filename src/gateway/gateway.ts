@@ -531,7 +531,8 @@ const expiry = new WeakMap<object, Date | null>();
 /** The expiry of each TLS domain's own certificate (parsed once per loaded domain). */
 /** Evaluation workers (policy.workers), or the event-loop thread when there are none or they cannot start. */
 async function startDecider(policy: PolicyEngine, workers: number | 'auto' | undefined, logger: Logger): Promise<{ decider: Decider; pool?: EvalPool }> {
-  const size = workers === 'auto' ? Math.max(1, availableParallelism() - 1) : (workers ?? 0);
+  const w = workers ?? 'auto';
+  const size = w === 'auto' ? Math.max(1, availableParallelism() - 1) : w;
   if (size === 0) return { decider: inThreadDecider(policy) };
   try {
     const pool = await EvalPool.start(policy, { size });
