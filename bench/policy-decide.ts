@@ -1,8 +1,11 @@
 // The gateway's per-message cost in the policy layer: PolicyEngine.decide (SDK evaluation of the
 // example policies' sip/decision + decision schema validation), with and without the decision
 // log, with the input as an object and as an EncodedInput (the gateway's path: the flow's constant
-// JSON spliced around the message's). Figures are printed, never asserted.
-import { readFileSync } from 'node:fs';
+// JSON spliced around the message's), and a constant-decision policy for the floor under both.
+// Figures are printed, never asserted.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
@@ -36,8 +39,19 @@ const encoders = inputs.map((inp) => {
 if (!isDeepStrictEqual(encoders[0]!().toObject(), inputs[0])) throw new Error('encoded input differs');
 
 const sink = new Writable({ write: (_c, _e, cb) => cb() });
-for (const [label, log] of [['no decision log', undefined], ['decision log (pino)', { logger: pino({}, sink) }]] as const) {
-  const engine = new PolicyEngine({ source: { type: 'dir', path: policies }, decisionLog: log });
+// The floor: a policy whose decision is a constant, so that what is left is the cost of one
+// evaluation through the module's ABI (input parsed into the module, eval, result dumped) and
+// of the engine around it.
+const constant = mkdtempSync(join(tmpdir(), 'policy-decide-'));
+mkdirSync(join(constant, 'sip'));
+writeFileSync(join(constant, 'sip', 'decision.rego'), 'package sip\n\ndecision := {"allow": true}\n');
+const runs = [
+  ['no decision log', undefined, policies],
+  ['decision log (pino)', { logger: pino({}, sink) }, policies],
+  ['constant-decision policy, no decision log', undefined, constant],
+] as const;
+for (const [label, log, path] of runs) {
+  const engine = new PolicyEngine({ source: { type: 'dir', path }, decisionLog: log });
   const t0 = process.hrtime.bigint();
   const r = await engine.start();
   if (!r.ok) throw new Error(r.errors.join('\n'));
@@ -59,3 +73,4 @@ for (const [label, log] of [['no decision log', undefined], ['decision log (pino
   }
   engine.close();
 }
+rmSync(constant, { recursive: true, force: true });
