@@ -82,6 +82,29 @@ describe('Transports.connectedFlow', () => {
     expect(t.connectedFlow(target)).toBeUndefined();
   });
 
+  it('never hands out a pooled connection that is closing: the next request gets a new one', async () => {
+    const s = await sink();
+    const t = new Transports({ handler, logger });
+    cleanup.push(() => t.close());
+    const target = { transport: 'tcp' as const, host: '127.0.0.1', port: s.port };
+    // closing once what was written is sent: ended, not yet closed
+    const first = await t.connect(target);
+    first.close({ afterWrites: true });
+    expect(first.closed).toBe(true);
+    const second = await t.connect(target);
+    expect(second).not.toBe(first);
+    expect(second.closed).toBe(false);
+    expect(t.connectedFlow(target)).toBe(second);
+    // dropped through the admin API: out of the pool at once, before its 'close' event
+    expect(t.dropConnection(second.id)).toBe(true);
+    expect(t.connectedFlow(target)).toBeUndefined();
+    const third = await t.connect(target);
+    expect([third === first, third === second, third.closed]).toEqual([false, false, false]);
+    third.send(Buffer.from('after the drop|'));
+    for (let i = 0; i < 50 && !s.received().includes('after the drop|'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(s.received()).toContain('after the drop|');
+  });
+
   it('never answers for UDP (datagram flows are not pooled)', () => {
     const t = new Transports({ handler, logger });
     expect(t.connectedFlow({ transport: 'udp', host: '127.0.0.1', port: 5060 })).toBeUndefined();

@@ -101,6 +101,7 @@ export class Transports implements Egress {
   dropConnection(id: number): boolean {
     for (const f of this.streams) {
       if (f.id === id) {
+        this.retire(f); // out of the pool at once, not at its 'close' event
         f.close();
         return true;
       }
@@ -299,8 +300,17 @@ export class Transports implements Egress {
     const fast = readyKey(target, requested);
     const existing = this.outbound.get(key);
     if (existing) {
-      void existing.then((f) => this.remember(fast, f), () => {});
-      return existing;
+      return existing.then((f) => {
+        if (!f.closed) {
+          this.remember(fast, f);
+          return f;
+        }
+        // closing (ended or destroyed, its 'close' event still to come): new requests go on a
+        // new connection rather than fail on this one
+        if (this.outbound.get(key) === existing) this.outbound.delete(key);
+        this.pooledAs.delete(f);
+        return this.connect(target, requested);
+      });
     }
     const p = this.open(target, clientDomain).then(
       (flow) => {
