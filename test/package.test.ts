@@ -73,6 +73,10 @@ describe('the packed package', () => {
     const r = await bastion('--help');
     expect(r.code).toBe(0);
     for (const c of ['run', 'policy', 'cert', 'ca', 'ctl']) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+    // the list is made without loading the commands; `help <command>` loads that one
+    const policy = await bastion('help', 'policy');
+    expect(policy.code).toBe(0);
+    for (const c of ['eval', 'test', 'check', 'build', 'fmt']) expect(policy.stdout).toMatch(new RegExp(`^\\s+${c} \\[options\\]`, 'm'));
   });
 
   it("bastion --version prints the package's version", async () => {

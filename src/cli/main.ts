@@ -4,10 +4,11 @@
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { VERSION } from '../gateway/version.js';
+import { SUMMARIES, type CommandName } from './commands/summaries.js';
 
 type Register = (program: Command) => void;
 
-const COMMANDS: ReadonlyArray<[name: string, load: () => Promise<Register>]> = [
+const COMMANDS: ReadonlyArray<[name: CommandName, load: () => Promise<Register>]> = [
   ['run', async () => (await import('./commands/run.js')).registerRun],
   ['policy', async () => (await import('./commands/policy.js')).registerPolicy],
   ['cert', async () => (await import('./commands/cert.js')).registerCert],
@@ -22,17 +23,22 @@ function newProgram(): Command {
     .showHelpAfterError();
 }
 
-/** The program with the commands named (all when none is: help, version, an unknown command). */
-export async function buildProgram(only?: string): Promise<Command> {
+/**
+ * The program with the command named by `argv` loaded (`bastion policy ...`, `bastion help
+ * policy`). Help, version and an unknown command need no module: the commands are listed by
+ * name and summary only.
+ */
+export async function buildProgram(only?: string, next?: string): Promise<Command> {
   const program = newProgram();
-  if (only === '-V' || only === '--version') return program; // no command module needed
-  const chosen = COMMANDS.filter(([name]) => name === only);
-  for (const [, load] of chosen.length > 0 ? chosen : COMMANDS) (await load())(program);
+  const name = only === 'help' ? next : only;
+  const chosen = COMMANDS.find(([n]) => n === name);
+  if (chosen) (await chosen[1]())(program);
+  else for (const [n] of COMMANDS) program.command(n).description(SUMMARIES[n]);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  await (await buildProgram(argv[2])).parseAsync(argv);
+  await (await buildProgram(argv[2], argv[3])).parseAsync(argv);
 }
 
 // Run directly (`tsx src/cli/main.ts ...`), not only through bin/bastion.js.

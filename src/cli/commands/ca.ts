@@ -6,6 +6,7 @@ import { readPasswordFile } from '../../tls/pem.js';
 import { initCa, issueInto, revokeIn, writeCrl } from '../../tls/pki/store.js';
 import { x509, type KeySpec } from '../../tls/pki/crypto.js';
 import type { UsageProfile, Validity, KeyUsageName } from '../../tls/pki/authority.js';
+import { SUMMARIES } from './summaries.js';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -33,7 +34,7 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
 }
 
 export function registerCa(program: Command): void {
-  const ca = program.command('ca').description('test PKI: create CAs, issue and revoke certificates, write CRLs (PEM files in a folder)');
+  const ca = program.command('ca').description(SUMMARIES.ca);
 
   ca.command('init')
     .description('create a root CA (or an intermediate with --parent) in <dir>')

@@ -11,6 +11,7 @@ import { validateIdentity } from '../../tls/schema-check.js';
 import { readPasswordFile } from '../../tls/pem.js';
 import { certInfo } from '../../tls/certinfo.js';
 import { parseCertificate } from '../../tls/verify/model.js';
+import { SUMMARIES } from './summaries.js';
 
 function readFile(file: string, what: string): Buffer {
   try {
@@ -43,7 +44,7 @@ function unparseableReason(ders: Uint8Array[]): string | undefined {
 }
 
 export function registerCert(program: Command): void {
-  const cert = program.command('cert').description('certificate tools');
+  const cert = program.command('cert').description(SUMMARIES.cert);
   cert
     .command('inspect')
     .description('print the peer-identity document this certificate would produce (JSON)')

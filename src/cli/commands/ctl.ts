@@ -4,6 +4,7 @@
 // admin API could not be reached or used (address, token).
 import type { Command } from 'commander';
 import { AdminClientError, adminRequest, resolveEndpoint, type AdminResponse, type EndpointFlags } from '../../admin/client.js';
+import { SUMMARIES } from './summaries.js';
 
 interface CtlFlags extends EndpointFlags {
   json?: boolean;
@@ -47,7 +48,7 @@ function parse(r: AdminResponse): unknown {
 export function registerCtl(program: Command): void {
   const ctl = program
     .command('ctl')
-    .description("talk to a running gateway's admin API (like kamcmd): status, connections, drop, reload, metrics")
+    .description(SUMMARIES.ctl)
     .option('--url <url>', 'admin API base URL (default: from the config: http://127.0.0.1:8061)')
     .option('-c, --config <file>', "the gateway's config file: admin address, port, token_file, tls (default: the embedded config)")
     .option('--token <token>', 'bearer token (default: BASTION_ADMIN_TOKEN, or the config\'s admin.token_file)')

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CliResult } from '../../policy/cli/common.js';
 import type { EvalFormat } from '../../policy/cli/eval.js';
 import { prewarm } from '../../policy/cli/tester/evaluator.js';
+import { SUMMARIES } from './summaries.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 /** `-O 2`, `-O2` and OPA's `-O=2`. */
@@ -32,7 +33,7 @@ function emit(r: CliResult): void {
 }
 
 export function registerPolicy(program: Command): void {
-  const policy = program.command('policy').description('write, test and ship Rego policies (like opa eval|test|check|build)');
+  const policy = program.command('policy').description(SUMMARIES.policy);
 
   policy
     .command('eval')

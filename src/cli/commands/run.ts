@@ -5,12 +5,13 @@
 // does not start (exit 1), except from a bundle URL (it then runs not ready).
 import type { Command } from 'commander';
 import { ConfigError, Gateway, GatewayStartError, checkConfig, loadConfig } from '../../gateway/index.js';
+import { SUMMARIES } from './summaries.js';
 
 
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run the gateway (default: the embedded config/default.yaml)')
+    .description(SUMMARIES.run)
     .option('-c, --config <file>', 'YAML configuration (schemas/config.schema.json)')
     .option('--check', 'load certificates, keys, CRLs and the policy, name every problem, and exit')
     .action(async (o: { config?: string; check?: boolean }) => {

@@ -13,7 +13,7 @@ export async function bastion(...args: string[]): Promise<{ stdout: string; stde
   const before = process.exitCode;
   process.exitCode = 0;
   try {
-    await (await buildProgram(args[0])).exitOverride().parseAsync(['node', 'bastion', ...args]);
+    await (await buildProgram(args[0], args[1])).exitOverride().parseAsync(['node', 'bastion', ...args]);
   } finally {
     out.mockRestore();
     err.mockRestore();
