@@ -101,6 +101,7 @@ describe.skipIf(!built)('bastion run (bin/bastion.js, dist/)', () => {
       const status = await ctl(dir.path, '--url', url, 'status');
       expect(status.code, status.stderr).toBe(0);
       expect(status.stdout).toMatch(/^ready\s+yes$/m);
+      expect(status.stdout).toMatch(/^evaluation\s+\d+ workers?: \d+ evaluated, \d+ reused, 0 abandoned, 0 replaced$/m);
 
       const tlsPort = (lines.find((l) => l.msg === 'listening' && l.transport === 'tls') as { port: number }).port;
       const pki = join(dir.path, '.state', 'pki');

@@ -282,6 +282,8 @@ export class Gateway {
       policy: info ? { revision: info.revision, source: info.source, loaded_at: info.loadedAt.toISOString() } : null,
       connections: this.transports?.connections.length ?? 0,
       transactions: this.proxy?.layer.size ?? { server: 0, client: 0 },
+      // policy.workers in force: 0 when decisions are made in the event-loop thread
+      evaluation: this.pool ? { workers: this.pool.size, ...this.pool.stats } : { workers: 0 },
     };
   }
 
