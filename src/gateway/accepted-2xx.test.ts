@@ -3,8 +3,8 @@
 // reach the caller (a 2xx lost beyond the gateway is only recovered that way: the call is lost
 // otherwise), without being decided again; a 2xx of another dialog (a fork downstream) is decided.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startUdpGateway, type UdpGateway } from './testing/udp-gateway.js';
-import { UdpPeer, answer, isReq } from './testing/peer.js';
+import { startUdpGatewayWithUas, type UdpGateway } from './testing/udp-gateway.js';
+import { answer, isReq, type UdpPeer } from './testing/peer.js';
 import { compilerReady } from '../policy/testing/compiler-ready.js';
 import type { SipMessage } from '../sip/message.js';
 
@@ -21,17 +21,13 @@ decision := {"allow": true} if input.message.to.tag in {"b1", "b2"}
 `;
 
 describe.skipIf(!ready)('gateway: 2xx retransmissions through the Accepted INVITE transaction (RFC 6026)', () => {
-  let t: UdpGateway;
-  let uas: UdpPeer;
+  let t: UdpGateway & { uas: UdpPeer };
 
   beforeAll(async () => {
-    uas = new UdpPeer();
-    await uas.bind();
-    t = await startUdpGateway(policy(uas.port), { policy: { eval_timeout_ms: 10_000 } });
+    t = await startUdpGatewayWithUas(policy, { policy: { eval_timeout_ms: 10_000 } });
   });
 
   afterAll(async () => {
-    uas?.close();
     await t?.stop();
   });
 
@@ -39,22 +35,22 @@ describe.skipIf(!ready)('gateway: 2xx retransmissions through the Accepted INVIT
 
   it('the UAS retransmitting its 200 reaches the caller every time, decided once; another dialog’s 200 is decided (and refused here)', async () => {
     t.send(t.request('INVITE', 'acc-1'));
-    const inv = await uas.inbox.wait((m) => isReq('INVITE')(m) && m.callId === 'acc-1', 'INVITE at the UAS');
-    const ok = answer(inv, 200, 'OK', { toTag: 'b1', contact: `<sip:bob@127.0.0.1:${uas.port}>` }).toBuffer();
+    const inv = await t.uas.inbox.wait((m) => isReq('INVITE')(m) && m.callId === 'acc-1', 'INVITE at the UAS');
+    const ok = answer(inv, 200, 'OK', { toTag: 'b1', contact: `<sip:bob@127.0.0.1:${t.uas.port}>` }).toBuffer();
     const gw = t.gw.listener('udp').port;
 
-    uas.send(ok, gw);
+    t.uas.send(ok, gw);
     await t.ua.inbox.wait(oks('acc-1', 'b1'), 'the 200');
     // the caller's 200 was lost on its way, say: the UAS retransmits (T1, 2·T1, ...)
-    uas.send(ok, gw);
+    t.uas.send(ok, gw);
     await t.ua.inbox.wait((m) => t.ua.inbox.messages.filter(oks('acc-1', 'b1')).length >= 2 && oks('acc-1', 'b1')(m), 'the first retransmission of the 200');
-    uas.send(ok, gw);
+    t.uas.send(ok, gw);
     await t.ua.inbox.wait((m) => t.ua.inbox.messages.filter(oks('acc-1', 'b1')).length >= 3 && oks('acc-1', 'b1')(m), 'the second retransmission of the 200');
 
     // a 2xx of another dialog (forked downstream), refused by the policy: never reaches the caller
-    uas.send(answer(inv, 200, 'OK', { toTag: 'evil' }).toBuffer(), gw);
+    t.uas.send(answer(inv, 200, 'OK', { toTag: 'evil' }).toBuffer(), gw);
     // and one the policy allows: reaches the caller (a proxy forwards every 2xx, RFC 3261 §16.7 step 5)
-    uas.send(answer(inv, 200, 'OK', { toTag: 'b2' }).toBuffer(), gw);
+    t.uas.send(answer(inv, 200, 'OK', { toTag: 'b2' }).toBuffer(), gw);
     await t.ua.inbox.wait(oks('acc-1', 'b2'), 'the 200 of the second dialog');
     expect(t.ua.inbox.messages.filter(oks('acc-1', 'evil'))).toHaveLength(0);
 

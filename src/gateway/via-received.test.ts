@@ -3,8 +3,8 @@
 // the request it forwards), and the policy input's absent values (`not input.message.to.tag`
 // selects initial requests; the stamped Via is what the policy sees).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startUdpGateway, type UdpGateway } from './testing/udp-gateway.js';
-import { UdpPeer, answer, isReq } from './testing/peer.js';
+import { startUdpGatewayWithUas, type UdpGateway } from './testing/udp-gateway.js';
+import { answer, isReq, type UdpPeer } from './testing/peer.js';
 import { compilerReady } from '../policy/testing/compiler-ready.js';
 import type { SipMessage } from '../sip/message.js';
 
@@ -28,17 +28,13 @@ decision := {"allow": true, "route": {"uri": "sip:127.0.0.1:${uasPort};transport
 `;
 
 describe.skipIf(!ready)('gateway: Via received/rport (RFC 3581) and absent values in the policy input', () => {
-  let t: UdpGateway;
-  let uas: UdpPeer;
+  let t: UdpGateway & { uas: UdpPeer };
 
   beforeAll(async () => {
-    uas = new UdpPeer();
-    await uas.bind();
-    t = await startUdpGateway(policy(uas.port), { policy: { eval_timeout_ms: 10_000 } });
+    t = await startUdpGatewayWithUas(policy, { policy: { eval_timeout_ms: 10_000 } });
   });
 
   afterAll(async () => {
-    uas?.close();
     await t?.stop();
   });
 
@@ -69,13 +65,13 @@ describe.skipIf(!ready)('gateway: Via received/rport (RFC 3581) and absent value
     expect(trying.fields('via')[0]!.value).toBe(stamped);
 
     // forwarded: the UAS sees our Via on top and the stamped one below
-    const inv = await uas.inbox.wait((m) => isReq('INVITE')(m) && m.callId === 'r1', 'INVITE at the UAS');
+    const inv = await t.uas.inbox.wait((m) => isReq('INVITE')(m) && m.callId === 'r1', 'INVITE at the UAS');
     expect(inv.via).toHaveLength(2);
     expect(inv.getAll('via')[1]).toBe(stamped);
     expect(inv.via[1]).toMatchObject({ received: '127.0.0.1', rport: String(t.ua.port), port: 9 });
 
     // relayed: the UAS's answer comes back to the UA with the stamped Via on top
-    uas.send(answer(inv, 486, 'Busy Here', { toTag: 'b1' }).toBuffer(), t.gw.listener('udp').port);
+    t.uas.send(answer(inv, 486, 'Busy Here', { toTag: 'b1' }).toBuffer(), t.gw.listener('udp').port);
     const busy = await t.ua.inbox.wait(responseTo('r1', 486), '486 at the UA');
     expect(busy.getAll('via')).toEqual([stamped]);
     t.send(
@@ -103,8 +99,8 @@ describe.skipIf(!ready)('gateway: Via received/rport (RFC 3581) and absent value
   it('`not input.message.to.tag` holds for an initial request only: the To tag is absent, not null', async () => {
     // r1's INVITE was initial (above); an in-dialog BYE carries the To tag
     t.send(request('BYE', 'r4', `SIP/2.0/UDP 127.0.0.1:${t.ua.port};branch=z9hG4bK-r4`, 'b4'));
-    const bye = await uas.inbox.wait((m) => isReq('BYE')(m) && m.callId === 'r4', 'BYE at the UAS');
-    uas.send(answer(bye, 200, 'OK').toBuffer(), t.gw.listener('udp').port);
+    const bye = await t.uas.inbox.wait((m) => isReq('BYE')(m) && m.callId === 'r4', 'BYE at the UAS');
+    t.uas.send(answer(bye, 200, 'OK').toBuffer(), t.gw.listener('udp').port);
     await t.ua.inbox.wait(responseTo('r4', 200), '200 for the BYE');
     const [d] = t.decisionsFor('r4').filter((l) => l.method === 'BYE' && l.status === undefined);
     expect(d).toMatchObject({ decision: { allow: true, log: { initial: false, received: 'absent' } } });

@@ -65,3 +65,23 @@ export async function startUdpGateway(policy: string, config: Partial<GatewayCon
     },
   };
 }
+
+/** The same gateway with a second UDP peer, the far end its policy routes to (`policy(uas.port)`). */
+export async function startUdpGatewayWithUas(policy: (uasPort: number) => string, config: Partial<GatewayConfig> = {}): Promise<UdpGateway & { uas: UdpPeer }> {
+  const uas = new UdpPeer();
+  await uas.bind();
+  try {
+    const t = await startUdpGateway(policy(uas.port), config);
+    return {
+      ...t,
+      uas,
+      stop: async () => {
+        uas.close();
+        await t.stop();
+      },
+    };
+  } catch (e) {
+    uas.close();
+    throw e;
+  }
+}
